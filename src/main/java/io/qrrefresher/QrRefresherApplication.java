@@ -1,0 +1,70 @@
+package io.qrrefresher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+
+import io.qrrefresher.config.InvalidSettingException;
+import io.qrrefresher.refresh.Failures;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListener;
+
+/**
+ * Starts the service. {@code application.properties} and {@code routes/*.yaml} are read from the working directory
+ * when they are there (the copies a user edits), and otherwise from the copies packaged in the jar.
+ */
+public final class QrRefresherApplication {
+
+    private QrRefresherApplication() {
+    }
+
+    public static void main(String[] args) {
+        ServiceBootstrap bootstrap = new ServiceBootstrap();
+        Main main = createMain(bootstrap, new Properties());
+        try {
+            main.run(args);
+        } catch (Exception e) {
+            bootstrap.close();
+            System.err.println("qr-refresher: " + startupError(e));
+            System.exit(e instanceof InvalidSettingException || hasCause(e, InvalidSettingException.class) ? 2 : 1);
+        }
+    }
+
+    /** A Camel Main ready to run, as {@link #main} uses it; tests add override properties. */
+    public static Main createMain(ServiceBootstrap bootstrap, Properties overrides, MainListener... before) {
+        Main main = new Main();
+        for (MainListener listener : before) {
+            main.addMainListener(listener);
+        }
+        main.setPropertyPlaceholderLocations(fromWorkingDirectoryOrJar("application.properties"));
+        main.configure().withRoutesIncludePattern(Files.isDirectory(Path.of("routes"))
+                ? "file:routes/*.yaml" : "classpath:routes/*.yaml");
+        if (!overrides.isEmpty()) {
+            main.setOverrideProperties(overrides);
+        }
+        main.addMainListener(bootstrap);
+        return main;
+    }
+
+    private static String fromWorkingDirectoryOrJar(String file) {
+        return Files.isRegularFile(Path.of(file)) ? "file:" + file : "classpath:" + file;
+    }
+
+    static String startupError(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof InvalidSettingException) {
+                return t.getMessage();
+            }
+        }
+        return "failed to start: " + Failures.describe(error);
+    }
+
+    private static boolean hasCause(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

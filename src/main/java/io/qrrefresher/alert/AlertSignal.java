@@ -1,0 +1,58 @@
+package io.qrrefresher.alert;
+
+/**
+ * A change of an alert's condition: it is firing, or it is resolved. The route {@code record-alert} turns it into at
+ * most one webhook delivery per incident.
+ */
+public final class AlertSignal {
+
+    private final String alert;
+    private final boolean firing;
+    private final String payload;
+    private final String summary;
+    private final boolean deliver;
+    private final long reminderSeconds;
+
+    AlertSignal(String alert, boolean firing, String payload, String summary, boolean deliver, long reminderSeconds) {
+        this.alert = alert;
+        this.firing = firing;
+        this.payload = payload;
+        this.summary = summary;
+        this.deliver = deliver;
+        this.reminderSeconds = reminderSeconds;
+    }
+
+    /** The alert's name, such as {@code qr_refresh_failures}. */
+    public String getAlert() {
+        return alert;
+    }
+
+    public boolean isFiring() {
+        return firing;
+    }
+
+    /** The JSON body posted to the webhook. */
+    public String getPayload() {
+        return payload;
+    }
+
+    /** One line for the log. */
+    public String getSummary() {
+        return summary;
+    }
+
+    /** Whether a webhook is configured to receive it. */
+    public boolean isDeliver() {
+        return deliver;
+    }
+
+    /** A firing alert is posted again after this many seconds (0: never). */
+    public long getReminderSeconds() {
+        return reminderSeconds;
+    }
+
+    @Override
+    public String toString() {
+        return alert + (firing ? " firing" : " resolved");
+    }
+}

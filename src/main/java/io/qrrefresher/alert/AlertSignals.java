@@ -1,0 +1,130 @@
+package io.qrrefresher.alert;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.config.Settings;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the alerts of the service and hands them to the route {@code record-alert}. Alerts raised from Java code
+ * (the circuit breaker, a run that met a 401) go through a SEDA queue, so raising one never blocks or fails the caller.
+ */
+public final class AlertSignals {
+
+    public static final String STALE_QR_CODES = "qr_refresh_failures";
+    public static final String EVOLUTION_UNREACHABLE = "evolution_api_unreachable";
+    public static final String EVOLUTION_UNAUTHORIZED = "evolution_api_unauthorized";
+
+    static final String QUEUE = "seda:alert-signals";
+    private static final Logger LOG = LoggerFactory.getLogger(AlertSignals.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CamelContext camelContext;
+    private final Settings.Alerts settings;
+    private final String serviceName;
+    private volatile ProducerTemplate producer;
+    private volatile Boolean unauthorizedFiring;
+
+    public AlertSignals(CamelContext camelContext, Settings.Alerts settings, String serviceName) {
+        this.camelContext = camelContext;
+        this.settings = settings;
+        this.serviceName = serviceName;
+    }
+
+    /** The result of the stale-QR count: firing when any {@code connecting} instance has no recent QR. */
+    public AlertSignal staleQrCodes(long failedCount, List<String> instances) {
+        Map<String, Object> payload = payload(STALE_QR_CODES, failedCount > 0);
+        payload.put("failed_count", failedCount);
+        payload.put("instances", instances);
+        payload.put("stale_after_seconds", settings.staleAfter().toSeconds());
+        String summary = failedCount > 0
+                ? "QR refresh failures detected: " + failedCount + " connecting instances have no QR code newer than "
+                  + settings.staleAfter() + ": " + instances + (instances.size() < failedCount ? " ..." : "")
+                : "QR codes are fresh again";
+        return signal(STALE_QR_CODES, failedCount > 0, payload, summary);
+    }
+
+    public void evolutionUnreachable(String reason) {
+        Map<String, Object> payload = payload(EVOLUTION_UNREACHABLE, true);
+        payload.put("message", reason);
+        send(signal(EVOLUTION_UNREACHABLE, true, payload, "Evolution API unreachable: " + reason));
+    }
+
+    public void evolutionReachable() {
+        Map<String, Object> payload = payload(EVOLUTION_UNREACHABLE, false);
+        payload.put("message", "Evolution API answers again");
+        send(signal(EVOLUTION_UNREACHABLE, false, payload, "Evolution API answers again"));
+    }
+
+    public void evolutionUnauthorized(int failedCount, int totalInstances) {
+        Map<String, Object> payload = payload(EVOLUTION_UNAUTHORIZED, true);
+        payload.put("failed_count", failedCount);
+        payload.put("total_instances", totalInstances);
+        payload.put("message", "Evolution API refused the apikey (HTTP 401) for " + failedCount + " of "
+                + totalInstances + " instances: check instance_token and EVOLUTION_API_KEY");
+        unauthorizedFiring = true;
+        send(signal(EVOLUTION_UNAUTHORIZED, true, payload, (String) payload.get("message")));
+    }
+
+    /** A run got answers without any 401; resolves the alert if it was firing (or might be, after a restart). */
+    public void evolutionAuthorized() {
+        if (Boolean.FALSE.equals(unauthorizedFiring)) {
+            return;
+        }
+        unauthorizedFiring = false;
+        Map<String, Object> payload = payload(EVOLUTION_UNAUTHORIZED, false);
+        payload.put("message", "Evolution API accepts the apikey again");
+        send(signal(EVOLUTION_UNAUTHORIZED, false, payload, "Evolution API accepts the apikey again"));
+    }
+
+    /** Logs what {@code record-alert} did with a signal: {@code changed} is 1 when it opened or closed an incident. */
+    public void recorded(Exchange exchange) {
+        AlertSignal signal = exchange.getProperty("alertSignal", AlertSignal.class);
+        Number changed = exchange.getMessage().getBody(Number.class);
+        boolean notified = changed != null && changed.intValue() > 0;
+        if (signal.isFiring()) {
+            LOG.warn("{}{}", signal.getSummary(), notified ? (signal.isDeliver() ? " (alert queued for the webhook)"
+                    : " (no ALERT_WEBHOOK_URL: log only)") : "");
+        } else if (notified) {
+            LOG.info("Alert {} resolved: {}", signal.getAlert(), signal.getSummary());
+        }
+    }
+
+    private AlertSignal signal(String alert, boolean firing, Map<String, Object> payload, String summary) {
+        try {
+            return new AlertSignal(alert, firing, JSON.writeValueAsString(payload), summary,
+                    settings.webhookUrl().isPresent(), settings.reminderInterval().toSeconds());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Alert payload is plain data and always serialises", e);
+        }
+    }
+
+    private Map<String, Object> payload(String alert, boolean firing) {
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("alert", alert);
+        payload.put("status", firing ? "firing" : "resolved");
+        payload.put("detected_at", Instant.now().toString());
+        payload.put("service", serviceName);
+        return payload;
+    }
+
+    private void send(AlertSignal signal) {
+        try {
+            if (producer == null) {
+                producer = camelContext.createProducerTemplate();
+            }
+            producer.sendBody(QUEUE, signal);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not queue the alert {}: {}", signal, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.qrrefresher.api;
+
+import java.sql.Timestamp;
+import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.qrrefresher.refresh.InstanceResult;
+import io.qrrefresher.refresh.RefreshRun;
+import io.qrrefresher.refresh.RefreshRuns;
+import org.apache.camel.Exchange;
+
+/** The JSON answers of {@code POST /refresh-qr-codes} and {@code GET /refresh-runs}. */
+public final class AdminAnswers {
+
+    static final int DEFAULT_HISTORY = 20;
+    static final int MAX_HISTORY = 500;
+
+    /**
+     * The answer of the system we replace ({@code success}, {@code total_instances}, {@code refreshed},
+     * {@code failed}, {@code results}) plus the run's id, status and other totals. 409 when a run was already going.
+     */
+    public void manualRun(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
+        if (run == null) {
+            RefreshRun going = exchange.getProperty(RefreshRuns.BUSY_PROPERTY, RefreshRun.class);
+            Map<String, Object> body = JsonAnswers.error("run_in_progress",
+                    "a refresh run is already in progress; try again when it ends");
+            if (going != null) {
+                body.put("running_run_id", going.getId());
+                body.put("running_since", going.getStartedAt().toString());
+            }
+            JsonAnswers.answer(exchange, 409, body);
+            return;
+        }
+        boolean completed = !run.isAborted();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("success", completed);
+        body.put("run_id", run.getId());
+        body.put("trigger", run.getTrigger());
+        body.put("status", run.getStatus());
+        body.put("total_instances", run.getTotal());
+        body.put("refreshed", run.getRefreshed());
+        body.put("unchanged", run.getUnchanged());
+        body.put("opened", run.getOpened());
+        body.put("closed", run.getClosed());
+        body.put("failed", run.getFailed());
+        body.put("duration_ms", run.getDurationMillis());
+        body.put("message", run.getMessage());
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (InstanceResult result : run.getResults()) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("instance_name", result.instanceName());
+            line.put("success", result.success());
+            line.put("qr_updated", result.qrUpdated());
+            line.put("outcome", result.outcome());
+            if (result.error() != null) {
+                line.put("error", result.error());
+            }
+            results.add(line);
+        }
+        body.put("results", results);
+        JsonAnswers.answer(exchange, completed ? 200 : 500, body);
+    }
+
+    /** Reads {@code ?limit=N} (1..500, default 20) into the property {@code historyLimit}, or answers 400. */
+    public boolean isBadHistoryRequest(Exchange exchange) {
+        String limit = exchange.getMessage().getHeader("limit", String.class);
+        int value = DEFAULT_HISTORY;
+        if (limit != null && !limit.isBlank()) {
+            try {
+                value = Integer.parseInt(limit.trim());
+            } catch (NumberFormatException e) {
+                value = -1;
+            }
+        }
+        if (value < 1 || value > MAX_HISTORY) {
+            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
+                    "limit must be a whole number from 1 to " + MAX_HISTORY));
+            return true;
+        }
+        exchange.setProperty("historyLimit", value);
+        return false;
+    }
+
+    /** Lists history rows (newest first) as {@code {"runs":[...]}}. */
+    public void history(Exchange exchange) {
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (Object row : rows) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            ((Map<?, ?>) row).forEach((key, value) -> run.put(String.valueOf(key), json(value)));
+            runs.add(run);
+        }
+        JsonAnswers.answer(exchange, 200, Map.of("runs", runs));
+    }
+
+    private static Object json(Object value) {
+        if (value instanceof Timestamp timestamp) {
+            return timestamp.toInstant().toString();
+        }
+        if (value instanceof TemporalAccessor temporal) {
+            return temporal.toString();
+        }
+        return value;
+    }
+}

@@ -1,0 +1,230 @@
+package io.qrrefresher.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+import java.util.function.Function;
+
+import org.quartz.CronExpression;
+
+/**
+ * The service's configuration, read once at startup and validated: a bad value stops startup with one line that names
+ * its key (see {@link InvalidSettingException}).
+ */
+public final class Settings {
+
+    public record Database(Optional<DatabaseUrl> url, int poolSize, Path embeddedDataDir, int embeddedPort) {
+    }
+
+    public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, int timeoutMs, int maxReplyBytes,
+                            CircuitBreaker circuit) {
+    }
+
+    public record CircuitBreaker(int failureRatePercent, int windowSize, int minimumCalls, Duration openDuration,
+                                 int halfOpenCalls) {
+    }
+
+    public record Refresh(String cron, int concurrency, int limit, Duration minAge, Duration closeConfirmAfter,
+                          Duration historyRetention) {
+    }
+
+    public record Alerts(String failureCheckCron, Duration staleAfter, Optional<URI> webhookUrl,
+                         Optional<String> webhookSecret, Duration reminderInterval, int maxInstances,
+                         Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis) {
+    }
+
+    private final Database database;
+    private final Evolution evolution;
+    private final Refresh refresh;
+    private final Alerts alerts;
+    private final Optional<String> adminToken;
+    private final int httpPort;
+    private final String serviceName;
+
+    private Settings(Function<String, String> lookup) {
+        Reader in = new Reader(lookup);
+        Optional<String> databaseUrl = in.text(Setting.DATABASE_URL);
+        this.database = new Database(
+                databaseUrl.map(url -> DatabaseUrl.parse(url,
+                        in.text(Setting.DATABASE_USER).orElse(null),
+                        in.text(Setting.DATABASE_PASSWORD).orElse(null))),
+                in.integer(Setting.DATABASE_POOL_SIZE, 0, 0, 500),
+                Path.of(in.text(Setting.EMBEDDED_POSTGRES_DATA_DIR).orElse("data")),
+                in.integer(Setting.EMBEDDED_POSTGRES_PORT, 54329, 0, 65535));
+
+        Optional<URI> baseUrl = in.httpUrl(Setting.EVOLUTION_API_BASE_URL, false);
+        if (databaseUrl.isPresent() && baseUrl.isEmpty()) {
+            throw new InvalidSettingException(Setting.EVOLUTION_API_BASE_URL,
+                    "is required when DATABASE_URL is set (leave both unset to run the demo)");
+        }
+        this.evolution = new Evolution(baseUrl,
+                in.text(Setting.EVOLUTION_API_KEY),
+                in.integer(Setting.EVOLUTION_TIMEOUT_MS, 8000, 100, 600_000),
+                in.integer(Setting.EVOLUTION_MAX_REPLY_BYTES, 1_048_576, 1024, 64 * 1_048_576),
+                new CircuitBreaker(
+                        in.integer(Setting.EVOLUTION_CIRCUIT_FAILURE_RATE, 50, 1, 100),
+                        in.integer(Setting.EVOLUTION_CIRCUIT_WINDOW_SIZE, 20, 1, 10_000),
+                        in.integer(Setting.EVOLUTION_CIRCUIT_MINIMUM_CALLS, 10, 1, 10_000),
+                        in.duration(Setting.EVOLUTION_CIRCUIT_OPEN_DURATION, Duration.ofSeconds(30), Duration.ofSeconds(1)),
+                        in.integer(Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, 3, 1, 1000)));
+
+        this.refresh = new Refresh(
+                in.cron(Setting.QR_REFRESH_CRON, "0 * * * * ?"),
+                in.integer(Setting.QR_REFRESH_CONCURRENCY, 8, 1, 512),
+                in.integer(Setting.QR_REFRESH_LIMIT, 0, 0, Integer.MAX_VALUE),
+                in.duration(Setting.QR_REFRESH_MIN_AGE, Duration.ZERO, Duration.ZERO),
+                in.duration(Setting.QR_CLOSE_CONFIRM_AFTER, Duration.ofSeconds(10), Duration.ZERO),
+                in.duration(Setting.QR_RUN_HISTORY_RETENTION, Duration.ofDays(30), Duration.ofHours(1)));
+
+        this.alerts = new Alerts(
+                in.cron(Setting.QR_FAILURE_CHECK_CRON, "0 */10 * * * ?"),
+                in.duration(Setting.QR_STALE_AFTER, Duration.ofMinutes(5), Duration.ofSeconds(1)),
+                in.httpUrl(Setting.ALERT_WEBHOOK_URL, true),
+                in.text(Setting.ALERT_WEBHOOK_SECRET),
+                in.duration(Setting.ALERT_REMINDER_INTERVAL, Duration.ofHours(6), Duration.ZERO),
+                in.integer(Setting.ALERT_MAX_INSTANCES, 50, 0, 10_000),
+                in.duration(Setting.ALERT_DELIVERY_MAX_AGE, Duration.ofHours(24), Duration.ofSeconds(1)),
+                in.duration(Setting.ALERT_DELIVERY_RETRY_BASE, Duration.ofSeconds(5), Duration.ofMillis(100)),
+                in.integer(Setting.ALERT_DELIVERY_POLL_MS, 2000, 50, 3_600_000));
+
+        this.adminToken = in.text(Setting.ADMIN_TOKEN);
+        this.httpPort = in.integer(Setting.HTTP_PORT, 8080, 0, 65535);
+        this.serviceName = in.text(Setting.SERVICE_NAME).orElse("qr-refresher");
+    }
+
+    /**
+     * Reads and validates every setting.
+     *
+     * @param lookup the raw value of a property key, or null when it is not set
+     */
+    public static Settings load(Function<String, String> lookup) {
+        return new Settings(lookup);
+    }
+
+    /** No database and no Evolution API configured: run on embedded PostgreSQL against the built-in simulator. */
+    public boolean isDemo() {
+        return database.url().isEmpty() && evolution.baseUrl().isEmpty();
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public Evolution evolution() {
+        return evolution;
+    }
+
+    public Refresh refresh() {
+        return refresh;
+    }
+
+    public Alerts alerts() {
+        return alerts;
+    }
+
+    public Optional<String> adminToken() {
+        return adminToken;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public String serviceName() {
+        return serviceName;
+    }
+
+    /** Parses raw values; every error names the setting it came from. */
+    private static final class Reader {
+        private final Function<String, String> lookup;
+
+        Reader(Function<String, String> lookup) {
+            this.lookup = lookup;
+        }
+
+        Optional<String> text(Setting setting) {
+            String value = lookup.apply(setting.key());
+            return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+        }
+
+        int integer(Setting setting, int defaultValue, int min, int max) {
+            Optional<String> value = text(setting);
+            if (value.isEmpty()) {
+                return defaultValue;
+            }
+            int parsed;
+            try {
+                parsed = Integer.parseInt(value.get());
+            } catch (NumberFormatException e) {
+                throw new InvalidSettingException(setting, "'" + value.get() + "' is not a whole number");
+            }
+            if (parsed < min || parsed > max) {
+                throw new InvalidSettingException(setting, parsed + " is outside " + min + ".." + max);
+            }
+            return parsed;
+        }
+
+        Duration duration(Setting setting, Duration defaultValue, Duration min) {
+            Optional<String> value = text(setting);
+            if (value.isEmpty()) {
+                return defaultValue;
+            }
+            Duration parsed;
+            try {
+                parsed = Duration.parse(value.get());
+            } catch (DateTimeParseException e) {
+                throw new InvalidSettingException(setting,
+                        "'" + value.get() + "' is not an ISO-8601 duration such as PT30S, PT5M or PT1H");
+            }
+            if (parsed.compareTo(min) < 0) {
+                throw new InvalidSettingException(setting, value.get() + " is shorter than the minimum " + min);
+            }
+            return parsed;
+        }
+
+        String cron(Setting setting, String defaultValue) {
+            String value = text(setting).orElse(defaultValue);
+            try {
+                CronExpression.validateExpression(value);
+            } catch (ParseException e) {
+                String hint = value.split("\\s+").length == 5
+                        ? " (that looks like a 5-field Unix cron; Quartz starts with seconds: '0 * * * * ?' is every minute)"
+                        : " (Quartz cron: seconds minutes hours day-of-month month day-of-week, e.g. '0 * * * * ?')";
+                throw new InvalidSettingException(setting,
+                        "'" + value + "' is not a valid Quartz cron expression: " + e.getMessage() + hint);
+            }
+            return value;
+        }
+
+        Optional<URI> httpUrl(Setting setting, boolean queryAllowed) {
+            Optional<String> value = text(setting);
+            if (value.isEmpty()) {
+                return Optional.empty();
+            }
+            URI uri;
+            try {
+                uri = new URI(value.get());
+            } catch (URISyntaxException e) {
+                throw new InvalidSettingException(setting, "is not a valid URL (" + e.getReason() + ")");
+            }
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new InvalidSettingException(setting, "must be an http:// or https:// URL");
+            }
+            if (uri.getHost() == null) {
+                throw new InvalidSettingException(setting, "has no host");
+            }
+            if (uri.getRawUserInfo() != null) {
+                throw new InvalidSettingException(setting, "must not contain credentials (user:password@)");
+            }
+            if ((!queryAllowed && uri.getRawQuery() != null) || uri.getRawFragment() != null) {
+                throw new InvalidSettingException(setting,
+                        queryAllowed ? "must not have a fragment" : "must not have a query string or fragment");
+            }
+            return Optional.of(uri);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.qrrefresher.db;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.qrrefresher.config.DatabaseUrl;
+import io.qrrefresher.config.Settings;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The service's PostgreSQL: the one at {@code DATABASE_URL}, or an embedded server whose data lives in
+ * {@code EMBEDDED_POSTGRES_DATA_DIR} and survives restarts. Pooled by HikariCP, migrated by Flyway.
+ */
+public final class Database implements AutoCloseable {
+
+    public static final String SCHEMA = "qr_refresher";
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+    private final EmbeddedPostgres embedded;
+    private final DatabaseUrl url;
+    private final HikariDataSource dataSource;
+
+    private Database(EmbeddedPostgres embedded, DatabaseUrl url, int poolSize) {
+        this.embedded = embedded;
+        this.url = url;
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("qr-refresher-db");
+        config.setJdbcUrl(url.jdbcUrl());
+        config.setUsername(url.user());
+        config.setPassword(url.password());
+        config.setMaximumPoolSize(poolSize);
+        config.setMinimumIdle(Math.min(2, poolSize));
+        config.setConnectionTimeout(10_000);
+        config.setValidationTimeout(3_000);
+        config.addDataSourceProperty("ApplicationName", "qr-refresher");
+        this.dataSource = new HikariDataSource(config);
+    }
+
+    /**
+     * Opens the configured database, or starts the embedded one.
+     *
+     * @param concurrency instances refreshed at once; each may hold a connection while it writes
+     */
+    public static Database open(Settings.Database settings, int concurrency) {
+        // one streaming select + the refresh workers + the alert, delivery and HTTP routes
+        int poolSize = settings.poolSize() > 0 ? settings.poolSize() : concurrency + 6;
+        if (settings.url().isPresent()) {
+            return new Database(null, settings.url().get(), poolSize);
+        }
+        EmbeddedPostgres embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
+        DatabaseUrl url = new DatabaseUrl(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
+        return new Database(embedded, url, poolSize);
+    }
+
+    private static EmbeddedPostgres startEmbedded(Path dataDir, int port) {
+        try {
+            Files.createDirectories(dataDir);
+            LOG.info("Starting embedded PostgreSQL on port {} with its data in {}", port, dataDir.toAbsolutePath());
+            return EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDir.toFile())
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start embedded PostgreSQL in " + dataDir.toAbsolutePath()
+                    + " on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. */
+    public MigrateResult migrate() {
+        MigrateResult result = Flyway.configure()
+                .dataSource(dataSource)
+                .schemas(SCHEMA)
+                .createSchemas(true)
+                .table("schema_history")
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+        LOG.info("Database schema {} at version {} ({} migrations applied)", SCHEMA,
+                result.targetSchemaVersion == null ? "(unchanged)" : result.targetSchemaVersion,
+                result.migrationsExecuted);
+        return result;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public DatabaseUrl url() {
+        return url;
+    }
+
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+        if (embedded != null) {
+            try {
+                embedded.close();
+            } catch (IOException e) {
+                LOG.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,453 @@
+package io.qrrefresher.demo;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.QrImages;
+
+/**
+ * An Evolution API server on loopback that follows CONTRACT.md for the calls the refresher makes: guard order (404
+ * before 401), {@code apikey} as the global key or the instance's token, {@code connectionState} without side effects,
+ * {@code connect} that reads the cached QR while connecting but opens a new socket when closed, 200 with
+ * {@code {"error":true}} for an instance that is not loaded, {@code {"count":0}} before the first QR, rotation every
+ * {@code qrTimeout} and the QR limit. QR images are real PNGs. Used by demo mode and by the tests.
+ */
+public class EvolutionSimulator implements AutoCloseable {
+
+    public enum State {
+        CONNECTING, OPEN, CLOSE, NOT_LOADED
+    }
+
+    /** One HTTP answer. */
+    public record Reply(int status, String contentType, byte[] body) {
+        public static Reply json(int status, Object body) {
+            try {
+                return new Reply(status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String globalApiKey;
+    private final Duration rotation;
+    private final Duration firstQrDelay;
+    private final Duration connectDelay;
+    private final int qrLimit;
+    private final Clock clock;
+    private final Map<String, SimulatedInstance> instances = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    protected EvolutionSimulator(Builder builder) throws IOException {
+        this.globalApiKey = builder.globalApiKey;
+        this.rotation = builder.rotation;
+        this.firstQrDelay = builder.firstQrDelay;
+        this.connectDelay = builder.connectDelay;
+        this.qrLimit = builder.qrLimit;
+        this.clock = builder.clock;
+        this.executor = Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "evolution-simulator");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), builder.port), 200);
+        server.setExecutor(executor);
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public URI baseUrl() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    public String globalApiKey() {
+        return globalApiKey;
+    }
+
+    /** Adds an instance in the given state; a connecting one starts its socket now. */
+    public void addInstance(String name, String token, State state) {
+        SimulatedInstance instance = new SimulatedInstance(name, token);
+        instances.put(name, instance);
+        synchronized (instance) {
+            instance.state = state;
+            if (state == State.CONNECTING) {
+                startSocket(instance);
+            }
+        }
+    }
+
+    public void removeInstance(String name) {
+        instances.remove(name);
+    }
+
+    /** A new QR now, as WhatsApp's rotation does. */
+    public void rotate(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            newQr(instance, clock.instant());
+        }
+    }
+
+    /** The user scanned the QR: the instance is paired. */
+    public void pair(String name) {
+        setState(name, State.OPEN);
+    }
+
+    /** Pairs the instance once {@code after} has passed (demo mode). */
+    public void pairAfter(String name, Duration after) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            instance.pairAt = clock.instant().plus(after);
+        }
+    }
+
+    public void setState(String name, State state) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            instance.state = state;
+        }
+    }
+
+    public State state(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            advance(instance);
+            return instance.state;
+        }
+    }
+
+    /** The current QR code string, or null. */
+    public String currentCode(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            advance(instance);
+            return instance.code;
+        }
+    }
+
+    public String currentBase64(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            advance(instance);
+            return instance.base64;
+        }
+    }
+
+    /** How many sockets {@code connect} opened for a closed instance (the side effect to avoid). */
+    public int socketsOpened(String name) {
+        return instance(name).socketsOpened.get();
+    }
+
+    /** Requests received for one call and instance. */
+    public int calls(EvolutionCall call, String name) {
+        AtomicInteger count = calls.get(call.pathSegment() + "/" + name);
+        return count == null ? 0 : count.get();
+    }
+
+    public int totalCalls() {
+        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    public void resetCalls() {
+        calls.clear();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    /**
+     * Answers one call, after the route was matched and counted. Subclasses may return their own reply (faults);
+     * the default follows the contract.
+     */
+    protected Reply answer(EvolutionCall call, String name, String apiKey) {
+        SimulatedInstance instance = instances.get(name);
+        if (instance == null) {
+            return Reply.json(404, envelope(404, "Not Found",
+                    List.of("The \"" + name + "\" instance does not exist")));
+        }
+        if (apiKey == null || !(apiKey.equals(globalApiKey) || apiKey.equals(instance.token))) {
+            return Reply.json(401, envelope(401, "Unauthorized", "Unauthorized"));
+        }
+        boolean sleepAfterConnect = false;
+        Reply reply;
+        synchronized (instance) {
+            advance(instance);
+            if (call == EvolutionCall.CONNECTION_STATE) {
+                reply = Reply.json(200, stateBody(instance));
+            } else {
+                switch (instance.state) {
+                    case OPEN -> reply = Reply.json(200, stateBody(instance));
+                    case CONNECTING -> reply = Reply.json(200, qrBody(instance));
+                    case CLOSE -> {
+                        // connect on close opens a new WhatsApp socket; Evolution then waits and answers the QR it
+                        // has cached, which may be {"count":0} or the previous, expired one (CONTRACT.md §1)
+                        instance.socketsOpened.incrementAndGet();
+                        instance.state = State.CONNECTING;
+                        startSocket(instance);
+                        sleepAfterConnect = true;
+                        reply = null;
+                    }
+                    default -> reply = Reply.json(200, Map.of("error", true, "message", "[object Object]"));
+                }
+            }
+        }
+        if (sleepAfterConnect) {
+            sleep(connectDelay);
+            synchronized (instance) {
+                advance(instance);
+                reply = Reply.json(200, qrBody(instance));
+            }
+        }
+        return reply;
+    }
+
+    private void serve(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getRawPath();
+            String method = exchange.getRequestMethod();
+            Reply reply;
+            EvolutionCall call = null;
+            String name = null;
+            String[] parts = path.split("/", -1);
+            if (parts.length == 4 && parts[1].equals("instance")) {
+                for (EvolutionCall candidate : EvolutionCall.values()) {
+                    if (candidate.pathSegment().equals(parts[2])) {
+                        call = candidate;
+                    }
+                }
+                name = percentDecode(parts[3]);
+            }
+            if ("GET".equals(method) && "/".equals(path)) {
+                reply = Reply.json(200, Map.of("status", 200, "message", "Welcome to the Evolution API, it is working!",
+                        "version", "2.3.6-simulator"));
+            } else if (call == null || !"GET".equals(method) || name.isEmpty()) {
+                reply = Reply.json(404, envelope(404, "Not Found", List.of("Cannot " + method + " " + path)));
+            } else {
+                calls.computeIfAbsent(call.pathSegment() + "/" + name, key -> new AtomicInteger()).incrementAndGet();
+                reply = answer(call, name, exchange.getRequestHeaders().getFirst("apikey"));
+            }
+            send(exchange, reply);
+        }
+    }
+
+    /** Writes a reply; subclasses may stream their own bodies by overriding. */
+    protected void send(HttpExchange exchange, Reply reply) throws IOException {
+        if (reply.contentType() != null) {
+            exchange.getResponseHeaders().set("Content-Type", reply.contentType());
+        }
+        byte[] body = reply.body() == null ? new byte[0] : reply.body();
+        exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private void startSocket(SimulatedInstance instance) {
+        Instant now = clock.instant();
+        instance.socketStartedAt = now;
+        instance.nextQrAt = rotation == null ? null : now.plus(firstQrDelay);
+    }
+
+    /** Applies what time did since the last look: QR rotations, the QR limit, a scheduled pairing. */
+    private void advance(SimulatedInstance instance) {
+        Instant now = clock.instant();
+        if (instance.pairAt != null && !now.isBefore(instance.pairAt)) {
+            instance.pairAt = null;
+            instance.state = State.OPEN;
+        }
+        while (instance.state == State.CONNECTING && instance.nextQrAt != null && !now.isBefore(instance.nextQrAt)) {
+            Instant at = instance.nextQrAt;
+            instance.nextQrAt = at.plus(rotation);
+            newQr(instance, at);
+        }
+    }
+
+    private void newQr(SimulatedInstance instance, Instant at) {
+        if (instance.count >= qrLimit) {
+            // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (CONTRACT.md §4)
+            instance.state = State.CLOSE;
+            instance.count = 0;
+            instance.code = null;
+            instance.base64 = null;
+            instance.nextQrAt = null;
+            return;
+        }
+        instance.count++;
+        instance.code = "2@" + randomBase64(48) + "," + randomBase64(32) + "," + randomBase64(32) + ","
+                + randomBase64(32);
+        instance.base64 = QrImages.dataUrl(instance.code);
+        instance.qrShownAt = at;
+    }
+
+    private static Map<String, Object> stateBody(SimulatedInstance instance) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("instanceName", instance.name);
+        if (instance.state != State.NOT_LOADED) {
+            inner.put("state", instance.state.name().toLowerCase());
+        }
+        return Map.of("instance", inner);
+    }
+
+    private static Map<String, Object> qrBody(SimulatedInstance instance) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (instance.code != null) {
+            body.put("pairingCode", null);
+            body.put("code", instance.code);
+            body.put("base64", instance.base64);
+        }
+        body.put("count", instance.count);
+        return body;
+    }
+
+    private static Map<String, Object> envelope(int status, String error, Object message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", error);
+        body.put("response", Map.of("message", message));
+        return body;
+    }
+
+    private SimulatedInstance instance(String name) {
+        SimulatedInstance instance = instances.get(name);
+        if (instance == null) {
+            throw new IllegalArgumentException("No simulated instance " + name);
+        }
+        return instance;
+    }
+
+    private static String randomBase64(int bytes) {
+        byte[] data = new byte[bytes];
+        RANDOM.nextBytes(data);
+        return Base64.getEncoder().encodeToString(data);
+    }
+
+    private static String percentDecode(String segment) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            boolean escape = c == '%' && i + 2 < segment.length()
+                    && Character.digit(segment.charAt(i + 1), 16) >= 0 && Character.digit(segment.charAt(i + 2), 16) >= 0;
+            if (escape) {
+                out.write(HexFormat.fromHexDigits(segment, i + 1, i + 3));
+                i += 2;
+            } else {
+                out.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static void sleep(Duration duration) {
+        if (duration.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class SimulatedInstance {
+        final String name;
+        final String token;
+        final AtomicInteger socketsOpened = new AtomicInteger();
+        State state = State.CLOSE;
+        int count;
+        String code;
+        String base64;
+        Instant socketStartedAt;
+        Instant nextQrAt;
+        Instant qrShownAt;
+        Instant pairAt;
+
+        SimulatedInstance(String name, String token) {
+            this.name = name;
+            this.token = token;
+        }
+    }
+
+    public static final class Builder {
+        private String globalApiKey = "simulator-global-key";
+        private Duration rotation;
+        private Duration firstQrDelay = Duration.ofSeconds(1);
+        private Duration connectDelay = Duration.ZERO;
+        private int qrLimit = 30;
+        private int port;
+        private Clock clock = Clock.systemUTC();
+
+        public Builder globalApiKey(String key) {
+            this.globalApiKey = key;
+            return this;
+        }
+
+        /** Rotates QR codes by themselves every {@code rotation} (Evolution: 45 s); without it only {@link #rotate}. */
+        public Builder rotation(Duration rotation, Duration firstQrDelay) {
+            this.rotation = rotation;
+            this.firstQrDelay = firstQrDelay;
+            return this;
+        }
+
+        /** How long {@code connect} on a closed instance waits before answering (Evolution v2: 2 s). */
+        public Builder connectDelay(Duration connectDelay) {
+            this.connectDelay = connectDelay;
+            return this;
+        }
+
+        public Builder qrLimit(int qrLimit) {
+            this.qrLimit = qrLimit;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public EvolutionSimulator start() throws IOException {
+            return new EvolutionSimulator(this);
+        }
+    }
+}

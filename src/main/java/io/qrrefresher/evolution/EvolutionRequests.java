@@ -1,0 +1,59 @@
+package io.qrrefresher.evolution;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+
+import io.qrrefresher.refresh.InstanceRefresh;
+import io.qrrefresher.refresh.InstanceRefresher;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * Prepares the HTTP request of the current Evolution API call: GET, the instance name as one encoded path segment,
+ * the {@code apikey} header, and nothing else (no stray headers, no body).
+ */
+public final class EvolutionRequests {
+
+    private final String baseUrl;
+
+    public EvolutionRequests(URI baseUrl) {
+        String text = baseUrl.toString();
+        this.baseUrl = text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    public void prepare(Exchange exchange) {
+        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        Message message = exchange.getMessage();
+        message.getHeaders().clear();
+        message.setBody(null);
+        message.setHeader(Exchange.HTTP_METHOD, "GET");
+        message.setHeader(Exchange.HTTP_URI, baseUrl + "/instance/" + refresh.getCall().pathSegment() + "/"
+                + pathSegment(refresh.getInstanceName()));
+        message.setHeader("Accept", "application/json");
+        message.setHeader("apikey", refresh.apiKey());
+    }
+
+    /** After the call: the key must not stay on the message where a log or a later step could see it. */
+    public void clear(Exchange exchange) {
+        exchange.getMessage().removeHeader("apikey");
+    }
+
+    /**
+     * Percent-encodes everything but RFC 3986 unreserved characters, so that a name such as {@code a/b}, {@code x'); --}
+     * or {@code {{admin.token}}} stays one literal path segment (Camel resolves {@code {{..}}} placeholders in HTTP URIs).
+     */
+    static String pathSegment(String name) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~') {
+                out.append(c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xF, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(b & 0xF, 16)));
+            }
+        }
+        return out.toString();
+    }
+}

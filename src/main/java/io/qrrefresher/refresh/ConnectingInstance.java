@@ -1,0 +1,107 @@
+package io.qrrefresher.refresh;
+
+import java.util.UUID;
+
+/**
+ * One {@code evolution_instances} row in status {@code connecting}, joined with what the refresher remembers about it.
+ * Filled by camel-sql (column {@code instance_name} → {@link #setInstanceName}). {@link #toString()} never shows the
+ * token, so the row can appear in logs and error messages.
+ */
+public class ConnectingInstance {
+
+    private UUID instanceId;
+    private String instanceName;
+    private String instanceToken;
+    private Integer qrCount;
+    private String qrCodeHash;
+    private int consecutiveFailures;
+    private boolean closeSeen;
+    private int connectRequests;
+    private int connectRequestsServed;
+
+    public UUID getInstanceId() {
+        return instanceId;
+    }
+
+    public void setInstanceId(UUID instanceId) {
+        this.instanceId = instanceId;
+    }
+
+    public String getInstanceName() {
+        return instanceName;
+    }
+
+    public void setInstanceName(String instanceName) {
+        this.instanceName = instanceName;
+    }
+
+    public String getInstanceToken() {
+        return instanceToken;
+    }
+
+    public void setInstanceToken(String instanceToken) {
+        this.instanceToken = instanceToken;
+    }
+
+    /** The {@code count} of the last QR the refresher stored, or null. */
+    public Integer getQrCount() {
+        return qrCount;
+    }
+
+    public void setQrCount(Integer qrCount) {
+        this.qrCount = qrCount;
+    }
+
+    /** SHA-256 of the {@code code} of the last QR the refresher stored, or null. */
+    public String getQrCodeHash() {
+        return qrCodeHash;
+    }
+
+    public void setQrCodeHash(String qrCodeHash) {
+        this.qrCodeHash = qrCodeHash;
+    }
+
+    public int getConsecutiveFailures() {
+        return consecutiveFailures;
+    }
+
+    public void setConsecutiveFailures(int consecutiveFailures) {
+        this.consecutiveFailures = consecutiveFailures;
+    }
+
+    /** Evolution said {@code close} on an earlier read that has not been confirmed yet. */
+    public boolean isCloseSeen() {
+        return closeSeen;
+    }
+
+    public void setCloseSeen(boolean closeSeen) {
+        this.closeSeen = closeSeen;
+    }
+
+    /** How many times the row was inserted in, or moved into, {@code connecting} (counted by a database trigger). */
+    public int getConnectRequests() {
+        return connectRequests;
+    }
+
+    public void setConnectRequests(int connectRequests) {
+        this.connectRequests = connectRequests;
+    }
+
+    /** How many of those requests were already served (by seeing the instance connecting, or by one connect). */
+    public int getConnectRequestsServed() {
+        return connectRequestsServed;
+    }
+
+    public void setConnectRequestsServed(int connectRequestsServed) {
+        this.connectRequestsServed = connectRequestsServed;
+    }
+
+    public boolean hasUnservedConnectRequest() {
+        return connectRequests > connectRequestsServed;
+    }
+
+    @Override
+    public String toString() {
+        return "instance '" + instanceName + "'";
+    }
+}

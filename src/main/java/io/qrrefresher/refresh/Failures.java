@@ -1,0 +1,48 @@
+package io.qrrefresher.refresh;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+
+import io.qrrefresher.evolution.EvolutionUnavailableException;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
+
+/** Turns exceptions into one short line that says what went wrong, without stack traces or secrets. */
+public final class Failures {
+
+    private Failures() {
+    }
+
+    public static String describe(Throwable error) {
+        if (error == null) {
+            return "unknown error";
+        }
+        Throwable cause = error;
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException || t instanceof ConnectionRequestTimeoutException) {
+                return "timed out (" + t.getMessage() + ")";
+            }
+            if (t instanceof ConnectException) {
+                return "connection refused (" + t.getMessage() + ")";
+            }
+            if (t instanceof UnknownHostException) {
+                return "unknown host " + t.getMessage();
+            }
+            if (t instanceof EvolutionUnavailableException) {
+                return t.getMessage();
+            }
+            if (t instanceof SQLException) {
+                return "database error: " + oneLine(t.getMessage());
+            }
+            cause = t;
+        }
+        String message = cause.getMessage();
+        return cause.getClass().getSimpleName() + (message == null ? "" : ": " + oneLine(message));
+    }
+
+    private static String oneLine(String text) {
+        String line = text.replaceAll("[\\p{Cntrl}]+", " ").trim();
+        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+    }
+}

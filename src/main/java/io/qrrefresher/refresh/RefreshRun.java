@@ -1,0 +1,180 @@
+package io.qrrefresher.refresh;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.qrrefresher.config.Settings;
+
+/**
+ * One run of the refresh pipeline: its trigger, its totals and, for manual runs, the per-instance results. Instances
+ * are refreshed in parallel, so recording is thread-safe. It travels as the exchange property {@code refreshRun}.
+ */
+public final class RefreshRun {
+
+    public static final String SCHEDULE = "schedule";
+    public static final String MANUAL = "manual";
+
+    private final String trigger;
+    private final Instant startedAt = Instant.now();
+    private final int limit;
+    private final long minAgeSeconds;
+    private final long closeConfirmSeconds;
+    private final long retentionSeconds;
+    private final List<InstanceResult> results;
+    private final AtomicInteger total = new AtomicInteger();
+    private final AtomicInteger refreshed = new AtomicInteger();
+    private final AtomicInteger unchanged = new AtomicInteger();
+    private final AtomicInteger opened = new AtomicInteger();
+    private final AtomicInteger closed = new AtomicInteger();
+    private final AtomicInteger failed = new AtomicInteger();
+    private final AtomicInteger unauthorized = new AtomicInteger();
+    private final AtomicInteger answeredByEvolution = new AtomicInteger();
+    private volatile Long id;
+    private volatile Instant endedAt;
+    private volatile String status = "running";
+    private volatile String message;
+    private volatile boolean aborted;
+
+    RefreshRun(String trigger, Settings.Refresh settings) {
+        this.trigger = trigger;
+        this.limit = settings.limit() <= 0 ? Integer.MAX_VALUE : settings.limit();
+        this.minAgeSeconds = settings.minAge().toSeconds();
+        this.closeConfirmSeconds = settings.closeConfirmAfter().toSeconds();
+        this.retentionSeconds = settings.historyRetention().toSeconds();
+        // only a manual run answers with every instance; a scheduled run keeps totals, so memory stays flat
+        this.results = MANUAL.equals(trigger) ? Collections.synchronizedList(new ArrayList<>()) : null;
+    }
+
+    void record(InstanceRefresh refresh) {
+        total.incrementAndGet();
+        switch (refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome()) {
+            case REFRESHED -> refreshed.incrementAndGet();
+            case OPENED -> opened.incrementAndGet();
+            case CLOSED -> closed.incrementAndGet();
+            case FAILED -> failed.incrementAndGet();
+            default -> unchanged.incrementAndGet();
+        }
+        if (refresh.isUnauthorized()) {
+            unauthorized.incrementAndGet();
+        }
+        if (refresh.getOutcome() != Outcome.FAILED || refresh.isUnauthorized()) {
+            answeredByEvolution.incrementAndGet();
+        }
+        if (results != null) {
+            results.add(InstanceResult.of(refresh));
+        }
+    }
+
+    void end(String status, String message) {
+        this.endedAt = Instant.now();
+        this.status = status;
+        this.message = message;
+    }
+
+    void abort(String message) {
+        end("failed", message);
+        this.aborted = true;
+    }
+
+    /** The run stopped before going through its instances (the database went away, say). */
+    public boolean isAborted() {
+        return aborted;
+    }
+
+    void started(long id) {
+        this.id = id;
+    }
+
+    public Long getId() {
+        return id;
+    }
+
+    public String getTrigger() {
+        return trigger;
+    }
+
+    public Instant getStartedAt() {
+        return startedAt;
+    }
+
+    public Instant getEndedAt() {
+        return endedAt;
+    }
+
+    public long getDurationMillis() {
+        return Duration.between(startedAt, endedAt == null ? Instant.now() : endedAt).toMillis();
+    }
+
+    public String getStatus() {
+        return status;
+    }
+
+    public String getMessage() {
+        return message;
+    }
+
+    /** The row limit of the selection; {@link Integer#MAX_VALUE} when unlimited. */
+    public int getLimit() {
+        return limit;
+    }
+
+    public long getMinAgeSeconds() {
+        return minAgeSeconds;
+    }
+
+    /** A close is acted on when a read this long after the first still says close. */
+    public long getCloseConfirmSeconds() {
+        return closeConfirmSeconds;
+    }
+
+    public long getRetentionSeconds() {
+        return retentionSeconds;
+    }
+
+    public int getTotal() {
+        return total.get();
+    }
+
+    public int getRefreshed() {
+        return refreshed.get();
+    }
+
+    public int getUnchanged() {
+        return unchanged.get();
+    }
+
+    public int getOpened() {
+        return opened.get();
+    }
+
+    public int getClosed() {
+        return closed.get();
+    }
+
+    public int getFailed() {
+        return failed.get();
+    }
+
+    public int getUnauthorized() {
+        return unauthorized.get();
+    }
+
+    /** Instances for which Evolution API gave an answer (any answer, including 401). */
+    public int getAnsweredByEvolution() {
+        return answeredByEvolution.get();
+    }
+
+    /** Per-instance results, in completion order; empty for scheduled runs. */
+    public List<InstanceResult> getResults() {
+        if (results == null) {
+            return List.of();
+        }
+        synchronized (results) {
+            return List.copyOf(results);
+        }
+    }
+}

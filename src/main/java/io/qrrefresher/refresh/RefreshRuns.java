@@ -1,0 +1,128 @@
+package io.qrrefresher.refresh;
+
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.config.Settings;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and ends runs of the refresh pipeline, and makes sure they never overlap: one run at a time for the whole
+ * process, whether the schedule or the manual trigger started it.
+ */
+public final class RefreshRuns {
+
+    public static final String RUN_PROPERTY = "refreshRun";
+    public static final String BUSY_PROPERTY = "refreshRunBusy";
+    public static final String TRIGGER_PROPERTY = "trigger";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RefreshRuns.class);
+
+    private final Settings.Refresh settings;
+    private final AlertSignals alerts;
+    private final AtomicReference<RefreshRun> current = new AtomicReference<>();
+    private volatile Instant lastRunEndedAt = Instant.EPOCH;
+
+    public RefreshRuns(Settings.Refresh settings, AlertSignals alerts) {
+        this.settings = settings;
+        this.alerts = alerts;
+    }
+
+    /**
+     * Begins a run, or declines when one is going: then {@value #RUN_PROPERTY} stays unset and
+     * {@value #BUSY_PROPERTY} holds the run in progress.
+     */
+    public void begin(Exchange exchange) {
+        String trigger = exchange.getProperty(TRIGGER_PROPERTY, RefreshRun.SCHEDULE, String.class);
+        Date scheduledFireTime = exchange.getMessage().getHeader("scheduledFireTime", Date.class);
+        // Quartz holds back a tick that falls due while the previous run is still going and fires it late:
+        // that tick is the overlap we skip.
+        if (scheduledFireTime != null && scheduledFireTime.toInstant().isBefore(lastRunEndedAt)) {
+            LOG.warn("Skipped the refresh tick due at {}: the previous run was still going until {}",
+                    scheduledFireTime.toInstant(), lastRunEndedAt);
+            return;
+        }
+        RefreshRun run = new RefreshRun(trigger, settings);
+        if (!current.compareAndSet(null, run)) {
+            RefreshRun going = current.get();
+            LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,
+                    going == null ? "?" : going.getId(), going == null ? "?" : going.getStartedAt());
+            exchange.setProperty(BUSY_PROPERTY, going);
+            return;
+        }
+        exchange.setProperty(RUN_PROPERTY, run);
+        // quartz and HTTP headers (Authorization included) must not travel on to Evolution API or the database
+        exchange.getMessage().getHeaders().clear();
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                lastRunEndedAt = Instant.now();
+                current.compareAndSet(run, null);
+            }
+        });
+    }
+
+    /** Takes the id of the history row the run inserted. */
+    public void started(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        run.started(exchange.getMessage().getBody(Long.class));
+        LOG.debug("Refresh run {} ({}) started", run.getId(), run.getTrigger());
+    }
+
+    /** Adds the outcome of one instance to its run. */
+    public void record(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        if (run != null && refresh != null) {
+            run.record(refresh);
+        }
+    }
+
+    /** Ends a run that went through all its instances. */
+    public void finish(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        String status = run.getFailed() == 0 ? "succeeded"
+                : run.getFailed() == run.getTotal() ? "failed" : "partially_failed";
+        String message = String.format("%d instances: %d refreshed, %d unchanged, %d opened, %d closed, %d failed",
+                run.getTotal(), run.getRefreshed(), run.getUnchanged(), run.getOpened(), run.getClosed(),
+                run.getFailed());
+        run.end(status, message);
+        if (run.getFailed() > 0) {
+            LOG.warn("Refresh run {} ({}) {} in {} ms: {}", run.getId(), run.getTrigger(), status,
+                    run.getDurationMillis(), message);
+        } else {
+            LOG.info("Refresh run {} ({}) {} in {} ms: {}", run.getId(), run.getTrigger(), status,
+                    run.getDurationMillis(), message);
+        }
+        if (run.getUnauthorized() > 0) {
+            alerts.evolutionUnauthorized(run.getUnauthorized(), run.getTotal());
+        } else if (run.getAnsweredByEvolution() > 0) {
+            alerts.evolutionAuthorized();
+        }
+    }
+
+    /** The history row could not be written (the database is unreachable, say); the run itself is over. */
+    public void historyNotSaved(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        LOG.warn("Refresh run {} ended ({}) but its history row was not updated: {}", run.getId(), run.getStatus(),
+                Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
+    }
+
+    /** Ends a run that could not go on (the database went away, for example). */
+    public void abort(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String message = "run aborted after " + (run == null ? 0 : run.getTotal()) + " instances: "
+                + Failures.describe(cause);
+        if (run != null) {
+            run.abort(message);
+        }
+        LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded)" : run.getId(),
+                message);
+    }
+}

@@ -1,0 +1,164 @@
+package io.qrrefresher.support;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
+
+import io.qrrefresher.QrRefresherApplication;
+import io.qrrefresher.ServiceBootstrap;
+import io.qrrefresher.refresh.RefreshRun;
+import io.qrrefresher.refresh.RefreshRuns;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.properties.PropertiesComponent;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The real service, started in this JVM exactly as {@code main} starts it (same Main, same bootstrap, same routes),
+ * against a fresh database on the shared PostgreSQL. Schedules are pushed far away unless a test sets them; tests
+ * run the pipeline through {@link #refresh()} or the HTTP API.
+ */
+public final class RunningService implements AutoCloseable {
+
+    public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    public static final String NEVER = "0 0 0 1 1 ? 2099";
+
+    private final ServiceBootstrap bootstrap = new ServiceBootstrap();
+    private final Properties properties = new Properties();
+    private final int httpPort = FreePorts.next();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Main main;
+    private Thread runner;
+    private ProducerTemplate producer;
+    private Db db;
+
+    private RunningService() {
+        properties.setProperty("http.port", String.valueOf(httpPort));
+        properties.setProperty("admin.token", ADMIN_TOKEN);
+        properties.setProperty("qr.refresh.cron", NEVER);
+        properties.setProperty("qr.failure-check.cron", NEVER);
+        properties.setProperty("alert.delivery.poll-ms", "100");
+        properties.setProperty("alert.delivery.retry-base", "PT0.2S");
+        properties.setProperty("evolution.timeout-ms", "2000");
+    }
+
+    /** A service against the given Evolution API, on a fresh database. */
+    public static RunningService against(ScriptedEvolutionApi evolution) {
+        return new RunningService()
+                .with("database.url", SharedPostgres.newDatabase())
+                .with("database.user", "postgres")
+                .with("evolution.api.base-url", evolution.baseUrl().toString())
+                .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY);
+    }
+
+    /** A service with only the given properties (demo mode when no database and no Evolution API are set). */
+    public static RunningService bare() {
+        return new RunningService();
+    }
+
+    public RunningService with(String key, String value) {
+        if (value == null) {
+            properties.remove(key);
+        } else {
+            properties.setProperty(key, value);
+        }
+        return this;
+    }
+
+    public RunningService start() {
+        main = QrRefresherApplication.createMain(bootstrap, properties, new MainListenerSupport() {
+            @Override
+            public void beforeInitialize(BaseMainSupport support) {
+                // the test's properties, not the developer's shell (DATABASE_URL...), configure the service
+                ((PropertiesComponent) support.getCamelContext().getPropertiesComponent())
+                        .setEnvironmentVariableMode(PropertiesComponent.ENVIRONMENT_VARIABLES_MODE_NEVER);
+            }
+        });
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        runner = new Thread(() -> {
+            try {
+                main.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "service-under-test");
+        runner.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> failure.get() != null
+                || main.getCamelContext() != null && main.getCamelContext().isStarted());
+        if (failure.get() != null) {
+            bootstrap.close();
+            throw new IllegalStateException("Service did not start: " + failure.get().getMessage(), failure.get());
+        }
+        producer = context().createProducerTemplate();
+        db = new Db(bootstrap.database().dataSource());
+        return this;
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public ServiceBootstrap bootstrap() {
+        return bootstrap;
+    }
+
+    public DataSource dataSource() {
+        return bootstrap.database().dataSource();
+    }
+
+    public Db db() {
+        return db;
+    }
+
+    /** Runs the refresh pipeline once, as the schedule does, and returns the run. */
+    public RefreshRun refresh() {
+        return refresh(RefreshRun.MANUAL);
+    }
+
+    public RefreshRun refresh(String trigger) {
+        Exchange exchange = producer.send("direct:refresh-run",
+                ex -> ex.setProperty(RefreshRuns.TRIGGER_PROPERTY, trigger));
+        return exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
+    }
+
+    public URI url(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    public HttpResponse<String> post(String path, String bearer) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url(path)).POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(60));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> get(String path, String bearer) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url(path)).GET().timeout(Duration.ofSeconds(30));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (main != null) {
+            main.completed();
+            runner.join(30_000);
+        }
+        bootstrap.close();
+    }
+}

@@ -1,0 +1,80 @@
+package io.qrrefresher.support;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import io.qrrefresher.demo.EvolutionSimulator;
+import io.qrrefresher.evolution.EvolutionCall;
+
+/**
+ * The contract-following simulator, plus scripted faults per instance and call: a fixed reply (any status, content
+ * type and body), a delay before answering, or an action to run while a call is in flight.
+ */
+public final class ScriptedEvolutionApi extends EvolutionSimulator {
+
+    public static final String GLOBAL_KEY = "global-evolution-key";
+
+    private final Map<String, Supplier<Reply>> faults = new ConcurrentHashMap<>();
+    private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+    private final Map<String, Runnable> duringCall = new ConcurrentHashMap<>();
+    private volatile Supplier<Reply> everyCall;
+
+    private ScriptedEvolutionApi(Builder builder) throws IOException {
+        super(builder);
+    }
+
+    public static ScriptedEvolutionApi start() throws IOException {
+        return new ScriptedEvolutionApi(EvolutionSimulator.builder().globalApiKey(GLOBAL_KEY));
+    }
+
+    /** Answers {@code reply} to every {@code call} for {@code name}. */
+    public void fault(String name, EvolutionCall call, Reply reply) {
+        faults.put(call.pathSegment() + "/" + name, () -> reply);
+    }
+
+    /** Answers {@code reply} to every call for every instance (Evolution down); null restores normal answers. */
+    public void failEveryCall(Reply reply) {
+        everyCall = reply == null ? null : () -> reply;
+    }
+
+    public void delay(String name, Duration delay) {
+        delays.put(name, delay);
+    }
+
+    /** Runs {@code action} while a call for {@code name} is in flight, before it is answered. */
+    public void duringCall(String name, EvolutionCall call, Runnable action) {
+        duringCall.put(call.pathSegment() + "/" + name, action);
+    }
+
+    public void clearFaults() {
+        faults.clear();
+        delays.clear();
+        duringCall.clear();
+        everyCall = null;
+    }
+
+    @Override
+    protected Reply answer(EvolutionCall call, String name, String apiKey) {
+        Duration delay = delays.get(name);
+        if (delay != null) {
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Runnable action = duringCall.get(call.pathSegment() + "/" + name);
+        if (action != null) {
+            action.run();
+        }
+        Supplier<Reply> all = everyCall;
+        if (all != null) {
+            return all.get();
+        }
+        Supplier<Reply> fault = faults.get(call.pathSegment() + "/" + name);
+        return fault != null ? fault.get() : super.answer(call, name, apiKey);
+    }
+}
