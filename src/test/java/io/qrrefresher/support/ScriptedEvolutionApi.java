@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import io.qrrefresher.demo.EvolutionSimulator;
@@ -21,6 +22,8 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
     private final Map<String, Duration> delays = new ConcurrentHashMap<>();
     private final Map<String, Runnable> duringCall = new ConcurrentHashMap<>();
     private volatile Supplier<Reply> everyCall;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
 
     private ScriptedEvolutionApi(Builder builder) throws IOException {
         super(builder);
@@ -54,10 +57,25 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
         delays.clear();
         duringCall.clear();
         everyCall = null;
+        maxInFlight.set(0);
+    }
+
+    /** The most calls that were in flight at once since the last {@link #clearFaults()}. */
+    public int maxInFlight() {
+        return maxInFlight.get();
     }
 
     @Override
     protected Reply answer(EvolutionCall call, String name, String apiKey) {
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        try {
+            return scriptedAnswer(call, name, apiKey);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private Reply scriptedAnswer(EvolutionCall call, String name, String apiKey) {
         Duration delay = delays.get(name);
         if (delay != null) {
             try {
