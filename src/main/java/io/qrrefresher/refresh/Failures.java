@@ -5,7 +5,6 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 
-import io.qrrefresher.evolution.EvolutionUnavailableException;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 
 /** Turns exceptions into one short line that says what went wrong, without stack traces or secrets. */
@@ -29,15 +28,15 @@ public final class Failures {
             if (t instanceof UnknownHostException) {
                 return "unknown host " + t.getMessage();
             }
-            if (t instanceof EvolutionUnavailableException) {
-                return t.getMessage();
-            }
             if (t instanceof SQLException) {
                 return "database error: " + oneLine(t.getMessage());
             }
             cause = t;
         }
         String message = cause.getMessage();
+        if (message != null && cause.getClass().getName().startsWith("io.qrrefresher.")) {
+            return oneLine(message);
+        }
         return cause.getClass().getSimpleName() + (message == null ? "" : ": " + oneLine(message));
     }
 

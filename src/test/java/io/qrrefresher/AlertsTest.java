@@ -1,0 +1,190 @@
+package io.qrrefresher;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.alert.WebhookSignature;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.WebhookReceiver;
+import io.qrrefresher.support.WebhookReceiver.Delivery;
+import org.apache.camel.api.management.ManagedCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * check-qr-failures and the webhook: one post when an incident starts, one when it ends, signed, retried until the
+ * receiver takes it, never twice.
+ */
+class AlertsTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String SECRET = "webhook-signing-secret";
+    static ScriptedEvolutionApi evolution;
+    WebhookReceiver receiver;
+    RunningService service;
+
+    @BeforeAll
+    static void startEvolution() throws Exception {
+        evolution = ScriptedEvolutionApi.start();
+    }
+
+    @AfterAll
+    static void stopEvolution() {
+        evolution.close();
+    }
+
+    @BeforeEach
+    void startReceiver() throws Exception {
+        receiver = new WebhookReceiver();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        receiver.close();
+    }
+
+    private RunningService checkingEverySecond() {
+        service = RunningService.against(evolution)
+                .with("qr.failure-check.cron", "* * * * * ?")
+                .with("qr.stale-after", "PT1M")
+                .with("alert.webhook.url", receiver.url().toString())
+                .with("alert.webhook.secret", SECRET)
+                .with("service.name", "qr-refresher-test")
+                .start();
+        return service;
+    }
+
+    @Test
+    void anIncidentIsPostedOnceWhenItStartsAndOnceWhenItEnds() throws Exception {
+        checkingEverySecond();
+        service.db().insertInstance("never-refreshed", "token-1", "connecting");
+        service.db().insertInstance("refreshed-long-ago", "token-2", "connecting");
+        service.db().update("UPDATE evolution_instances SET last_qr_update = now() - interval '2 minutes'"
+                + " WHERE instance_name = 'refreshed-long-ago'");
+        service.db().insertInstance("fresh", "token-3", "connecting");
+        service.db().update("UPDATE evolution_instances SET last_qr_update = now() WHERE instance_name = 'fresh'");
+        service.db().insertInstance("paired", "token-4", "open");
+
+        Delivery firing = awaitDelivery(body -> body.get("status").asText().equals("firing"));
+
+        JsonNode alert = JSON.readTree(firing.body());
+        assertThat(alert.get("alert").asText()).isEqualTo("qr_refresh_failures");
+        assertThat(alert.get("failed_count").asInt()).isEqualTo(2);
+        assertThat(alert.get("instances")).extracting(JsonNode::asText)
+                .containsExactly("never-refreshed", "refreshed-long-ago");
+        assertThat(alert.get("stale_after_seconds").asInt()).isEqualTo(60);
+        assertThat(alert.get("service").asText()).isEqualTo("qr-refresher-test");
+        assertThat(alert.get("detected_at").asText()).endsWith("Z");
+        assertThat(firing.header("Content-Type")).startsWith("application/json");
+        assertThat(firing.header(WebhookSignature.HEADER))
+                .isEqualTo(WebhookSignature.sign(SECRET, firing.body().getBytes(StandardCharsets.UTF_8)))
+                .matches("sha256=[0-9a-f]{64}");
+
+        long checksBefore = checks();
+        await().until(() -> checks() >= checksBefore + 3);
+        assertThat(receiver.deliveries()).hasSize(1);
+
+        service.db().update("UPDATE evolution_instances SET last_qr_update = now()");
+        Delivery resolved = awaitDelivery(body -> body.get("status").asText().equals("resolved"));
+        assertThat(JSON.readTree(resolved.body()).get("alert").asText()).isEqualTo("qr_refresh_failures");
+        assertThat(JSON.readTree(resolved.body()).get("failed_count").asInt()).isZero();
+
+        long checksAfter = checks();
+        await().until(() -> checks() >= checksAfter + 3);
+        assertThat(receiver.deliveries()).hasSize(2);
+    }
+
+    @Test
+    void aReceiverThatIsDownGetsTheAlertOnceItIsBackAndNothingBlocks() throws Exception {
+        receiver.down();
+        checkingEverySecond();
+        service.db().insertInstance("stale", "token-1", "connecting");
+
+        await().until(() -> attempts() >= 3);
+        // the refresh keeps working while alerts cannot be delivered
+        assertThat(service.refresh().getTotal()).isEqualTo(1);
+        receiver.up();
+        receiver.answer(503);
+        await().until(() -> receiver.refused() >= 1);
+        receiver.answer(200);
+
+        awaitDelivery(body -> body.get("status").asText().equals("firing"));
+        long checksBefore = checks();
+        await().until(() -> checks() >= checksBefore + 2);
+        assertThat(receiver.deliveries()).hasSize(1);
+        assertThat(service.db().queryOne("SELECT delivered_at, last_error FROM qr_refresher.alert_outbox")
+                .get("delivered_at")).isNotNull();
+    }
+
+    @Test
+    void aFiringAlertIsPostedAgainAfterTheReminderInterval() throws Exception {
+        service = RunningService.against(evolution)
+                .with("qr.failure-check.cron", "* * * * * ?")
+                .with("alert.reminder-interval", "PT2S")
+                .with("alert.webhook.url", receiver.url().toString())
+                .start();
+        service.db().insertInstance("stale", "token-1", "connecting");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> receiver.deliveries().size() >= 2);
+        assertThat(receiver.deliveries()).allSatisfy(delivery -> {
+            assertThat(JSON.readTree(delivery.body()).get("status").asText()).isEqualTo("firing");
+            assertThat(delivery.header(WebhookSignature.HEADER)).isNull();
+        });
+    }
+
+    @Test
+    void aRevokedApikeyFiresAnAlertThatResolvesWhenEvolutionAcceptsItAgain() throws Exception {
+        service = RunningService.against(evolution)
+                .with("alert.webhook.url", receiver.url().toString())
+                .start();
+        evolution.addInstance("revoked", "new-token", io.qrrefresher.demo.EvolutionSimulator.State.CONNECTING);
+        service.db().insertInstance("revoked", "old-token", "connecting");
+        service.db().update("UPDATE evolution_instances SET instance_token = 'old-token'");
+
+        service.refresh();
+        Delivery firing = awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized"));
+        assertThat(JSON.readTree(firing.body()).get("status").asText()).isEqualTo("firing");
+        service.refresh();
+
+        service.db().update("UPDATE evolution_instances SET instance_token = 'new-token'");
+        service.refresh();
+        awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized")
+                && body.get("status").asText().equals("resolved"));
+        assertThat(receiver.deliveries()).hasSize(2);
+    }
+
+    private long checks() throws Exception {
+        return service.context().getCamelContextExtension().getContextPlugin(ManagedCamelContext.class)
+                .getManagedRoute("check-qr-failures").getExchangesCompleted();
+    }
+
+    private long attempts() {
+        List<java.util.Map<String, Object>> rows = service.db().query("SELECT attempts FROM qr_refresher.alert_outbox");
+        return rows.isEmpty() ? 0 : ((Number) rows.get(0).get("attempts")).longValue();
+    }
+
+    private Delivery awaitDelivery(Predicate<JsonNode> matching) {
+        return await().atMost(Duration.ofSeconds(20)).until(() -> receiver.deliveries().stream()
+                .filter(delivery -> {
+                    try {
+                        return matching.test(JSON.readTree(delivery.body()));
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }).findFirst().orElse(null), java.util.Objects::nonNull);
+    }
+}
