@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 
 import io.qrrefresher.config.InvalidSettingException;
-import io.qrrefresher.refresh.Failures;
+import io.qrrefresher.Failures;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListener;
 
@@ -54,6 +54,11 @@ public final class QrRefresherApplication {
         for (Throwable t = error; t != null; t = t.getCause()) {
             if (t instanceof InvalidSettingException) {
                 return t.getMessage();
+            }
+        }
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof IllegalStateException && t.getMessage() != null) {
+                return "failed to start: " + t.getMessage();
             }
         }
         return "failed to start: " + Failures.describe(error);

@@ -123,7 +123,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         LOG.warn("*** DEMO MODE *** neither DATABASE_URL nor EVOLUTION_API_BASE_URL is set: using embedded PostgreSQL "
                 + "({}) and the built-in Evolution API simulator at {} with 3 demo instances. Admin token: '{}'. "
                 + "Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
-                database.url().jdbcUrl(), simulator.baseUrl(),
+                database.url().redacted(), simulator.baseUrl(),
                 settings.adminToken().isPresent() ? "(ADMIN_TOKEN)" : DemoMode.ADMIN_TOKEN);
     }
 

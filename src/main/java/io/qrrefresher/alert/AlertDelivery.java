@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.qrrefresher.config.Settings;
-import io.qrrefresher.refresh.Failures;
+import io.qrrefresher.Failures;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;

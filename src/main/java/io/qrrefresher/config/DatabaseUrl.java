@@ -54,8 +54,13 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
         return URLDecoder.decode(part, StandardCharsets.UTF_8);
     }
 
+    /** The URL without any {@code password=} parameter, fit for logs and error messages. */
+    public String redacted() {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
+    }
+
     @Override
     public String toString() {
-        return jdbcUrl + (user != null ? " as " + user : "");
+        return redacted() + (user != null ? " as " + user : "");
     }
 }

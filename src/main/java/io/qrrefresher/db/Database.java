@@ -9,6 +9,7 @@ import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.qrrefresher.Failures;
 import io.qrrefresher.config.DatabaseUrl;
 import io.qrrefresher.config.Settings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -43,7 +44,11 @@ public final class Database implements AutoCloseable {
         config.setConnectionTimeout(10_000);
         config.setValidationTimeout(3_000);
         config.addDataSourceProperty("ApplicationName", "qr-refresher");
-        this.dataSource = new HikariDataSource(config);
+        try {
+            this.dataSource = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot connect to the database " + url + ": " + Failures.describe(e), e);
+        }
     }
 
     /**

@@ -4,7 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-import io.qrrefresher.refresh.Failures;
+import io.qrrefresher.Failures;
 import io.qrrefresher.refresh.InstanceRefresh;
 import io.qrrefresher.refresh.InstanceRefresher;
 import org.apache.camel.Exchange;

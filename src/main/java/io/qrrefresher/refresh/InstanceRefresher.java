@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 
+import io.qrrefresher.Failures;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrImages;

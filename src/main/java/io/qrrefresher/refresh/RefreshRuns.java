@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.Exchange;

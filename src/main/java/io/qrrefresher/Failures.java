@@ -1,4 +1,4 @@
-package io.qrrefresher.refresh;
+package io.qrrefresher;
 
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;

@@ -1,0 +1,117 @@
+package io.qrrefresher.config;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SettingsTest {
+
+    @ParameterizedTest
+    @EnumSource(Setting.class)
+    void everyKeyIsOverriddenByTheEnvironmentVariableOfItsName(Setting setting) {
+        // Camel's properties component maps a key to upper case with dots and dashes as underscores
+        assertThat(setting.key().toUpperCase().replace('.', '_').replace('-', '_')).isEqualTo(setting.env());
+    }
+
+    @Test
+    void defaultsMatchTheSystemWeReplace() {
+        Settings settings = Settings.load(key -> null);
+
+        assertThat(settings.isDemo()).isTrue();
+        assertThat(settings.refresh().cron()).isEqualTo("0 * * * * ?");
+        assertThat(settings.refresh().concurrency()).isEqualTo(8);
+        assertThat(settings.alerts().failureCheckCron()).isEqualTo("0 */10 * * * ?");
+        assertThat(settings.alerts().staleAfter()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(settings.evolution().timeoutMs()).isEqualTo(8000);
+        assertThat(settings.httpPort()).isEqualTo(8080);
+        assertThat(settings.adminToken()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', value = {
+        "QR_REFRESH_CRON|*/30 * * * *|5-field Unix cron",
+        "QR_REFRESH_CRON|every minute|not a valid Quartz cron expression",
+        "QR_FAILURE_CHECK_CRON|0 61 * * * ?|not a valid Quartz cron expression",
+        "QR_STALE_AFTER|5 minutes|not an ISO-8601 duration",
+        "QR_STALE_AFTER|PT0S|shorter than the minimum",
+        "QR_REFRESH_CONCURRENCY|0|outside 1..512",
+        "QR_REFRESH_CONCURRENCY|eight|not a whole number",
+        "HTTP_PORT|70000|outside 0..65535",
+        "EVOLUTION_TIMEOUT_MS|-1|outside",
+        "ALERT_WEBHOOK_URL|hooks.example.com/x|must be an http:// or https:// URL",
+        "ALERT_WEBHOOK_URL|ftp://hooks.example.com|must be an http:// or https:// URL",
+        "EVOLUTION_API_BASE_URL|https://evo.example.com?x=1|must not have a query string",
+        "EVOLUTION_API_BASE_URL|https://user:pw@evo.example.com|must not contain credentials",
+        "EVOLUTION_API_BASE_URL|http://exa mple.com|is not a valid URL",
+        "DATABASE_URL|mysql://db/x|must start with jdbc:postgresql://",
+    })
+    void aBadValueNamesItsKeyInOneLine(String env, String value, String problem) {
+        Setting setting = Setting.valueOf(env);
+        Map<String, String> values = new HashMap<>();
+        values.put(setting.key(), value);
+        if (setting == Setting.DATABASE_URL) {
+            values.put(Setting.EVOLUTION_API_BASE_URL.key(), "https://evo.example.com");
+        }
+
+        assertThatThrownBy(() -> Settings.load(values::get))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageStartingWith("Invalid configuration " + env + " (" + setting.key() + "): ")
+                .hasMessageContaining(problem)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void aRealDatabaseNeedsARealEvolutionApi() {
+        assertThatThrownBy(() -> Settings.load(Map.of("database.url", "jdbc:postgresql://db/app")::get))
+                .hasMessageContaining("EVOLUTION_API_BASE_URL")
+                .hasMessageContaining("is required when DATABASE_URL is set");
+    }
+
+    @Test
+    void aSupabaseStyleUriBecomesAJdbcUrlWithCredentialsApart() {
+        DatabaseUrl url = DatabaseUrl.parse(
+                "postgresql://postgres.abc:p%40ss%3Aword@aws-0.pooler.supabase.com:6543/postgres?sslmode=require",
+                null, null);
+
+        assertThat(url.jdbcUrl()).isEqualTo("jdbc:postgresql://aws-0.pooler.supabase.com:6543/postgres?sslmode=require");
+        assertThat(url.user()).isEqualTo("postgres.abc");
+        assertThat(url.password()).isEqualTo("p@ss:word");
+        assertThat(url.toString()).doesNotContain("p@ss");
+    }
+
+    @Test
+    void explicitCredentialsWinAndPasswordsStayOutOfLogs() {
+        DatabaseUrl url = DatabaseUrl.parse("jdbc:postgresql://db:5432/app?user=a&password=hunter2&ssl=true",
+                "svc", "secret");
+
+        assertThat(url.user()).isEqualTo("svc");
+        assertThat(url.password()).isEqualTo("secret");
+        assertThat(url.redacted()).isEqualTo("jdbc:postgresql://db:5432/app?user=a&password=***&ssl=true");
+        assertThat(url.toString()).doesNotContain("hunter2", "secret");
+    }
+
+    @Test
+    void anEvolutionApiWithoutDatabaseUsesTheEmbeddedOneButIsNoDemo() {
+        Settings settings = Settings.load(Map.of("evolution.api.base-url", "https://evo.example.com")::get);
+
+        assertThat(settings.isDemo()).isFalse();
+        assertThat(settings.database().url()).isEmpty();
+    }
+
+    @Test
+    void blankValuesMeanUnset() {
+        Settings settings = Settings.load(Map.of("database.url", "  ", "admin.token", "", "qr.refresh.limit", " ")::get);
+
+        assertThat(settings.isDemo()).isTrue();
+        assertThat(settings.adminToken()).isEmpty();
+        assertThat(settings.refresh().limit()).isZero();
+    }
+}
