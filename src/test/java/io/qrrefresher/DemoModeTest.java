@@ -1,0 +1,61 @@
+package io.qrrefresher;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.DemoMode;
+import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.RunningService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** With no configuration at all: embedded PostgreSQL, the simulator, and the whole loop working. */
+class DemoModeTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void zeroConfigurationShowsTheWholeLoopAndKeepsItsDataAcrossRestarts() throws Exception {
+        int databasePort = FreePorts.next();
+        long runsBefore;
+        try (RunningService demo = demo(databasePort).start()) {
+            assertThat(demo.bootstrap().settings().isDemo()).isTrue();
+            assertThat(demo.bootstrap().database().isEmbedded()).isTrue();
+
+            HttpResponse<String> response = demo.post("/refresh-qr-codes", DemoMode.ADMIN_TOKEN);
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            JsonNode body = JSON.readTree(response.body());
+            assertThat(body.get("total_instances").asInt()).isEqualTo(3);
+            assertThat(body.get("refreshed").asInt()).isEqualTo(3);
+            assertThat(demo.db().instance("demo-storefront").get("qr_code").toString())
+                    .startsWith("data:image/png;base64,");
+            // demo-sales was closed in Evolution: exactly one connect brought it back
+            assertThat(demo.bootstrap().simulator().socketsOpened("demo-sales")).isEqualTo(1);
+            assertThat(demo.post("/refresh-qr-codes", "wrong").statusCode()).isEqualTo(401);
+            runsBefore = (Long) demo.db().queryOne("SELECT count(*) AS n FROM qr_refresher.refresh_runs").get("n");
+        }
+        assertThat(Files.exists(dataDir.resolve("PG_VERSION"))).isTrue();
+
+        try (RunningService again = demo(databasePort).start()) {
+            long runs = (Long) again.db().queryOne("SELECT count(*) AS n FROM qr_refresher.refresh_runs").get("n");
+            assertThat(runs).isEqualTo(runsBefore);
+        }
+    }
+
+    private RunningService demo(int databasePort) {
+        return RunningService.bare()
+                .with("admin.token", null)
+                .with("evolution.timeout-ms", null)
+                .with("embedded.postgres.data-dir", dataDir.toString())
+                .with("embedded.postgres.port", String.valueOf(databasePort));
+    }
+}

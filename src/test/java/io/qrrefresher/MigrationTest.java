@@ -1,0 +1,81 @@
+package io.qrrefresher;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.db.Database;
+import io.qrrefresher.support.Db;
+import io.qrrefresher.support.SharedPostgres;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The migrations on a database that already has the application's table, as a Supabase project does. */
+class MigrationTest {
+
+    @Test
+    void anExistingTableKeepsItsDataAndGainsOnlyWhatIsMissing() throws Exception {
+        String url = SharedPostgres.newDatabase();
+        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
+                "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        try (Database database = Database.open(settings.database(), 2)) {
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                // the application's table as it exists: no updated_at, an extra column, rows, RLS, its own trigger
+                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+                        + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz,"
+                        + " created_at timestamptz DEFAULT now(), phone_number text)");
+                statement.execute("INSERT INTO evolution_instances (instance_name, instance_token, instance_status,"
+                        + " qr_code, phone_number) VALUES ('existing', 'tok', 'open', NULL, '+5511'),"
+                        + " ('waiting', 'tok2', 'connecting', 'data:image/png;base64,old', NULL)");
+                statement.execute("ALTER TABLE evolution_instances ENABLE ROW LEVEL SECURITY");
+                statement.execute("CREATE TABLE public.flyway_schema_history (installed_rank int)");
+            }
+
+            database.migrate();
+            database.migrate();
+
+            Db db = new Db(database.dataSource());
+            Map<String, Object> existing = db.instance("existing");
+            assertThat(existing.get("phone_number")).isEqualTo("+5511");
+            assertThat(existing.get("instance_status")).isEqualTo("open");
+            assertThat(existing).containsKey("updated_at");
+            assertThat(db.instance("waiting").get("qr_code")).isEqualTo("data:image/png;base64,old");
+            assertThat(db.query("SELECT * FROM qr_refresher.schema_history WHERE type = 'SQL' AND success")).hasSize(1);
+            // the application's own Flyway history is not touched
+            assertThat(db.query("SELECT * FROM public.flyway_schema_history")).isEmpty();
+
+            // rows inserted or moved into connecting by the application count as requests for a QR
+            db.insertInstance("new", "tok3", "connecting");
+            db.update("UPDATE evolution_instances SET instance_status = 'connecting' WHERE instance_name = 'existing'");
+            db.update("UPDATE evolution_instances SET qr_code = 'x' WHERE instance_name = 'existing'");
+            assertThat(db.state("new").get("connect_requests")).isEqualTo(1);
+            assertThat(db.state("existing").get("connect_requests")).isEqualTo(1);
+            assertThat(db.state("waiting")).isNull();
+        }
+    }
+
+    @Test
+    void theApplicationsRoleNeedsNoRightsOnTheRefresherTables() throws Exception {
+        String url = SharedPostgres.newDatabase();
+        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
+                "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        try (Database database = Database.open(settings.database(), 2)) {
+            database.migrate();
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("DROP ROLE IF EXISTS web_app");
+                statement.execute("CREATE ROLE web_app NOLOGIN");
+                statement.execute("GRANT SELECT, INSERT, UPDATE ON public.evolution_instances TO web_app");
+                statement.execute("SET ROLE web_app");
+                statement.execute("INSERT INTO evolution_instances (instance_name, instance_status)"
+                        + " VALUES ('from-app', 'connecting')");
+                statement.execute("RESET ROLE");
+            }
+            assertThat(new Db(database.dataSource()).state("from-app").get("connect_requests")).isEqualTo(1);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.qrrefresher;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.LogCapture;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.WebhookReceiver;
+import io.qrrefresher.support.WebhookReceiver.Delivery;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Instance tokens, the API key, the admin token and the webhook secret never reach logs, alerts, answers or tables. */
+class SecretsTest {
+
+    static final String INSTANCE_TOKEN = "INSTANCE-TOKEN-6f1c";
+    static final String WRONG_TOKEN = "WRONG-INSTANCE-TOKEN-93ab";
+    static final String WEBHOOK_SECRET = "WEBHOOK-SECRET-77de";
+    static final String WEBHOOK_PATH_SECRET = "T0SLACK-PATH-SECRET";
+
+    @Test
+    void secretsStayOutOfEverythingTheServiceWrites() throws Exception {
+        List<String> secrets = List.of(INSTANCE_TOKEN, WRONG_TOKEN, WEBHOOK_SECRET, WEBHOOK_PATH_SECRET,
+                ScriptedEvolutionApi.GLOBAL_KEY, RunningService.ADMIN_TOKEN);
+        List<String> written = new ArrayList<>();
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             WebhookReceiver receiver = new WebhookReceiver();
+             LogCapture logs = LogCapture.open()) {
+            URI webhook = receiver.url().resolve("/services/" + WEBHOOK_PATH_SECRET);
+            try (RunningService service = RunningService.against(evolution)
+                    .with("alert.webhook.url", webhook.toString())
+                    .with("alert.webhook.secret", WEBHOOK_SECRET)
+                    .start()) {
+                evolution.addInstance("good", INSTANCE_TOKEN, State.CONNECTING);
+                evolution.rotate("good");
+                evolution.addInstance("revoked", INSTANCE_TOKEN, State.CONNECTING);
+                service.db().insertInstance("good", INSTANCE_TOKEN, "connecting");
+                service.db().insertInstance("revoked", WRONG_TOKEN, "connecting");
+                service.db().insertInstance("keyless", null, "connecting");
+
+                receiver.down();
+                HttpResponse<String> manual = service.post("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
+                await().until(() -> logs.text().contains("not delivered"));
+                receiver.up();
+                await().until(() -> !receiver.deliveries().isEmpty());
+                HttpResponse<String> denied = service.post("/refresh-qr-codes", WRONG_TOKEN);
+                HttpResponse<String> history = service.get("/refresh-runs", RunningService.ADMIN_TOKEN);
+
+                assertThat(manual.statusCode()).isEqualTo(200);
+                written.add(manual.body());
+                written.add(denied.body());
+                written.add(history.body());
+                for (Delivery delivery : receiver.deliveries()) {
+                    written.add(delivery.body());
+                }
+                for (String table : new String[] {"qr_refresher.refresh_runs", "qr_refresher.instance_state",
+                        "qr_refresher.alert_outbox", "qr_refresher.alert_incidents"}) {
+                    for (Map<String, Object> row : service.db().query("SELECT * FROM " + table)) {
+                        written.add(row.toString());
+                    }
+                }
+            }
+            written.add(logs.text());
+            assertThat(logs.text()).contains("refused the apikey", "does not exist", "not delivered", "delivered to the webhook");
+        }
+
+        for (String text : written) {
+            for (String secret : secrets) {
+                int at = text.indexOf(secret);
+                assertThat(at).as("%s found in: ...%s...", secret,
+                        at < 0 ? "" : text.substring(Math.max(0, at - 300), Math.min(text.length(), at + 100)))
+                        .isNegative();
+            }
+        }
+    }
+}

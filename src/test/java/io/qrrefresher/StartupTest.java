@@ -1,0 +1,73 @@
+package io.qrrefresher;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Bad configuration stops the real entry point ({@code main}, a separate JVM, as {@code java -jar} runs it) with one
+ * line on stderr that names the variable, and an exit code of 2.
+ */
+class StartupTest {
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    @Test
+    void aUnixCronStopsStartupWithOneLineNamingTheKey() throws Exception {
+        Result result = run(Map.of("QR_REFRESH_CRON", "*/30 * * * *"));
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.stderr().strip().lines()).containsExactly("qr-refresher: Invalid configuration QR_REFRESH_CRON"
+                + " (qr.refresh.cron): '*/30 * * * *' is not a valid Quartz cron expression: Unexpected end of"
+                + " expression. (that looks like a 5-field Unix cron; Quartz starts with seconds: '0 * * * * ?' is"
+                + " every minute)");
+    }
+
+    @Test
+    void aDatabaseWithoutEvolutionApiStopsStartup() throws Exception {
+        Result result = run(Map.of("DATABASE_URL", "postgresql://app:s3cr3t-pw@db.example.com:5432/app"));
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.stderr()).contains("EVOLUTION_API_BASE_URL (evolution.api.base-url): is required");
+        assertThat(result.stdout() + result.stderr()).doesNotContain("s3cr3t-pw");
+    }
+
+    @Test
+    void anUnreachableDatabaseStopsStartupWithoutItsPassword() throws Exception {
+        Result result = run(Map.of(
+                "DATABASE_URL", "jdbc:postgresql://127.0.0.1:1/app?password=s3cr3t-pw&connectTimeout=2",
+                "EVOLUTION_API_BASE_URL", "http://127.0.0.1:1"));
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.stderr().strip().lines()).singleElement().asString()
+                .startsWith("qr-refresher: failed to start: cannot connect to the database")
+                .contains("password=***");
+        assertThat(result.stdout() + result.stderr()).doesNotContain("s3cr3t-pw");
+    }
+
+    private static Result run(Map<String, String> environment) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(QrRefresherApplication.class.getName());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().keySet().removeIf(key -> key.startsWith("DATABASE_") || key.startsWith("EVOLUTION_")
+                || key.startsWith("QR_") || key.startsWith("ALERT_") || key.equals("ADMIN_TOKEN"));
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        byte[] stdout = process.getInputStream().readAllBytes();
+        byte[] stderr = process.getErrorStream().readAllBytes();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(process.exitValue(), new String(stdout, StandardCharsets.UTF_8),
+                new String(stderr, StandardCharsets.UTF_8));
+    }
+}
