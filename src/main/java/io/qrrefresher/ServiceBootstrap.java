@@ -75,7 +75,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         context.getRegistry().bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
         context.getRegistry().bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes()));
         context.getRegistry().bind("instanceRefresher", new InstanceRefresher(globalApiKey));
-        context.getRegistry().bind("refreshRuns", new RefreshRuns(settings.refresh(), alertSignals));
+        context.getRegistry().bind("refreshRuns", new RefreshRuns(settings.refresh(), alertSignals, circuitBreaker));
         context.getRegistry().bind("alertSignals", alertSignals);
         context.getRegistry().bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));
         context.getRegistry().bind("alertDelivery", new AlertDelivery(settings.alerts()));

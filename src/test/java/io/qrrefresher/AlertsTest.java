@@ -90,6 +90,7 @@ class AlertsTest {
         assertThat(alert.get("service").asText()).isEqualTo("qr-refresher-test");
         assertThat(alert.get("detected_at").asText()).endsWith("Z");
         assertThat(firing.header("Content-Type")).startsWith("application/json");
+        assertThat(firing.header("X-Alert-Delivery-Id")).matches("[0-9]+");
         assertThat(firing.header(WebhookSignature.HEADER))
                 .isEqualTo(WebhookSignature.sign(SECRET, firing.body().getBytes(StandardCharsets.UTF_8)))
                 .matches("sha256=[0-9a-f]{64}");

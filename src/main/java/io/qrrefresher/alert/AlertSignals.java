@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,12 +34,16 @@ public final class AlertSignals {
     private final Settings.Alerts settings;
     private final String serviceName;
     private volatile ProducerTemplate producer;
-    private volatile Boolean unauthorizedFiring;
+    // alerts whose incident may be open; after a restart that is unknown, so all of them. A resolve is sent only for
+    // these, and an alert leaves the set only once its resolve was recorded, so a resolve lost to a database outage
+    // is sent again after the next run.
+    private final Set<String> maybeFiring = ConcurrentHashMap.newKeySet();
 
     public AlertSignals(CamelContext camelContext, Settings.Alerts settings, String serviceName) {
         this.camelContext = camelContext;
         this.settings = settings;
         this.serviceName = serviceName;
+        maybeFiring.addAll(List.of(STALE_QR_CODES, EVOLUTION_UNREACHABLE, EVOLUTION_UNAUTHORIZED));
     }
 
     /** The result of the stale-QR count: firing when any {@code connecting} instance has no recent QR. */
@@ -59,7 +65,11 @@ public final class AlertSignals {
         send(signal(EVOLUTION_UNREACHABLE, true, payload, "Evolution API unreachable: " + reason));
     }
 
+    /** Evolution API answers: resolves {@code evolution_api_unreachable} if it may be firing. */
     public void evolutionReachable() {
+        if (!maybeFiring.contains(EVOLUTION_UNREACHABLE)) {
+            return;
+        }
         Map<String, Object> payload = payload(EVOLUTION_UNREACHABLE, false);
         payload.put("message", "Evolution API answers again");
         send(signal(EVOLUTION_UNREACHABLE, false, payload, "Evolution API answers again"));
@@ -71,16 +81,14 @@ public final class AlertSignals {
         payload.put("total_instances", totalInstances);
         payload.put("message", "Evolution API refused the apikey (HTTP 401) for " + failedCount + " of "
                 + totalInstances + " instances: check instance_token and EVOLUTION_API_KEY");
-        unauthorizedFiring = true;
         send(signal(EVOLUTION_UNAUTHORIZED, true, payload, (String) payload.get("message")));
     }
 
     /** A run got answers without any 401; resolves the alert if it was firing (or might be, after a restart). */
     public void evolutionAuthorized() {
-        if (Boolean.FALSE.equals(unauthorizedFiring)) {
+        if (!maybeFiring.contains(EVOLUTION_UNAUTHORIZED)) {
             return;
         }
-        unauthorizedFiring = false;
         Map<String, Object> payload = payload(EVOLUTION_UNAUTHORIZED, false);
         payload.put("message", "Evolution API accepts the apikey again");
         send(signal(EVOLUTION_UNAUTHORIZED, false, payload, "Evolution API accepts the apikey again"));
@@ -91,6 +99,11 @@ public final class AlertSignals {
         AlertSignal signal = exchange.getProperty("alertSignal", AlertSignal.class);
         Number changed = exchange.getMessage().getBody(Number.class);
         boolean notified = changed != null && changed.intValue() > 0;
+        if (signal.isFiring()) {
+            maybeFiring.add(signal.getAlert());
+        } else {
+            maybeFiring.remove(signal.getAlert());
+        }
         if (signal.isFiring()) {
             LOG.warn("{}{}", signal.getSummary(), notified ? (signal.isDeliver() ? " (alert queued for the webhook)"
                     : " (no ALERT_WEBHOOK_URL: log only)") : "");

@@ -40,7 +40,7 @@ public final class DemoMode {
     public static EvolutionSimulator startSimulator() throws IOException {
         EvolutionSimulator simulator = EvolutionSimulator.builder()
                 .globalApiKey(EVOLUTION_API_KEY)
-                .rotation(Duration.ofSeconds(45), Duration.ofSeconds(1))
+                .rotation(Duration.ofSeconds(45), Duration.ZERO)
                 .connectDelay(Duration.ofSeconds(2))
                 .start();
         for (DemoInstance instance : INSTANCES) {

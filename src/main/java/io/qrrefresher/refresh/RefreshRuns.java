@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.config.Settings;
@@ -26,12 +27,14 @@ public final class RefreshRuns {
 
     private final Settings.Refresh settings;
     private final AlertSignals alerts;
+    private final CircuitBreaker circuitBreaker;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
 
-    public RefreshRuns(Settings.Refresh settings, AlertSignals alerts) {
+    public RefreshRuns(Settings.Refresh settings, AlertSignals alerts, CircuitBreaker circuitBreaker) {
         this.settings = settings;
         this.alerts = alerts;
+        this.circuitBreaker = circuitBreaker;
     }
 
     /**
@@ -104,6 +107,9 @@ public final class RefreshRuns {
             alerts.evolutionUnauthorized(run.getUnauthorized(), run.getTotal());
         } else if (run.getAnsweredByEvolution() > 0) {
             alerts.evolutionAuthorized();
+        }
+        if (run.getAnsweredByEvolution() > 0 && circuitBreaker.getState() == CircuitBreaker.State.CLOSED) {
+            alerts.evolutionReachable();
         }
     }
 
