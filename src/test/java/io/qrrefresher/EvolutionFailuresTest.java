@@ -13,11 +13,9 @@ import io.qrrefresher.refresh.InstanceResult;
 import io.qrrefresher.refresh.RefreshRun;
 import io.qrrefresher.support.Fixtures;
 import io.qrrefresher.support.RunningService;
-import io.qrrefresher.support.ScriptedEvolutionApi;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import io.qrrefresher.support.ServiceUnderTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,31 +29,11 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class EvolutionFailuresTest {
 
-    static ScriptedEvolutionApi evolution;
-    static RunningService service;
-
-    @BeforeAll
-    static void start() throws Exception {
-        evolution = ScriptedEvolutionApi.start();
-        // a breaker that does not open during this class: its behaviour has a test class of its own
-        service = RunningService.against(evolution)
-                .with("evolution.circuit.minimum-calls", "1000")
-                .with("evolution.circuit.window-size", "1000")
-                .with("evolution.timeout-ms", "1000")
-                .start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        service.close();
-        evolution.close();
-    }
-
-    @AfterEach
-    void clean() {
-        evolution.clearFaults();
-        service.db().update("DELETE FROM evolution_instances");
-    }
+    @RegisterExtension
+    static final ServiceUnderTest sut = ServiceUnderTest.create()
+            .with("evolution.circuit.minimum-calls", "1000")
+            .with("evolution.circuit.window-size", "1000")
+            .with("evolution.timeout-ms", "1000");
 
     static Stream<Arguments> badAnswers() {
         byte[] twentyMegabytes = new byte[20 * 1024 * 1024];
@@ -91,42 +69,42 @@ class EvolutionFailuresTest {
     @MethodSource("badAnswers")
     void aBadAnswerIsAClearFailureAndLosesNothing(String label, EvolutionCall call, Reply reply, String error) {
         String qrBefore = givenAnInstanceWithAStoredQr("victim");
-        evolution.fault("victim", call, reply);
+        sut.evolution().fault("victim", call, reply);
 
-        RefreshRun run = service.refresh();
+        RefreshRun run = sut.service().refresh();
 
         assertThat(run.getFailed()).isEqualTo(1);
         InstanceResult result = run.getResults().get(0);
         assertThat(result.success()).isFalse();
         assertThat(result.qrUpdated()).isFalse();
         assertThat(result.error()).contains(error);
-        Map<String, Object> row = service.db().instance("victim");
+        Map<String, Object> row = sut.db().instance("victim");
         assertThat(row.get("instance_status")).isEqualTo("connecting");
         assertThat(row.get("qr_code")).isEqualTo(qrBefore);
-        Map<String, Object> state = service.db().state("victim");
+        Map<String, Object> state = sut.db().state("victim");
         assertThat(state.get("consecutive_failures")).isEqualTo(1);
         assertThat((String) state.get("last_error")).contains(error);
-        assertThat(evolution.socketsOpened("victim")).isZero();
+        assertThat(sut.evolution().socketsOpened("victim")).isZero();
     }
 
     @Test
     void aTimeoutIsAFailureBoundedByTheConfiguredTimeout() {
         String qrBefore = givenAnInstanceWithAStoredQr("slow");
-        evolution.delay("slow", Duration.ofSeconds(4));
+        sut.evolution().delay("slow", Duration.ofSeconds(4));
 
         long started = System.nanoTime();
-        RefreshRun run = service.refresh();
+        RefreshRun run = sut.service().refresh();
         long tookMillis = (System.nanoTime() - started) / 1_000_000;
 
         assertThat(run.getFailed()).isEqualTo(1);
         assertThat(run.getResults().get(0).error()).contains("timed out");
-        assertThat(service.db().instance("slow").get("qr_code")).isEqualTo(qrBefore);
+        assertThat(sut.db().instance("slow").get("qr_code")).isEqualTo(qrBefore);
         assertThat(tookMillis).isLessThan(3500);
     }
 
     @Test
     void anUnreachableEvolutionApiIsAFailureNotACrash() throws Exception {
-        try (RunningService unreachable = RunningService.against(evolution)
+        try (RunningService unreachable = RunningService.against(sut.evolution())
                 .with("evolution.api.base-url", "http://127.0.0.1:" + io.qrrefresher.support.FreePorts.next())
                 .start()) {
             unreachable.db().insertInstance("island", "token", "connecting");
@@ -141,46 +119,44 @@ class EvolutionFailuresTest {
     @Test
     void failuresInARowAreCountedAndClearedBySuccess() {
         givenAnInstanceWithAStoredQr("flaky");
-        evolution.fault("flaky", EvolutionCall.CONNECT, Fixtures.reply(200, "connect-error-200.json"));
-        service.refresh();
-        service.refresh();
-        assertThat(service.db().state("flaky").get("consecutive_failures")).isEqualTo(2);
+        sut.evolution().fault("flaky", EvolutionCall.CONNECT, Fixtures.reply(200, "connect-error-200.json"));
+        sut.service().refresh();
+        sut.service().refresh();
+        assertThat(sut.db().state("flaky").get("consecutive_failures")).isEqualTo(2);
 
-        evolution.clearFaults();
-        assertThat(service.refresh().getFailed()).isZero();
-        Map<String, Object> state = service.db().state("flaky");
+        sut.evolution().clearFaults();
+        assertThat(sut.service().refresh().getFailed()).isZero();
+        Map<String, Object> state = sut.db().state("flaky");
         assertThat(state.get("consecutive_failures")).isEqualTo(0);
         assertThat(state.get("last_error")).isNull();
     }
 
     @Test
     void anInstanceWithoutAnyApikeyFailsWithoutACall() throws Exception {
-        try (RunningService keyless = RunningService.against(evolution).with("evolution.api-key", null).start()) {
-            evolution.addInstance("tokenless", "token-t", State.CONNECTING);
+        try (RunningService keyless = RunningService.against(sut.evolution()).with("evolution.api-key", null).start()) {
+            sut.evolution().addInstance("tokenless", "token-t", State.CONNECTING);
             keyless.db().insertInstance("tokenless", null, "connecting");
 
             RefreshRun run = keyless.refresh();
 
             assertThat(run.getResults().get(0).error()).contains("no apikey");
-            assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "tokenless")).isZero();
+            assertThat(sut.evolution().calls(EvolutionCall.CONNECTION_STATE, "tokenless")).isZero();
         }
     }
 
     @Test
     void theGlobalKeyIsUsedWhenTheRowHasNoToken() {
-        evolution.addInstance("global", "token-g", State.CONNECTING);
-        evolution.rotate("global");
-        service.db().insertInstance("global", null, "connecting");
+        sut.evolution().addInstance("global", "token-g", State.CONNECTING);
+        sut.evolution().rotate("global");
+        sut.db().insertInstance("global", null, "connecting");
 
-        assertThat(service.refresh().getRefreshed()).isEqualTo(1);
+        assertThat(sut.service().refresh().getRefreshed()).isEqualTo(1);
     }
 
     private String givenAnInstanceWithAStoredQr(String name) {
-        evolution.addInstance(name, "token-" + name, State.CONNECTING);
-        evolution.rotate(name);
-        service.db().insertInstance(name, "token-" + name, "connecting");
-        assertThat(service.refresh().getRefreshed()).isEqualTo(1);
-        evolution.rotate(name);
-        return (String) service.db().instance(name).get("qr_code");
+        sut.connectingInstanceWithQr(name);
+        assertThat(sut.service().refresh().getRefreshed()).isEqualTo(1);
+        sut.evolution().rotate(name);
+        return (String) sut.db().instance(name).get("qr_code");
     }
 }
