@@ -39,7 +39,7 @@ class CircuitBreakerTest {
                 .with("evolution.circuit.window-size", "4")
                 .with("evolution.circuit.minimum-calls", "4")
                 .with("evolution.circuit.failure-rate", "50")
-                .with("evolution.circuit.open-duration", "PT1S")
+                .with("evolution.circuit.open-duration", "PT2S")
                 .with("evolution.circuit.half-open-calls", "2")
                 .with("alert.webhook.url", receiver.url().toString())
                 .start();
@@ -79,7 +79,7 @@ class CircuitBreakerTest {
         RefreshRun whileOpen = service.refresh();
         assertThat(whileOpen.getFailed()).isEqualTo(INSTANCES);
         assertThat(evolution.totalCalls()).isZero();
-        assertThat(whileOpen.getDurationMillis()).isLessThan(1000);
+        assertThat(whileOpen.getDurationMillis()).isLessThan(2000);
 
         JsonNode firing = awaitAlert("firing");
         assertThat(firing.get("message").asText()).contains("calls failed");
