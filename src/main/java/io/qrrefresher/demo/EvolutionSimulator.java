@@ -116,7 +116,7 @@ public class EvolutionSimulator implements AutoCloseable {
     public void rotate(String name) {
         SimulatedInstance instance = instance(name);
         synchronized (instance) {
-            newQr(instance, clock.instant());
+            newQr(instance);
         }
     }
 
@@ -145,15 +145,6 @@ public class EvolutionSimulator implements AutoCloseable {
         synchronized (instance) {
             advance(instance);
             return instance.state;
-        }
-    }
-
-    /** The current QR code string, or null. */
-    public String currentCode(String name) {
-        SimulatedInstance instance = instance(name);
-        synchronized (instance) {
-            advance(instance);
-            return instance.code;
         }
     }
 
@@ -281,7 +272,6 @@ public class EvolutionSimulator implements AutoCloseable {
 
     private void startSocket(SimulatedInstance instance) {
         Instant now = clock.instant();
-        instance.socketStartedAt = now;
         instance.nextQrAt = rotation == null ? null : now.plus(firstQrDelay);
     }
 
@@ -293,13 +283,12 @@ public class EvolutionSimulator implements AutoCloseable {
             instance.state = State.OPEN;
         }
         while (instance.state == State.CONNECTING && instance.nextQrAt != null && !now.isBefore(instance.nextQrAt)) {
-            Instant at = instance.nextQrAt;
-            instance.nextQrAt = at.plus(rotation);
-            newQr(instance, at);
+            instance.nextQrAt = instance.nextQrAt.plus(rotation);
+            newQr(instance);
         }
     }
 
-    private void newQr(SimulatedInstance instance, Instant at) {
+    private void newQr(SimulatedInstance instance) {
         if (instance.count >= qrLimit) {
             // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (CONTRACT.md §4)
             instance.state = State.CLOSE;
@@ -313,7 +302,6 @@ public class EvolutionSimulator implements AutoCloseable {
         instance.code = "2@" + randomBase64(48) + "," + randomBase64(32) + "," + randomBase64(32) + ","
                 + randomBase64(32);
         instance.base64 = QrImages.dataUrl(instance.code);
-        instance.qrShownAt = at;
     }
 
     private static Map<String, Object> stateBody(SimulatedInstance instance) {
@@ -393,9 +381,7 @@ public class EvolutionSimulator implements AutoCloseable {
         int count;
         String code;
         String base64;
-        Instant socketStartedAt;
         Instant nextQrAt;
-        Instant qrShownAt;
         Instant pairAt;
 
         SimulatedInstance(String name, String token) {

@@ -101,10 +101,6 @@ public final class RefreshRun {
         return startedAt;
     }
 
-    public Instant getEndedAt() {
-        return endedAt;
-    }
-
     public long getDurationMillis() {
         return Duration.between(startedAt, endedAt == null ? Instant.now() : endedAt).toMillis();
     }
