@@ -1,6 +1,8 @@
 package io.qrrefresher;
 
 import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -20,9 +22,17 @@ import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionReplyReader;
 import io.qrrefresher.evolution.EvolutionRequests;
+import io.qrrefresher.events.ListenerConnections;
+import io.qrrefresher.events.ListenerHealthCheck;
+import io.qrrefresher.events.ListenerWatchdog;
+import io.qrrefresher.events.QrEvents;
+import io.qrrefresher.stream.QrStreams;
+import io.qrrefresher.webhook.WebhookAuth;
+import io.qrrefresher.webhook.WebhookEvents;
 import io.qrrefresher.refresh.InstanceRefresher;
 import io.qrrefresher.refresh.RefreshRuns;
 import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
@@ -40,6 +50,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private Settings settings;
     private Database database;
     private EvolutionSimulator simulator;
+    private ListenerConnections listenerConnections;
+    private ListenerWatchdog watchdog;
+    private QrStreams qrStreams;
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
@@ -54,15 +67,17 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         URI evolutionBaseUrl;
         Optional<String> globalApiKey = settings.evolution().apiKey();
         Optional<String> adminToken = settings.adminToken();
+        Optional<String> webhookToken = settings.events().webhookToken();
         if (settings.isDemo()) {
-            startDemo();
+            webhookToken = webhookToken.or(() -> Optional.of(DemoMode.WEBHOOK_TOKEN));
+            startDemo(webhookToken.get());
             evolutionBaseUrl = simulator.baseUrl();
             globalApiKey = Optional.of(DemoMode.EVOLUTION_API_KEY);
             adminToken = adminToken.or(() -> Optional.of(DemoMode.ADMIN_TOKEN));
         } else {
             evolutionBaseUrl = settings.evolution().baseUrl().orElseThrow();
         }
-        logConfiguration(evolutionBaseUrl, adminToken.isPresent());
+        logConfiguration(evolutionBaseUrl, adminToken.isPresent(), webhookToken.isPresent());
 
         AlertSignals alertSignals = new AlertSignals(context, settings.alerts(), settings.serviceName());
         CircuitBreaker circuitBreaker = EvolutionCircuitBreaker.create(settings.evolution().circuit(), alertSignals);
@@ -75,12 +90,36 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         context.getRegistry().bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
         context.getRegistry().bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes()));
         context.getRegistry().bind("instanceRefresher", new InstanceRefresher(globalApiKey));
-        context.getRegistry().bind("refreshRuns", new RefreshRuns(settings.refresh(), alertSignals, circuitBreaker));
+        context.getRegistry().bind("refreshRuns", new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alertSignals, circuitBreaker));
         context.getRegistry().bind("alertSignals", alertSignals);
         context.getRegistry().bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));
         context.getRegistry().bind("alertDelivery", new AlertDelivery(settings.alerts()));
         context.getRegistry().bind("adminAccess", new AdminAccess(adminToken));
         context.getRegistry().bind("adminAnswers", new AdminAnswers());
+
+        Settings.Events events = settings.events();
+        ListenerConnections listenerConnections = new ListenerConnections(database.url());
+        watchdog = new ListenerWatchdog(context, listenerConnections,
+                Duration.ofMillis(events.heartbeatMillis()), Clock.systemUTC());
+        qrStreams = new QrStreams(events, adminToken);
+        context.getRegistry().bind("listenerConnections", listenerConnections);
+        context.getRegistry().bind("listenerWatchdog", watchdog);
+        context.getRegistry().bind("qrEvents", new QrEvents(watchdog));
+        context.getRegistry().bind("qrStreams", qrStreams);
+        context.getRegistry().bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));
+        context.getRegistry().bind("webhookEvents", new WebhookEvents(events.qrLifetime(), alertSignals,
+                Clock.systemUTC()));
+        this.listenerConnections = listenerConnections;
+    }
+
+    @Override
+    public void afterStart(BaseMainSupport main) {
+        CamelContext context = main.getCamelContext();
+        qrStreams.install(context, settings.httpPort());
+        HealthCheckRegistry registry = HealthCheckRegistry.get(context);
+        if (registry != null) {
+            registry.register(new ListenerHealthCheck(watchdog));
+        }
     }
 
     @Override
@@ -96,6 +135,18 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         return database;
     }
 
+    public ListenerWatchdog listenerWatchdog() {
+        return watchdog;
+    }
+
+    public ListenerConnections listenerConnections() {
+        return listenerConnections;
+    }
+
+    public QrStreams qrStreams() {
+        return qrStreams;
+    }
+
     /** The simulator of demo mode, or null. */
     public EvolutionSimulator simulator() {
         return simulator;
@@ -107,27 +158,31 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             simulator.close();
             simulator = null;
         }
+        if (listenerConnections != null) {
+            listenerConnections.closeAll();
+        }
         if (database != null) {
             database.close();
             database = null;
         }
     }
 
-    private void startDemo() {
+    private void startDemo(String webhookToken) {
         try {
-            simulator = DemoMode.startSimulator();
+            simulator = DemoMode.startSimulator(URI.create("http://127.0.0.1:" + settings.httpPort()
+                    + "/webhooks/evolution?token=" + webhookToken));
             DemoMode.seed(database.dataSource());
         } catch (Exception e) {
             throw new IllegalStateException("Cannot start demo mode: " + e.getMessage(), e);
         }
         LOG.warn("*** DEMO MODE *** neither DATABASE_URL nor EVOLUTION_API_BASE_URL is set: using embedded PostgreSQL "
-                + "({}) and the built-in Evolution API simulator at {} with 3 demo instances. Admin token: '{}'. "
+                + "({}) and the built-in Evolution API simulator at {} (pushing webhooks) with 3 demo instances. Admin token: '{}'. "
                 + "Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
                 database.url().redacted(), simulator.baseUrl(),
                 settings.adminToken().isPresent() ? "(ADMIN_TOKEN)" : DemoMode.ADMIN_TOKEN);
     }
 
-    private void logConfiguration(URI evolutionBaseUrl, boolean adminEnabled) {
+    private void logConfiguration(URI evolutionBaseUrl, boolean adminEnabled, boolean webhooksEnabled) {
         Settings.Refresh refresh = settings.refresh();
         LOG.info("Database: {}{}", database.url(), database.isEmbedded()
                 ? " (embedded, data in " + settings.database().embeddedDataDir().toAbsolutePath() + ")" : "");
@@ -139,6 +194,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
                         .map(url -> url.getScheme() + "://" + url.getAuthority() + "/..."
                                 + (settings.alerts().webhookSecret().isPresent() ? " (signed)" : ""))
                         .orElse("the log only (ALERT_WEBHOOK_URL not set)"));
+        if (!webhooksEnabled) {
+            LOG.warn("EVOLUTION_WEBHOOK_TOKEN is not set: POST /webhooks/evolution answers 403 and QR codes are only "
+                    + "polled (stored QR current about a third of the time with a one-minute schedule)");
+        }
         if (!adminEnabled) {
             LOG.warn("ADMIN_TOKEN is not set: the admin endpoints (POST /refresh-qr-codes, GET /refresh-runs) "
                     + "answer 403 until it is");

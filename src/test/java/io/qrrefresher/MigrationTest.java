@@ -44,7 +44,7 @@ class MigrationTest {
             assertThat(existing.get("instance_status")).isEqualTo("open");
             assertThat(existing).containsKey("updated_at");
             assertThat(db.instance("waiting").get("qr_code")).isEqualTo("data:image/png;base64,old");
-            assertThat(db.query("SELECT * FROM qr_refresher.schema_history WHERE type = 'SQL' AND success")).hasSize(1);
+            assertThat(db.query("SELECT * FROM qr_refresher.schema_history WHERE type = 'SQL' AND success")).hasSize(2);
             // the application's own Flyway history is not touched
             assertThat(db.query("SELECT * FROM public.flyway_schema_history")).isEmpty();
 

@@ -12,14 +12,22 @@ public final class AlertSignal {
     private final String summary;
     private final boolean deliver;
     private final long reminderSeconds;
+    private final boolean oneShot;
 
-    AlertSignal(String alert, boolean firing, String payload, String summary, boolean deliver, long reminderSeconds) {
+    AlertSignal(String alert, boolean firing, String payload, String summary, boolean deliver, long reminderSeconds,
+                boolean oneShot) {
         this.alert = alert;
         this.firing = firing;
         this.payload = payload;
         this.summary = summary;
         this.deliver = deliver;
         this.reminderSeconds = reminderSeconds;
+        this.oneShot = oneShot;
+    }
+
+    /** A notice about one event, posted once, with no incident to open or resolve. */
+    public boolean isOneShot() {
+        return oneShot;
     }
 
     /** The alert's name, such as {@code qr_refresh_failures}. */

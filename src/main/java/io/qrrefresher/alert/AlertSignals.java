@@ -25,6 +25,7 @@ public final class AlertSignals {
     public static final String STALE_QR_CODES = "qr_refresh_failures";
     public static final String EVOLUTION_UNREACHABLE = "evolution_api_unreachable";
     public static final String EVOLUTION_UNAUTHORIZED = "evolution_api_unauthorized";
+    public static final String QR_LIMIT_REACHED = "qr_code_limit_reached";
 
     static final String QUEUE = "seda:alert-signals";
     private static final Logger LOG = LoggerFactory.getLogger(AlertSignals.class);
@@ -94,11 +95,29 @@ public final class AlertSignals {
         send(signal(EVOLUTION_UNAUTHORIZED, false, payload, "Evolution API accepts the apikey again"));
     }
 
+    /**
+     * Evolution's QR limit ended a pairing nobody completed (webhook {@code qrcode.updated} with status 500). A one-shot
+     * notice: posted once, when it closes a connecting row, with no "resolved" to follow.
+     */
+    public void qrLimitReached(String instanceName) {
+        Map<String, Object> payload = payload(QR_LIMIT_REACHED, true);
+        payload.put("instance_name", instanceName);
+        payload.put("message", "Evolution API reached its QR code limit for '" + instanceName
+                + "': nobody scanned in time; status set to close");
+        AlertSignal signal = new AlertSignal(QR_LIMIT_REACHED, true, json(payload), (String) payload.get("message"),
+                settings.webhookUrl().isPresent(), 0, true);
+        send(signal);
+    }
+
     /** Logs what {@code record-alert} did with a signal: {@code changed} is 1 when it opened or closed an incident. */
     public void recorded(Exchange exchange) {
         AlertSignal signal = exchange.getProperty("alertSignal", AlertSignal.class);
         Number changed = exchange.getMessage().getBody(Number.class);
         boolean notified = changed != null && changed.intValue() > 0;
+        if (signal.isOneShot()) {
+            LOG.warn("{}{}", signal.getSummary(), signal.isDeliver() ? " (alert queued for the webhook)" : "");
+            return;
+        }
         if (signal.isFiring()) {
             maybeFiring.add(signal.getAlert());
         } else {
@@ -113,9 +132,13 @@ public final class AlertSignals {
     }
 
     private AlertSignal signal(String alert, boolean firing, Map<String, Object> payload, String summary) {
+        return new AlertSignal(alert, firing, json(payload), summary, settings.webhookUrl().isPresent(),
+                settings.reminderInterval().toSeconds(), false);
+    }
+
+    private static String json(Map<String, Object> payload) {
         try {
-            return new AlertSignal(alert, firing, JSON.writeValueAsString(payload), summary,
-                    settings.webhookUrl().isPresent(), settings.reminderInterval().toSeconds());
+            return JSON.writeValueAsString(payload);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("Alert payload is plain data and always serialises", e);
         }

@@ -9,14 +9,14 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /** Writes JSON answers of the HTTP endpoints. */
-final class JsonAnswers {
+public final class JsonAnswers {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private JsonAnswers() {
     }
 
-    static void answer(Exchange exchange, int status, Object body) {
+    public static void answer(Exchange exchange, int status, Object body) {
         Message message = exchange.getMessage();
         message.getHeaders().clear();
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
@@ -28,7 +28,7 @@ final class JsonAnswers {
         }
     }
 
-    static Map<String, Object> error(String error, String message) {
+    public static Map<String, Object> error(String error, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", false);
         body.put("error", error);

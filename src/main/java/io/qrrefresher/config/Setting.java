@@ -40,6 +40,13 @@ public enum Setting {
     ALERT_DELIVERY_RETRY_BASE("alert.delivery.retry-base"),
     ALERT_DELIVERY_POLL_MS("alert.delivery.poll-ms"),
 
+    EVOLUTION_WEBHOOK_TOKEN("evolution.webhook-token"),
+    QR_LIFETIME("qr.lifetime"),
+    QR_REFRESH_ON_REQUEST("qr.refresh.on-request"),
+    QR_EVENTS_HEARTBEAT_MS("qr.events.heartbeat-ms"),
+    QR_STREAM_HEARTBEAT_MS("qr.stream.heartbeat-ms"),
+    QR_STREAM_MAX_CLIENTS("qr.stream.max-clients"),
+
     ADMIN_TOKEN("admin.token"),
     HTTP_PORT("http.port"),
     SERVICE_NAME("service.name");

@@ -37,10 +37,17 @@ public final class Settings {
                          Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis) {
     }
 
+    /** Push and real time: Evolution webhooks in, NOTIFY out, the live QR stream. */
+    public record Events(Optional<String> webhookToken, Duration qrLifetime, boolean refreshOnRequest,
+                         int heartbeatMillis,
+                         int streamHeartbeatMillis, int maxStreamClients) {
+    }
+
     private final Database database;
     private final Evolution evolution;
     private final Refresh refresh;
     private final Alerts alerts;
+    private final Events events;
     private final Optional<String> adminToken;
     private final int httpPort;
     private final String serviceName;
@@ -91,8 +98,16 @@ public final class Settings {
                 in.duration(Setting.ALERT_DELIVERY_RETRY_BASE, Duration.ofSeconds(5), Duration.ofMillis(100)),
                 in.integer(Setting.ALERT_DELIVERY_POLL_MS, 2000, 50, 3_600_000));
 
+        this.events = new Events(
+                in.text(Setting.EVOLUTION_WEBHOOK_TOKEN),
+                in.duration(Setting.QR_LIFETIME, Duration.ofSeconds(45), Duration.ofSeconds(1)),
+                in.bool(Setting.QR_REFRESH_ON_REQUEST, true),
+                in.integer(Setting.QR_EVENTS_HEARTBEAT_MS, 5000, 100, 600_000),
+                in.integer(Setting.QR_STREAM_HEARTBEAT_MS, 15_000, 100, 600_000),
+                in.integer(Setting.QR_STREAM_MAX_CLIENTS, 10_000, 1, 1_000_000));
+
         this.adminToken = in.text(Setting.ADMIN_TOKEN);
-        this.httpPort = in.integer(Setting.HTTP_PORT, 8080, 0, 65535);
+        this.httpPort = in.integer(Setting.HTTP_PORT, 8080, 1, 65535);
         this.serviceName = in.text(Setting.SERVICE_NAME).orElse("qr-refresher");
     }
 
@@ -124,6 +139,10 @@ public final class Settings {
 
     public Alerts alerts() {
         return alerts;
+    }
+
+    public Events events() {
+        return events;
     }
 
     public Optional<String> adminToken() {
@@ -166,6 +185,17 @@ public final class Settings {
                 throw new InvalidSettingException(setting, parsed + " is outside " + min + ".." + max);
             }
             return parsed;
+        }
+
+        boolean bool(Setting setting, boolean defaultValue) {
+            Optional<String> value = text(setting);
+            if (value.isEmpty()) {
+                return defaultValue;
+            }
+            if (!value.get().equals("true") && !value.get().equals("false")) {
+                throw new InvalidSettingException(setting, "'" + value.get() + "' is neither true nor false");
+            }
+            return Boolean.parseBoolean(value.get());
         }
 
         Duration duration(Setting setting, Duration defaultValue, Duration min) {

@@ -1,6 +1,7 @@
 package io.qrrefresher.demo;
 
 import java.io.IOException;
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -25,6 +26,7 @@ public final class DemoMode {
 
     public static final String ADMIN_TOKEN = "demo-admin-token";
     public static final String EVOLUTION_API_KEY = "demo-evolution-key";
+    public static final String WEBHOOK_TOKEN = "demo-webhook-token";
 
     private record DemoInstance(String name, String token, State state) {
     }
@@ -37,9 +39,11 @@ public final class DemoMode {
     private DemoMode() {
     }
 
-    public static EvolutionSimulator startSimulator() throws IOException {
+    /** The simulator, pushing its webhooks to {@code webhookUrl} as a global Evolution webhook would. */
+    public static EvolutionSimulator startSimulator(URI webhookUrl) throws IOException {
         EvolutionSimulator simulator = EvolutionSimulator.builder()
                 .globalApiKey(EVOLUTION_API_KEY)
+                .webhook(webhookUrl, Duration.ofSeconds(1))
                 .rotation(Duration.ofSeconds(45), Duration.ZERO)
                 .connectDelay(Duration.ofSeconds(2))
                 .start();

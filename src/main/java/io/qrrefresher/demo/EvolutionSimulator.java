@@ -65,6 +65,7 @@ public class EvolutionSimulator implements AutoCloseable {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final HttpServer server;
     private final ExecutorService executor;
+    private final WebhookSender webhooks;
 
     protected EvolutionSimulator(Builder builder) throws IOException {
         this.globalApiKey = builder.globalApiKey;
@@ -73,6 +74,8 @@ public class EvolutionSimulator implements AutoCloseable {
         this.connectDelay = builder.connectDelay;
         this.qrLimit = builder.qrLimit;
         this.clock = builder.clock;
+        this.webhooks = builder.webhookUrl == null ? null
+                : new WebhookSender(builder.webhookUrl, builder.evolutionTimeOffset, builder.webhookRetryBase, clock);
         this.executor = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "evolution-simulator");
             thread.setDaemon(true);
@@ -82,6 +85,17 @@ public class EvolutionSimulator implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", this::serve);
         server.start();
+        if (webhooks != null) {
+            webhooks.serverUrl(baseUrl());
+            if (rotation != null) {
+                // with webhooks, rotations must happen on time, not when someone asks
+                webhooks.every(Duration.ofMillis(100), () -> instances.values().forEach(instance -> {
+                    synchronized (instance) {
+                        advance(instance);
+                    }
+                }));
+            }
+        }
     }
 
     public static Builder builder() {
@@ -136,7 +150,15 @@ public class EvolutionSimulator implements AutoCloseable {
     public void setState(String name, State state) {
         SimulatedInstance instance = instance(name);
         synchronized (instance) {
-            instance.state = state;
+            changeState(instance, state, 200);
+        }
+    }
+
+    /** A terminal close, as a logout from the phone: Evolution posts {@code connection.update} close 401. */
+    public void logout(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            changeState(instance, State.CLOSE, 401);
         }
     }
 
@@ -175,8 +197,16 @@ public class EvolutionSimulator implements AutoCloseable {
         calls.clear();
     }
 
+    /** Webhooks posted and answered 2xx (after retries). */
+    public int webhooksDelivered() {
+        return webhooks == null ? 0 : webhooks.delivered();
+    }
+
     @Override
     public void close() {
+        if (webhooks != null) {
+            webhooks.close();
+        }
         server.stop(0);
         executor.shutdownNow();
     }
@@ -280,7 +310,7 @@ public class EvolutionSimulator implements AutoCloseable {
         Instant now = clock.instant();
         if (instance.pairAt != null && !now.isBefore(instance.pairAt)) {
             instance.pairAt = null;
-            instance.state = State.OPEN;
+            changeState(instance, State.OPEN, 200);
         }
         while (instance.state == State.CONNECTING && instance.nextQrAt != null && !now.isBefore(instance.nextQrAt)) {
             instance.nextQrAt = instance.nextQrAt.plus(rotation);
@@ -296,12 +326,35 @@ public class EvolutionSimulator implements AutoCloseable {
             instance.code = null;
             instance.base64 = null;
             instance.nextQrAt = null;
+            if (webhooks != null) {
+                webhooks.send("qrcode.updated", instance.name,
+                        Map.of("message", "QR code limit reached, please login again", "statusCode", 500));
+                webhooks.send("connection.update", instance.name,
+                        Map.of("instance", instance.name, "state", "refused", "statusReason", 428));
+            }
             return;
         }
         instance.count++;
         instance.code = "2@" + randomBase64(48) + "," + randomBase64(32) + "," + randomBase64(32) + ","
                 + randomBase64(32);
         instance.base64 = QrImages.dataUrl(instance.code);
+        if (webhooks != null) {
+            Map<String, Object> qrcode = new LinkedHashMap<>();
+            qrcode.put("instance", instance.name);
+            qrcode.put("pairingCode", null);
+            qrcode.put("code", instance.code);
+            qrcode.put("base64", instance.base64);
+            webhooks.send("qrcode.updated", instance.name, Map.of("qrcode", qrcode));
+        }
+    }
+
+    private void changeState(SimulatedInstance instance, State state, int statusReason) {
+        State before = instance.state;
+        instance.state = state;
+        if (webhooks != null && before != state && (state == State.OPEN || statusReason != 200)) {
+            webhooks.send("connection.update", instance.name, Map.of("instance", instance.name,
+                    "state", state.name().toLowerCase(), "statusReason", statusReason));
+        }
     }
 
     private static Map<String, Object> stateBody(SimulatedInstance instance) {
@@ -398,6 +451,9 @@ public class EvolutionSimulator implements AutoCloseable {
         private int qrLimit = 30;
         private int port;
         private Clock clock = Clock.systemUTC();
+        private URI webhookUrl;
+        private Duration evolutionTimeOffset = Duration.ofHours(-3);
+        private Duration webhookRetryBase = Duration.ofSeconds(5);
 
         public Builder globalApiKey(String key) {
             this.globalApiKey = key;
@@ -429,6 +485,22 @@ public class EvolutionSimulator implements AutoCloseable {
 
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /**
+         * Posts {@code qrcode.updated} and {@code connection.update} webhooks there, as Evolution's global webhook
+         * does, retrying failed posts with exponential backoff from {@code retryBase} (Evolution: 5 s, 10 attempts).
+         */
+        public Builder webhook(URI url, Duration retryBase) {
+            this.webhookUrl = url;
+            this.webhookRetryBase = retryBase;
+            return this;
+        }
+
+        /** How far Evolution's {@code date_time} is from real UTC (its local time with a fake "Z"; Sao Paulo: -3 h). */
+        public Builder evolutionTimeOffset(Duration offset) {
+            this.evolutionTimeOffset = offset;
             return this;
         }
 

@@ -1,9 +1,5 @@
 package io.qrrefresher.refresh;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 
 import io.qrrefresher.Failures;
@@ -81,7 +77,7 @@ public final class InstanceRefresher {
         ConnectingInstance instance = refresh.instance();
         switch (reply.kind()) {
             case QR -> {
-                String hash = sha256(reply.qrCode());
+                String hash = QrFingerprint.of(reply.qrCode());
                 boolean codeChanged = !hash.equals(instance.getQrCodeHash());
                 boolean countRose = reply.qrCount() != null && instance.getQrCount() != null
                         && reply.qrCount() > instance.getQrCount();
@@ -193,15 +189,6 @@ public final class InstanceRefresher {
                 }
             }
             default -> LOG.debug("{}: {}", instance, refresh.getOutcome().label());
-        }
-    }
-
-    static String sha256(String text) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JVM", e);
         }
     }
 }

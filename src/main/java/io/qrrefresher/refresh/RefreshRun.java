@@ -17,6 +17,8 @@ public final class RefreshRun {
 
     public static final String SCHEDULE = "schedule";
     public static final String MANUAL = "manual";
+    /** One instance refreshed at once because the application asked for a QR (LISTEN qr_code_updated). */
+    public static final String REQUEST = "request";
 
     private final String trigger;
     private final Instant startedAt = Instant.now();
@@ -24,6 +26,7 @@ public final class RefreshRun {
     private final long minAgeSeconds;
     private final long closeConfirmSeconds;
     private final long retentionSeconds;
+    private final long polledQrExpirySeconds;
     private final List<InstanceResult> results;
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger refreshed = new AtomicInteger();
@@ -39,12 +42,14 @@ public final class RefreshRun {
     private volatile String message;
     private volatile boolean aborted;
 
-    RefreshRun(String trigger, Settings.Refresh settings) {
+    RefreshRun(String trigger, Settings.Refresh settings, Duration qrLifetime) {
         this.trigger = trigger;
         this.limit = settings.limit() <= 0 ? Integer.MAX_VALUE : settings.limit();
         this.minAgeSeconds = settings.minAge().toSeconds();
         this.closeConfirmSeconds = settings.closeConfirmAfter().toSeconds();
         this.retentionSeconds = settings.historyRetention().toSeconds();
+        // a polled QR appeared at some point since the last read: count on half its lifetime
+        this.polledQrExpirySeconds = qrLifetime.toSeconds() / 2;
         // only a manual run answers with every instance; a scheduled run keeps totals, so memory stays flat
         this.results = MANUAL.equals(trigger) ? Collections.synchronizedList(new ArrayList<>()) : null;
     }
@@ -129,6 +134,11 @@ public final class RefreshRun {
 
     public long getRetentionSeconds() {
         return retentionSeconds;
+    }
+
+    /** {@code qr_expires_at} of a QR found by polling is this far ahead (pushed QR codes get their full lifetime). */
+    public long getPolledQrExpirySeconds() {
+        return polledQrExpirySeconds;
     }
 
     public int getTotal() {

@@ -1,5 +1,6 @@
 package io.qrrefresher.refresh;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,11 +29,14 @@ public final class RefreshRuns {
     private final Settings.Refresh settings;
     private final AlertSignals alerts;
     private final CircuitBreaker circuitBreaker;
+    private final Duration qrLifetime;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
 
-    public RefreshRuns(Settings.Refresh settings, AlertSignals alerts, CircuitBreaker circuitBreaker) {
+    public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
+                       CircuitBreaker circuitBreaker) {
         this.settings = settings;
+        this.qrLifetime = qrLifetime;
         this.alerts = alerts;
         this.circuitBreaker = circuitBreaker;
     }
@@ -51,7 +55,7 @@ public final class RefreshRuns {
                     scheduledFireTime.toInstant(), lastRunEndedAt);
             return;
         }
-        RefreshRun run = new RefreshRun(trigger, settings);
+        RefreshRun run = new RefreshRun(trigger, settings, qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
             LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,
@@ -69,6 +73,20 @@ public final class RefreshRuns {
                 current.compareAndSet(run, null);
             }
         });
+    }
+
+    /**
+     * Refreshes one instance outside any run (the application asked for its QR): no history row and no lock, since
+     * refreshing an instance twice at once is harmless (the connect claim and the QR comparison are atomic).
+     */
+    public void beginRequested(Exchange exchange) {
+        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, settings, qrLifetime));
+    }
+
+    /** Logs the outcome of a requested refresh. */
+    public void finishRequested(Exchange exchange) {
+        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        LOG.debug("Requested refresh of {}", refresh);
     }
 
     /** Takes the id of the history row the run inserted. */

@@ -44,7 +44,7 @@ class SettingsTest {
         "QR_STALE_AFTER|PT0S|shorter than the minimum",
         "QR_REFRESH_CONCURRENCY|0|outside 1..512",
         "QR_REFRESH_CONCURRENCY|eight|not a whole number",
-        "HTTP_PORT|70000|outside 0..65535",
+        "HTTP_PORT|70000|outside 1..65535",
         "EVOLUTION_TIMEOUT_MS|-1|outside",
         "ALERT_WEBHOOK_URL|hooks.example.com/x|must be an http:// or https:// URL",
         "ALERT_WEBHOOK_URL|ftp://hooks.example.com|must be an http:// or https:// URL",

@@ -51,6 +51,8 @@ public final class RunningService implements AutoCloseable {
         properties.setProperty("alert.delivery.poll-ms", "100");
         properties.setProperty("alert.delivery.retry-base", "PT0.2S");
         properties.setProperty("evolution.timeout-ms", "2000");
+        // tests drive runs themselves; the immediate refresh of requested instances has tests of its own
+        properties.setProperty("qr.refresh.on-request", "false");
     }
 
     /** A service against the given Evolution API, on a fresh database. */

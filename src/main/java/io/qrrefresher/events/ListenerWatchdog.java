@@ -1,0 +1,145 @@
+package io.qrrefresher.events;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.qrrefresher.Failures;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Route;
+import org.apache.camel.component.pgevent.PgEventConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Proves the LISTEN connection alive: the service NOTIFYs itself a heartbeat every interval and must receive it.
+ * When heartbeats stop arriving (a server restart camel-pgevent did not recover from) or arrive twice (it listens on
+ * two connections), the watchdog closes every listener connection and listens again on a fresh one. After any gap it
+ * asks for a resync, because notifications sent during the gap are lost.
+ */
+public final class ListenerWatchdog {
+
+    public static final String ROUTE_ID = "listen-qr-events";
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerWatchdog.class);
+    private static final int MISSED_BEATS = 3;
+
+    private final CamelContext camelContext;
+    private final ListenerConnections connections;
+    private final Duration interval;
+    private final Clock clock;
+    private final String sender = UUID.randomUUID().toString();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
+    private final AtomicInteger rebuilds = new AtomicInteger();
+    private final Instant startedAt;
+    private volatile Instant lastReceived;
+    private volatile Instant quietUntil;
+    private volatile boolean duplicated;
+    private volatile ProducerTemplate producer;
+
+    public ListenerWatchdog(CamelContext camelContext, ListenerConnections connections, Duration interval, Clock clock) {
+        this.camelContext = camelContext;
+        this.connections = connections;
+        this.interval = interval;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+        this.quietUntil = startedAt.plus(interval.multipliedBy(MISSED_BEATS));
+    }
+
+    /** The payload of the next heartbeat NOTIFY. */
+    public String nextHeartbeat() {
+        return "{\"event\":\"heartbeat\",\"id\":\"" + sender + ":" + sequence.incrementAndGet() + "\"}";
+    }
+
+    /** A heartbeat came back through LISTEN; those of other replicas are not ours to count. */
+    void heartbeat(String id) {
+        if (id == null || !id.startsWith(sender + ":")) {
+            return;
+        }
+        Instant now = clock.instant();
+        if (received.computeIfAbsent(id, key -> new AtomicInteger()).incrementAndGet() > 1) {
+            duplicated = true;
+        }
+        Instant previous = lastReceived;
+        lastReceived = now;
+        if (previous != null && Duration.between(previous, now).compareTo(interval.multipliedBy(2)) > 0) {
+            LOG.info("Notifications flow again after {} s without heartbeat: resynchronising",
+                    Duration.between(previous, now).toSeconds());
+            resync();
+        }
+        received.keySet().removeIf(key -> sequenceOf(key) < sequence.get() - 100);
+    }
+
+    /** Called every interval, before the next heartbeat is sent. */
+    public void check() {
+        Instant now = clock.instant();
+        if (duplicated) {
+            rebuild("a heartbeat arrived twice: camel-pgevent listens on more than one connection");
+        } else if (now.isAfter(quietUntil) && !isListening()) {
+            rebuild("no heartbeat came back for " + Duration.between(lastReceivedOrStart(), now).toSeconds() + " s");
+        }
+    }
+
+    /** Heartbeats come back (or the service has just started and the first one is on its way). */
+    public boolean isListening() {
+        Instant now = clock.instant();
+        return now.isBefore(quietUntil)
+                || Duration.between(lastReceivedOrStart(), now).compareTo(interval.multipliedBy(MISSED_BEATS)) < 0;
+    }
+
+    public Instant lastHeartbeat() {
+        return lastReceived;
+    }
+
+    public int rebuilds() {
+        return rebuilds.get();
+    }
+
+    private synchronized void rebuild(String reason) {
+        Route route = camelContext.getRoute(ROUTE_ID);
+        if (route == null || !(route.getConsumer() instanceof PgEventConsumer consumer)) {
+            return;
+        }
+        LOG.warn("Rebuilding the LISTEN connection: {}", reason);
+        try {
+            consumer.getPgEventListener().closeConnection();
+            connections.closeAll();
+            consumer.getPgEventListener().initConnection();
+        } catch (Exception e) {
+            LOG.warn("LISTEN connection not rebuilt yet, will retry: {}", Failures.describe(e));
+            return;
+        } finally {
+            duplicated = false;
+            received.clear();
+        }
+        rebuilds.incrementAndGet();
+        quietUntil = clock.instant().plus(interval.multipliedBy(MISSED_BEATS));
+        resync();
+    }
+
+    private void resync() {
+        try {
+            if (producer == null) {
+                producer = camelContext.createProducerTemplate();
+            }
+            producer.asyncSendBody("seda:resync-after-listener-gap", null);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not ask for a resync: {}", e.getMessage());
+        }
+    }
+
+    private Instant lastReceivedOrStart() {
+        Instant last = lastReceived;
+        return last != null ? last : startedAt;
+    }
+
+    private static long sequenceOf(String id) {
+        return Long.parseLong(id.substring(id.lastIndexOf(':') + 1));
+    }
+}

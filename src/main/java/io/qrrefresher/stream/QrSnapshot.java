@@ -1,0 +1,67 @@
+package io.qrrefresher.stream;
+
+import java.sql.Timestamp;
+
+/** What a live-stream client sees of an instance; filled by camel-sql. The token is only used to authorise. */
+public class QrSnapshot {
+
+    private String instanceName;
+    private String instanceToken;
+    private String instanceStatus;
+    private String qrCode;
+    private Timestamp lastQrUpdate;
+    private Timestamp qrExpiresAt;
+
+    public String getInstanceName() {
+        return instanceName;
+    }
+
+    public void setInstanceName(String instanceName) {
+        this.instanceName = instanceName;
+    }
+
+    public String getInstanceToken() {
+        return instanceToken;
+    }
+
+    public void setInstanceToken(String instanceToken) {
+        this.instanceToken = instanceToken;
+    }
+
+    public String getInstanceStatus() {
+        return instanceStatus;
+    }
+
+    public void setInstanceStatus(String instanceStatus) {
+        this.instanceStatus = instanceStatus;
+    }
+
+    public String getQrCode() {
+        return qrCode;
+    }
+
+    public void setQrCode(String qrCode) {
+        this.qrCode = qrCode;
+    }
+
+    public Timestamp getLastQrUpdate() {
+        return lastQrUpdate;
+    }
+
+    public void setLastQrUpdate(Timestamp lastQrUpdate) {
+        this.lastQrUpdate = lastQrUpdate;
+    }
+
+    public Timestamp getQrExpiresAt() {
+        return qrExpiresAt;
+    }
+
+    public void setQrExpiresAt(Timestamp qrExpiresAt) {
+        this.qrExpiresAt = qrExpiresAt;
+    }
+
+    @Override
+    public String toString() {
+        return "instance '" + instanceName + "' " + instanceStatus;
+    }
+}

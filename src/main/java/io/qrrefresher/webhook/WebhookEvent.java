@@ -1,0 +1,72 @@
+package io.qrrefresher.webhook;
+
+import java.time.OffsetDateTime;
+
+/**
+ * One Evolution API webhook the refresher acts on. Read by the route {@code evolution-webhooks} as
+ * {@code ${exchangeProperty.webhookEvent.kind}} and bound into its SQL.
+ */
+public final class WebhookEvent {
+
+    public enum Kind {
+        /** {@code qrcode.updated} with a new QR. */
+        QR,
+        /** {@code qrcode.updated} with {@code statusCode: 500}: Evolution's QR limit ended the session. */
+        QR_LIMIT,
+        /** {@code connection.update} open: paired. */
+        OPENED,
+        /** A terminal close: {@code connection.update} close or refused, {@code status.instance} closed, logout. */
+        CLOSED
+    }
+
+    private final Kind kind;
+    private final String event;
+    private final String instanceName;
+    private final String qrBase64;
+    private final String qrCodeHash;
+    private final OffsetDateTime eventTime;
+
+    WebhookEvent(Kind kind, String event, String instanceName, String qrBase64, String qrCodeHash,
+                 OffsetDateTime eventTime) {
+        this.kind = kind;
+        this.event = event;
+        this.instanceName = instanceName;
+        this.qrBase64 = qrBase64;
+        this.qrCodeHash = qrCodeHash;
+        this.eventTime = eventTime;
+    }
+
+    public Kind getKind() {
+        return kind;
+    }
+
+    /** The event as Evolution named it, such as {@code qrcode.updated}. */
+    public String getEvent() {
+        return event;
+    }
+
+    public String getInstanceName() {
+        return instanceName;
+    }
+
+    public String getQrBase64() {
+        return qrBase64;
+    }
+
+    public String getQrCodeHash() {
+        return qrCodeHash;
+    }
+
+    /**
+     * Evolution's {@code date_time}: its server's local time with a fake "Z", so only good for ordering events of the
+     * same server, never for comparing with our clock. Null when absent.
+     */
+    public OffsetDateTime getEventTime() {
+        return eventTime;
+    }
+
+    @Override
+    public String toString() {
+        return event + " for instance '" + instanceName + "'";
+    }
+}

@@ -1,0 +1,189 @@
+package io.qrrefresher.webhook;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.Failures;
+import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.api.JsonAnswers;
+import io.qrrefresher.evolution.QrImages;
+import io.qrrefresher.refresh.QrFingerprint;
+import io.qrrefresher.webhook.WebhookEvent.Kind;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads Evolution API webhooks (v2 and v1 envelopes, CONTRACT.md §3) into {@link WebhookEvent}s and answers them.
+ * Anything malformed is a 400 and anything the refresher does not use a 202, with the reason; neither writes.
+ * Evolution retries for minutes, so late and duplicated deliveries are normal: a QR that arrives after its lifetime,
+ * or older than the one stored, is ignored.
+ */
+public final class WebhookEvents {
+
+    public static final String PROPERTY = "webhookEvent";
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookEvents.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Duration qrLifetime;
+    private final AlertSignals alerts;
+    private final Clock clock;
+    private final EvolutionClocks evolutionClocks = new EvolutionClocks();
+    private volatile long lastDatabaseWarning;
+
+    public WebhookEvents(Duration qrLifetime, AlertSignals alerts, Clock clock) {
+        this.qrLifetime = qrLifetime;
+        this.alerts = alerts;
+        this.clock = clock;
+    }
+
+    public long getQrLifetimeSeconds() {
+        return qrLifetime.toSeconds();
+    }
+
+    /** Parses the webhook; when it is nothing to act on, answers it (400 or 202) and returns true. */
+    public boolean isNotActionable(Exchange exchange) {
+        Instant receivedAt = clock.instant();
+        JsonNode body;
+        try {
+            byte[] bytes = exchange.getMessage().getBody(byte[].class);
+            body = bytes == null || bytes.length == 0 ? null : JSON.readTree(bytes);
+        } catch (IOException e) {
+            return reject(exchange, "body is not JSON");
+        }
+        if (body == null || !body.isObject() || !body.path("event").isTextual() || !body.path("instance").isTextual()
+                || body.path("instance").asText().isBlank()) {
+            return reject(exchange, "not an Evolution API webhook: expected a JSON object with event and instance");
+        }
+        String event = body.path("event").asText().toLowerCase(Locale.ROOT).replace('_', '.');
+        String instance = body.path("instance").asText();
+        JsonNode data = body.path("data");
+        OffsetDateTime eventTime = eventTime(body.path("date_time"));
+        WebhookEvent parsed;
+        switch (event) {
+            case "qrcode.updated" -> {
+                JsonNode qrcode = data.path("qrcode");
+                if (qrcode.path("code").isTextual() && !qrcode.path("code").asText().isBlank()) {
+                    if (eventTime != null) {
+                        Duration late = evolutionClocks.lateness(body.path("server_url").asText(""),
+                                eventTime.toInstant(), receivedAt);
+                        if (late.compareTo(qrLifetime) > 0) {
+                            return ignore(exchange, 202, "expired QR: delivered " + late.toSeconds()
+                                    + " s after Evolution sent it");
+                        }
+                    }
+                    String code = qrcode.path("code").asText();
+                    String image = qrcode.path("base64").isTextual() && !qrcode.path("base64").asText().isBlank()
+                            ? qrcode.path("base64").asText() : QrImages.dataUrl(code);
+                    parsed = new WebhookEvent(Kind.QR, event, instance, image, QrFingerprint.of(code), eventTime);
+                } else if (data.path("statusCode").asInt() == 500) {
+                    parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null, eventTime);
+                } else {
+                    return reject(exchange, "qrcode.updated without data.qrcode.code or data.statusCode");
+                }
+            }
+            case "connection.update" -> {
+                String state = data.path("state").asText("");
+                switch (state) {
+                    case "open" -> parsed = new WebhookEvent(Kind.OPENED, event, instance, null, null, eventTime);
+                    // Evolution sends no webhook for a close it reconnects from: a close here is terminal
+                    case "close", "refused" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null,
+                            eventTime);
+                    case "connecting" -> {
+                        return ignore(exchange, 202, "connection.update connecting needs no write");
+                    }
+                    default -> {
+                        return reject(exchange, "connection.update with unknown state '" + state + "'");
+                    }
+                }
+            }
+            case "status.instance" -> {
+                if (!"closed".equals(data.path("status").asText())) {
+                    return ignore(exchange, 202, "status.instance " + data.path("status").asText() + " is not used");
+                }
+                parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
+            }
+            case "logout.instance" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
+            default -> {
+                return ignore(exchange, 202, "event " + event + " is not used by qr-refresher");
+            }
+        }
+        exchange.setProperty(PROPERTY, parsed);
+        exchange.getMessage().setBody(null);
+        return false;
+    }
+
+    /** Answers after the write: {@code known} rows with that name, {@code changed} rows written. */
+    public void answer(Exchange exchange) {
+        WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
+        Map<?, ?> result = exchange.getMessage().getBody(Map.class);
+        long known = ((Number) result.get("known")).longValue();
+        long changed = ((Number) result.get("changed")).longValue();
+        if (known == 0) {
+            LOG.debug("Webhook {}: no such instance in evolution_instances", event);
+            ignore(exchange, 202, "unknown instance");
+            return;
+        }
+        if (changed == 0) {
+            ignore(exchange, 200, event.getKind() == Kind.QR
+                    ? "not stored: instance not connecting, same QR as stored, or older than the stored one"
+                    : "not stored: instance not connecting");
+            return;
+        }
+        LOG.debug("Webhook {} stored", event);
+        if (event.getKind() == Kind.QR_LIMIT) {
+            alerts.qrLimitReached(event.getInstanceName());
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "stored");
+        body.put("event", event.getEvent());
+        JsonAnswers.answer(exchange, 200, body);
+    }
+
+    /** The database cannot be written: 503, so that Evolution delivers the event again later. */
+    public void databaseUnavailable(Exchange exchange) {
+        String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        long now = System.currentTimeMillis();
+        if (now - lastDatabaseWarning > 10_000) {
+            lastDatabaseWarning = now;
+            LOG.warn("Webhooks answered 503 (Evolution will retry): {}", reason);
+        }
+        JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
+                "the event could not be stored; deliver it again later"));
+    }
+
+    private static boolean reject(Exchange exchange, String reason) {
+        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", reason));
+        return true;
+    }
+
+    private static boolean ignore(Exchange exchange, int status, String reason) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "ignored");
+        body.put("reason", reason);
+        JsonAnswers.answer(exchange, status, body);
+        return true;
+    }
+
+    private static OffsetDateTime eventTime(JsonNode dateTime) {
+        if (!dateTime.isTextual()) {
+            return null;
+        }
+        try {
+            return Instant.parse(dateTime.asText()).atOffset(ZoneOffset.UTC);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+}
