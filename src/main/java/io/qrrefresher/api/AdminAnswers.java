@@ -65,8 +65,8 @@ public final class AdminAnswers {
         JsonAnswers.answer(exchange, completed ? 200 : 500, body);
     }
 
-    /** Reads {@code ?limit=N} (1..500, default 20) into the property {@code historyLimit}, or answers 400. */
-    public boolean isBadHistoryRequest(Exchange exchange) {
+    /** Reads {@code ?limit=N} (1..500, default 20) into the property {@code historyLimit}, or notes the problem. */
+    public void readHistoryLimit(Exchange exchange) {
         String limit = exchange.getMessage().getHeader("limit", String.class);
         int value = DEFAULT_HISTORY;
         if (limit != null && !limit.isBlank()) {
@@ -77,12 +77,15 @@ public final class AdminAnswers {
             }
         }
         if (value < 1 || value > MAX_HISTORY) {
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                    "limit must be a whole number from 1 to " + MAX_HISTORY));
-            return true;
+            exchange.setProperty("historyProblem", "limit must be a whole number from 1 to " + MAX_HISTORY);
+        } else {
+            exchange.setProperty("historyLimit", value);
         }
-        exchange.setProperty("historyLimit", value);
-        return false;
+    }
+
+    public void badHistoryRequest(Exchange exchange) {
+        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
+                exchange.getProperty("historyProblem", String.class)));
     }
 
     /** Lists history rows (newest first) as {@code {"runs":[...]}}. */

@@ -1,5 +1,7 @@
 package io.qrrefresher.webhook;
 
+import java.util.ArrayDeque;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -8,29 +10,60 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * How late a webhook arrived. Evolution stamps events with its local time plus a fake "Z" (hours off real UTC), so
  * the lateness of one event is its apparent delay minus the smallest apparent delay seen from the same server
- * recently: that smallest one is the time-zone offset plus a normal delivery.
+ * recently: that smallest one is the time-zone offset plus a normal delivery. When Evolution's clock itself moves
+ * back (a daylight-saving change, a new TZ), every event looks equally late; three late events in a row whose
+ * lateness agrees within five seconds are taken as the new normal. Late retries after an outage do not agree: each
+ * was sent at a different time.
  */
 final class EvolutionClocks {
 
     private static final Duration MEMORY = Duration.ofHours(1);
+    private static final int SHIFT_EVIDENCE = 3;
+    private static final long SHIFT_TOLERANCE_MILLIS = 5_000;
 
     private final Map<String, Offset> offsets = new ConcurrentHashMap<>();
 
-    Duration lateness(String server, Instant eventTime, Instant receivedAt) {
-        return offsets.computeIfAbsent(server, key -> new Offset()).lateness(eventTime, receivedAt);
+    /**
+     * How much later than a normal delivery an event of {@code server} arrived, judged against {@code tolerated}:
+     * lateness beyond it counts as evidence of a clock shift.
+     */
+    Duration lateness(String server, Instant eventTime, Instant receivedAt, Duration tolerated) {
+        return offsets.computeIfAbsent(server, key -> new Offset()).lateness(eventTime, receivedAt, tolerated);
     }
 
     private static final class Offset {
         private long smallestDelayMillis;
         private Instant seenAt;
+        private final ArrayDeque<Long> recentLateness = new ArrayDeque<>();
 
-        synchronized Duration lateness(Instant eventTime, Instant receivedAt) {
+        synchronized Duration lateness(Instant eventTime, Instant receivedAt, Duration tolerated) {
             long delay = receivedAt.toEpochMilli() - eventTime.toEpochMilli();
             if (seenAt == null || delay <= smallestDelayMillis || seenAt.isBefore(receivedAt.minus(MEMORY))) {
-                smallestDelayMillis = delay;
-                seenAt = receivedAt;
+                remember(delay, receivedAt);
+                return Duration.ZERO;
             }
-            return Duration.ofMillis(delay - smallestDelayMillis);
+            long lateness = delay - smallestDelayMillis;
+            if (lateness <= tolerated.toMillis()) {
+                recentLateness.clear();
+                return Duration.ofMillis(lateness);
+            }
+            recentLateness.addLast(lateness);
+            if (recentLateness.size() > SHIFT_EVIDENCE) {
+                recentLateness.removeFirst();
+            }
+            long spread = recentLateness.stream().mapToLong(Long::longValue).max().orElse(0)
+                    - recentLateness.stream().mapToLong(Long::longValue).min().orElse(0);
+            if (recentLateness.size() == SHIFT_EVIDENCE && spread <= SHIFT_TOLERANCE_MILLIS) {
+                remember(delay, receivedAt);
+                return Duration.ZERO;
+            }
+            return Duration.ofMillis(lateness);
+        }
+
+        private void remember(long delay, Instant receivedAt) {
+            smallestDelayMillis = delay;
+            seenAt = receivedAt;
+            recentLateness.clear();
         }
     }
 }

@@ -19,8 +19,7 @@ import org.apache.camel.Exchange;
  * Authenticates Evolution API's webhooks with {@code EVOLUTION_WEBHOOK_TOKEN}, accepted three ways because global
  * webhooks cannot send custom headers (CONTRACT.md §3): in the URL ({@code ?token=<secret>}), as
  * {@code Authorization: Bearer <secret>} (a per-instance webhook's {@code headers}), or as the HS256 JWT Evolution
- * signs with that secret when the webhook's headers hold {@code jwt_key}. Comparisons run in constant time; the token
- * is removed from the message once checked.
+ * signs with that secret when the webhook's headers hold {@code jwt_key}. Comparisons run in constant time.
  */
 public final class WebhookAuth {
 
@@ -39,8 +38,6 @@ public final class WebhookAuth {
     public boolean isDenied(Exchange exchange) {
         String queryToken = exchange.getMessage().getHeader("token", String.class);
         String authorization = exchange.getMessage().getHeader("Authorization", String.class);
-        exchange.getMessage().removeHeader("token");
-        exchange.getMessage().removeHeader("Authorization");
         if (secret.isEmpty()) {
             exchange.setProperty(DENIAL, 403);
             return true;

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class WebhookEvents {
 
     public static final String PROPERTY = "webhookEvent";
+    public static final String EARLY_ANSWER = "webhookAnswer";
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookEvents.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,19 +53,24 @@ public final class WebhookEvents {
         return qrLifetime.toSeconds();
     }
 
-    /** Parses the webhook; when it is nothing to act on, answers it (400 or 202) and returns true. */
-    public boolean isNotActionable(Exchange exchange) {
+    /**
+     * Parses the webhook into the property {@value #PROPERTY}; when there is nothing to act on, the property
+     * {@value #EARLY_ANSWER} holds the answer instead (400 malformed, 202 not used).
+     */
+    public void read(Exchange exchange) {
         Instant receivedAt = clock.instant();
         JsonNode body;
         try {
             byte[] bytes = exchange.getMessage().getBody(byte[].class);
             body = bytes == null || bytes.length == 0 ? null : JSON.readTree(bytes);
         } catch (IOException e) {
-            return reject(exchange, "body is not JSON");
+            early(exchange, 400, "body is not JSON");
+            return;
         }
         if (body == null || !body.isObject() || !body.path("event").isTextual() || !body.path("instance").isTextual()
                 || body.path("instance").asText().isBlank()) {
-            return reject(exchange, "not an Evolution API webhook: expected a JSON object with event and instance");
+            early(exchange, 400, "not an Evolution API webhook: expected a JSON object with event and instance");
+            return;
         }
         String event = body.path("event").asText().toLowerCase(Locale.ROOT).replace('_', '.');
         String instance = body.path("instance").asText();
@@ -77,10 +83,11 @@ public final class WebhookEvents {
                 if (qrcode.path("code").isTextual() && !qrcode.path("code").asText().isBlank()) {
                     if (eventTime != null) {
                         Duration late = evolutionClocks.lateness(body.path("server_url").asText(""),
-                                eventTime.toInstant(), receivedAt);
+                                eventTime.toInstant(), receivedAt, qrLifetime);
                         if (late.compareTo(qrLifetime) > 0) {
-                            return ignore(exchange, 202, "expired QR: delivered " + late.toSeconds()
+                            early(exchange, 202, "expired QR: delivered " + late.toSeconds()
                                     + " s after Evolution sent it");
+                            return;
                         }
                     }
                     String code = qrcode.path("code").asText();
@@ -90,7 +97,8 @@ public final class WebhookEvents {
                 } else if (data.path("statusCode").asInt() == 500) {
                     parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null, eventTime);
                 } else {
-                    return reject(exchange, "qrcode.updated without data.qrcode.code or data.statusCode");
+                    early(exchange, 400, "qrcode.updated without data.qrcode.code or data.statusCode");
+                    return;
                 }
             }
             case "connection.update" -> {
@@ -101,27 +109,40 @@ public final class WebhookEvents {
                     case "close", "refused" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null,
                             eventTime);
                     case "connecting" -> {
-                        return ignore(exchange, 202, "connection.update connecting needs no write");
+                        early(exchange, 202, "connection.update connecting needs no write");
+                        return;
                     }
                     default -> {
-                        return reject(exchange, "connection.update with unknown state '" + state + "'");
+                        early(exchange, 400, "connection.update with unknown state '" + state + "'");
+                        return;
                     }
                 }
             }
             case "status.instance" -> {
                 if (!"closed".equals(data.path("status").asText())) {
-                    return ignore(exchange, 202, "status.instance " + data.path("status").asText() + " is not used");
+                    early(exchange, 202, "status.instance " + data.path("status").asText() + " is not used");
+                    return;
                 }
                 parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
             }
             case "logout.instance" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
             default -> {
-                return ignore(exchange, 202, "event " + event + " is not used by qr-refresher");
+                early(exchange, 202, "event " + event + " is not used by qr-refresher");
+                return;
             }
         }
         exchange.setProperty(PROPERTY, parsed);
         exchange.getMessage().setBody(null);
-        return false;
+    }
+
+    /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
+    public void answerEarly(Exchange exchange) {
+        EarlyAnswer answer = exchange.getProperty(EARLY_ANSWER, EarlyAnswer.class);
+        if (answer.status() == 400) {
+            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", answer.reason()));
+        } else {
+            ignore(exchange, answer.status(), answer.reason());
+        }
     }
 
     /** Answers after the write: {@code known} rows with that name, {@code changed} rows written. */
@@ -163,17 +184,18 @@ public final class WebhookEvents {
                 "the event could not be stored; deliver it again later"));
     }
 
-    private static boolean reject(Exchange exchange, String reason) {
-        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", reason));
-        return true;
+    private static void early(Exchange exchange, int status, String reason) {
+        exchange.setProperty(EARLY_ANSWER, new EarlyAnswer(status, reason));
     }
 
-    private static boolean ignore(Exchange exchange, int status, String reason) {
+    private record EarlyAnswer(int status, String reason) {
+    }
+
+    private static void ignore(Exchange exchange, int status, String reason) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "ignored");
         body.put("reason", reason);
         JsonAnswers.answer(exchange, status, body);
-        return true;
     }
 
     private static OffsetDateTime eventTime(JsonNode dateTime) {

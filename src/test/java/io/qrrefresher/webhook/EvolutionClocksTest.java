@@ -1,0 +1,55 @@
+package io.qrrefresher.webhook;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EvolutionClocksTest {
+
+    static final Duration LIFETIME = Duration.ofSeconds(45);
+    static final Duration SAO_PAULO = Duration.ofHours(-3);
+    final EvolutionClocks clocks = new EvolutionClocks();
+    final Instant start = Instant.parse("2026-11-25T12:00:00Z");
+
+    @Test
+    void lateRetriesAreLateAndTimelyEventsAreNot() {
+        assertThat(lateness(0, 0.2)).isZero();
+        assertThat(lateness(10, 10.3).toMillis()).isLessThan(500);
+        // a receiver outage: events sent at 20, 65, 110 s all delivered at 200 s
+        assertThat(lateness(20, 200)).isGreaterThan(LIFETIME);
+        assertThat(lateness(65, 200)).isGreaterThan(LIFETIME);
+        assertThat(lateness(110, 200)).isGreaterThan(LIFETIME);
+        assertThat(lateness(199, 199.3).toMillis()).isLessThan(500);
+    }
+
+    @Test
+    void aClockThatMovesBackIsRelearnedAfterThreeAgreeingEvents() {
+        lateness(0, 0.2);
+        Duration daylightSavingEnds = Duration.ofHours(-1);
+        assertThat(shifted(60, 60.2, daylightSavingEnds)).isGreaterThan(LIFETIME);
+        assertThat(shifted(70, 70.3, daylightSavingEnds)).isGreaterThan(LIFETIME);
+        assertThat(shifted(80, 80.2, daylightSavingEnds)).isZero();
+        assertThat(shifted(90, 90.2, daylightSavingEnds).toMillis()).isLessThan(500);
+    }
+
+    @Test
+    void eachServerHasItsOwnClock() {
+        assertThat(clocks.lateness("a", start.plus(SAO_PAULO), start, LIFETIME)).isZero();
+        assertThat(clocks.lateness("b", start.plus(Duration.ofHours(2)), start.plusSeconds(1), LIFETIME)).isZero();
+        assertThat(clocks.lateness("a", start.plusSeconds(5).plus(SAO_PAULO), start.plusSeconds(5), LIFETIME))
+                .isZero();
+    }
+
+    private Duration lateness(double sentSecond, double receivedSecond) {
+        return shifted(sentSecond, receivedSecond, Duration.ZERO);
+    }
+
+    private Duration shifted(double sentSecond, double receivedSecond, Duration shift) {
+        Instant sent = start.plusMillis((long) (sentSecond * 1000)).plus(SAO_PAULO).plus(shift);
+        Instant received = start.plusMillis((long) (receivedSecond * 1000));
+        return clocks.lateness("https://evo.example.com", sent, received, LIFETIME);
+    }
+}
