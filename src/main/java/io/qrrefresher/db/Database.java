@@ -41,7 +41,7 @@ public final class Database implements AutoCloseable {
         config.setPassword(url.password());
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(2, poolSize));
-        config.setConnectionTimeout(10_000);
+        config.setConnectionTimeout(5_000);
         config.setValidationTimeout(3_000);
         config.addDataSourceProperty("ApplicationName", "qr-refresher");
         try {
