@@ -23,6 +23,7 @@ import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionReplyReader;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.events.ListenerConnections;
+import io.qrrefresher.events.ListenerErrors;
 import io.qrrefresher.events.ListenerHealthCheck;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
@@ -104,6 +105,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         qrStreams = new QrStreams(events, adminToken);
         context.getRegistry().bind("listenerConnections", listenerConnections);
         context.getRegistry().bind("listenerWatchdog", watchdog);
+        context.getRegistry().bind("listenerErrors", new ListenerErrors());
         context.getRegistry().bind("qrEvents", new QrEvents(watchdog));
         context.getRegistry().bind("qrStreams", qrStreams);
         context.getRegistry().bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));

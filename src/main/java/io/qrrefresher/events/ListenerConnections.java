@@ -1,28 +1,42 @@
 package io.qrrefresher.events;
 
 import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 import javax.sql.DataSource;
+
+import com.impossibl.postgres.api.jdbc.PGConnection;
+import com.impossibl.postgres.api.jdbc.PGNotificationListener;
 
 import com.impossibl.postgres.jdbc.PGDataSource;
 import io.qrrefresher.config.DatabaseUrl;
 
 /**
- * The pgjdbc-ng connections of the LISTEN consumer (camel-pgevent needs pgjdbc-ng). It remembers every connection it
- * hands out, so that the watchdog can close them all before listening again: camel-pgevent 4.17 can leave a second
- * LISTEN connection behind after a server restart, and leaks one when its route is restarted.
+ * The pgjdbc-ng connections of the LISTEN consumer (camel-pgevent needs pgjdbc-ng), with the watchdog as the one owner
+ * of reconnection.
+ * <p>
+ * camel-pgevent 4.17 reconnects from the connection's {@code closed()} callback, which pgjdbc-ng calls on its netty
+ * I/O thread; the reconnect blocks that thread until a new connection is made, and the new connection needs that
+ * thread: after a server restart it can deadlock (nothing is received any more), or succeed alongside another attempt
+ * (every notification twice, a connection leaked). So the connections handed out here do not pass {@code closed()}
+ * on to camel-pgevent: they tell the watchdog, which closes every connection handed out so far and listens again.
  */
 public final class ListenerConnections implements DataSource {
 
     private final PGDataSource target = new PGDataSource();
     private final List<Connection> handedOut = new ArrayList<>();
+    private volatile Connection latest;
+    private volatile Runnable onLost = () -> { };
 
     public ListenerConnections(DatabaseUrl url) {
         // jdbc:postgresql://host:port/database?params -> pgjdbc-ng's own settings
@@ -31,7 +45,9 @@ public final class ListenerConnections implements DataSource {
         target.setPortNumber(uri.getPort() > 0 ? uri.getPort() : 5432);
         target.setDatabaseName(uri.getPath() == null || uri.getPath().length() <= 1 ? "postgres" : uri.getPath().substring(1));
         target.setApplicationName("qr-refresher-listener");
+        // bounded waits: a LISTEN connection stuck in a handshake would hold the watchdog
         target.setNetworkTimeout(10_000);
+        target.setLoginTimeout(5);
         if (url.user() != null) {
             target.setUser(url.user());
         }
@@ -52,14 +68,56 @@ public final class ListenerConnections implements DataSource {
         }
     }
 
+    /** Called (on a pgjdbc-ng I/O thread: it must not block) when the current LISTEN connection is lost. */
+    public void onLost(Runnable onLost) {
+        this.onLost = onLost;
+    }
+
     @Override
     public Connection getConnection() throws SQLException {
-        Connection connection = target.getConnection();
+        PGConnection connection = (PGConnection) target.getConnection();
+        PGConnection watched = watched(connection);
         synchronized (handedOut) {
             handedOut.removeIf(ListenerConnections::isClosed);
-            handedOut.add(connection);
+            handedOut.add(watched);
         }
-        return connection;
+        latest = watched;
+        return watched;
+    }
+
+    /** The connection, with its notification listeners' {@code closed()} turned into {@link #onLost}. */
+    private PGConnection watched(PGConnection connection) {
+        Map<PGNotificationListener, PGNotificationListener> wrappers = new ConcurrentHashMap<>();
+        PGConnection[] self = new PGConnection[1];
+        self[0] = (PGConnection) Proxy.newProxyInstance(PGConnection.class.getClassLoader(),
+                new Class<?>[] {PGConnection.class}, (proxy, method, args) -> {
+                    if (args != null && args.length > 0 && args[args.length - 1] instanceof PGNotificationListener listener
+                            && method.getName().endsWith("NotificationListener")) {
+                        Object[] changed = args.clone();
+                        changed[args.length - 1] = method.getName().startsWith("add")
+                                ? wrappers.computeIfAbsent(listener, key -> new PGNotificationListener() {
+                                    @Override
+                                    public void notification(int processId, String channel, String payload) {
+                                        listener.notification(processId, channel, payload);
+                                    }
+
+                                    @Override
+                                    public void closed() {
+                                        if (latest == self[0]) {
+                                            onLost.run();
+                                        }
+                                    }
+                                })
+                                : wrappers.getOrDefault(listener, listener);
+                        args = changed;
+                    }
+                    try {
+                        return method.invoke(connection, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        return self[0];
     }
 
     @Override

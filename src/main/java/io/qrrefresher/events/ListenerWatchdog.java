@@ -18,10 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Proves the LISTEN connection alive: the service NOTIFYs itself a heartbeat every interval and must receive it.
- * When heartbeats stop arriving (a server restart camel-pgevent did not recover from) or arrive twice (it listens on
- * two connections), the watchdog closes every listener connection and listens again on a fresh one. After any gap it
- * asks for a resync, because notifications sent during the gap are lost.
+ * Owns the LISTEN connection of the route {@code listen-qr-events}. It learns of a lost connection from
+ * {@link ListenerConnections}, and proves the connection alive anyway: the service NOTIFYs itself a heartbeat every
+ * interval and must receive it, once. When the connection is lost, heartbeats stop, or one arrives twice, the watchdog
+ * closes every listener connection and listens again on a fresh one, at every interval until that works. After any
+ * gap it asks for a resync, because notifications sent during the gap are lost.
  */
 public final class ListenerWatchdog {
 
@@ -37,10 +38,11 @@ public final class ListenerWatchdog {
     private final AtomicLong sequence = new AtomicLong();
     private final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
     private final AtomicInteger rebuilds = new AtomicInteger();
-    private final Instant startedAt;
+    private volatile Instant startedAt;
     private volatile Instant lastReceived;
     private volatile Instant quietUntil;
     private volatile boolean duplicated;
+    private volatile boolean lost;
     private volatile ProducerTemplate producer;
 
     public ListenerWatchdog(CamelContext camelContext, ListenerConnections connections, Duration interval, Clock clock) {
@@ -48,8 +50,7 @@ public final class ListenerWatchdog {
         this.connections = connections;
         this.interval = interval;
         this.clock = clock;
-        this.startedAt = clock.instant();
-        this.quietUntil = startedAt.plus(interval.multipliedBy(MISSED_BEATS));
+        connections.onLost(() -> lost = true);
     }
 
     /** The payload of the next heartbeat NOTIFY. */
@@ -79,8 +80,16 @@ public final class ListenerWatchdog {
     /** Called every interval, before the next heartbeat is sent. */
     public void check() {
         Instant now = clock.instant();
-        if (duplicated) {
-            rebuild("a heartbeat arrived twice: camel-pgevent listens on more than one connection");
+        if (startedAt == null) {
+            // the first heartbeat goes out now: give it time to come back
+            startedAt = now;
+            quietUntil = now.plus(interval.multipliedBy(MISSED_BEATS));
+            return;
+        }
+        if (lost) {
+            rebuild("the connection to PostgreSQL was lost");
+        } else if (duplicated) {
+            rebuild("a heartbeat arrived twice: more than one connection listens");
         } else if (now.isAfter(quietUntil) && !isListening()) {
             rebuild("no heartbeat came back for " + Duration.between(lastReceivedOrStart(), now).toSeconds() + " s");
         }
@@ -89,6 +98,12 @@ public final class ListenerWatchdog {
     /** Heartbeats come back (or the service has just started and the first one is on its way). */
     public boolean isListening() {
         Instant now = clock.instant();
+        if (lost) {
+            return false;
+        }
+        if (startedAt == null) {
+            return true;
+        }
         return now.isBefore(quietUntil)
                 || Duration.between(lastReceivedOrStart(), now).compareTo(interval.multipliedBy(MISSED_BEATS)) < 0;
     }
@@ -118,6 +133,7 @@ public final class ListenerWatchdog {
             duplicated = false;
             received.clear();
         }
+        lost = false;
         rebuilds.incrementAndGet();
         quietUntil = clock.instant().plus(interval.multipliedBy(MISSED_BEATS));
         resync();
