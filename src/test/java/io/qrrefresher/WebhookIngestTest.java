@@ -183,6 +183,17 @@ class WebhookIngestTest {
     }
 
     @Test
+    void aGlobalWebhookByEventsAppendsTheEventAfterTheToken() throws Exception {
+        // WEBHOOK_GLOBAL_URL=.../webhooks/evolution?token=SECRET with WEBHOOK_GLOBAL_WEBHOOK_BY_EVENTS=true
+        HttpResponse<String> response = webhooks.post("/webhooks/evolution?token=" + Webhooks.TOKEN + "/qrcode-updated",
+                Webhooks.qrEvent(INSTANCE, "2@global-by-events", null), null);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(webhooks.post("/webhooks/evolution?token=wrong/" + Webhooks.TOKEN,
+                Webhooks.qrEvent(INSTANCE, "2@x", null), null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void theSecretIsAcceptedInTheUrlAsABearerOrAsEvolutionsJwt() throws Exception {
         long inTenMinutes = Instant.now().plusSeconds(600).getEpochSecond();
         assertThat(webhooks.post("/webhooks/evolution", Webhooks.qrEvent(INSTANCE, "2@a", null),

@@ -44,7 +44,8 @@ public final class WebhookAuth {
         }
         String bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
                 ? authorization.substring(7).trim() : null;
-        boolean accepted = matches(queryToken) || matches(bearer) || isValidJwt(bearer);
+        boolean accepted = matches(queryToken) || matches(withoutEventSuffix(queryToken)) || matches(bearer)
+                || isValidJwt(bearer);
         if (!accepted) {
             exchange.setProperty(DENIAL, 401);
         }
@@ -56,6 +57,15 @@ public final class WebhookAuth {
         JsonAnswers.answer(exchange, status, JsonAnswers.error(status == 403 ? "forbidden" : "unauthorized",
                 status == 403 ? "webhooks are disabled: set EVOLUTION_WEBHOOK_TOKEN to enable them"
                         : "missing or invalid webhook token (?token=, Authorization: Bearer, or jwt_key)"));
+    }
+
+    /**
+     * With {@code WEBHOOK_GLOBAL_WEBHOOK_BY_EVENTS=true} Evolution appends {@code /qrcode-updated} to the whole URL, so
+     * {@code ?token=secret} arrives as {@code secret/qrcode-updated}.
+     */
+    private static String withoutEventSuffix(String token) {
+        int slash = token == null ? -1 : token.indexOf('/');
+        return slash < 0 ? null : token.substring(0, slash);
     }
 
     private boolean matches(String candidate) {

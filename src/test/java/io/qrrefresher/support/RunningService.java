@@ -64,6 +64,15 @@ public final class RunningService implements AutoCloseable {
                 .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY);
     }
 
+    /** A service against any Evolution API (the plain simulator, say), on the given database. */
+    public static RunningService bareAgainst(URI evolution, String databaseUrl) {
+        return new RunningService()
+                .with("database.url", databaseUrl)
+                .with("database.user", "postgres")
+                .with("evolution.api.base-url", evolution.toString())
+                .with("qr.refresh.on-request", "true");
+    }
+
     /** A service with only the given properties (demo mode when no database and no Evolution API are set). */
     public static RunningService bare() {
         return new RunningService();
