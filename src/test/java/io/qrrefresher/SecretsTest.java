@@ -10,7 +10,9 @@ import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.LogCapture;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.SseClient;
 import io.qrrefresher.support.WebhookReceiver;
+import io.qrrefresher.support.Webhooks;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +30,9 @@ class SecretsTest {
     @Test
     void secretsStayOutOfEverythingTheServiceWrites() throws Exception {
         List<String> secrets = List.of(INSTANCE_TOKEN, WRONG_TOKEN, WEBHOOK_SECRET, WEBHOOK_PATH_SECRET,
-                ScriptedEvolutionApi.GLOBAL_KEY, RunningService.ADMIN_TOKEN);
+                ScriptedEvolutionApi.GLOBAL_KEY, RunningService.ADMIN_TOKEN, Webhooks.TOKEN,
+                // the instance token Evolution puts in webhooks when AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES is on
+                "B1E4C0B2-3F6A-4D7E-9C1A-2F8E5D4A7B90");
         List<String> written = new ArrayList<>();
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              WebhookReceiver receiver = new WebhookReceiver();
@@ -37,6 +41,7 @@ class SecretsTest {
             try (RunningService service = RunningService.against(evolution)
                     .with("alert.webhook.url", webhook.toString())
                     .with("alert.webhook.secret", WEBHOOK_SECRET)
+                    .with("evolution.webhook-token", Webhooks.TOKEN)
                     .start()) {
                 evolution.addInstance("good", INSTANCE_TOKEN, State.CONNECTING);
                 evolution.rotate("good");
@@ -51,6 +56,18 @@ class SecretsTest {
                 receiver.up();
                 await().until(() -> !receiver.deliveries().isEmpty());
                 HttpResponse<String> denied = service.post("/refresh-qr-codes", WRONG_TOKEN);
+                Webhooks webhooks = new Webhooks(service);
+                written.add(webhooks.post(Webhooks.qrEvent("good", "2@pushed", null)).body());
+                written.add(webhooks.post("/webhooks/evolution?token=" + WRONG_TOKEN, "{}", null).body());
+                written.add(webhooks.post(Webhooks.fixture("webhook-qrcode-updated-exposed-apikey.json", "good", null))
+                        .body());
+                try (SseClient stream = SseClient.open(service.url("/instances/good/qr/stream?token=" + INSTANCE_TOKEN),
+                        null);
+                     SseClient refused = SseClient.open(service.url("/instances/good/qr/stream?token=" + WRONG_TOKEN),
+                             null)) {
+                    written.add(String.valueOf(stream.next(java.time.Duration.ofSeconds(5)).data()));
+                    written.add(String.valueOf(refused.status()));
+                }
                 HttpResponse<String> history = service.get("/refresh-runs", RunningService.ADMIN_TOKEN);
 
                 assertThat(manual.statusCode()).isEqualTo(200);
