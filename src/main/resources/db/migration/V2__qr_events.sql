@@ -13,6 +13,19 @@ ALTER TABLE instance_state ADD COLUMN last_qr_event_at timestamptz;
 -- (no token, no image) that any backend can LISTEN to:
 --   {"event":"qr_updated"|"status_changed"|"qr_requested"|"heartbeat", "instance_id", "instance_name", "user_id",
 --    "instance_status", "last_qr_update", "qr_expires_at"}
+CREATE FUNCTION qr_event(event text, instance public.evolution_instances) RETURNS text
+    LANGUAGE sql STABLE AS
+$$
+SELECT json_build_object(
+    'event', event,
+    'instance_id', instance.id,
+    'instance_name', instance.instance_name,
+    'user_id', instance.user_id,
+    'instance_status', instance.instance_status,
+    'last_qr_update', instance.last_qr_update,
+    'qr_expires_at', instance.qr_expires_at)::text
+$$;
+
 CREATE FUNCTION announce_qr_change() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -20,15 +33,9 @@ BEGIN
     IF NEW.qr_code IS NOT DISTINCT FROM OLD.qr_code AND NEW.instance_status IS NOT DISTINCT FROM OLD.instance_status THEN
         RETURN NULL;
     END IF;
-    PERFORM pg_notify('qr_code_updated', json_build_object(
-        'event', CASE WHEN NEW.instance_status IS DISTINCT FROM OLD.instance_status THEN 'status_changed'
-                      ELSE 'qr_updated' END,
-        'instance_id', NEW.id,
-        'instance_name', NEW.instance_name,
-        'user_id', NEW.user_id,
-        'instance_status', NEW.instance_status,
-        'last_qr_update', NEW.last_qr_update,
-        'qr_expires_at', NEW.qr_expires_at)::text);
+    PERFORM pg_notify('qr_code_updated', qr_refresher.qr_event(
+        CASE WHEN NEW.instance_status IS DISTINCT FROM OLD.instance_status THEN 'status_changed' ELSE 'qr_updated' END,
+        NEW));
     RETURN NULL;
 END
 $$;
@@ -49,14 +56,7 @@ BEGIN
         VALUES (NEW.id, 1, 0)
         ON CONFLICT (instance_id) DO UPDATE
             SET connect_requests = s.connect_requests + 1, close_seen_at = NULL, updated_at = now();
-        PERFORM pg_notify('qr_code_updated', json_build_object(
-            'event', 'qr_requested',
-            'instance_id', NEW.id,
-            'instance_name', NEW.instance_name,
-            'user_id', NEW.user_id,
-            'instance_status', NEW.instance_status,
-            'last_qr_update', NEW.last_qr_update,
-            'qr_expires_at', NEW.qr_expires_at)::text);
+        PERFORM pg_notify('qr_code_updated', qr_refresher.qr_event('qr_requested', NEW));
     END IF;
     RETURN NULL;
 END

@@ -1,16 +1,14 @@
 package io.qrrefresher;
 
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.demo.EvolutionSimulator.State;
-import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.RestartablePostgres;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,18 +24,17 @@ class DatabaseRestartTest {
 
     @Test
     void theServiceSurvivesARestartOfItsDatabase() throws Exception {
-        int port = FreePorts.next();
-        EmbeddedPostgres database = startDatabase(port);
-        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+        try (RestartablePostgres database = new RestartablePostgres(dataDir);
+             ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
-                     .with("database.url", database.getJdbcUrl("postgres", "postgres"))
+                     .with("database.url", database.jdbcUrl())
                      .start()) {
             evolution.addInstance("steady", "token-s", State.CONNECTING);
             evolution.rotate("steady");
             service.db().insertInstance("steady", "token-s", "connecting");
             assertThat(service.refresh().getRefreshed()).isEqualTo(1);
 
-            database.close();
+            database.stop();
             HttpResponse<String> duringOutage = service.post("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
 
             assertThat(duringOutage.statusCode()).isEqualTo(500);
@@ -46,20 +43,13 @@ class DatabaseRestartTest {
             assertThat(body.get("message").asText()).startsWith("run aborted after 0 instances: database error");
             assertThat(service.context().isStarted()).isTrue();
 
-            database = startDatabase(port);
+            database.start();
             evolution.rotate("steady");
             HttpResponse<String> afterRestart = service.post("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
 
             assertThat(afterRestart.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(afterRestart.body()).get("refreshed").asInt()).isEqualTo(1);
             assertThat(service.db().instance("steady").get("qr_code")).isEqualTo(evolution.currentBase64("steady"));
-        } finally {
-            database.close();
         }
-    }
-
-    private EmbeddedPostgres startDatabase(int port) throws IOException {
-        return EmbeddedPostgres.builder().setDataDirectory(dataDir.toFile()).setCleanDataDirectory(false)
-                .setPort(port).start();
     }
 }

@@ -1,17 +1,15 @@
 package io.qrrefresher;
 
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 
 import io.qrrefresher.events.ListenerWatchdog;
-import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.RestartablePostgres;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.SseClient;
 import io.qrrefresher.support.Webhooks;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,11 +28,10 @@ class PushResilienceTest {
 
     @Test
     void theListenerAndTheStreamComeBackAfterTwoDatabaseRestarts() throws Exception {
-        int port = FreePorts.next();
-        EmbeddedPostgres database = start(port);
-        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+        try (RestartablePostgres database = new RestartablePostgres(dataDir);
+             ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
-                     .with("database.url", database.getJdbcUrl("postgres", "postgres"))
+                     .with("database.url", database.jdbcUrl())
                      .with("evolution.webhook-token", Webhooks.TOKEN)
                      .with("qr.events.heartbeat-ms", "300")
                      .start()) {
@@ -48,13 +45,13 @@ class PushResilienceTest {
                 assertThat(client.next(Duration.ofSeconds(5)).name()).isEqualTo("status");
 
                 for (int restart = 1; restart <= 2; restart++) {
-                    database.close();
+                    database.stop();
                     String event = Webhooks.qrEvent("resilient", "2@after-restart-" + restart, null);
                     HttpResponse<String> duringOutage = webhooks.post(event);
                     assertThat(duringOutage.statusCode()).isEqualTo(503);
                     assertThat(duringOutage.body()).contains("deliver it again later");
 
-                    database = start(port);
+                    database.start();
                     long restarted = System.nanoTime();
                     await().atMost(Duration.ofSeconds(30)).until(() -> watchdog.isListening()
                             && watchdog.lastHeartbeat() != null
@@ -75,13 +72,6 @@ class PushResilienceTest {
                         watchdog.isListening() && watchdog.rebuilds() == rebuilds
                                 && service.bootstrap().listenerConnections().open() == 1);
             }
-        } finally {
-            database.close();
         }
-    }
-
-    private EmbeddedPostgres start(int port) throws IOException {
-        return EmbeddedPostgres.builder().setDataDirectory(dataDir.toFile()).setCleanDataDirectory(false)
-                .setPort(port).start();
     }
 }
