@@ -162,9 +162,13 @@ public final class WebhookEvents {
                     : "not stored: instance not connecting");
             return;
         }
-        LOG.debug("Webhook {} stored", event);
-        if (event.getKind() == Kind.QR_LIMIT) {
-            alerts.qrLimitReached(event.getInstanceName());
+        switch (event.getKind()) {
+            case OPENED -> LOG.info("Instance '{}' is paired (webhook {}): status set to open, QR cleared",
+                    event.getInstanceName(), event.getEvent());
+            case CLOSED -> LOG.info("Instance '{}' closed by Evolution (webhook {}): status set to close, QR cleared",
+                    event.getInstanceName(), event.getEvent());
+            case QR_LIMIT -> alerts.qrLimitReached(event.getInstanceName());
+            default -> LOG.debug("Webhook {} stored", event);
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "stored");
