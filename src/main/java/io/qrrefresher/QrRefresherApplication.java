@@ -1,5 +1,7 @@
 package io.qrrefresher;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -19,6 +21,7 @@ public final class QrRefresherApplication {
     }
 
     public static void main(String[] args) {
+        chooseLogFormat();
         ServiceBootstrap bootstrap = new ServiceBootstrap();
         Main main = createMain(bootstrap, new Properties());
         try {
@@ -44,6 +47,34 @@ public final class QrRefresherApplication {
         }
         main.addMainListener(bootstrap);
         return main;
+    }
+
+    /**
+     * LOG_FORMAT=json switches the console to JSON lines. Logging starts before Camel reads its properties, so this
+     * looks at the environment, then at {@code log.format} in application.properties.
+     */
+    static void chooseLogFormat() {
+        String format = System.getenv("LOG_FORMAT");
+        if (format == null) {
+            format = System.getProperty("log.format");
+        }
+        if (format == null) {
+            Properties properties = new Properties();
+            String location = fromWorkingDirectoryOrJar("application.properties");
+            try (InputStream in = location.startsWith("file:")
+                    ? Files.newInputStream(Path.of(location.substring(5)))
+                    : QrRefresherApplication.class.getResourceAsStream("/application.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            } catch (IOException e) {
+                // the settings check reports an unreadable configuration properly
+            }
+            format = properties.getProperty("log.format");
+        }
+        if ("json".equalsIgnoreCase(format == null ? "" : format.trim())) {
+            System.setProperty("log4j2.configurationFile", "log4j2-json.properties");
+        }
     }
 
     private static String fromWorkingDirectoryOrJar(String file) {

@@ -1,15 +1,25 @@
 package io.qrrefresher;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
-import java.time.Clock;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.qrrefresher.alert.AlertDelivery;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.StaleQrCheck;
@@ -19,41 +29,54 @@ import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.demo.DemoMode;
 import io.qrrefresher.demo.EvolutionSimulator;
-import io.qrrefresher.evolution.EvolutionCircuitBreaker;
-import io.qrrefresher.evolution.EvolutionReplyReader;
-import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.events.ListenerConnections;
 import io.qrrefresher.events.ListenerErrors;
 import io.qrrefresher.events.ListenerHealthCheck;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
+import io.qrrefresher.evolution.EvolutionCircuitBreaker;
+import io.qrrefresher.evolution.EvolutionReplyReader;
+import io.qrrefresher.evolution.EvolutionRequests;
+import io.qrrefresher.ops.ApiHttpEngine;
+import io.qrrefresher.ops.FleetGauges;
+import io.qrrefresher.ops.HealthChecks;
+import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.InstanceRefresher;
+import io.qrrefresher.refresh.RefreshRuns;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.webhook.WebhookAuth;
 import io.qrrefresher.webhook.WebhookEvents;
-import io.qrrefresher.refresh.InstanceRefresher;
-import io.qrrefresher.refresh.RefreshRuns;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Prepares everything the routes need before Camel configures them: validated settings, the database (migrated),
- * the Evolution API simulator in demo mode, and the beans the YAML routes refer to by name.
+ * the Evolution API simulator in demo mode, and the beans the YAML routes refer to by name. After the start it adds
+ * what needs the running context: the live stream handler and the health checks.
  */
 public final class ServiceBootstrap extends MainListenerSupport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceBootstrap.class);
 
+    private final Instant startedAt = Instant.now();
     private Settings settings;
     private Database database;
     private EvolutionSimulator simulator;
     private ListenerConnections listenerConnections;
     private ListenerWatchdog watchdog;
     private QrStreams qrStreams;
+    private RefreshControl control;
+    private RefreshRuns refreshRuns;
+    private QrMetrics metrics;
+    private Path jolokiaUsers;
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
@@ -65,10 +88,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         database.migrate();
         markInterruptedRuns();
 
-        URI evolutionBaseUrl;
         Optional<String> globalApiKey = settings.evolution().apiKey();
         Optional<String> adminToken = settings.adminToken();
         Optional<String> webhookToken = settings.events().webhookToken();
+        URI evolutionBaseUrl;
         if (settings.isDemo()) {
             webhookToken = webhookToken.or(() -> Optional.of(DemoMode.WEBHOOK_TOKEN));
             startDemo(webhookToken.get());
@@ -79,39 +102,57 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             evolutionBaseUrl = settings.evolution().baseUrl().orElseThrow();
         }
         logConfiguration(evolutionBaseUrl, adminToken.isPresent(), webhookToken.isPresent());
+        protectJolokia(properties);
+
+        Registry registry = context.getRegistry();
+        registry.bind("apiHttpEngine", new ApiHttpEngine(settings.httpPort()));
+        PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meterRegistry);
+        metrics = new QrMetrics(meterRegistry);
+        new FleetGauges(database.dataSource()).register(metrics);
 
         AlertSignals alertSignals = new AlertSignals(context, settings.alerts(), settings.serviceName());
-        CircuitBreaker circuitBreaker = EvolutionCircuitBreaker.create(settings.evolution().circuit(), alertSignals);
+        CircuitBreakerRegistry breakers = EvolutionCircuitBreaker.registry(settings.evolution().circuit(), alertSignals);
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meterRegistry);
         ExecutorService refreshPool = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "qr-refresh", settings.refresh().concurrency());
+        control = new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);
+        refreshRuns = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alertSignals,
+                breakers.circuitBreaker(EvolutionCircuitBreaker.NAME), control, metrics);
 
-        context.getRegistry().bind("dataSource", database.dataSource());
-        context.getRegistry().bind("refreshPool", refreshPool);
-        context.getRegistry().bind("evolutionCircuitBreaker", circuitBreaker);
-        context.getRegistry().bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
-        context.getRegistry().bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes()));
-        context.getRegistry().bind("instanceRefresher", new InstanceRefresher(globalApiKey));
-        context.getRegistry().bind("refreshRuns", new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alertSignals, circuitBreaker));
-        context.getRegistry().bind("alertSignals", alertSignals);
-        context.getRegistry().bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));
-        context.getRegistry().bind("alertDelivery", new AlertDelivery(settings.alerts()));
-        context.getRegistry().bind("adminAccess", new AdminAccess(adminToken));
-        context.getRegistry().bind("adminAnswers", new AdminAnswers());
+        registry.bind("dataSource", database.dataSource());
+        registry.bind("refreshPool", refreshPool);
+        registry.bind("evolutionCircuitBreaker", breakers.circuitBreaker(EvolutionCircuitBreaker.NAME));
+        registry.bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
+        registry.bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics));
+        registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey));
+        registry.bind("refreshRuns", refreshRuns);
+        registry.bind("refreshControl", control);
+        registry.bind("alertSignals", alertSignals);
+        registry.bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));
+        registry.bind("alertDelivery", new AlertDelivery(settings.alerts(), metrics));
+        registry.bind("adminAccess", new AdminAccess(adminToken));
+        registry.bind("adminAnswers", new AdminAnswers());
+        bindPushBeans(context, adminToken, webhookToken, alertSignals);
+    }
 
+    private void bindPushBeans(CamelContext context, Optional<String> adminToken, Optional<String> webhookToken,
+                               AlertSignals alertSignals) {
         Settings.Events events = settings.events();
-        ListenerConnections listenerConnections = new ListenerConnections(database.url());
-        watchdog = new ListenerWatchdog(context, listenerConnections,
-                Duration.ofMillis(events.heartbeatMillis()), Clock.systemUTC());
+        listenerConnections = new ListenerConnections(database.url());
+        watchdog = new ListenerWatchdog(context, listenerConnections, Duration.ofMillis(events.heartbeatMillis()),
+                metrics, Clock.systemUTC());
         qrStreams = new QrStreams(events, adminToken);
-        context.getRegistry().bind("listenerConnections", listenerConnections);
-        context.getRegistry().bind("listenerWatchdog", watchdog);
-        context.getRegistry().bind("listenerErrors", new ListenerErrors());
-        context.getRegistry().bind("qrEvents", new QrEvents(watchdog));
-        context.getRegistry().bind("qrStreams", qrStreams);
-        context.getRegistry().bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));
-        context.getRegistry().bind("webhookEvents", new WebhookEvents(events.qrLifetime(), alertSignals,
+        metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, qrStreams::clients);
+        Registry registry = context.getRegistry();
+        registry.bind("listenerConnections", listenerConnections);
+        registry.bind("listenerWatchdog", watchdog);
+        registry.bind("listenerErrors", new ListenerErrors());
+        registry.bind("qrEvents", new QrEvents(watchdog));
+        registry.bind("qrStreams", qrStreams);
+        registry.bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));
+        registry.bind("webhookEvents", new WebhookEvents(events.qrLifetime(), alertSignals, metrics,
                 Clock.systemUTC()));
-        this.listenerConnections = listenerConnections;
     }
 
     @Override
@@ -120,6 +161,11 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         qrStreams.install(context, settings.httpPort());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry != null) {
+            registry.register(HealthChecks.database(database.dataSource()));
+            registry.register(HealthChecks.evolutionCircuit(context.getRegistry().lookupByNameAndType(
+                    "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
+            registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().cron(),
+                    control::isPaused, startedAt, Clock.systemUTC()));
             registry.register(new ListenerHealthCheck(watchdog));
         }
     }
@@ -149,6 +195,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         return qrStreams;
     }
 
+    public RefreshControl refreshControl() {
+        return control;
+    }
+
     /** The simulator of demo mode, or null. */
     public EvolutionSimulator simulator() {
         return simulator;
@@ -167,6 +217,37 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             database.close();
             database = null;
         }
+        if (jolokiaUsers != null) {
+            try {
+                Files.deleteIfExists(jolokiaUsers);
+            } catch (IOException e) {
+                LOG.debug("Could not delete {}: {}", jolokiaUsers, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Jolokia can stop routes and read every MBean: when it is on, its path requires the Basic credentials of
+     * JOLOKIA_USER / JOLOKIA_PASSWORD, written to a file only this user can read (Vert.x's property-file format).
+     */
+    private void protectJolokia(PropertiesComponent properties) {
+        Settings.Management management = settings.management();
+        if (!management.jolokiaEnabled()) {
+            return;
+        }
+        try {
+            jolokiaUsers = Files.createTempFile("qr-refresher-jolokia-", ".properties",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(jolokiaUsers, "user." + management.jolokiaUser().orElseThrow() + " = "
+                    + management.jolokiaPassword().orElseThrow() + ",jolokia\nrole.jolokia = *\n",
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the Jolokia credentials file: " + e.getMessage(), e);
+        }
+        properties.addOverrideProperty("camel.management.authentication-enabled", "true");
+        properties.addOverrideProperty("camel.management.authentication-path", "/observe/jolokia/*");
+        properties.addOverrideProperty("camel.management.basic-properties-file", jolokiaUsers.toString());
+        LOG.info("Jolokia enabled at :{}/observe/jolokia, Basic authentication required", management.port());
     }
 
     private void startDemo(String webhookToken) {
@@ -178,10 +259,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             throw new IllegalStateException("Cannot start demo mode: " + e.getMessage(), e);
         }
         LOG.warn("*** DEMO MODE *** neither DATABASE_URL nor EVOLUTION_API_BASE_URL is set: using embedded PostgreSQL "
-                + "({}) and the built-in Evolution API simulator at {} (pushing webhooks) with 3 demo instances. Admin token: '{}'. "
-                + "Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
+                + "({}) and the built-in Evolution API simulator at {} (pushing webhooks) with 3 demo instances. "
+                + "Demo credentials for the admin API: {}. Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
                 database.url().redacted(), simulator.baseUrl(),
-                settings.adminToken().isPresent() ? "(ADMIN_TOKEN)" : DemoMode.ADMIN_TOKEN);
+                settings.adminToken().isPresent() ? "your ADMIN_TOKEN" : DemoMode.ADMIN_TOKEN);
     }
 
     private void logConfiguration(URI evolutionBaseUrl, boolean adminEnabled, boolean webhooksEnabled) {
@@ -193,16 +274,18 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
                 refresh.concurrency(), refresh.limit() == 0 ? "none" : refresh.limit(), refresh.minAge());
         LOG.info("Failure check: cron '{}', stale after {}, alerts to {}", settings.alerts().failureCheckCron(),
                 settings.alerts().staleAfter(), settings.alerts().webhookUrl()
-                        .map(url -> url.getScheme() + "://" + url.getAuthority() + "/..."
-                                + (settings.alerts().webhookSecret().isPresent() ? " (signed)" : ""))
+                        .map(url -> url.getScheme() + "://" + url.getAuthority() + "/... (" + settings.alerts()
+                                .webhookFormat() + (settings.alerts().webhookSecret().isPresent() ? ", signed)" : ")"))
                         .orElse("the log only (ALERT_WEBHOOK_URL not set)"));
+        LOG.info("HTTP API on :{}, health and metrics on :{}/observe", settings.httpPort(),
+                settings.management().port());
         if (!webhooksEnabled) {
             LOG.warn("EVOLUTION_WEBHOOK_TOKEN is not set: POST /webhooks/evolution answers 403 and QR codes are only "
                     + "polled (stored QR current about a third of the time with a one-minute schedule)");
         }
         if (!adminEnabled) {
-            LOG.warn("ADMIN_TOKEN is not set: the admin endpoints (POST /refresh-qr-codes, GET /refresh-runs) "
-                    + "answer 403 until it is");
+            LOG.warn("ADMIN_TOKEN is not set: the admin endpoints (POST /refresh-qr-codes, GET /refresh-runs, "
+                    + "/refresh-control) answer 403 until it is");
         }
     }
 

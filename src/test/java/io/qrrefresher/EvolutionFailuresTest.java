@@ -139,7 +139,7 @@ class EvolutionFailuresTest {
 
             RefreshRun run = keyless.refresh();
 
-            assertThat(run.getResults().get(0).error()).contains("no apikey");
+            assertThat(run.getResults().get(0).error()).contains("no apikey (");
             assertThat(sut.evolution().calls(EvolutionCall.CONNECTION_STATE, "tokenless")).isZero();
         }
     }

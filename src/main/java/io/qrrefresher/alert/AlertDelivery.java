@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.Failures;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -26,8 +27,11 @@ public final class AlertDelivery {
     private final Settings.Alerts settings;
     private volatile long lastPollWarning;
 
-    public AlertDelivery(Settings.Alerts settings) {
+    private final QrMetrics metrics;
+
+    public AlertDelivery(Settings.Alerts settings, QrMetrics metrics) {
         this.settings = settings;
+        this.metrics = metrics;
         this.webhookUrl = settings.webhookUrl();
         this.secret = settings.webhookSecret();
     }
@@ -49,8 +53,11 @@ public final class AlertDelivery {
         Map<?, ?> row = exchange.getMessage().getBody(Map.class);
         exchange.setProperty("alertId", ((Number) row.get("id")).longValue());
         exchange.setProperty("alertName", row.get("alert") + " " + row.get("status"));
+        exchange.setProperty("alertKey", row.get("alert"));
+        exchange.setProperty("alertStatus", row.get("status"));
         exchange.setProperty("alertAttempts", ((Number) row.get("attempts")).intValue());
-        byte[] body = String.valueOf(row.get("payload")).getBytes(StandardCharsets.UTF_8);
+        byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")))
+                .getBytes(StandardCharsets.UTF_8);
 
         Message message = exchange.getMessage();
         message.getHeaders().clear();
@@ -74,12 +81,14 @@ public final class AlertDelivery {
 
     public void delivered(Exchange exchange) {
         LOG.info("Alert {} delivered to the webhook", exchange.getProperty("alertName"));
+        count(exchange, "delivered");
     }
 
     /** Notes why the post failed; the route then schedules the next attempt. */
     public void failed(Exchange exchange) {
         String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
         exchange.setProperty("alertError", reason);
+        count(exchange, "failed");
         LOG.warn("Alert {} not delivered (attempt {}): {}; will retry", exchange.getProperty("alertName"),
                 exchange.getProperty("alertAttempts", Integer.class) + 1, reason);
     }
@@ -88,6 +97,7 @@ public final class AlertDelivery {
     public void retryScheduled(Exchange exchange) {
         Boolean abandoned = exchange.getMessage().getBody(Boolean.class);
         if (Boolean.TRUE.equals(abandoned)) {
+            count(exchange, "abandoned");
             LOG.error("Alert {} abandoned: not delivered within {} ({})", exchange.getProperty("alertName"),
                     settings.deliveryMaxAge(), exchange.getProperty("alertError"));
         }
@@ -101,6 +111,11 @@ public final class AlertDelivery {
             LOG.warn("Cannot read queued alerts, will keep trying: {}",
                     Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
         }
+    }
+
+    private void count(Exchange exchange, String result) {
+        metrics.alert(String.valueOf(exchange.getProperty("alertKey")), String.valueOf(exchange.getProperty("alertStatus")),
+                result);
     }
 
     /** A non-2xx answer of the webhook receiver. */

@@ -47,6 +47,13 @@ public enum Setting {
     QR_STREAM_HEARTBEAT_MS("qr.stream.heartbeat-ms"),
     QR_STREAM_MAX_CLIENTS("qr.stream.max-clients"),
 
+    MANAGEMENT_PORT("management.port"),
+    JOLOKIA_ENABLED("jolokia.enabled"),
+    JOLOKIA_USER("jolokia.user"),
+    JOLOKIA_PASSWORD("jolokia.password"),
+    ALERT_WEBHOOK_FORMAT("alert.webhook.format"),
+    LOG_FORMAT("log.format"),
+
     ADMIN_TOKEN("admin.token"),
     HTTP_PORT("http.port"),
     SERVICE_NAME("service.name");

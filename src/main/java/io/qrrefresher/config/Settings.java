@@ -33,8 +33,13 @@ public final class Settings {
     }
 
     public record Alerts(String failureCheckCron, Duration staleAfter, Optional<URI> webhookUrl,
-                         Optional<String> webhookSecret, Duration reminderInterval, int maxInstances,
+                         Optional<String> webhookSecret, String webhookFormat, Duration reminderInterval, int maxInstances,
                          Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis) {
+    }
+
+    /** Health, metrics and Jolokia on their own port; Jolokia only with credentials. */
+    public record Management(int port, boolean jolokiaEnabled, Optional<String> jolokiaUser,
+                             Optional<String> jolokiaPassword, String logFormat) {
     }
 
     /** Push and real time: Evolution webhooks in, NOTIFY out, the live QR stream. */
@@ -48,6 +53,7 @@ public final class Settings {
     private final Refresh refresh;
     private final Alerts alerts;
     private final Events events;
+    private final Management management;
     private final Optional<String> adminToken;
     private final int httpPort;
     private final String serviceName;
@@ -92,6 +98,7 @@ public final class Settings {
                 in.duration(Setting.QR_STALE_AFTER, Duration.ofMinutes(5), Duration.ofSeconds(1)),
                 in.httpUrl(Setting.ALERT_WEBHOOK_URL, true),
                 in.text(Setting.ALERT_WEBHOOK_SECRET),
+                in.oneOf(Setting.ALERT_WEBHOOK_FORMAT, "generic", "generic", "slack", "teams"),
                 in.duration(Setting.ALERT_REMINDER_INTERVAL, Duration.ofHours(6), Duration.ZERO),
                 in.integer(Setting.ALERT_MAX_INSTANCES, 50, 0, 10_000),
                 in.duration(Setting.ALERT_DELIVERY_MAX_AGE, Duration.ofHours(24), Duration.ofSeconds(1)),
@@ -105,6 +112,25 @@ public final class Settings {
                 in.integer(Setting.QR_EVENTS_HEARTBEAT_MS, 5000, 100, 600_000),
                 in.integer(Setting.QR_STREAM_HEARTBEAT_MS, 15_000, 100, 600_000),
                 in.integer(Setting.QR_STREAM_MAX_CLIENTS, 10_000, 1, 1_000_000));
+
+        this.management = new Management(
+                in.integer(Setting.MANAGEMENT_PORT, 9876, 1, 65535),
+                in.bool(Setting.JOLOKIA_ENABLED, false),
+                in.text(Setting.JOLOKIA_USER),
+                in.text(Setting.JOLOKIA_PASSWORD),
+                in.oneOf(Setting.LOG_FORMAT, "text", "text", "json"));
+        if (management.jolokiaEnabled()) {
+            if (management.jolokiaUser().isEmpty() || management.jolokiaPassword().isEmpty()) {
+                throw new InvalidSettingException(Setting.JOLOKIA_ENABLED, "JOLOKIA_USER and JOLOKIA_PASSWORD are"
+                        + " required when Jolokia is enabled (it can stop routes and read every MBean)");
+            }
+            if (management.jolokiaPassword().get().length() < 12) {
+                throw new InvalidSettingException(Setting.JOLOKIA_PASSWORD, "must be at least 12 characters");
+            }
+            if (!management.jolokiaUser().get().matches("[A-Za-z0-9_.-]+")) {
+                throw new InvalidSettingException(Setting.JOLOKIA_USER, "may only hold letters, digits, '.', '_', '-'");
+            }
+        }
 
         this.adminToken = in.text(Setting.ADMIN_TOKEN);
         this.httpPort = in.integer(Setting.HTTP_PORT, 8080, 1, 65535);
@@ -143,6 +169,10 @@ public final class Settings {
 
     public Events events() {
         return events;
+    }
+
+    public Management management() {
+        return management;
     }
 
     public Optional<String> adminToken() {
@@ -185,6 +215,16 @@ public final class Settings {
                 throw new InvalidSettingException(setting, parsed + " is outside " + min + ".." + max);
             }
             return parsed;
+        }
+
+        String oneOf(Setting setting, String defaultValue, String... allowed) {
+            String value = text(setting).orElse(defaultValue);
+            for (String candidate : allowed) {
+                if (candidate.equals(value)) {
+                    return value;
+                }
+            }
+            throw new InvalidSettingException(setting, "'" + value + "' is not one of " + String.join(", ", allowed));
         }
 
         boolean bool(Setting setting, boolean defaultValue) {

@@ -15,6 +15,17 @@ public final class ListenerHealthCheck extends AbstractHealthCheck {
         this.watchdog = watchdog;
     }
 
+    // polling goes on without LISTEN: neither readiness nor liveness, shown in /observe/health
+    @Override
+    public boolean isReadiness() {
+        return false;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         builder.detail("last_heartbeat", String.valueOf(watchdog.lastHeartbeat()));

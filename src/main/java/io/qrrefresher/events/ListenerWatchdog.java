@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.qrrefresher.Failures;
+import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
@@ -45,8 +46,12 @@ public final class ListenerWatchdog {
     private volatile boolean lost;
     private volatile ProducerTemplate producer;
 
-    public ListenerWatchdog(CamelContext camelContext, ListenerConnections connections, Duration interval, Clock clock) {
+    private final QrMetrics metrics;
+
+    public ListenerWatchdog(CamelContext camelContext, ListenerConnections connections, Duration interval,
+                            QrMetrics metrics, Clock clock) {
         this.camelContext = camelContext;
+        this.metrics = metrics;
         this.connections = connections;
         this.interval = interval;
         this.clock = clock;
@@ -135,6 +140,7 @@ public final class ListenerWatchdog {
         }
         lost = false;
         rebuilds.incrementAndGet();
+        metrics.listenerRebuild();
         quietUntil = clock.instant().plus(interval.multipliedBy(MISSED_BEATS));
         resync();
     }

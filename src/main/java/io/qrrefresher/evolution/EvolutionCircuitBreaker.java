@@ -2,6 +2,7 @@ package io.qrrefresher.evolution;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.config.Settings;
 import org.slf4j.Logger;
@@ -20,7 +21,8 @@ public final class EvolutionCircuitBreaker {
     private EvolutionCircuitBreaker() {
     }
 
-    public static CircuitBreaker create(Settings.CircuitBreaker settings, AlertSignals alerts) {
+    /** A registry holding the breaker {@value #NAME} (the registry is what resilience4j's metrics binder reads). */
+    public static CircuitBreakerRegistry registry(Settings.CircuitBreaker settings, AlertSignals alerts) {
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(settings.windowSize())
@@ -30,7 +32,8 @@ public final class EvolutionCircuitBreaker {
                 .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
                 .writableStackTraceEnabled(false)
                 .build();
-        CircuitBreaker breaker = CircuitBreaker.of(NAME, config);
+        CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(config);
+        CircuitBreaker breaker = registry.circuitBreaker(NAME);
         breaker.getEventPublisher().onStateTransition(event -> {
             switch (event.getStateTransition().getToState()) {
                 case OPEN -> {
@@ -50,6 +53,6 @@ public final class EvolutionCircuitBreaker {
                 default -> LOG.info("Evolution API circuit breaker is now {}", event.getStateTransition().getToState());
             }
         });
-        return breaker;
+        return registry;
     }
 }

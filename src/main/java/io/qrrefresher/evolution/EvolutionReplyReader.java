@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 import io.qrrefresher.Failures;
+import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.InstanceRefresh;
 import io.qrrefresher.refresh.InstanceRefresher;
 import org.apache.camel.Exchange;
@@ -19,9 +20,11 @@ import org.apache.hc.core5.http.io.EofSensorInputStream;
 public final class EvolutionReplyReader {
 
     private final int maxReplyBytes;
+    private final QrMetrics metrics;
 
-    public EvolutionReplyReader(int maxReplyBytes) {
+    public EvolutionReplyReader(int maxReplyBytes, QrMetrics metrics) {
         this.maxReplyBytes = maxReplyBytes;
+        this.metrics = metrics;
     }
 
     public void read(Exchange exchange) throws EvolutionUnavailableException, IOException {
@@ -32,6 +35,7 @@ public final class EvolutionReplyReader {
         Long declaredLength = message.getHeader("Content-Length", Long.class);
         InputStream body = message.getBody(InputStream.class);
         message.setBody(null);
+        timed(exchange, refresh, String.valueOf(status));
 
         byte[] bytes;
         if (declaredLength != null && declaredLength > maxReplyBytes) {
@@ -60,6 +64,18 @@ public final class EvolutionReplyReader {
             refresh.unavailable("Evolution API circuit breaker is open: call not made", true);
         } else {
             refresh.unavailable("Evolution API unavailable: " + Failures.describe(cause), false);
+            if (!(cause instanceof EvolutionUnavailableException)) {
+                timed(exchange, refresh, "error");
+            }
+        }
+    }
+
+    /** Records the call's latency once, when it got an answer or failed on the wire. */
+    private void timed(Exchange exchange, InstanceRefresh refresh, String result) {
+        Long started = exchange.getProperty(EvolutionRequests.STARTED, Long.class);
+        if (started != null) {
+            exchange.removeProperty(EvolutionRequests.STARTED);
+            metrics.evolutionCall(refresh.getCall().pathSegment(), result, System.nanoTime() - started);
         }
     }
 

@@ -14,6 +14,8 @@ import org.apache.camel.Message;
  */
 public final class EvolutionRequests {
 
+    static final String STARTED = "evolutionCallStarted";
+
     private final String baseUrl;
 
     public EvolutionRequests(URI baseUrl) {
@@ -31,6 +33,7 @@ public final class EvolutionRequests {
                 + pathSegment(refresh.getInstanceName()));
         message.setHeader("Accept", "application/json");
         message.setHeader("apikey", refresh.apiKey());
+        exchange.setProperty(STARTED, System.nanoTime());
     }
 
     /** After the call: the key must not stay on the message where a log or a later step could see it. */

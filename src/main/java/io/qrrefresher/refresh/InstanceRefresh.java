@@ -29,6 +29,7 @@ public final class InstanceRefresh {
     private Save save = Save.NOTHING;
     private Outcome outcome;
     private String error;
+    private String failureReason;
     private boolean unauthorized;
     private boolean shortCircuited;
     private EvolutionReply reply;
@@ -124,7 +125,12 @@ public final class InstanceRefresh {
      */
     public void unavailable(String error, boolean shortCircuited) {
         this.shortCircuited = shortCircuited;
-        fail(error, shortCircuited ? Save.NOTHING : Save.RECORD_FAILURE);
+        fail(shortCircuited ? "circuit_open" : "unavailable", error,
+                shortCircuited ? Save.NOTHING : Save.RECORD_FAILURE);
+    }
+
+    public String getFailureReason() {
+        return failureReason;
     }
 
     public boolean isQrUpdated() {
@@ -151,13 +157,20 @@ public final class InstanceRefresh {
         this.save = save;
     }
 
-    void fail(String error, Save save) {
+    /**
+     * The refresh failed.
+     *
+     * @param reason a short, fixed word for metrics: not_found, unauthorized, bad_reply, not_loaded, no_apikey,
+     *               unavailable, circuit_open, internal
+     */
+    void fail(String reason, String error, Save save) {
         finish(Outcome.FAILED, save);
+        this.failureReason = reason;
         this.error = error;
     }
 
     void failUnauthorized(String error) {
-        fail(error, Save.RECORD_FAILURE);
+        fail("unauthorized", error, Save.RECORD_FAILURE);
         this.unauthorized = true;
     }
 

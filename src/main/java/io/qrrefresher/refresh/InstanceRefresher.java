@@ -12,6 +12,7 @@ import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Decides, for one instance, what to do after each answer of Evolution API (CONTRACT.md §5): read the QR only while
@@ -37,9 +38,11 @@ public final class InstanceRefresher {
         String apiKey = token != null && !token.isBlank() ? token : globalApiKey.orElse(null);
         InstanceRefresh refresh = new InstanceRefresh(instance, apiKey);
         exchange.setProperty(PROPERTY, refresh);
+        MDC.put("instance", instance.getInstanceName());
         exchange.getMessage().setBody(null);
         if (apiKey == null) {
-            refresh.fail("no apikey: instance_token is empty and EVOLUTION_API_KEY is not set", Save.RECORD_FAILURE);
+            refresh.fail("no_apikey", "no apikey (instance_token is empty and EVOLUTION_API_KEY is not set)",
+                    Save.RECORD_FAILURE);
         } else {
             refresh.call(EvolutionCall.CONNECTION_STATE);
         }
@@ -51,7 +54,7 @@ public final class InstanceRefresher {
             return;
         }
         if (reply.kind() != EvolutionReply.Kind.STATE) {
-            refresh.fail("connectionState answered with a " + reply.kind() + " body instead of a state",
+            refresh.fail("bad_reply", "connectionState answered with a " + reply.kind() + " body instead of a state",
                     Save.RECORD_FAILURE);
             return;
         }
@@ -90,7 +93,7 @@ public final class InstanceRefresher {
             }
             case NO_QR_YET -> refresh.finish(Outcome.NO_QR_YET, resetIfNeeded(instance));
             case STATE -> actOnState(refresh, reply.state(), false);
-            default -> refresh.fail("unexpected " + reply.kind() + " reply to connect", Save.RECORD_FAILURE);
+            default -> refresh.fail("bad_reply", "unexpected " + reply.kind() + " reply to connect", Save.RECORD_FAILURE);
         }
     }
 
@@ -124,14 +127,14 @@ public final class InstanceRefresher {
             LOG.warn("Could not start a refresh: {}", Failures.describe(cause));
             return;
         }
-        refresh.fail(Failures.describe(cause), Save.NOTHING);
+        refresh.fail("internal", Failures.describe(cause), Save.NOTHING);
         LOG.warn("{}: refresh failed: {}", refresh.instance(), refresh.getError());
     }
 
     private void actOnState(InstanceRefresh refresh, String state, boolean mayReadQr) {
         ConnectingInstance instance = refresh.instance();
         if (state == null) {
-            refresh.fail("instance is not loaded in Evolution API (no state: Evolution may be starting up)",
+            refresh.fail("not_loaded", "instance is not loaded in Evolution API (no state: Evolution may be starting up)",
                     Save.RECORD_FAILURE);
             return;
         }
@@ -151,7 +154,8 @@ public final class InstanceRefresher {
                     refresh.finish(Outcome.CLOSE_PENDING, Save.NOTE_CLOSE);
                 }
             }
-            default -> refresh.fail("Evolution API reported an unknown state '" + state + "'", Save.RECORD_FAILURE);
+            default -> refresh.fail("bad_reply", "Evolution API reported an unknown state '" + state + "'",
+                    Save.RECORD_FAILURE);
         }
     }
 
@@ -159,10 +163,10 @@ public final class InstanceRefresher {
         if (!reply.isFailure()) {
             return false;
         }
-        if (reply.kind() == EvolutionReply.Kind.UNAUTHORIZED) {
-            refresh.failUnauthorized(reply.problem());
-        } else {
-            refresh.fail(reply.problem(), Save.RECORD_FAILURE);
+        switch (reply.kind()) {
+            case UNAUTHORIZED -> refresh.failUnauthorized(reply.problem());
+            case NOT_FOUND -> refresh.fail("not_found", reply.problem(), Save.RECORD_FAILURE);
+            default -> refresh.fail("bad_reply", reply.problem(), Save.RECORD_FAILURE);
         }
         return true;
     }

@@ -42,9 +42,9 @@ public final class RefreshRun {
     private volatile String message;
     private volatile boolean aborted;
 
-    RefreshRun(String trigger, Settings.Refresh settings, Duration qrLifetime) {
+    RefreshRun(String trigger, int limit, Settings.Refresh settings, Duration qrLifetime) {
         this.trigger = trigger;
-        this.limit = settings.limit() <= 0 ? Integer.MAX_VALUE : settings.limit();
+        this.limit = limit <= 0 ? Integer.MAX_VALUE : limit;
         this.minAgeSeconds = settings.minAge().toSeconds();
         this.closeConfirmSeconds = settings.closeConfirmAfter().toSeconds();
         this.retentionSeconds = settings.historyRetention().toSeconds();

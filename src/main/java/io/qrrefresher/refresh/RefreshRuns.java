@@ -9,10 +9,13 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.ops.RefreshControl;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Starts and ends runs of the refresh pipeline, and makes sure they never overlap: one run at a time for the whole
@@ -30,13 +33,18 @@ public final class RefreshRuns {
     private final AlertSignals alerts;
     private final CircuitBreaker circuitBreaker;
     private final Duration qrLifetime;
+    private final RefreshControl control;
+    private final QrMetrics metrics;
+    private volatile Instant lastSuccess;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
 
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
-                       CircuitBreaker circuitBreaker) {
+                       CircuitBreaker circuitBreaker, RefreshControl control, QrMetrics metrics) {
         this.settings = settings;
         this.qrLifetime = qrLifetime;
+        this.control = control;
+        this.metrics = metrics;
         this.alerts = alerts;
         this.circuitBreaker = circuitBreaker;
     }
@@ -53,14 +61,16 @@ public final class RefreshRuns {
         if (scheduledFireTime != null && scheduledFireTime.toInstant().isBefore(lastRunEndedAt)) {
             LOG.warn("Skipped the refresh tick due at {}: the previous run was still going until {}",
                     scheduledFireTime.toInstant(), lastRunEndedAt);
+            metrics.run(trigger, "skipped");
             return;
         }
-        RefreshRun run = new RefreshRun(trigger, settings, qrLifetime);
+        RefreshRun run = new RefreshRun(trigger, control.current().limit(), settings, qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
             LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,
                     going == null ? "?" : going.getId(), going == null ? "?" : going.getStartedAt());
             exchange.setProperty(BUSY_PROPERTY, going);
+            metrics.run(trigger, "skipped");
             return;
         }
         exchange.setProperty(RUN_PROPERTY, run);
@@ -80,7 +90,7 @@ public final class RefreshRuns {
      * refreshing an instance twice at once is harmless (the connect claim and the QR comparison are atomic).
      */
     public void beginRequested(Exchange exchange) {
-        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, settings, qrLifetime));
+        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, 1, settings, qrLifetime));
     }
 
     /** Logs the outcome of a requested refresh. */
@@ -102,7 +112,10 @@ public final class RefreshRuns {
         InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
         if (run != null && refresh != null) {
             run.record(refresh);
+            Outcome outcome = refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome();
+            metrics.instance(outcome.label(), outcome == Outcome.FAILED ? refresh.getFailureReason() : null);
         }
+        MDC.remove("instance");
     }
 
     /** Ends a run that went through all its instances. */
@@ -114,6 +127,10 @@ public final class RefreshRuns {
                 run.getTotal(), run.getRefreshed(), run.getUnchanged(), run.getOpened(), run.getClosed(),
                 run.getFailed());
         run.end(status, message);
+        metrics.run(run.getTrigger(), status);
+        if (!"failed".equals(status)) {
+            lastSuccess = Instant.now();
+        }
         if (run.getFailed() > 0) {
             LOG.warn("Refresh run {} ({}) {} in {} ms: {}", run.getId(), run.getTrigger(), status,
                     run.getDurationMillis(), message);
@@ -131,6 +148,11 @@ public final class RefreshRuns {
         }
     }
 
+    /** When the last run that went through its instances ended, or null. */
+    public Instant lastSuccess() {
+        return lastSuccess;
+    }
+
     /** The history row could not be written (the database is unreachable, say); the run itself is over. */
     public void historyNotSaved(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
@@ -146,6 +168,7 @@ public final class RefreshRuns {
                 + Failures.describe(cause);
         if (run != null) {
             run.abort(message);
+            metrics.run(run.getTrigger(), "failed");
         }
         LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded)" : run.getId(),
                 message);

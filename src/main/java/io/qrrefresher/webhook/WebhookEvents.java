@@ -10,6 +10,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.api.JsonAnswers;
 import io.qrrefresher.evolution.QrImages;
+import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.QrFingerprint;
 import io.qrrefresher.webhook.WebhookEvent.Kind;
 import org.apache.camel.Exchange;
@@ -36,6 +38,8 @@ public final class WebhookEvents {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookEvents.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> KNOWN_EVENTS = Set.of("qrcode.updated", "connection.update",
+            "status.instance", "logout.instance");
 
     private final Duration qrLifetime;
     private final AlertSignals alerts;
@@ -43,8 +47,11 @@ public final class WebhookEvents {
     private final EvolutionClocks evolutionClocks = new EvolutionClocks();
     private volatile long lastDatabaseWarning;
 
-    public WebhookEvents(Duration qrLifetime, AlertSignals alerts, Clock clock) {
+    private final QrMetrics metrics;
+
+    public WebhookEvents(Duration qrLifetime, AlertSignals alerts, QrMetrics metrics, Clock clock) {
         this.qrLifetime = qrLifetime;
+        this.metrics = metrics;
         this.alerts = alerts;
         this.clock = clock;
     }
@@ -73,6 +80,7 @@ public final class WebhookEvents {
             return;
         }
         String event = body.path("event").asText().toLowerCase(Locale.ROOT).replace('_', '.');
+        exchange.setProperty("webhookEventName", KNOWN_EVENTS.contains(event) ? event : "other");
         String instance = body.path("instance").asText();
         JsonNode data = body.path("data");
         OffsetDateTime eventTime = eventTime(body.path("date_time"));
@@ -138,6 +146,7 @@ public final class WebhookEvents {
     /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
     public void answerEarly(Exchange exchange) {
         EarlyAnswer answer = exchange.getProperty(EARLY_ANSWER, EarlyAnswer.class);
+        metrics.webhook(answer.event(), answer.status() == 400 ? "rejected" : "ignored");
         if (answer.status() == 400) {
             JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", answer.reason()));
         } else {
@@ -151,6 +160,7 @@ public final class WebhookEvents {
         Map<?, ?> result = exchange.getMessage().getBody(Map.class);
         long known = ((Number) result.get("known")).longValue();
         long changed = ((Number) result.get("changed")).longValue();
+        metrics.webhook(event.getEvent(), known == 0 ? "unknown_instance" : changed == 0 ? "ignored" : "stored");
         if (known == 0) {
             LOG.debug("Webhook {}: no such instance in evolution_instances", event);
             ignore(exchange, 202, "unknown instance");
@@ -179,6 +189,8 @@ public final class WebhookEvents {
     /** The database cannot be written: 503, so that Evolution delivers the event again later. */
     public void databaseUnavailable(Exchange exchange) {
         String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
+        metrics.webhook(event == null ? "unknown" : event.getEvent(), "unavailable");
         long now = System.currentTimeMillis();
         if (now - lastDatabaseWarning > 10_000) {
             lastDatabaseWarning = now;
@@ -189,10 +201,11 @@ public final class WebhookEvents {
     }
 
     private static void early(Exchange exchange, int status, String reason) {
-        exchange.setProperty(EARLY_ANSWER, new EarlyAnswer(status, reason));
+        exchange.setProperty(EARLY_ANSWER, new EarlyAnswer(status, reason,
+                exchange.getProperty("webhookEventName", "unknown", String.class)));
     }
 
-    private record EarlyAnswer(int status, String reason) {
+    private record EarlyAnswer(int status, String reason, String event) {
     }
 
     private static void ignore(Exchange exchange, int status, String reason) {

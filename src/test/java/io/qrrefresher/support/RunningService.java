@@ -37,6 +37,7 @@ public final class RunningService implements AutoCloseable {
     private final ServiceBootstrap bootstrap = new ServiceBootstrap();
     private final Properties properties = new Properties();
     private final int httpPort = FreePorts.next();
+    private final int managementPort = FreePorts.next();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Main main;
     private Thread runner;
@@ -45,6 +46,7 @@ public final class RunningService implements AutoCloseable {
 
     private RunningService() {
         properties.setProperty("http.port", String.valueOf(httpPort));
+        properties.setProperty("management.port", String.valueOf(managementPort));
         properties.setProperty("admin.token", ADMIN_TOKEN);
         properties.setProperty("qr.refresh.cron", NEVER);
         properties.setProperty("qr.failure-check.cron", NEVER);
@@ -145,6 +147,11 @@ public final class RunningService implements AutoCloseable {
 
     public URI url(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    /** A URL of the management server (health, metrics, Jolokia). */
+    public URI managementUrl(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
     }
 
     public HttpResponse<String> post(String path, String bearer) throws Exception {

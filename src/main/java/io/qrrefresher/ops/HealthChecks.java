@@ -1,0 +1,120 @@
+package io.qrrefresher.ops;
+
+import java.sql.Connection;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.qrrefresher.Failures;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.quartz.CronExpression;
+
+/**
+ * The service's own health checks. Only the database decides readiness (the service can do nothing without it);
+ * none decides liveness (restarting the process cures none of these); the others show in {@code /observe/health}.
+ */
+public final class HealthChecks {
+
+    private HealthChecks() {
+    }
+
+    /** DOWN while PostgreSQL does not answer: readiness. */
+    public static HealthCheck database(DataSource dataSource) {
+        return new Check("database", true, builder -> {
+            try (Connection connection = dataSource.getConnection()) {
+                if (connection.isValid(2)) {
+                    builder.up();
+                } else {
+                    builder.message("PostgreSQL did not answer within 2 s").down();
+                }
+            } catch (Exception e) {
+                builder.message("PostgreSQL unreachable: " + Failures.describe(e)).down();
+            }
+        });
+    }
+
+    /** DOWN while the circuit breaker around Evolution API is open. */
+    public static HealthCheck evolutionCircuit(CircuitBreaker breaker) {
+        return new Check("evolution-circuit-breaker", false, builder -> {
+            CircuitBreaker.State state = breaker.getState();
+            builder.detail("state", state.name());
+            builder.detail("failure_rate", breaker.getMetrics().getFailureRate());
+            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+                builder.message("Evolution API calls are suspended after repeated failures").down();
+            } else {
+                builder.up();
+            }
+        });
+    }
+
+    /**
+     * DOWN when no refresh run succeeded for three schedule intervals (runs failing, or the schedule stuck); UP while
+     * the refresh is paused on purpose.
+     */
+    public static HealthCheck lastSuccessfulRun(Supplier<Instant> lastSuccess, Supplier<String> cron,
+                                                Supplier<Boolean> paused, Instant startedAt, Clock clock) {
+        return new Check("last-refresh-run", false, builder -> {
+            Instant last = lastSuccess.get();
+            Instant now = clock.instant();
+            Duration allowed = interval(cron.get(), now).multipliedBy(3);
+            builder.detail("last_success", String.valueOf(last));
+            builder.detail("allowed_age_seconds", allowed.toSeconds());
+            Instant since = last != null ? last : startedAt;
+            if (paused.get() || Duration.between(since, now).compareTo(allowed) <= 0) {
+                builder.up();
+            } else {
+                builder.message("no refresh run succeeded for " + Duration.between(since, now).toSeconds() + " s")
+                        .down();
+            }
+        });
+    }
+
+    /** The time between the next two fires of a Quartz cron. */
+    static Duration interval(String cron, Instant now) {
+        try {
+            CronExpression expression = new CronExpression(cron);
+            Date next = expression.getNextValidTimeAfter(Date.from(now));
+            Date after = next == null ? null : expression.getNextValidTimeAfter(next);
+            return next == null || after == null ? Duration.ofDays(365)
+                    : Duration.ofMillis(after.getTime() - next.getTime());
+        } catch (ParseException e) {
+            return Duration.ofMinutes(1);
+        }
+    }
+
+    private static final class Check extends AbstractHealthCheck {
+        private final Consumer<HealthCheckResultBuilder> body;
+        private final boolean readiness;
+
+        Check(String id, boolean readiness, Consumer<HealthCheckResultBuilder> body) {
+            super("qr-refresher", id);
+            this.body = body;
+            this.readiness = readiness;
+        }
+
+        @Override
+        public boolean isReadiness() {
+            return readiness;
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            body.accept(builder);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.qrrefresher.ops;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The service's own Prometheus meters (served at {@code /observe/metrics} with Camel's and the JVM's), named in the
+ * usual style: {@code qr_refresher_runs_total{trigger,status}}, {@code qr_refresher_instances_total{outcome}},
+ * {@code qr_refresher_instance_failures_total{reason}}, {@code qr_refresher_evolution_call_seconds{call,result}}
+ * (histogram), {@code qr_refresher_alerts_total{alert,status,result}}, {@code qr_refresher_webhooks_total{event,result}},
+ * and gauges. The circuit breaker's state comes from resilience4j's own binder ({@code resilience4j_circuitbreaker_*}).
+ */
+public final class QrMetrics {
+
+    private final MeterRegistry registry;
+
+    public QrMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void run(String trigger, String status) {
+        Counter.builder("qr_refresher.runs").description("Refresh runs by trigger and final status")
+                .tag("trigger", trigger).tag("status", status).register(registry).increment();
+    }
+
+    public void instance(String outcome, String failureReason) {
+        Counter.builder("qr_refresher.instances").description("Instances refreshed, by outcome")
+                .tag("outcome", outcome).register(registry).increment();
+        if (failureReason != null) {
+            Counter.builder("qr_refresher.instance.failures").description("Failed instance refreshes, by reason")
+                    .tag("reason", failureReason).register(registry).increment();
+        }
+    }
+
+    public void evolutionCall(String call, String result, long nanos) {
+        Timer.builder("qr_refresher.evolution.call").description("Evolution API call latency")
+                .tag("call", call).tag("result", result)
+                .publishPercentileHistogram()
+                .serviceLevelObjectives(Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void alert(String alert, String status, String result) {
+        Counter.builder("qr_refresher.alerts").description("Alert posts to the webhook, by alert, status and result")
+                .tag("alert", alert).tag("status", status).tag("result", result).register(registry).increment();
+    }
+
+    public void webhook(String event, String result) {
+        Counter.builder("qr_refresher.webhooks").description("Evolution API webhooks received, by event and result")
+                .tag("event", event).tag("result", result).register(registry).increment();
+    }
+
+    public void listenerRebuild() {
+        Counter.builder("qr_refresher.listener.rebuilds").description("LISTEN connections rebuilt by the watchdog")
+                .register(registry).increment();
+    }
+
+    /** A gauge whose value is read at scrape time; NaN when it cannot be read. */
+    public void gauge(String name, String description, String unit, Supplier<Number> value) {
+        Gauge.builder(name, () -> {
+            Number number = value.get();
+            return number == null ? Double.NaN : number.doubleValue();
+        }).description(description).baseUnit(unit).register(registry);
+    }
+}

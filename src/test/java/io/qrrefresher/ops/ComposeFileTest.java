@@ -1,0 +1,83 @@
+package io.qrrefresher.ops;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import io.qrrefresher.config.Setting;
+import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * docker-compose.yml checked by a real Compose implementation ({@code docker-compose config -q}, which needs no Docker
+ * engine; .ci/run installs it), and its environment checked against the settings the service knows.
+ */
+class ComposeFileTest {
+
+    static final Map<String, String> REQUIRED = Map.of("ADMIN_TOKEN", "t", "EVOLUTION_API_BASE_URL", "http://e:8080");
+
+    @Test
+    void composeAcceptsTheFileWithAndWithoutProfiles() throws Exception {
+        assumeTrue(available(), "docker-compose is not installed (.ci/run installs it): compose file not checked");
+
+        assertThat(compose(REQUIRED, "config", "-q").exitCode()).isZero();
+        assertThat(compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "config", "-q").exitCode())
+                .isZero();
+        Result missing = compose(Map.of(), "config", "-q");
+        assertThat(missing.exitCode()).isNotZero();
+        assertThat(missing.output()).contains("set ADMIN_TOKEN");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyVariableGivenToTheServiceIsASettingItKnows() throws Exception {
+        Map<String, Object> file;
+        try (java.io.InputStream in = new java.io.FileInputStream("docker-compose.yml")) {
+            file = (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromInputStream(in);
+        }
+        Map<String, Object> service = (Map<String, Object>) ((Map<String, Object>) file.get("services"))
+                .get("qr-refresher");
+        Set<String> known = Arrays.stream(Setting.values()).map(Setting::env).collect(Collectors.toSet());
+
+        Set<String> given = ((Map<String, Object>) service.get("environment")).keySet();
+
+        assertThat(given).allSatisfy(name -> assertThat(known.contains(name) || name.equals("JAVA_OPTS"))
+                .as(name).isTrue());
+        assertThat((Map<String, Object>) service.get("depends_on")).containsKey("postgres");
+        assertThat(service.get("ports").toString()).contains("8080", "9876");
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    private static boolean available() {
+        try {
+            return new ProcessBuilder("docker-compose", "version").redirectErrorStream(true).start()
+                    .waitFor(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static Result compose(Map<String, String> environment, String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("docker-compose", "-f", "docker-compose.yml"));
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(new File(".")).redirectErrorStream(true);
+        builder.environment().keySet().removeIf(key -> key.matches("ADMIN_TOKEN|EVOLUTION_.*|POSTGRES_.*"));
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(process.exitValue(), output);
+    }
+}
