@@ -164,7 +164,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             registry.register(HealthChecks.database(database.dataSource()));
             registry.register(HealthChecks.evolutionCircuit(context.getRegistry().lookupByNameAndType(
                     "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
-            registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().cron(),
+            registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
                     control::isPaused, startedAt, Clock.systemUTC()));
             registry.register(new ListenerHealthCheck(watchdog));
         }

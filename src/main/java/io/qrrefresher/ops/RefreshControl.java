@@ -43,8 +43,20 @@ public final class RefreshControl {
     private static final Logger LOG = LoggerFactory.getLogger(RefreshControl.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What the refresh runs with (getters for the routes' simple expressions). */
-    public record Values(boolean active, String cron, int concurrency, int limit) {
+    /** What the refresh runs with (plain getters: the routes read them with simple expressions). */
+    public static final class Values {
+        private final boolean active;
+        private final String cron;
+        private final int concurrency;
+        private final int limit;
+
+        public Values(boolean active, String cron, int concurrency, int limit) {
+            this.active = active;
+            this.cron = cron;
+            this.concurrency = concurrency;
+            this.limit = limit;
+        }
+
         public boolean isActive() {
             return active;
         }
@@ -83,7 +95,7 @@ public final class RefreshControl {
     }
 
     public boolean isPaused() {
-        return !current.active();
+        return !current.isActive();
     }
 
     /** True while this process applies a change itself (its own route suspension is not an operator's action). */
@@ -119,10 +131,10 @@ public final class RefreshControl {
         ServiceStatus status = camelContext.getRouteController().getRouteStatus(ROUTE_ID);
         boolean running = status == ServiceStatus.Started;
         boolean halted = status == ServiceStatus.Suspended || status == ServiceStatus.Stopped;
-        if (current.active() && halted) {
+        if (current.isActive() && halted) {
             exchange.setProperty("controlAction", "pause");
             exchange.setProperty("controlBy", "JMX (route " + status.name().toLowerCase() + ")");
-        } else if (!current.active() && running) {
+        } else if (!current.isActive() && running) {
             exchange.setProperty("controlAction", "resume");
             exchange.setProperty("controlBy", "JMX (route started)");
         }
@@ -139,18 +151,18 @@ public final class RefreshControl {
             String named = exchange.getMessage().getHeader("X-Changed-By", String.class);
             Object from = exchange.getMessage().getHeader("CamelVertxPlatformHttpRemoteAddress");
             by = (named == null || named.isBlank() ? "admin API" : named.replaceAll("\\p{Cntrl}", " ").trim())
-                    + (from == null ? "" : " from " + from);
+                    + (from == null ? "" : " from " + from.toString().replaceFirst(":\\d+$", ""));
         }
         Values base = current;
         Values next;
         String change;
         switch (action) {
             case "pause" -> {
-                next = new Values(false, base.cron(), base.concurrency(), base.limit());
+                next = new Values(false, base.getCron(), base.getConcurrency(), base.getLimit());
                 change = "refresh paused";
             }
             case "resume" -> {
-                next = new Values(true, base.cron(), base.concurrency(), base.limit());
+                next = new Values(true, base.getCron(), base.getConcurrency(), base.getLimit());
                 change = "refresh resumed";
             }
             case "reset" -> {
@@ -191,10 +203,10 @@ public final class RefreshControl {
         }
         Map<String, Object> body = new LinkedHashMap<>();
         Values values = current;
-        body.put("active", values.active());
-        body.put("cron", values.cron());
-        body.put("concurrency", values.concurrency());
-        body.put("limit", values.limit());
+        body.put("active", values.isActive());
+        body.put("cron", values.getCron());
+        body.put("concurrency", values.getConcurrency());
+        body.put("limit", values.getLimit());
         body.put("source", appliedVersion == 0 ? "configuration" : "database");
         body.put("changed_by", changedBy);
         body.put("changed_at", changedAt == null ? null : changedAt.toInstant().toString());
@@ -206,17 +218,17 @@ public final class RefreshControl {
         Values before = current;
         applying = true;
         try {
-            if (!values.cron().equals(before.cron())) {
-                reschedule(values.cron());
+            if (!values.getCron().equals(before.getCron())) {
+                reschedule(values.getCron());
             }
-            if (values.concurrency() != before.concurrency()) {
-                resize(values.concurrency());
+            if (values.getConcurrency() != before.getConcurrency()) {
+                resize(values.getConcurrency());
             }
             current = values;
             appliedVersion = version;
             changedBy = by;
             changedAt = at;
-            setActive(values.active());
+            setActive(values.isActive());
         } finally {
             applying = false;
         }
@@ -319,7 +331,7 @@ public final class RefreshControl {
                 throw new IllegalArgumentException("unknown field '" + field + "' (cron, concurrency, limit, active)");
             }
         });
-        String cron = base.cron();
+        String cron = base.getCron();
         if (body.has("cron")) {
             cron = body.get("cron").asText();
             try {
@@ -329,9 +341,9 @@ public final class RefreshControl {
                         + e.getMessage() + " (seconds first: '0 * * * * ?' is every minute)");
             }
         }
-        int concurrency = number(body, "concurrency", base.concurrency(), 1, 512);
-        int limit = number(body, "limit", base.limit(), 0, Integer.MAX_VALUE);
-        boolean active = body.has("active") ? body.get("active").asBoolean() : base.active();
+        int concurrency = number(body, "concurrency", base.getConcurrency(), 1, 512);
+        int limit = number(body, "limit", base.getLimit(), 0, Integer.MAX_VALUE);
+        boolean active = body.has("active") ? body.get("active").asBoolean() : base.isActive();
         return new Values(active, cron, concurrency, limit);
     }
 
@@ -347,7 +359,7 @@ public final class RefreshControl {
     }
 
     static String describe(Values values) {
-        return (values.active() ? "active" : "paused") + ", cron '" + values.cron() + "', concurrency "
-                + values.concurrency() + ", limit " + (values.limit() == 0 ? "none" : values.limit());
+        return (values.isActive() ? "active" : "paused") + ", cron '" + values.getCron() + "', concurrency "
+                + values.getConcurrency() + ", limit " + (values.getLimit() == 0 ? "none" : values.getLimit());
     }
 }

@@ -64,7 +64,7 @@ public final class RefreshRuns {
             metrics.run(trigger, "skipped");
             return;
         }
-        RefreshRun run = new RefreshRun(trigger, control.current().limit(), settings, qrLifetime);
+        RefreshRun run = new RefreshRun(trigger, control.current().getLimit(), settings, qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
             LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,

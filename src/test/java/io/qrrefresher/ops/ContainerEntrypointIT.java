@@ -1,0 +1,179 @@
+package io.qrrefresher.ops;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.Webhooks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The image's startup path outside Docker: the jar {@code mvn package} built, started by the Dockerfile's own
+ * ENTRYPOINT with the Dockerfile's ENV and the variables docker-compose.yml gives, in a working directory without
+ * configuration files (as /app in the image), health-checked as its HEALTHCHECK does. Logs as JSON lines.
+ */
+class ContainerEntrypointIT {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String ADMIN_TOKEN = "container-admin-token-2f9c";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    Path app;
+
+    @Test
+    void theJarStartsAsTheImageStartsIt() throws Exception {
+        String dockerfile = Files.readString(Path.of("Dockerfile"));
+        List<String> entrypoint = entrypoint(dockerfile);
+        Map<String, String> environment = env(dockerfile);
+        int httpPort = FreePorts.next();
+        int managementPort = FreePorts.next();
+        environment.put("HTTP_PORT", String.valueOf(httpPort));
+        environment.put("MANAGEMENT_PORT", String.valueOf(managementPort));
+        environment.put("EMBEDDED_POSTGRES_DATA_DIR", app.resolve("data").toString());
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start()) {
+            evolution.addInstance("boxed", "token-boxed-7", State.CONNECTING);
+            evolution.rotate("boxed");
+            // what docker-compose.yml passes
+            environment.put("DATABASE_URL", SharedPostgres.newDatabase());
+            environment.put("DATABASE_USER", "postgres");
+            environment.put("EVOLUTION_API_BASE_URL", evolution.baseUrl().toString());
+            environment.put("EVOLUTION_API_KEY", ScriptedEvolutionApi.GLOBAL_KEY);
+            environment.put("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN);
+            environment.put("ADMIN_TOKEN", ADMIN_TOKEN);
+            environment.put("LOG_FORMAT", "json");
+            environment.put("LOG_LEVEL", "DEBUG");
+
+            Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
+            List<String> command = new ArrayList<>();
+            for (String part : entrypoint) {
+                command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
+            }
+            ProcessBuilder builder = new ProcessBuilder(command).directory(app.toFile())
+                    .redirectErrorStream(true).redirectOutput(app.resolve("console.log").toFile());
+            builder.environment().keySet().removeIf(key -> key.matches("DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*"));
+            builder.environment().putAll(environment);
+            Process process = builder.start();
+            try {
+                URI health = URI.create(healthcheck(dockerfile).replace("${MANAGEMENT_PORT}",
+                        String.valueOf(managementPort)));
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> !process.isAlive() || status(health) == 200);
+                assertThat(process.isAlive()).as("the service is running").isTrue();
+
+                db(environment).insert();
+                HttpResponse<String> refresh = HTTP.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + httpPort + "/refresh-qr-codes"))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(refresh.statusCode()).isEqualTo(200);
+                assertThat(JSON.readTree(refresh.body()).get("refreshed").asInt()).isEqualTo(1);
+                HttpResponse<String> webhook = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                + httpPort + "/webhooks/evolution?token=" + Webhooks.TOKEN))
+                        .POST(HttpRequest.BodyPublishers.ofString(Webhooks.qrEvent("boxed", "2@pushed", null)))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(webhook.statusCode()).isEqualTo(200);
+            } finally {
+                process.destroy();
+                assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+            }
+
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : Files.readAllLines(app.resolve("console.log"), StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    try {
+                        lines.add(JSON.readTree(line));
+                    } catch (IOException e) {
+                        throw new AssertionError("Not a JSON log line: " + line, e);
+                    }
+                }
+            }
+            assertThat(lines).allSatisfy(line -> assertThat(line.has("timestamp") && line.has("level")
+                    && line.has("logger") && line.has("message")).isTrue());
+            assertThat(lines).anySatisfy(line -> assertThat(line.path("route_id").asText()).isEqualTo("refresh-run"));
+            assertThat(lines).anySatisfy(line -> assertThat(line.path("instance").asText()).isEqualTo("boxed"));
+            assertThat(lines).anySatisfy(line -> assertThat(line.path("message").asText())
+                    .contains("Refresh run 1 (manual) succeeded"));
+            String console = Files.readString(app.resolve("console.log"));
+            assertThat(console).doesNotContain(ADMIN_TOKEN, Webhooks.TOKEN, ScriptedEvolutionApi.GLOBAL_KEY,
+                    "token-boxed-7");
+        }
+    }
+
+    /** Rows as the application writes them, through a plain JDBC connection. */
+    private static Inserter db(Map<String, String> environment) {
+        return () -> {
+            try (var connection = java.sql.DriverManager.getConnection(environment.get("DATABASE_URL"), "postgres",
+                    null);
+                 var statement = connection.prepareStatement("INSERT INTO evolution_instances (instance_name,"
+                         + " instance_token, instance_status) VALUES ('boxed', 'token-boxed-7', 'connecting')")) {
+                statement.executeUpdate();
+            }
+        };
+    }
+
+    private interface Inserter {
+        void insert() throws Exception;
+    }
+
+    private static int status(URI url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    private static List<String> entrypoint(String dockerfile) throws Exception {
+        Matcher matcher = Pattern.compile("(?m)^ENTRYPOINT\\s+(\\[.*])\\s*$").matcher(dockerfile);
+        assertThat(matcher.find()).as("ENTRYPOINT in exec form").isTrue();
+        List<String> parts = new ArrayList<>();
+        JSON.readTree(matcher.group(1)).forEach(part -> parts.add(part.asText()));
+        return parts;
+    }
+
+    private static String healthcheck(String dockerfile) {
+        Matcher matcher = Pattern.compile("curl -fsS \"([^\"]+)\"").matcher(dockerfile);
+        assertThat(matcher.find()).as("HEALTHCHECK with curl").isTrue();
+        return matcher.group(1);
+    }
+
+    /** The ENV instructions of the run stage (the last FROM). */
+    private static Map<String, String> env(String dockerfile) {
+        String runStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+        Map<String, String> environment = new LinkedHashMap<>();
+        Matcher instruction = Pattern.compile("(?ms)^ENV\\s+(.*?)(?<!\\\\)$").matcher(runStage);
+        while (instruction.find()) {
+            Matcher pair = Pattern.compile("([A-Z_]+)=(\"[^\"]*\"|\\S+)").matcher(instruction.group(1));
+            while (pair.find()) {
+                environment.put(pair.group(1), pair.group(2).replaceAll("^\"|\"$", ""));
+            }
+        }
+        assertThat(environment).containsKeys("JAVA_OPTS", "HTTP_PORT", "MANAGEMENT_PORT");
+        return environment;
+    }
+}

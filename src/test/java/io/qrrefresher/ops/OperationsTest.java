@@ -1,0 +1,249 @@
+package io.qrrefresher.ops;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.support.RestartablePostgres;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import org.apache.camel.component.quartz.QuartzComponent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quartz.CronTrigger;
+import org.quartz.TriggerKey;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What operators use: JMX and Jolokia, health, Prometheus metrics, and runtime control. */
+class OperationsTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String JOLOKIA_USER = "ops";
+    static final String JOLOKIA_PASSWORD = "jolokia-password-5531";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void routeStatisticsOverJmxAndJolokiaWhichRefusesStrangers() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution)
+                     .with("qr.refresh.cron", "* * * * * ?")
+                     .with("jolokia.enabled", "true")
+                     .with("jolokia.user", JOLOKIA_USER)
+                     .with("jolokia.password", JOLOKIA_PASSWORD)
+                     .start()) {
+            evolution.addInstance("jmx", "token-jmx", State.CONNECTING);
+            evolution.rotate("jmx");
+            service.db().insertInstance("jmx", "token-jmx", "connecting");
+            ObjectName route = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
+                    + ",type=routes,name=\"refresh-qr-codes\"");
+            MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> (Long) jmx.getAttribute(route, "ExchangesCompleted") >= 1);
+            assertThat((Long) jmx.getAttribute(route, "ExchangesFailed")).isZero();
+            assertThat(jmx.getAttribute(route, "State")).isEqualTo("Started");
+
+            String read = "/observe/jolokia/read/org.apache.camel:context=" + service.context().getManagementName()
+                    + ",type=routes,name=%22refresh-qr-codes%22/ExchangesCompleted,ExchangesFailed";
+            HttpResponse<String> answer = get(service.managementUrl(read), basic(JOLOKIA_USER, JOLOKIA_PASSWORD));
+            assertThat(answer.statusCode()).isEqualTo(200);
+            JsonNode value = JSON.readTree(answer.body()).get("value");
+            assertThat(value.get("ExchangesCompleted").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(value.get("ExchangesFailed").asLong()).isZero();
+
+            assertThat(get(service.managementUrl(read), null).statusCode()).isEqualTo(401);
+            assertThat(get(service.managementUrl(read), basic(JOLOKIA_USER, "wrong-password-123")).statusCode())
+                    .isEqualTo(401);
+            assertThat(get(service.managementUrl("/observe/health"), null).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void withoutJolokiaEnabledThereIsNoJolokia() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution).start()) {
+            assertThat(get(service.managementUrl("/observe/jolokia/version"), null).statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void readinessFollowsTheDatabaseAndLivenessStaysUp() throws Exception {
+        try (RestartablePostgres database = new RestartablePostgres(dataDir);
+             ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution)
+                     .with("database.url", database.jdbcUrl()).start()) {
+            assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
+
+            database.stop();
+            HttpResponse<String> notReady = get(service.managementUrl("/observe/health/ready"), null);
+            assertThat(notReady.statusCode()).isEqualTo(503);
+            assertThat(notReady.body()).contains("database", "DOWN");
+            assertThat(get(service.managementUrl("/observe/health/live"), null).statusCode()).isEqualTo(200);
+
+            database.start();
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    get(service.managementUrl("/observe/health/ready"), null).statusCode() == 200);
+        }
+    }
+
+    @Test
+    void metricsChangeByWhatARunDid() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution).start()) {
+            for (String name : List.of("m1", "m2", "m3")) {
+                evolution.addInstance(name, "token-" + name, State.CONNECTING);
+                evolution.rotate(name);
+                service.db().insertInstance(name, "token-" + name, "connecting");
+            }
+            service.db().insertInstance("m-gone", "token-gone", "connecting");
+            String before = metrics(service);
+
+            service.refresh();
+
+            String after = metrics(service);
+            assertThat(value(after, "qr_refresher_instances_total{outcome=\"refreshed\"}")
+                    - value(before, "qr_refresher_instances_total{outcome=\"refreshed\"}")).isEqualTo(3);
+            assertThat(value(after, "qr_refresher_instance_failures_total{reason=\"not_found\"}")
+                    - value(before, "qr_refresher_instance_failures_total{reason=\"not_found\"}")).isEqualTo(1);
+            assertThat(value(after, "qr_refresher_runs_total{status=\"partially_failed\",trigger=\"manual\"}")
+                    - value(before, "qr_refresher_runs_total{status=\"partially_failed\",trigger=\"manual\"}"))
+                    .isEqualTo(1);
+            assertThat(value(after, "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\"}"))
+                    .isEqualTo(3);
+            assertThat(after).contains("qr_refresher_evolution_call_seconds_bucket{call=\"connectionState\"",
+                    "resilience4j_circuitbreaker_state{name=\"evolution-api\",state=\"closed\"} 1.0",
+                    "qr_refresher_connecting_instances 4.0", "qr_refresher_oldest_connecting_qr_age_seconds",
+                    "jvm_memory_used_bytes", "camel_exchanges_total");
+        }
+    }
+
+    @Test
+    void pauseStopsCallsResumeBringsThemBack() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution)
+                     .with("qr.refresh.cron", "* * * * * ?").start()) {
+            evolution.addInstance("paused", "token-paused", State.CONNECTING);
+            service.db().insertInstance("paused", "token-paused", "connecting");
+            await().until(() -> evolution.calls(EvolutionCall.CONNECTION_STATE, "paused") >= 1);
+
+            HttpResponse<String> paused = control(service, "POST", "/refresh-control/pause", null);
+            assertThat(paused.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(paused.body()).get("active").asBoolean()).isFalse();
+            assertThat(JSON.readTree(paused.body()).get("route_status").asText()).isEqualTo("suspended");
+            int calls = evolution.calls(EvolutionCall.CONNECTION_STATE, "paused");
+            Thread.sleep(2500); // two ticks of the every-second schedule, which must not fire
+            assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "paused")).isEqualTo(calls);
+
+            assertThat(control(service, "POST", "/refresh-control/resume", null).statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    evolution.calls(EvolutionCall.CONNECTION_STATE, "paused") > calls);
+            List<Map<String, Object>> history = service.db().query(
+                    "SELECT message FROM qr_refresher.refresh_runs WHERE trigger = 'control' ORDER BY id");
+            assertThat(history).extracting(row -> (String) row.get("message"))
+                    .containsExactly("refresh paused by alice from 127.0.0.1", "refresh resumed by alice from 127.0.0.1");
+        }
+    }
+
+    @Test
+    void aCronChangeAppliesAtOnceAndOutlivesARestart() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start()) {
+            RunningService first = RunningService.against(evolution).start();
+            String database = first.bootstrap().settings().database().url().orElseThrow().jdbcUrl();
+            HttpResponse<String> changed = control(first, "PUT", "/refresh-control",
+                    "{\"cron\": \"0 */5 * * * ?\", \"concurrency\": 3, \"limit\": 100}");
+            assertThat(changed.statusCode()).isEqualTo(200);
+            assertThat(cron(first)).isEqualTo("0 */5 * * * ?");
+            assertThat(control(first, "PUT", "/refresh-control", "{\"cron\": \"*/30 * * * *\"}").body())
+                    .contains("not a valid Quartz cron expression");
+            assertThat(control(first, "PUT", "/refresh-control", "{\"concurrency\": 0}").statusCode()).isEqualTo(400);
+            first.close();
+
+            try (RunningService second = RunningService.against(evolution).with("database.url", database).start()) {
+                await().until(() -> "0 */5 * * * ?".equals(cron(second)));
+                JsonNode control = JSON.readTree(control(second, "GET", "/refresh-control", null).body());
+                assertThat(control.get("source").asText()).isEqualTo("database");
+                assertThat(control.get("concurrency").asInt()).isEqualTo(3);
+                assertThat(control.get("limit").asInt()).isEqualTo(100);
+                assertThat(control.get("changed_by").asText()).startsWith("alice");
+
+                control(second, "DELETE", "/refresh-control", null);
+                assertThat(cron(second)).isEqualTo(RunningService.NEVER);
+            }
+        }
+    }
+
+    @Test
+    void aRouteSuspendedOverJmxIsSavedAsAPause() throws Exception {
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution).start()) {
+            ObjectName route = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
+                    + ",type=routes,name=\"refresh-qr-codes\"");
+
+            ManagementFactory.getPlatformMBeanServer().invoke(route, "suspend", null, null);
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> !service.db()
+                    .query("SELECT 1 FROM qr_refresher.refresh_control WHERE NOT active").isEmpty());
+            assertThat(service.db().queryOne("SELECT changed_by FROM qr_refresher.refresh_control").get("changed_by"))
+                    .isEqualTo("JMX (route suspended)");
+            assertThat(service.bootstrap().refreshControl().isPaused()).isTrue();
+        }
+    }
+
+    private static String cron(RunningService service) throws Exception {
+        CronTrigger trigger = (CronTrigger) service.context().getComponent("quartz", QuartzComponent.class)
+                .getScheduler().getTrigger(TriggerKey.triggerKey("refresh-qr-codes", "qr-refresher"));
+        return trigger.getCronExpression();
+    }
+
+    private static HttpResponse<String> control(RunningService service, String method, String path, String body)
+            throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(service.url(path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
+                .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN)
+                .header("X-Changed-By", "alice")
+                .header("Content-Type", "application/json").build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String metrics(RunningService service) throws Exception {
+        return get(service.managementUrl("/observe/metrics"), null).body();
+    }
+
+    private static double value(String metrics, String series) {
+        return metrics.lines().filter(line -> line.startsWith(series + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+                .findFirst().orElse(0);
+    }
+
+    private static HttpResponse<String> get(URI url, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).GET().timeout(Duration.ofSeconds(20));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+}
