@@ -170,6 +170,12 @@ public final class RefreshControl {
                 change = "refresh control reset to the configuration";
             }
             default -> {
+                String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, "", String.class);
+                if (!contentType.isEmpty() && !contentType.toLowerCase().contains("json")) {
+                    exchange.setProperty("controlProblem", "send the change as JSON (Content-Type: application/json,"
+                            + " not " + contentType.split(";")[0] + ")");
+                    return;
+                }
                 try {
                     next = updated(base, exchange.getMessage().getBody(String.class));
                 } catch (IllegalArgumentException e) {

@@ -175,6 +175,13 @@ class OperationsTest {
             assertThat(control(first, "PUT", "/refresh-control", "{\"cron\": \"*/30 * * * *\"}").body())
                     .contains("not a valid Quartz cron expression");
             assertThat(control(first, "PUT", "/refresh-control", "{\"concurrency\": 0}").statusCode()).isEqualTo(400);
+            HttpResponse<String> form = HTTP.send(HttpRequest.newBuilder(first.url("/refresh-control"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"limit\": 5}"))
+                    .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN)
+                    .header("Content-Type", "application/x-www-form-urlencoded").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(form.statusCode()).isEqualTo(400);
+            assertThat(form.body()).contains("Content-Type: application/json");
             first.close();
 
             try (RunningService second = RunningService.against(evolution).with("database.url", database).start()) {
