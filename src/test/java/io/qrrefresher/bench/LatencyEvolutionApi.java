@@ -1,0 +1,104 @@
+package io.qrrefresher.bench;
+
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.qrrefresher.evolution.QrImages;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * A light Evolution API for the benchmark: every instance is {@code connecting}, every answer comes after a latency
+ * drawn uniformly from {@code latency ± jitter} (a Vert.x timer, so ten thousand waiting calls cost no threads), and
+ * each {@code connect} shows a new QR code while {@link #rotating(boolean)} is on (WhatsApp rotates a code about every
+ * 45 s, so a one-minute cycle finds a new one every time). Reply bodies follow CONTRACT.md; the image is one real QR
+ * PNG shared by every answer, about the size of a real one.
+ */
+final class LatencyEvolutionApi implements AutoCloseable {
+
+    private static final String IMAGE = QrImages.dataUrl("2@benchmark-qr-code-of-typical-length,ABCDEFGHIJKLMNOP,"
+            + "QRSTUVWXYZabcdef,ghijklmnopqrstuv");
+
+    private final Vertx vertx = Vertx.vertx();
+    private final HttpServer server;
+    private final long latencyMillis;
+    private final long jitterMillis;
+    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final AtomicLong calls = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
+    private volatile boolean rotating = true;
+
+    LatencyEvolutionApi(long latencyMillis, long jitterMillis) throws Exception {
+        this.latencyMillis = latencyMillis;
+        this.jitterMillis = jitterMillis;
+        server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1")
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    URI baseUrl() {
+        return URI.create("http://127.0.0.1:" + server.actualPort());
+    }
+
+    /** On: each connect answers a new code (count + 1). Off: the same code as last time. */
+    void rotating(boolean on) {
+        rotating = on;
+    }
+
+    long calls() {
+        return calls.get();
+    }
+
+    /** The most calls waiting for their answer at once since the last call of this method. */
+    int takeMaxInFlight() {
+        return maxInFlight.getAndSet(inFlight.get());
+    }
+
+    private void handle(HttpServerRequest request) {
+        calls.incrementAndGet();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        String path = request.path();
+        String apiKey = request.getHeader("apikey");
+        int status;
+        String body;
+        if (path.startsWith("/instance/connectionState/")) {
+            String name = path.substring("/instance/connectionState/".length());
+            status = 200;
+            body = "{\"instance\":{\"instanceName\":\"" + name + "\",\"state\":\"connecting\"}}";
+        } else if (path.startsWith("/instance/connect/")) {
+            String name = path.substring("/instance/connect/".length());
+            AtomicInteger count = counts.computeIfAbsent(name, key -> new AtomicInteger());
+            int shown = rotating ? count.incrementAndGet() : Math.max(1, count.get());
+            status = 200;
+            body = "{\"pairingCode\":null,\"code\":\"2@" + name + "-" + shown + "\",\"base64\":\"" + IMAGE
+                    + "\",\"count\":" + shown + "}";
+        } else {
+            status = 404;
+            body = "{\"status\":404,\"error\":\"Not Found\",\"response\":{\"message\":[\"Cannot GET " + path + "\"]}}";
+        }
+        if (status == 200 && (apiKey == null || apiKey.isBlank())) {
+            status = 401;
+            body = "{\"status\":401,\"error\":\"Unauthorized\",\"response\":{\"message\":\"Unauthorized\"}}";
+        }
+        int answerStatus = status;
+        String answerBody = body;
+        long delay = latencyMillis + (jitterMillis == 0 ? 0
+                : ThreadLocalRandom.current().nextLong(-jitterMillis, jitterMillis + 1));
+        vertx.setTimer(Math.max(1, delay), timer -> {
+            inFlight.decrementAndGet();
+            request.response().setStatusCode(answerStatus).putHeader("Content-Type", "application/json")
+                    .end(answerBody);
+        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+}

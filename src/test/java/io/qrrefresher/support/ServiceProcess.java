@@ -1,0 +1,174 @@
+package io.qrrefresher.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.qrrefresher.QrRefresherApplication;
+
+/**
+ * The service in a JVM of its own, started from the test classpath with its real {@code main} and configured only by
+ * environment variables, as in a container. Unlike {@link RunningService} it can be killed without warning (a replica
+ * that dies) and its memory is its own (the benchmark's heap and RSS figures).
+ */
+public final class ServiceProcess implements AutoCloseable {
+
+    public static final String ADMIN_TOKEN = "process-admin-token-5d1e";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private final List<String> jvmOptions = new ArrayList<>();
+    private final Path directory;
+    private final int httpPort = FreePorts.next();
+    private final int managementPort = FreePorts.next();
+    private Process process;
+
+    private ServiceProcess(Path directory) {
+        this.directory = directory;
+        environment.put("HTTP_PORT", String.valueOf(httpPort));
+        environment.put("MANAGEMENT_PORT", String.valueOf(managementPort));
+        environment.put("ADMIN_TOKEN", ADMIN_TOKEN);
+        environment.put("QR_REFRESH_CRON", RunningService.NEVER);
+        environment.put("QR_FAILURE_CHECK_CRON", RunningService.NEVER);
+    }
+
+    /** A service against the given Evolution API and database; its console goes to {@code directory/console.log}. */
+    public static ServiceProcess against(URI evolution, String evolutionKey, String databaseUrl, Path directory) {
+        return new ServiceProcess(directory)
+                .env("DATABASE_URL", databaseUrl)
+                .env("DATABASE_USER", "postgres")
+                .env("EVOLUTION_API_BASE_URL", evolution.toString())
+                .env("EVOLUTION_API_KEY", evolutionKey);
+    }
+
+    public ServiceProcess env(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
+    public ServiceProcess jvmOption(String option) {
+        jvmOptions.add(option);
+        return this;
+    }
+
+    /** Starts the JVM and waits until the service reports ready. */
+    public ServiceProcess start() throws IOException {
+        Files.createDirectories(directory);
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(testClassPath());
+        command.add(QrRefresherApplication.class.getName());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile())
+                .redirectErrorStream(true).redirectOutput(directory.resolve("console.log").toFile());
+        // only what this object sets configures the child, not the shell that runs the tests
+        builder.environment().keySet().removeIf(key -> key.matches(
+                "DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_TOKEN|JOLOKIA_.*|HTTP_PORT|MANAGEMENT_PORT|LOG_.*"));
+        builder.environment().putAll(environment);
+        process = builder.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!isReady()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                String console = Files.readString(directory.resolve("console.log"), StandardCharsets.UTF_8);
+                close();
+                throw new IllegalStateException("The service process did not become ready:\n" + tail(console));
+            }
+            sleep(200);
+        }
+        return this;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Dies at once, as with {@code kill -9}: no shutdown hook, no cleanup. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public URI url(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    public HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private boolean isReady() {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + managementPort + "/observe/health/ready"))
+                    .timeout(Duration.ofSeconds(5)).build();
+            return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Stops the service as {@code docker stop} does (SIGTERM, graceful), killing it if it hangs. */
+    @Override
+    public void close() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The test classpath: surefire's own property when it runs the tests through a manifest-only jar. */
+    public static String testClassPath() {
+        return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    }
+
+    private static String tail(String text) {
+        return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
