@@ -7,9 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +22,8 @@ import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.StaleQrCheck;
 import io.qrrefresher.api.AdminAccess;
 import io.qrrefresher.api.AdminAnswers;
+import io.qrrefresher.cluster.ClusteredQuartz;
+import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.demo.DemoMode;
@@ -67,6 +66,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private static final Logger LOG = LoggerFactory.getLogger(ServiceBootstrap.class);
 
     private final Instant startedAt = Instant.now();
+    private final Replica replica = Replica.ofThisProcess();
     private Settings settings;
     private Database database;
     private EvolutionSimulator simulator;
@@ -84,9 +84,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         PropertiesComponent properties = context.getPropertiesComponent();
         settings = Settings.load(key -> properties.resolveProperty(key).orElse(null));
 
-        database = Database.open(settings.database(), settings.refresh().concurrency());
+        database = Database.open(settings.database(), settings.refresh().concurrency(), replica.getId());
         database.migrate();
-        markInterruptedRuns();
+        ClusteredQuartz.install(context, database.dataSource());
 
         Optional<String> globalApiKey = settings.evolution().apiKey();
         Optional<String> adminToken = settings.adminToken();
@@ -117,8 +117,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         ExecutorService refreshPool = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "qr-refresh", settings.refresh().concurrency());
         control = new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);
+        // a claimed instance waits for a free worker (at most one instance's time), then makes two calls
+        Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
         refreshRuns = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alertSignals,
-                breakers.circuitBreaker(EvolutionCircuitBreaker.NAME), control, metrics);
+                breakers.circuitBreaker(EvolutionCircuitBreaker.NAME), control, metrics, replica, lease);
 
         registry.bind("dataSource", database.dataSource());
         registry.bind("refreshPool", refreshPool);
@@ -127,6 +129,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics));
         registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey));
         registry.bind("refreshRuns", refreshRuns);
+        registry.bind("replica", replica);
         registry.bind("refreshControl", control);
         registry.bind("alertSignals", alertSignals);
         registry.bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));
@@ -158,6 +161,8 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     @Override
     public void afterStart(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
+        // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
+        context.createFluentProducerTemplate().to("direct:mark-interrupted-runs").send();
         qrStreams.install(context, settings.httpPort());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry != null) {
@@ -267,6 +272,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
 
     private void logConfiguration(URI evolutionBaseUrl, boolean adminEnabled, boolean webhooksEnabled) {
         Settings.Refresh refresh = settings.refresh();
+        LOG.info("Replica {}", replica);
         LOG.info("Database: {}{}", database.url(), database.isEmbedded()
                 ? " (embedded, data in " + settings.database().embeddedDataDir().toAbsolutePath() + ")" : "");
         LOG.info("Evolution API: {} (timeout {} ms)", evolutionBaseUrl, settings.evolution().timeoutMs());
@@ -286,20 +292,6 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         if (!adminEnabled) {
             LOG.warn("ADMIN_TOKEN is not set: the admin endpoints (POST /refresh-qr-codes, GET /refresh-runs, "
                     + "/refresh-control) answer 403 until it is");
-        }
-    }
-
-    /** Runs left 'running' by a process that stopped mid-run. */
-    private void markInterruptedRuns() {
-        try (Connection connection = database.dataSource().getConnection();
-             Statement statement = connection.createStatement()) {
-            int rows = statement.executeUpdate("UPDATE qr_refresher.refresh_runs SET status = 'interrupted',"
-                    + " ended_at = now(), message = 'the service stopped during this run' WHERE status = 'running'");
-            if (rows > 0) {
-                LOG.warn("{} refresh runs were interrupted by the last shutdown", rows);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("Cannot update the run history: " + e.getMessage(), e);
         }
     }
 }

@@ -20,7 +20,7 @@ class MigrationTest {
         String url = SharedPostgres.newDatabase();
         Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
                 "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2)) {
+        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
                 // the application's table as it exists: no updated_at, an extra column, rows, RLS, its own trigger
@@ -69,7 +69,7 @@ class MigrationTest {
         String url = SharedPostgres.newDatabase();
         Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
                 "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2)) {
+        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
             database.migrate();
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {

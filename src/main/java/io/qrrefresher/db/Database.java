@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.qrrefresher.Failures;
 import io.qrrefresher.config.DatabaseUrl;
 import io.qrrefresher.config.Settings;
@@ -31,7 +33,7 @@ public final class Database implements AutoCloseable {
     private final DatabaseUrl url;
     private final HikariDataSource dataSource;
 
-    private Database(EmbeddedPostgres embedded, DatabaseUrl url, int poolSize) {
+    private Database(EmbeddedPostgres embedded, DatabaseUrl url, int poolSize, String applicationName) {
         this.embedded = embedded;
         this.url = url;
         HikariConfig config = new HikariConfig();
@@ -43,7 +45,9 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(Math.min(2, poolSize));
         config.setConnectionTimeout(5_000);
         config.setValidationTimeout(3_000);
-        config.addDataSourceProperty("ApplicationName", "qr-refresher");
+        // who holds a session: a 'running' run of a replica without any session left was interrupted
+        config.addDataSourceProperty("ApplicationName", applicationName);
+        config.setExceptionOverride(new EvictAllWhenTheServerGoesAway());
         try {
             this.dataSource = new HikariDataSource(config);
         } catch (RuntimeException e) {
@@ -52,19 +56,43 @@ public final class Database implements AutoCloseable {
     }
 
     /**
+     * When PostgreSQL shuts down or restarts, every pooled connection is dead, but each would only be found out by a
+     * statement failing on it. The first such failure retires them all (connections in use as they come back), so
+     * the statements after a restart run on fresh connections.
+     */
+    private final class EvictAllWhenTheServerGoesAway implements SQLExceptionOverride {
+
+        private volatile long lastEviction;
+
+        @java.lang.Override
+        public SQLExceptionOverride.Override adjudicate(SQLException e) {
+            String state = e.getSQLState();
+            boolean serverGone = "57P01".equals(state) || "57P02".equals(state) || "08006".equals(state);
+            long now = System.nanoTime();
+            if (serverGone && dataSource != null && now - lastEviction > 1_000_000_000L) {
+                lastEviction = now;
+                LOG.warn("The database closed a connection ({}): replacing every pooled connection", state);
+                dataSource.getHikariPoolMXBean().softEvictConnections();
+            }
+            return SQLExceptionOverride.Override.CONTINUE_EVICT;
+        }
+    }
+
+    /**
      * Opens the configured database, or starts the embedded one.
      *
-     * @param concurrency instances refreshed at once; each may hold a connection while it writes
+     * @param concurrency     instances refreshed at once; each may hold a connection while it writes
+     * @param applicationName the replica's id, shown in pg_stat_activity
      */
-    public static Database open(Settings.Database settings, int concurrency) {
+    public static Database open(Settings.Database settings, int concurrency, String applicationName) {
         // one streaming select + the refresh workers + the alert, delivery and HTTP routes
         int poolSize = settings.poolSize() > 0 ? settings.poolSize() : concurrency + 6;
         if (settings.url().isPresent()) {
-            return new Database(null, settings.url().get(), poolSize);
+            return new Database(null, settings.url().get(), poolSize, applicationName);
         }
         EmbeddedPostgres embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
         DatabaseUrl url = new DatabaseUrl(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
-        return new Database(embedded, url, poolSize);
+        return new Database(embedded, url, poolSize, applicationName);
     }
 
     private static EmbeddedPostgres startEmbedded(Path dataDir, int port) {

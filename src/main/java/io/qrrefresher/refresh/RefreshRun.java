@@ -2,6 +2,8 @@ package io.qrrefresher.refresh;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,6 +24,10 @@ public final class RefreshRun {
 
     private final String trigger;
     private final Instant startedAt = Instant.now();
+    private final Instant cycle;
+    private final String replica;
+    private final long leaseSeconds;
+    private final AtomicInteger claimed = new AtomicInteger();
     private final int limit;
     private final long minAgeSeconds;
     private final long closeConfirmSeconds;
@@ -42,8 +48,12 @@ public final class RefreshRun {
     private volatile String message;
     private volatile boolean aborted;
 
-    RefreshRun(String trigger, int limit, Settings.Refresh settings, Duration qrLifetime) {
+    RefreshRun(String trigger, Instant cycle, String replica, Duration lease, int limit, Settings.Refresh settings,
+               Duration qrLifetime) {
         this.trigger = trigger;
+        this.cycle = cycle;
+        this.replica = replica;
+        this.leaseSeconds = lease.toSeconds();
         this.limit = limit <= 0 ? Integer.MAX_VALUE : limit;
         this.minAgeSeconds = settings.minAge().toSeconds();
         this.closeConfirmSeconds = settings.closeConfirmAfter().toSeconds();
@@ -104,6 +114,34 @@ public final class RefreshRun {
 
     public Instant getStartedAt() {
         return startedAt;
+    }
+
+    /** When the run ended, or null while it goes on (the history row is written with it, even when written late). */
+    public OffsetDateTime getEndedAtTime() {
+        return endedAt == null ? null : endedAt.atOffset(ZoneOffset.UTC);
+    }
+
+    /**
+     * The refresh cycle this run belongs to: the scheduled time of its Quartz tick, the same on every replica, or the
+     * moment a manual or requested run began. An instance is claimed once per cycle across the replicas.
+     */
+    public OffsetDateTime getCycle() {
+        return cycle.atOffset(ZoneOffset.UTC);
+    }
+
+    /** The replica running it ({@code application_name} of its database sessions). */
+    public String getReplica() {
+        return replica;
+    }
+
+    /** How long a claimed instance stays reserved to this replica if it never reports back (it died, say). */
+    public long getLeaseSeconds() {
+        return leaseSeconds;
+    }
+
+    /** Counts instances claimed for this run; returns how many more the run's limit allows. */
+    int claimed(int instances) {
+        return limit == Integer.MAX_VALUE ? Integer.MAX_VALUE : limit - claimed.addAndGet(instances);
     }
 
     public long getDurationMillis() {

@@ -2,16 +2,23 @@ package io.qrrefresher.refresh;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,14 +26,15 @@ import org.slf4j.MDC;
 
 /**
  * Starts and ends runs of the refresh pipeline, and makes sure they never overlap: one run at a time for the whole
- * process, whether the schedule or the manual trigger started it.
+ * process, whether the schedule or the manual trigger started it. Across replicas, the instances of a run are claimed
+ * from the database as it goes ({@link ClaimedInstances}).
  */
 public final class RefreshRuns {
 
     public static final String RUN_PROPERTY = "refreshRun";
     public static final String BUSY_PROPERTY = "refreshRunBusy";
     public static final String TRIGGER_PROPERTY = "trigger";
-
+    public static final String SAVED_RUN_PROPERTY = "savedRun";
     private static final Logger LOG = LoggerFactory.getLogger(RefreshRuns.class);
 
     private final Settings.Refresh settings;
@@ -35,13 +43,25 @@ public final class RefreshRuns {
     private final Duration qrLifetime;
     private final RefreshControl control;
     private final QrMetrics metrics;
+    private final Replica replica;
+    private final Duration lease;
+    private final Queue<RefreshRun> unsavedHistory = new ConcurrentLinkedQueue<>();
+    private volatile ProducerTemplate producer;
     private volatile Instant lastSuccess;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
 
+    /**
+     * @param lease how long an instance claimed by this replica stays reserved to it: long enough for two Evolution
+     *              calls at their timeout after waiting for a free worker, short enough to be taken over in the next
+     *              cycle when this replica dies
+     */
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
-                       CircuitBreaker circuitBreaker, RefreshControl control, QrMetrics metrics) {
+                       CircuitBreaker circuitBreaker, RefreshControl control, QrMetrics metrics, Replica replica,
+                       Duration lease) {
         this.settings = settings;
+        this.replica = replica;
+        this.lease = lease;
         this.qrLifetime = qrLifetime;
         this.control = control;
         this.metrics = metrics;
@@ -64,7 +84,9 @@ public final class RefreshRuns {
             metrics.run(trigger, "skipped");
             return;
         }
-        RefreshRun run = new RefreshRun(trigger, control.current().getLimit(), settings, qrLifetime);
+        Instant cycle = scheduledFireTime != null ? scheduledFireTime.toInstant() : Instant.now();
+        RefreshRun run = new RefreshRun(trigger, cycle, replica.getId(), lease, control.current().getLimit(), settings,
+                qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
             LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,
@@ -86,11 +108,21 @@ public final class RefreshRuns {
     }
 
     /**
-     * Refreshes one instance outside any run (the application asked for its QR): no history row and no lock, since
-     * refreshing an instance twice at once is harmless (the connect claim and the QR comparison are atomic).
+     * Refreshes one instance outside any run (the application asked for its QR): no history row and no lock in this
+     * process; the lease on the instance makes one replica do it.
      */
     public void beginRequested(Exchange exchange) {
-        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, 1, settings, qrLifetime));
+        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, Instant.now(), replica.getId(), lease,
+                1, settings, qrLifetime));
+    }
+
+    /** The instances of the run, claimed a batch (as many as refresh at once) at a time. */
+    public Iterator<ConnectingInstance> claims(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        if (producer == null) {
+            producer = exchange.getContext().createProducerTemplate();
+        }
+        return new ClaimedInstances(producer, run, control.current().getConcurrency());
     }
 
     /** Logs the outcome of a requested refresh. */
@@ -153,11 +185,27 @@ public final class RefreshRuns {
         return lastSuccess;
     }
 
-    /** The history row could not be written (the database is unreachable, say); the run itself is over. */
+    /**
+     * The history row could not be written (the database is unreachable, say); the run itself is over. The row is
+     * written at the start of the next run, so the history tells how this one ended.
+     */
     public void historyNotSaved(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        LOG.warn("Refresh run {} ended ({}) but its history row was not updated: {}", run.getId(), run.getStatus(),
+        RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
+        if (run.getId() != null) {
+            unsavedHistory.add(run);
+        }
+        LOG.warn("Refresh run {} ended ({}) but its history row was not updated, it will be at the next run: {}",
+                run.getId(), run.getStatus(),
                 Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
+    }
+
+    /** Runs that ended while their history row could not be written; each is handed out once. */
+    public List<RefreshRun> takeUnsavedHistory() {
+        List<RefreshRun> runs = new ArrayList<>();
+        for (RefreshRun run = unsavedHistory.poll(); run != null; run = unsavedHistory.poll()) {
+            runs.add(run);
+        }
+        return runs;
     }
 
     /** Ends a run that could not go on (the database went away, for example). */

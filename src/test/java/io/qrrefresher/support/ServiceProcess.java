@@ -123,6 +123,14 @@ public final class ServiceProcess implements AutoCloseable {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The Prometheus scrape of the management server. */
+    public String metrics() throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + managementPort + "/observe/metrics")).timeout(Duration.ofSeconds(10))
+                .build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     private boolean isReady() {
         try {
             HttpRequest request = HttpRequest.newBuilder(

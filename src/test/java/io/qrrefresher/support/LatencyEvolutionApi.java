@@ -1,7 +1,12 @@
-package io.qrrefresher.bench;
+package io.qrrefresher.support;
 
 import java.net.URI;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -18,45 +23,75 @@ import io.vertx.core.http.HttpServerRequest;
  * drawn uniformly from {@code latency ± jitter} (a Vert.x timer, so ten thousand waiting calls cost no threads), and
  * each {@code connect} shows a new QR code while {@link #rotating(boolean)} is on (WhatsApp rotates a code about every
  * 45 s, so a one-minute cycle finds a new one every time). Reply bodies follow CONTRACT.md; the image is one real QR
- * PNG shared by every answer, about the size of a real one.
+ * PNG shared by every answer, about the size of a real one. Instances marked {@link #unknown(String, boolean)} get Evolution's
+ * 404. Used by the benchmark and by the replica drills, which also read the log of calls ({@link #recordCalls}).
  */
-final class LatencyEvolutionApi implements AutoCloseable {
+public final class LatencyEvolutionApi implements AutoCloseable {
+
+    /** One call received: when, which ({@code connectionState} or {@code connect}), for which instance. */
+    public record Call(Instant at, String call, String instance) {
+    }
 
     private static final String IMAGE = QrImages.dataUrl("2@benchmark-qr-code-of-typical-length,ABCDEFGHIJKLMNOP,"
             + "QRSTUVWXYZabcdef,ghijklmnopqrstuv");
 
     private final Vertx vertx = Vertx.vertx();
     private final HttpServer server;
-    private final long latencyMillis;
+    private volatile long latencyMillis;
     private final long jitterMillis;
+    private final Set<String> unknown = ConcurrentHashMap.newKeySet();
+    private final Queue<Call> log = new ConcurrentLinkedQueue<>();
+    private volatile boolean recording;
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final AtomicLong calls = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private volatile boolean rotating = true;
 
-    LatencyEvolutionApi(long latencyMillis, long jitterMillis) throws Exception {
+    public LatencyEvolutionApi(long latencyMillis, long jitterMillis) throws Exception {
         this.latencyMillis = latencyMillis;
         this.jitterMillis = jitterMillis;
         server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1")
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
-    URI baseUrl() {
+    public URI baseUrl() {
         return URI.create("http://127.0.0.1:" + server.actualPort());
     }
 
     /** On: each connect answers a new code (count + 1). Off: the same code as last time. */
-    void rotating(boolean on) {
+    public void rotating(boolean on) {
         rotating = on;
     }
 
-    long calls() {
+    public void latency(long millis) {
+        latencyMillis = millis;
+    }
+
+    /** Evolution does not know this instance (404), or knows it again (null). */
+    public void unknown(String name, boolean isUnknown) {
+        if (isUnknown) {
+            unknown.add(name);
+        } else {
+            unknown.remove(name);
+        }
+    }
+
+    public void recordCalls(boolean on) {
+        recording = on;
+    }
+
+    /** The calls received while recording, in order of arrival. */
+    public List<Call> recordedCalls() {
+        return List.copyOf(log);
+    }
+
+    public long calls() {
         return calls.get();
     }
 
     /** The most calls waiting for their answer at once since the last call of this method. */
-    int takeMaxInFlight() {
+    public int takeMaxInFlight() {
         return maxInFlight.getAndSet(inFlight.get());
     }
 
@@ -67,12 +102,20 @@ final class LatencyEvolutionApi implements AutoCloseable {
         String apiKey = request.getHeader("apikey");
         int status;
         String body;
-        if (path.startsWith("/instance/connectionState/")) {
-            String name = path.substring("/instance/connectionState/".length());
+        String call = path.startsWith("/instance/connectionState/") ? "connectionState"
+                : path.startsWith("/instance/connect/") ? "connect" : null;
+        String name = call == null ? null : path.substring(path.lastIndexOf('/') + 1);
+        if (recording && call != null) {
+            log.add(new Call(Instant.now(), call, name));
+        }
+        if (name != null && unknown.contains(name)) {
+            status = 404;
+            body = "{\"status\":404,\"error\":\"Not Found\",\"response\":{\"message\":[\"The \\\"" + name
+                    + "\\\" instance does not exist\"]}}";
+        } else if ("connectionState".equals(call)) {
             status = 200;
             body = "{\"instance\":{\"instanceName\":\"" + name + "\",\"state\":\"connecting\"}}";
-        } else if (path.startsWith("/instance/connect/")) {
-            String name = path.substring("/instance/connect/".length());
+        } else if ("connect".equals(call)) {
             AtomicInteger count = counts.computeIfAbsent(name, key -> new AtomicInteger());
             int shown = rotating ? count.incrementAndGet() : Math.max(1, count.get());
             status = 200;
