@@ -14,10 +14,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.qrrefresher.api.JsonAnswers;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
-import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.component.http.HttpEndpoint;
 import org.apache.camel.component.quartz.QuartzComponent;
 import org.apache.camel.component.quartz.QuartzEndpoint;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
@@ -296,8 +297,9 @@ public final class RefreshControl {
                 executor.setMaximumPoolSize(concurrency);
             }
         }
-        for (String scheme : List.of("http", "https")) {
-            if (camelContext.hasComponent(scheme) instanceof HttpComponent http
+        // each HTTP endpoint (Evolution API's, the alert webhook's) has its own connection pool
+        for (Endpoint endpoint : camelContext.getEndpoints()) {
+            if (endpoint instanceof HttpEndpoint http
                     && http.getClientConnectionManager() instanceof PoolingHttpClientConnectionManager connections) {
                 connections.setDefaultMaxPerRoute(concurrency);
                 connections.setMaxTotal(Math.max(connections.getMaxTotal(), concurrency * 2));

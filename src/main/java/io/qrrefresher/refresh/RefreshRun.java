@@ -7,6 +7,8 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.qrrefresher.config.Settings;
@@ -41,6 +43,7 @@ public final class RefreshRun {
     private final AtomicInteger closed = new AtomicInteger();
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicInteger unauthorized = new AtomicInteger();
+    private final Queue<InstanceRefresh> shortCircuited = new ConcurrentLinkedQueue<>();
     private final AtomicInteger answeredByEvolution = new AtomicInteger();
     private volatile Long id;
     private volatile Instant endedAt;
@@ -65,6 +68,11 @@ public final class RefreshRun {
     }
 
     void record(InstanceRefresh refresh) {
+        if (refresh.isShortCircuited()) {
+            // no call was made: the instance may be retried in this run if the breaker closes again
+            shortCircuited.add(refresh);
+            return;
+        }
         total.incrementAndGet();
         switch (refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome()) {
             case REFRESHED -> refreshed.incrementAndGet();
@@ -205,6 +213,30 @@ public final class RefreshRun {
 
     public int getUnauthorized() {
         return unauthorized.get();
+    }
+
+    /** Takes the instances skipped so far because the circuit breaker was open (no call made for them). */
+    List<ConnectingInstance> takeShortCircuited() {
+        List<ConnectingInstance> taken = new ArrayList<>();
+        for (InstanceRefresh refresh = shortCircuited.poll(); refresh != null; refresh = shortCircuited.poll()) {
+            taken.add(refresh.instance());
+        }
+        return taken;
+    }
+
+    /** Counts the instances still skipped as failed: the breaker was open until the end of the run. */
+    void countShortCircuitedAsFailed() {
+        for (InstanceRefresh refresh = shortCircuited.poll(); refresh != null; refresh = shortCircuited.poll()) {
+            total.incrementAndGet();
+            failed.incrementAndGet();
+            if (results != null) {
+                results.add(InstanceResult.of(refresh));
+            }
+        }
+    }
+
+    boolean hasShortCircuited() {
+        return !shortCircuited.isEmpty();
     }
 
     /** Instances for which Evolution API gave an answer (any answer, including 401). */

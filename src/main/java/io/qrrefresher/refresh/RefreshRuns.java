@@ -150,9 +150,25 @@ public final class RefreshRuns {
         MDC.remove("instance");
     }
 
+    /**
+     * The instances the circuit breaker turned away in this run, if it has closed again since (Evolution API came
+     * back: its half-open trial calls succeeded). They are refreshed before the run ends instead of a cycle later.
+     */
+    public List<ConnectingInstance> skippedWhileOpen(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        if (!run.hasShortCircuited() || circuitBreaker.getState() != CircuitBreaker.State.CLOSED) {
+            return List.of();
+        }
+        List<ConnectingInstance> skipped = run.takeShortCircuited();
+        LOG.info("Evolution API answers again: refreshing the {} instances run {} skipped while the circuit was open",
+                skipped.size(), run.getId());
+        return skipped;
+    }
+
     /** Ends a run that went through all its instances. */
     public void finish(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        run.countShortCircuitedAsFailed();
         String status = run.getFailed() == 0 ? "succeeded"
                 : run.getFailed() == run.getTotal() ? "failed" : "partially_failed";
         String message = String.format("%d instances: %d refreshed, %d unchanged, %d opened, %d closed, %d failed",
