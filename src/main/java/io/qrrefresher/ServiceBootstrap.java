@@ -30,7 +30,6 @@ import io.qrrefresher.demo.DemoMode;
 import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.events.ListenerConnections;
 import io.qrrefresher.events.ListenerErrors;
-import io.qrrefresher.events.ListenerHealthCheck;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
@@ -171,7 +170,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
                     "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
             registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
                     control::isPaused, startedAt, Clock.systemUTC()));
-            registry.register(new ListenerHealthCheck(watchdog));
+            registry.register(HealthChecks.qrEventsListener(watchdog));
         }
     }
 

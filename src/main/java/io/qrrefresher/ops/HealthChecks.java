@@ -14,6 +14,7 @@ import javax.sql.DataSource;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.qrrefresher.Failures;
+import io.qrrefresher.events.ListenerWatchdog;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -75,6 +76,19 @@ public final class HealthChecks {
             } else {
                 builder.message("no refresh run succeeded for " + Duration.between(since, now).toSeconds() + " s")
                         .down();
+            }
+        });
+    }
+
+    /** UP while the service's own heartbeat NOTIFYs come back through its LISTEN connection (polling goes on without). */
+    public static HealthCheck qrEventsListener(ListenerWatchdog watchdog) {
+        return new Check("qr-events-listener", false, builder -> {
+            builder.detail("last_heartbeat", String.valueOf(watchdog.lastHeartbeat()));
+            builder.detail("rebuilds", watchdog.rebuilds());
+            if (watchdog.isListening()) {
+                builder.up();
+            } else {
+                builder.message("no heartbeat came back through LISTEN qr_code_updated").down();
             }
         });
     }
