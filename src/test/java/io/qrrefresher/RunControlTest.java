@@ -2,12 +2,17 @@ package io.qrrefresher;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.refresh.InstanceResult;
 import io.qrrefresher.refresh.RefreshRun;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ServiceUnderTest;
@@ -118,6 +123,33 @@ class RunControlTest {
             }
             assertThat(sut.evolution().maxInFlight()).isEqualTo(1);
             assertThat(runs).allSatisfy(run -> assertThat(run.get("ended_at")).isNotNull());
+        }
+    }
+
+    @Test
+    void aLimitedRunTakesTheInstancesLeastRecentlyRefreshedFirst() throws Exception {
+        // the QR codes do not rotate after the first store: ordering by QR age would pick the same two every run
+        try (RunningService limited = RunningService.against(sut.evolution())
+                .with("qr.refresh.limit", "2").with("qr.refresh.cron", "0 0 0 1 1 ? 2099").start()) {
+            for (String name : List.of("queue-a", "queue-b", "queue-c", "queue-d", "queue-e")) {
+                sut.evolution().addInstance(name, "token-" + name, State.CONNECTING);
+                sut.evolution().rotate(name);
+                limited.db().insertInstance(name, "token-" + name, "connecting");
+            }
+
+            List<Set<String>> runs = new ArrayList<>();
+            for (int run = 0; run < 5; run++) {
+                List<InstanceResult> results = limited.refresh().getResults();
+                assertThat(results).hasSize(2).allSatisfy(result -> assertThat(result.success()).isTrue());
+                runs.add(results.stream().map(InstanceResult::instanceName).collect(Collectors.toSet()));
+            }
+
+            // 5 instances, 2 a run: none waits more than 3 runs
+            for (int first = 0; first + 3 <= runs.size(); first++) {
+                Set<String> window = new HashSet<>();
+                runs.subList(first, first + 3).forEach(window::addAll);
+                assertThat(window).as("runs %d to %d of %s", first + 1, first + 3, runs).hasSize(5);
+            }
         }
     }
 }
