@@ -79,7 +79,6 @@ class CircuitBreakerTest {
         RefreshRun whileOpen = service.refresh();
         assertThat(whileOpen.getFailed()).isEqualTo(INSTANCES);
         assertThat(evolution.totalCalls()).isZero();
-        assertThat(whileOpen.getDurationMillis()).isLessThan(2000);
 
         JsonNode firing = awaitAlert("firing");
         assertThat(firing.get("message").asText()).contains("calls failed");
