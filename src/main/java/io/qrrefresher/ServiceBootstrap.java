@@ -42,7 +42,10 @@ import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.InstanceRefresher;
 import io.qrrefresher.refresh.RefreshRuns;
+import io.qrrefresher.access.ViewerTokens;
+import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.stream.QrStreams;
+import io.qrrefresher.stream.StreamAccess;
 import io.qrrefresher.webhook.WebhookAuth;
 import io.qrrefresher.webhook.WebhookEvents;
 import org.apache.camel.CamelContext;
@@ -75,6 +78,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private RefreshControl control;
     private RefreshRuns refreshRuns;
     private QrMetrics metrics;
+    private QrContent qrContent;
     private Path jolokiaUsers;
 
     @Override
@@ -90,6 +94,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         Optional<String> globalApiKey = settings.evolution().apiKey();
         Optional<String> adminToken = settings.adminToken();
         Optional<String> webhookToken = settings.events().webhookToken();
+        Optional<String> viewerSecret = settings.stream().viewerTokenSecret();
         URI evolutionBaseUrl;
         if (settings.isDemo()) {
             webhookToken = webhookToken.or(() -> Optional.of(DemoMode.WEBHOOK_TOKEN));
@@ -97,6 +102,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             evolutionBaseUrl = simulator.baseUrl();
             globalApiKey = Optional.of(DemoMode.EVOLUTION_API_KEY);
             adminToken = adminToken.or(() -> Optional.of(DemoMode.ADMIN_TOKEN));
+            viewerSecret = viewerSecret.or(() -> Optional.of(DemoMode.VIEWER_TOKEN_SECRET));
         } else {
             evolutionBaseUrl = settings.evolution().baseUrl().orElseThrow();
         }
@@ -126,7 +132,8 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("evolutionCircuitBreaker", breakers.circuitBreaker(EvolutionCircuitBreaker.NAME));
         registry.bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
         registry.bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics));
-        registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey));
+        qrContent = new QrContent(settings.events().maxQrImageBytes());
+        registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey, qrContent, metrics));
         registry.bind("refreshRuns", refreshRuns);
         registry.bind("replica", replica);
         registry.bind("refreshControl", control);
@@ -135,25 +142,31 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("alertDelivery", new AlertDelivery(settings.alerts(), metrics));
         registry.bind("adminAccess", new AdminAccess(adminToken));
         registry.bind("adminAnswers", new AdminAnswers());
-        bindPushBeans(context, adminToken, webhookToken, alertSignals);
+        bindPushBeans(context, adminToken, webhookToken, viewerSecret, alertSignals);
     }
 
     private void bindPushBeans(CamelContext context, Optional<String> adminToken, Optional<String> webhookToken,
-                               AlertSignals alertSignals) {
+                               Optional<String> viewerSecret, AlertSignals alertSignals) {
         Settings.Events events = settings.events();
         listenerConnections = new ListenerConnections(database.url());
         watchdog = new ListenerWatchdog(context, listenerConnections, Duration.ofMillis(events.heartbeatMillis()),
                 metrics, Clock.systemUTC());
-        qrStreams = new QrStreams(events, adminToken);
+        ViewerTokens viewerTokens = new ViewerTokens(viewerSecret, settings.stream().viewerTokenTtl());
+        qrStreams = new QrStreams(settings.stream(), events.streamHeartbeatMillis(),
+                new StreamAccess(settings.stream(), viewerTokens, adminToken), metrics, Clock.systemUTC());
         metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, qrStreams::clients);
+        metrics.gauge("qr_refresher.stream.pending", "Live QR stream openings being authorised", null,
+                qrStreams::pending);
         Registry registry = context.getRegistry();
         registry.bind("listenerConnections", listenerConnections);
         registry.bind("listenerWatchdog", watchdog);
         registry.bind("listenerErrors", new ListenerErrors());
         registry.bind("qrEvents", new QrEvents(watchdog));
         registry.bind("qrStreams", qrStreams);
+        registry.bind("viewerTokens", viewerTokens);
+        registry.bind("qrContent", qrContent);
         registry.bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));
-        registry.bind("webhookEvents", new WebhookEvents(events.qrLifetime(), alertSignals, metrics,
+        registry.bind("webhookEvents", new WebhookEvents(events.qrLifetime(), qrContent, alertSignals, metrics,
                 Clock.systemUTC()));
     }
 

@@ -45,7 +45,14 @@ public final class Settings {
     /** Push and real time: Evolution webhooks in, NOTIFY out, the live QR stream. */
     public record Events(Optional<String> webhookToken, Duration qrLifetime, boolean refreshOnRequest,
                          int heartbeatMillis,
-                         int streamHeartbeatMillis, int maxStreamClients) {
+                         int streamHeartbeatMillis, int maxQrImageBytes) {
+    }
+
+    /** The live QR stream: who may open it, and the bounds that keep it from exhausting the process. */
+    public record Stream(int maxClients, int maxClientsPerInstance, int clientBufferBytes, Duration maxDuration,
+                         int maxPending, int authFailuresPerMinute, boolean allowInstanceToken,
+                         Optional<String> viewerTokenSecret, Duration viewerTokenTtl, Optional<String> viewerJwtSecret,
+                         String viewerJwtClaim) {
     }
 
     private final Database database;
@@ -53,6 +60,7 @@ public final class Settings {
     private final Refresh refresh;
     private final Alerts alerts;
     private final Events events;
+    private final Stream stream;
     private final Management management;
     private final Optional<String> adminToken;
     private final int httpPort;
@@ -111,7 +119,24 @@ public final class Settings {
                 in.bool(Setting.QR_REFRESH_ON_REQUEST, true),
                 in.integer(Setting.QR_EVENTS_HEARTBEAT_MS, 5000, 100, 600_000),
                 in.integer(Setting.QR_STREAM_HEARTBEAT_MS, 15_000, 100, 600_000),
-                in.integer(Setting.QR_STREAM_MAX_CLIENTS, 10_000, 1, 1_000_000));
+                in.integer(Setting.QR_MAX_IMAGE_BYTES, 65_536, 1024, 1_048_576));
+
+        this.stream = new Stream(
+                in.integer(Setting.QR_STREAM_MAX_CLIENTS, 10_000, 1, 1_000_000),
+                in.integer(Setting.QR_STREAM_MAX_CLIENTS_PER_INSTANCE, 20, 1, 1_000_000),
+                in.integer(Setting.QR_STREAM_CLIENT_BUFFER_BYTES, 262_144, 4096, 64 * 1_048_576),
+                in.duration(Setting.QR_STREAM_MAX_DURATION, Duration.ofHours(1), Duration.ofSeconds(10)),
+                in.integer(Setting.QR_STREAM_MAX_PENDING, 256, 1, 100_000),
+                in.integer(Setting.QR_STREAM_AUTH_FAILURES_PER_MINUTE, 30, 1, 1_000_000),
+                in.bool(Setting.QR_STREAM_ALLOW_INSTANCE_TOKEN, false),
+                in.secret(Setting.VIEWER_TOKEN_SECRET, 32),
+                in.duration(Setting.VIEWER_TOKEN_TTL, Duration.ofMinutes(5), Duration.ofSeconds(10)),
+                in.secret(Setting.VIEWER_JWT_SECRET, 32),
+                in.text(Setting.VIEWER_JWT_CLAIM).orElse("sub"));
+        if (stream.viewerTokenTtl().compareTo(Duration.ofHours(24)) > 0) {
+            throw new InvalidSettingException(Setting.VIEWER_TOKEN_TTL, "must be at most PT24H (a viewer token is a"
+                    + " short-lived credential; streams reconnect with a fresh one)");
+        }
 
         this.management = new Management(
                 in.integer(Setting.MANAGEMENT_PORT, 9876, 1, 65535),
@@ -171,6 +196,10 @@ public final class Settings {
         return events;
     }
 
+    public Stream stream() {
+        return stream;
+    }
+
     public Management management() {
         return management;
     }
@@ -198,6 +227,15 @@ public final class Settings {
         Optional<String> text(Setting setting) {
             String value = lookup.apply(setting.key());
             return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+        }
+
+        Optional<String> secret(Setting setting, int minLength) {
+            Optional<String> value = text(setting);
+            if (value.isPresent() && value.get().length() < minLength) {
+                throw new InvalidSettingException(setting, "must be at least " + minLength + " characters"
+                        + " (a random secret, e.g. openssl rand -hex 32)");
+            }
+            return value;
         }
 
         int integer(Setting setting, int defaultValue, int min, int max) {

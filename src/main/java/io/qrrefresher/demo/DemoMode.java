@@ -27,6 +27,7 @@ public final class DemoMode {
     public static final String ADMIN_TOKEN = "demo-admin-token";
     public static final String EVOLUTION_API_KEY = "demo-evolution-key";
     public static final String WEBHOOK_TOKEN = "demo-webhook-token";
+    public static final String VIEWER_TOKEN_SECRET = "demo-viewer-token-secret-not-for-production";
 
     private record DemoInstance(String name, String token, State state) {
     }

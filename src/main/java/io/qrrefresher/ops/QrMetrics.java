@@ -61,6 +61,22 @@ public final class QrMetrics {
                 .tag("event", event).tag("result", result).register(registry).increment();
     }
 
+    public void streamRefused(String reason) {
+        Counter.builder("qr_refresher.stream.refusals").description("Live-stream requests refused, by reason")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    public void streamDropped(String reason) {
+        Counter.builder("qr_refresher.stream.ended").description("Live streams ended by the service, by reason")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** A QR from Evolution (poll reply or webhook) that was not stored because it is not a QR image or code. */
+    public void qrRejected(String source, String reason) {
+        Counter.builder("qr_refresher.qr.rejected").description("QR contents refused (never stored), by source and reason")
+                .tag("source", source).tag("reason", reason).register(registry).increment();
+    }
+
     public void listenerRebuild() {
         Counter.builder("qr_refresher.listener.rebuilds").description("LISTEN connections rebuilt by the watchdog")
                 .register(registry).increment();

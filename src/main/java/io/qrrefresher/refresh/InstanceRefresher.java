@@ -5,7 +5,8 @@ import java.util.Optional;
 import io.qrrefresher.Failures;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionReply;
-import io.qrrefresher.evolution.QrImages;
+import io.qrrefresher.evolution.QrContent;
+import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.InstanceRefresh.Save;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -26,9 +27,13 @@ public final class InstanceRefresher {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceRefresher.class);
 
     private final Optional<String> globalApiKey;
+    private final QrContent qrContent;
+    private final QrMetrics metrics;
 
-    public InstanceRefresher(Optional<String> globalApiKey) {
+    public InstanceRefresher(Optional<String> globalApiKey, QrContent qrContent, QrMetrics metrics) {
         this.globalApiKey = globalApiKey;
+        this.qrContent = qrContent;
+        this.metrics = metrics;
     }
 
     /** Starts the refresh of the {@link ConnectingInstance} in the body. */
@@ -85,8 +90,15 @@ public final class InstanceRefresher {
                 boolean countRose = reply.qrCount() != null && instance.getQrCount() != null
                         && reply.qrCount() > instance.getQrCount();
                 if (codeChanged || countRose) {
-                    String image = reply.qrBase64() != null ? reply.qrBase64() : QrImages.dataUrl(reply.qrCode());
-                    refresh.newQr(image, hash, reply.qrCount());
+                    QrContent.Verdict image = qrContent.imageFor(reply.qrCode(), reply.qrBase64());
+                    if (!image.accepted()) {
+                        // never stored nor streamed; the QR stored before stays
+                        metrics.qrRejected("poll", image.reason());
+                        refresh.fail(image.reason(), "connect answered a QR that is refused: " + image.problem(),
+                                Save.RECORD_FAILURE);
+                        return;
+                    }
+                    refresh.newQr(image.image(), hash, reply.qrCount());
                 } else {
                     refresh.finish(Outcome.UNCHANGED, resetIfNeeded(instance));
                 }

@@ -11,6 +11,8 @@ public class QrSnapshot {
     private String qrCode;
     private Timestamp lastQrUpdate;
     private Timestamp qrExpiresAt;
+    private String userId;
+    private String accessFingerprint;
 
     public String getInstanceName() {
         return instanceName;
@@ -58,6 +60,24 @@ public class QrSnapshot {
 
     public void setQrExpiresAt(Timestamp qrExpiresAt) {
         this.qrExpiresAt = qrExpiresAt;
+    }
+
+    /** The row's {@code user_id} as text: the owner a user JWT must name. */
+    public String getUserId() {
+        return userId;
+    }
+
+    public void setUserId(String userId) {
+        this.userId = userId;
+    }
+
+    /** A digest of the row's token and owner: a stream ends when it changes. */
+    public String getAccessFingerprint() {
+        return accessFingerprint;
+    }
+
+    public void setAccessFingerprint(String accessFingerprint) {
+        this.accessFingerprint = accessFingerprint;
     }
 
     @Override

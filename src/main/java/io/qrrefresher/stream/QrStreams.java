@@ -1,9 +1,9 @@
 package io.qrrefresher.stream;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,17 +11,24 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.Failures;
+import io.qrrefresher.access.Secrets;
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.stream.StreamAccess.Credential;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.slf4j.Logger;
@@ -29,10 +36,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /instances/{name}/qr/stream}: Server-Sent Events with the instance's current QR at once, then every
- * change, fed by the LISTEN connection (route {@code publish-qr-change}), never by polling. Access is per instance,
- * like the row-level security of the system we replace: the caller shows the instance's token (or the admin token),
- * as {@code Authorization: Bearer} or, for browsers' EventSource, {@code ?token=}. All clients share the service's one
- * LISTEN connection.
+ * change, fed by the LISTEN connection (route {@code publish-qr-change}), never by polling. Who may watch is decided
+ * by {@link StreamAccess} (viewer tokens, the application's user JWT, the admin token as a header).
+ * <p>
+ * Resources are bounded and released on every path: a client is tracked from the moment it arrives (its close handler
+ * is set before any asynchronous work), counted in {@code qr_refresher_stream_clients} only while it is registered to
+ * receive events, and released exactly once, whether it is refused, hangs up during its authorisation, is too slow,
+ * reaches {@code QR_STREAM_MAX_DURATION} or loses access. Each event is serialised once per publish and its bytes are
+ * shared by all clients; each client may have at most {@code QR_STREAM_CLIENT_BUFFER_BYTES} unwritten, after which it
+ * is dropped (it reconnects and gets the current state), so a slow client never holds memory or others back.
  * <p>
  * A Vert.x handler on the platform-http router rather than a platform-http route: platform-http writes a streamed
  * body in 8 KB chunks, which would hold events back.
@@ -40,19 +52,36 @@ import org.slf4j.LoggerFactory;
 public final class QrStreams {
 
     public static final String PATH = "/instances/:name/qr/stream";
+    public static final String INSTANCE_PROPERTY = "streamInstance";
+    public static final String CREDENTIAL_PROPERTY = "streamCredential";
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Buffer HEARTBEAT = Buffer.buffer(": heartbeat\n\n");
+    private static final long REFUSAL_LOG_INTERVAL_MILLIS = 10_000;
 
-    private final Settings.Events settings;
-    private final Optional<byte[]> adminDigest;
+    private final Settings.Stream settings;
+    private final int heartbeatMillis;
+    private final StreamAccess access;
+    private final AuthFailures authFailures;
+    private final QrMetrics metrics;
+    private final Clock clock;
     private final Map<String, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicLong refusalsNotLogged = new AtomicLong();
+    private volatile long lastRefusalLog;
     private ProducerTemplate producer;
     private Vertx vertx;
+    private WorkerExecutor authWorkers;
 
-    public QrStreams(Settings.Events settings, Optional<String> adminToken) {
+    public QrStreams(Settings.Stream settings, int heartbeatMillis, StreamAccess access, QrMetrics metrics,
+                     Clock clock) {
         this.settings = settings;
-        this.adminDigest = adminToken.map(QrStreams::sha256);
+        this.heartbeatMillis = heartbeatMillis;
+        this.access = access;
+        this.authFailures = new AuthFailures(settings.authFailuresPerMinute());
+        this.metrics = metrics;
+        this.clock = clock;
     }
 
     /** Adds the handler to the HTTP server of platform-http (once it runs) and starts the heartbeats. */
@@ -61,12 +90,21 @@ public final class QrStreams {
                 VertxPlatformHttpRouter.getRouterNameFromPort(port));
         this.producer = camelContext.createProducerTemplate();
         this.vertx = router.vertx();
+        // authorisations have their own small pool: thousands of streams opening at once never queue in front of
+        // the webhooks and API calls on Vert.x's shared worker pool
+        this.authWorkers = vertx.createSharedWorkerExecutor("qr-stream-auth", 4);
         router.get(PATH).handler(this::open);
-        vertx.setPeriodic(settings.streamHeartbeatMillis(), id -> heartbeat());
+        vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
     }
 
+    /** Clients registered to receive events. */
     public int clients() {
         return clients.get();
+    }
+
+    /** Clients whose authorisation is under way. */
+    public int pending() {
+        return pending.get();
     }
 
     /** Instances that have at least one client. */
@@ -79,26 +117,33 @@ public final class QrStreams {
         return instanceName != null && subscribers.containsKey(instanceName);
     }
 
-    /** For the route {@code subscribe-qr-stream}: the row (or null) against the token the caller showed. */
+    /** For the route {@code subscribe-qr-stream}: whether the credential opens the row (null: no such instance). */
     public void authorize(Exchange exchange) {
         QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
-        String token = exchange.getProperty("streamToken", String.class);
-        boolean allowed = token != null && row != null
-                && (matches(token, row.getInstanceToken()) || adminDigest.map(d -> MessageDigest.isEqual(d, sha256(token)))
-                        .orElse(false));
-        exchange.setProperty("streamAllowed", allowed);
+        Credential credential = exchange.getProperty(CREDENTIAL_PROPERTY, Credential.class);
+        exchange.setProperty("streamAllowed", credential != null && access.allows(credential, row));
     }
 
-    /** For the route {@code publish-qr-change}: sends the instance's new state to its clients. */
-    public void publish(Exchange exchange) {
-        QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
-        if (snapshot == null) {
+    /**
+     * For the route {@code publish-qr-change}: sends the instance's new state to its clients, serialised once. A
+     * client whose access no longer holds (the row's token or owner changed, or the row is gone) is ended.
+     */
+    public void publish(@ExchangeProperty(INSTANCE_PROPERTY) String instanceName, Exchange exchange) {
+        Set<Subscriber> watching = subscribers.get(instanceName);
+        if (watching == null) {
             return;
         }
-        Set<Subscriber> watching = subscribers.get(snapshot.getInstanceName());
-        if (watching != null) {
-            for (Subscriber subscriber : watching) {
-                subscriber.send(snapshot);
+        QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
+        if (snapshot == null) {
+            watching.forEach(subscriber -> subscriber.end("instance_gone"));
+            return;
+        }
+        StreamEvent event = StreamEvent.of(snapshot);
+        for (Subscriber subscriber : watching) {
+            if (!subscriber.accessFingerprint.equals(snapshot.getAccessFingerprint())) {
+                subscriber.end("access_changed");
+            } else {
+                subscriber.send(event);
             }
         }
     }
@@ -106,83 +151,138 @@ public final class QrStreams {
     private void open(RoutingContext routing) {
         HttpServerResponse response = routing.response();
         String name = routing.pathParam("name");
-        String token = bearer(routing.request().getHeader("Authorization"));
-        if (token == null) {
-            token = routing.queryParams().get("token");
-        }
-        if (clients.incrementAndGet() > settings.maxStreamClients()) {
-            clients.decrementAndGet();
-            end(response, 503, "too_many_clients", "the live stream has reached QR_STREAM_MAX_CLIENTS");
+        String address = routing.request().remoteAddress() == null ? "unknown"
+                : routing.request().remoteAddress().hostAddress();
+        Instant now = clock.instant();
+        long retryAfter = authFailures.retryAfterSeconds(address, now);
+        if (retryAfter > 0) {
+            response.putHeader("Retry-After", String.valueOf(retryAfter));
+            refuse(response, 429, "too_many_attempts", "too many failed authentications from this address; retry later");
             return;
         }
-        String shown = token;
-        Context context = vertx.getOrCreateContext();
-        vertx.executeBlocking(() -> producer.send("direct:subscribe-qr-stream", exchange -> {
-            exchange.setProperty("streamInstance", name);
-            exchange.setProperty("streamToken", shown);
+        String header = Secrets.bearer(routing.request().getHeader("Authorization"));
+        Optional<Credential> credential = access.read(name, header, routing.queryParams().get("token"), now);
+        if (credential.isEmpty()) {
+            unauthorized(response, address, name, now);
+            return;
+        }
+        if (clients.get() + pending.get() >= settings.maxClients()) {
+            refuse(response, 503, "too_many_clients", "the live stream has reached QR_STREAM_MAX_CLIENTS");
+            return;
+        }
+        if (pending.incrementAndGet() > settings.maxPending()) {
+            pending.decrementAndGet();
+            refuse(response, 503, "busy", "too many streams are starting at once; retry in a few seconds");
+            return;
+        }
+        Subscriber subscriber = new Subscriber(name, response, vertx.getOrCreateContext());
+        // before any asynchronous work: Vert.x does not call a close handler set on a connection already closed
+        response.closeHandler(closed -> subscriber.release());
+        response.exceptionHandler(failure -> subscriber.drop());
+        authWorkers.executeBlocking(() -> producer.send("direct:subscribe-qr-stream", exchange -> {
+            exchange.setProperty(INSTANCE_PROPERTY, name);
+            exchange.setProperty(CREDENTIAL_PROPERTY, credential.get());
         }), false).onComplete(result -> {
+            pending.decrementAndGet();
+            if (subscriber.isReleased()) {
+                return;
+            }
             Exchange exchange = result.succeeded() ? result.result() : null;
             if (exchange == null || exchange.getException() != null) {
-                clients.decrementAndGet();
                 LOG.warn("Live stream for instance '{}' refused: {}", name, Failures.describe(
                         exchange == null ? result.cause() : exchange.getException()));
-                end(response, 503, "unavailable", "the stream cannot start now; retry later");
+                subscriber.release();
+                refuse(response, 503, "unavailable", "the stream cannot start now; retry later");
                 return;
             }
             if (!exchange.getProperty("streamAllowed", false, Boolean.class)) {
-                clients.decrementAndGet();
-                end(response, 401, "unauthorized", "show the instance's token (or the admin token) as "
-                        + "Authorization: Bearer or ?token=");
+                subscriber.release();
+                unauthorized(response, address, name, clock.instant());
                 return;
             }
-            Subscriber subscriber = new Subscriber(name, response, context);
+            QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
+            String refusal = register(subscriber, snapshot.getAccessFingerprint());
+            if (refusal != null) {
+                subscriber.release();
+                refuse(response, 503, refusal, refusal.equals("too_many_clients")
+                        ? "the live stream has reached QR_STREAM_MAX_CLIENTS"
+                        : "this instance has reached QR_STREAM_MAX_CLIENTS_PER_INSTANCE");
+                return;
+            }
             response.setStatusCode(200)
                     .putHeader("Content-Type", "text/event-stream; charset=utf-8")
-                    .putHeader("Cache-Control", "no-cache")
+                    .putHeader("Cache-Control", "no-store")
                     .putHeader("X-Accel-Buffering", "no")
                     .setChunked(true);
-            response.write("retry: 3000\n\n");
-            subscribers.computeIfAbsent(name, key -> ConcurrentHashMap.newKeySet()).add(subscriber);
-            response.closeHandler(closed -> forget(subscriber));
-            subscriber.send(exchange.getMessage().getBody(QrSnapshot.class));
+            subscriber.write(Buffer.buffer("retry: 3000\n\n"));
+            subscriber.send(StreamEvent.of(snapshot));
         });
     }
 
-    private void forget(Subscriber subscriber) {
-        Set<Subscriber> watching = subscribers.get(subscriber.instanceName);
-        if (watching != null && watching.remove(subscriber)) {
+    /** Null when the subscriber now receives events, otherwise the refusal. */
+    private String register(Subscriber subscriber, String accessFingerprint) {
+        if (clients.incrementAndGet() > settings.maxClients()) {
             clients.decrementAndGet();
-            subscribers.computeIfPresent(subscriber.instanceName, (key, set) -> set.isEmpty() ? null : set);
+            return "too_many_clients";
         }
+        boolean[] added = {false};
+        subscribers.compute(subscriber.instanceName, (key, set) -> {
+            Set<Subscriber> watching = set != null ? set : ConcurrentHashMap.newKeySet();
+            if (watching.size() < settings.maxClientsPerInstance()) {
+                watching.add(subscriber);
+                added[0] = true;
+            }
+            return watching.isEmpty() ? null : watching;
+        });
+        if (!added[0]) {
+            clients.decrementAndGet();
+            return "too_many_clients_for_instance";
+        }
+        subscriber.registered(accessFingerprint == null ? "" : accessFingerprint,
+                vertx.setTimer(settings.maxDuration().toMillis(), id -> subscriber.end("max_duration")));
+        return null;
+    }
+
+    private void unregister(Subscriber subscriber) {
+        subscribers.computeIfPresent(subscriber.instanceName, (key, set) -> {
+            set.remove(subscriber);
+            return set.isEmpty() ? null : set;
+        });
+        clients.decrementAndGet();
     }
 
     private void heartbeat() {
-        subscribers.values().forEach(set -> set.forEach(Subscriber::ping));
+        subscribers.values().forEach(set -> set.forEach(subscriber -> subscriber.context.runOnContext(
+                ignored -> subscriber.write(HEARTBEAT))));
     }
 
-    private static void end(HttpServerResponse response, int status, String error, String message) {
+    private void unauthorized(HttpServerResponse response, String address, String name, Instant now) {
+        authFailures.failed(address, now);
+        long time = now.toEpochMilli();
+        if (time - lastRefusalLog >= REFUSAL_LOG_INTERVAL_MILLIS) {
+            lastRefusalLog = time;
+            long more = refusalsNotLogged.getAndSet(0);
+            LOG.warn("Live stream refused: no valid credential for instance '{}' from {}{}",
+                    name.length() > 64 ? name.substring(0, 64) + "..." : name, address,
+                    more == 0 ? "" : " (and " + more + " more refusals in the last seconds)");
+        } else {
+            refusalsNotLogged.incrementAndGet();
+        }
+        response.putHeader("WWW-Authenticate", "Bearer");
+        refuse(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
+                + " JWT) as Authorization: Bearer or ?token=");
+    }
+
+    private void refuse(HttpServerResponse response, int status, String error, String message) {
+        metrics.streamRefused(error);
+        if (response.ended() || response.closed()) {
+            return;
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", false);
         body.put("error", error);
         body.put("message", message);
         response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json(body));
-    }
-
-    private static String bearer(String authorization) {
-        return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).trim() : null;
-    }
-
-    private static boolean matches(String token, String expected) {
-        return expected != null && !expected.isBlank() && MessageDigest.isEqual(sha256(token), sha256(expected));
-    }
-
-    private static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JVM", e);
-        }
     }
 
     private static String json(Object value) {
@@ -193,20 +293,9 @@ public final class QrStreams {
         }
     }
 
-    /** One client; everything it is written happens on its connection's Vert.x context, in order. */
-    private final class Subscriber {
-        final String instanceName;
-        final HttpServerResponse response;
-        final Context context;
-        private String lastSent;
-
-        Subscriber(String instanceName, HttpServerResponse response, Context context) {
-            this.instanceName = instanceName;
-            this.response = response;
-            this.context = context;
-        }
-
-        void send(QrSnapshot snapshot) {
+    /** One state of an instance, serialised once and shared by every client that receives it. */
+    record StreamEvent(String key, Buffer bytes) {
+        static StreamEvent of(QrSnapshot snapshot) {
             boolean showsQr = "connecting".equals(snapshot.getInstanceStatus()) && snapshot.getQrCode() != null;
             String key = snapshot.getInstanceStatus() + "|" + snapshot.getLastQrUpdate() + "|"
                     + (snapshot.getQrCode() == null ? 0 : snapshot.getQrCode().hashCode());
@@ -221,30 +310,103 @@ public final class QrStreams {
             String event = (showsQr ? "event: qr\n" : "event: status\n")
                     + (snapshot.getLastQrUpdate() == null ? "" : "id: " + snapshot.getLastQrUpdate().getTime() + "\n")
                     + "data: " + json(data) + "\n\n";
-            context.runOnContext(ignored -> {
-                if (key.equals(lastSent) || response.closed()) {
-                    return;
-                }
-                if (response.writeQueueFull()) {
-                    // a client that cannot keep up reconnects and gets the current state; older ones are worthless
-                    response.reset();
-                    return;
-                }
-                lastSent = key;
-                response.write(event);
-            });
-        }
-
-        void ping() {
-            context.runOnContext(ignored -> {
-                if (!response.closed() && !response.writeQueueFull()) {
-                    response.write(": heartbeat\n\n");
-                }
-            });
+            return new StreamEvent(key, Buffer.buffer(event.getBytes(StandardCharsets.UTF_8)));
         }
 
         private static String iso(Timestamp timestamp) {
             return timestamp == null ? null : timestamp.toInstant().toString();
+        }
+    }
+
+    /**
+     * One client. Everything it is written, and its release, happens on its connection's Vert.x context, in order;
+     * {@link #release} runs once whatever ends the client.
+     */
+    private final class Subscriber {
+        final String instanceName;
+        final HttpServerResponse response;
+        final Context context;
+        private volatile boolean released;
+        private boolean registered;
+        private long timer = -1;
+        private String accessFingerprint = "";
+        private long unwrittenBytes;
+        private String lastSent;
+
+        Subscriber(String instanceName, HttpServerResponse response, Context context) {
+            this.instanceName = instanceName;
+            this.response = response;
+            this.context = context;
+        }
+
+        boolean isReleased() {
+            return released;
+        }
+
+        void registered(String accessFingerprint, long timer) {
+            this.accessFingerprint = accessFingerprint;
+            this.timer = timer;
+            this.registered = true;
+        }
+
+        void send(StreamEvent event) {
+            context.runOnContext(ignored -> {
+                if (released || event.key().equals(lastSent)) {
+                    return;
+                }
+                lastSent = event.key();
+                write(event.bytes());
+            });
+        }
+
+        /** On the context: writes, or drops the client when its unwritten bytes would pass the bound. */
+        void write(Buffer bytes) {
+            if (released || response.closed() || response.ended()) {
+                return;
+            }
+            int length = bytes.length();
+            if (unwrittenBytes + length > settings.clientBufferBytes()) {
+                metrics.streamDropped("slow_client");
+                drop();
+                return;
+            }
+            unwrittenBytes += length;
+            response.write(bytes).onComplete(done -> unwrittenBytes -= length);
+        }
+
+        /** Ends the stream cleanly (the client reconnects): maximum duration reached, access changed, row gone. */
+        void end(String reason) {
+            context.runOnContext(ignored -> {
+                if (released) {
+                    return;
+                }
+                metrics.streamDropped(reason);
+                release();
+                if (!response.ended() && !response.closed()) {
+                    response.end();
+                }
+            });
+        }
+
+        /** Closes the connection at once (a client that does not read, or a failed connection). */
+        void drop() {
+            release();
+            if (!response.closed()) {
+                response.reset();
+            }
+        }
+
+        void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            if (registered) {
+                unregister(this);
+            }
         }
     }
 }

@@ -35,10 +35,30 @@ final class EvolutionClocks {
         private long smallestDelayMillis;
         private Instant seenAt;
         private final ArrayDeque<Long> recentLateness = new ArrayDeque<>();
+        private final ArrayDeque<Long> recentEarly = new ArrayDeque<>();
 
         synchronized Duration lateness(Instant eventTime, Instant receivedAt, Duration tolerated) {
             long delay = receivedAt.toEpochMilli() - eventTime.toEpochMilli();
-            if (seenAt == null || delay <= smallestDelayMillis || seenAt.isBefore(receivedAt.minus(MEMORY))) {
+            if (seenAt == null || seenAt.isBefore(receivedAt.minus(MEMORY))) {
+                remember(delay, receivedAt);
+                return Duration.ZERO;
+            }
+            if (delay < smallestDelayMillis - tolerated.toMillis()) {
+                // an event from the future: a forged date_time, or Evolution's clock moved forward. Not late; it
+                // becomes the new normal only when three such events agree, so one bad date cannot make every
+                // genuine event after it look late
+                recentLateness.clear();
+                recentEarly.addLast(delay);
+                if (recentEarly.size() > SHIFT_EVIDENCE) {
+                    recentEarly.removeFirst();
+                }
+                if (recentEarly.size() == SHIFT_EVIDENCE && spread(recentEarly) <= SHIFT_TOLERANCE_MILLIS) {
+                    remember(delay, receivedAt);
+                }
+                return Duration.ZERO;
+            }
+            recentEarly.clear();
+            if (delay <= smallestDelayMillis) {
                 remember(delay, receivedAt);
                 return Duration.ZERO;
             }
@@ -51,9 +71,7 @@ final class EvolutionClocks {
             if (recentLateness.size() > SHIFT_EVIDENCE) {
                 recentLateness.removeFirst();
             }
-            long spread = recentLateness.stream().mapToLong(Long::longValue).max().orElse(0)
-                    - recentLateness.stream().mapToLong(Long::longValue).min().orElse(0);
-            if (recentLateness.size() == SHIFT_EVIDENCE && spread <= SHIFT_TOLERANCE_MILLIS) {
+            if (recentLateness.size() == SHIFT_EVIDENCE && spread(recentLateness) <= SHIFT_TOLERANCE_MILLIS) {
                 remember(delay, receivedAt);
                 return Duration.ZERO;
             }
@@ -64,6 +82,12 @@ final class EvolutionClocks {
             smallestDelayMillis = delay;
             seenAt = receivedAt;
             recentLateness.clear();
+            recentEarly.clear();
+        }
+
+        private static long spread(ArrayDeque<Long> values) {
+            return values.stream().mapToLong(Long::longValue).max().orElse(0)
+                    - values.stream().mapToLong(Long::longValue).min().orElse(0);
         }
     }
 }

@@ -1,31 +1,33 @@
 package io.qrrefresher.webhook;
 
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Clock;
-import java.util.Base64;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.access.Hs256Jwt;
+import io.qrrefresher.access.Secrets;
 import io.qrrefresher.api.JsonAnswers;
 import org.apache.camel.Exchange;
 
 /**
- * Authenticates Evolution API's webhooks with {@code EVOLUTION_WEBHOOK_TOKEN}, accepted three ways because global
- * webhooks cannot send custom headers (CONTRACT.md §3): in the URL ({@code ?token=<secret>}), as
- * {@code Authorization: Bearer <secret>} (a per-instance webhook's {@code headers}), or as the HS256 JWT Evolution
- * signs with that secret when the webhook's headers hold {@code jwt_key}. Comparisons run in constant time.
+ * Authenticates Evolution API's webhooks. Two kinds of secret:
+ * <ul>
+ * <li>{@code EVOLUTION_WEBHOOK_TOKEN} itself, for Evolution's <em>global</em> webhook (tenants cannot read it):
+ * valid for events of every instance;</li>
+ * <li>a per-instance token derived from it, {@code hex(HMAC-SHA256(EVOLUTION_WEBHOOK_TOKEN, "evolution-webhook:" +
+ * instance))} ({@code GET /instances/{name}/webhook-token}), for per-instance webhook settings that the instance's
+ * owner can read: valid only for events of that instance, so reading one's own settings forges nothing for others.</li>
+ * </ul>
+ * Either is accepted three ways, because global webhooks cannot send custom headers (CONTRACT.md §3): in the URL
+ * ({@code ?token=<secret>}), as {@code Authorization: Bearer <secret>}, or as the HS256 JWT Evolution signs with it
+ * when the webhook's headers hold {@code jwt_key}. Comparisons run in constant time.
  */
 public final class WebhookAuth {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long CLOCK_SKEW_SECONDS = 60;
     private static final String DENIAL = "webhookDenial";
+    private static final String CANDIDATES = "webhookTokenCandidates";
+    private static final String PER_INSTANCE_PREFIX = "evolution-webhook:";
 
     private final Optional<String> secret;
     private final Clock clock;
@@ -35,28 +37,77 @@ public final class WebhookAuth {
         this.clock = clock;
     }
 
+    /**
+     * Before the body is read: denied when webhooks are off or nothing resembling a token was shown. Accepted at once
+     * with the global token; any other token is kept to be checked against the event's instance
+     * ({@link #isDeniedForInstance}).
+     */
     public boolean isDenied(Exchange exchange) {
-        String queryToken = exchange.getMessage().getHeader("token", String.class);
-        String authorization = exchange.getMessage().getHeader("Authorization", String.class);
         if (secret.isEmpty()) {
             exchange.setProperty(DENIAL, 403);
             return true;
         }
-        String bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).trim() : null;
-        boolean accepted = matches(queryToken) || matches(withoutEventSuffix(queryToken)) || matches(bearer)
-                || isValidJwt(bearer);
-        if (!accepted) {
-            exchange.setProperty(DENIAL, 401);
+        List<String> candidates = candidates(exchange);
+        for (String candidate : candidates) {
+            if (Secrets.sameSecret(candidate, secret.get()) || isValidJwt(candidate, secret.get())) {
+                return false;
+            }
         }
-        return !accepted;
+        if (candidates.isEmpty()) {
+            exchange.setProperty(DENIAL, 401);
+            return true;
+        }
+        exchange.setProperty(CANDIDATES, candidates);
+        return false;
+    }
+
+    /** After the body is read: a per-instance token is only valid for events of its own instance. */
+    public boolean isDeniedForInstance(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        List<String> candidates = exchange.getProperty(CANDIDATES, List.class);
+        if (candidates == null) {
+            return false;
+        }
+        String instance = exchange.getProperty(WebhookEvents.INSTANCE_NAME, String.class);
+        if (instance != null) {
+            String instanceSecret = instanceToken(instance);
+            for (String candidate : candidates) {
+                if (Secrets.sameSecret(candidate, instanceSecret) || isValidJwt(candidate, instanceSecret)) {
+                    return false;
+                }
+            }
+        }
+        exchange.setProperty(DENIAL, 401);
+        return true;
     }
 
     public void deny(Exchange exchange) {
         int status = exchange.getProperty(DENIAL, 401, Integer.class);
         JsonAnswers.answer(exchange, status, JsonAnswers.error(status == 403 ? "forbidden" : "unauthorized",
                 status == 403 ? "webhooks are disabled: set EVOLUTION_WEBHOOK_TOKEN to enable them"
-                        : "missing or invalid webhook token (?token=, Authorization: Bearer, or jwt_key)"));
+                        : "missing or invalid webhook token (?token=, Authorization: Bearer, or jwt_key), or a"
+                        + " per-instance token used for another instance"));
+    }
+
+    /** The per-instance webhook token of {@code instance}. */
+    public String instanceToken(String instance) {
+        return Secrets.hmacHex(secret.orElseThrow(), PER_INSTANCE_PREFIX + instance);
+    }
+
+    public boolean isEnabled() {
+        return secret.isPresent();
+    }
+
+    private static List<String> candidates(Exchange exchange) {
+        String queryToken = exchange.getMessage().getHeader("token", String.class);
+        String bearer = Secrets.bearer(exchange.getMessage().getHeader("Authorization", String.class));
+        List<String> candidates = new ArrayList<>(3);
+        for (String candidate : new String[] {queryToken, withoutEventSuffix(queryToken), bearer}) {
+            if (candidate != null && !candidate.isEmpty() && candidate.length() <= 8192) {
+                candidates.add(candidate);
+            }
+        }
+        return candidates;
     }
 
     /**
@@ -68,46 +119,8 @@ public final class WebhookAuth {
         return slash < 0 ? null : token.substring(0, slash);
     }
 
-    private boolean matches(String candidate) {
-        return candidate != null && MessageDigest.isEqual(sha256(candidate), sha256(secret.get()));
-    }
-
     /** Evolution's jwt_key mode: HS256, signed with the secret, not expired. */
-    boolean isValidJwt(String token) {
-        if (token == null) {
-            return false;
-        }
-        String[] parts = token.split("\\.");
-        if (parts.length != 3) {
-            return false;
-        }
-        try {
-            Base64.Decoder decoder = Base64.getUrlDecoder();
-            JsonNode header = JSON.readTree(decoder.decode(parts[0]));
-            if (!"HS256".equals(header.path("alg").asText())) {
-                return false;
-            }
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.get().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            byte[] expected = mac.doFinal((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-            if (!MessageDigest.isEqual(expected, decoder.decode(parts[2]))) {
-                return false;
-            }
-            JsonNode claims = JSON.readTree(decoder.decode(parts[1]));
-            long now = clock.instant().getEpochSecond();
-            boolean expired = claims.has("exp") && claims.path("exp").asLong() + CLOCK_SKEW_SECONDS < now;
-            boolean notYet = claims.has("nbf") && claims.path("nbf").asLong() - CLOCK_SKEW_SECONDS > now;
-            return !expired && !notYet;
-        } catch (IllegalArgumentException | java.io.IOException | GeneralSecurityException e) {
-            return false;
-        }
-    }
-
-    private static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256 is part of every JVM", e);
-        }
+    boolean isValidJwt(String token, String key) {
+        return Hs256Jwt.verify(token, key, clock.instant(), false).isPresent();
     }
 }

@@ -58,8 +58,9 @@ public final class WebhookEvent {
     }
 
     /**
-     * Evolution's {@code date_time}: its server's local time with a fake "Z", so only good for ordering events of the
-     * same server, never for comparing with our clock. Null when absent.
+     * When Evolution sent the event, on the service's own clock: the arrival time less how late it came (Evolution's
+     * {@code date_time} is its local time with a fake "Z", good only for measuring delays, see EvolutionClocks).
+     * Orders QR deliveries; null for events that are not QR codes.
      */
     public OffsetDateTime getEventTime() {
         return eventTime;

@@ -1,6 +1,7 @@
 package io.qrrefresher.webhook;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.api.JsonAnswers;
-import io.qrrefresher.evolution.QrImages;
+import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.QrFingerprint;
 import io.qrrefresher.webhook.WebhookEvent.Kind;
@@ -35,13 +36,20 @@ public final class WebhookEvents {
 
     public static final String PROPERTY = "webhookEvent";
     public static final String EARLY_ANSWER = "webhookAnswer";
+    /** The instance a webhook is about, once its name passed the checks: what a per-instance token must match. */
+    public static final String INSTANCE_NAME = "webhookInstance";
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookEvents.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> KNOWN_EVENTS = Set.of("qrcode.updated", "connection.update",
             "status.instance", "logout.instance");
 
+    /** Time zones span UTC-12 to UTC+14: an Evolution date_time further than this from the arrival is not a clock. */
+    static final Duration PLAUSIBLE_CLOCK_OFFSET = Duration.ofHours(15);
+    static final int MAX_INSTANCE_NAME_LENGTH = 255;
+
     private final Duration qrLifetime;
+    private final QrContent qrContent;
     private final AlertSignals alerts;
     private final Clock clock;
     private final EvolutionClocks evolutionClocks = new EvolutionClocks();
@@ -49,8 +57,10 @@ public final class WebhookEvents {
 
     private final QrMetrics metrics;
 
-    public WebhookEvents(Duration qrLifetime, AlertSignals alerts, QrMetrics metrics, Clock clock) {
+    public WebhookEvents(Duration qrLifetime, QrContent qrContent, AlertSignals alerts, QrMetrics metrics,
+                         Clock clock) {
         this.qrLifetime = qrLifetime;
+        this.qrContent = qrContent;
         this.metrics = metrics;
         this.alerts = alerts;
         this.clock = clock;
@@ -82,15 +92,31 @@ public final class WebhookEvents {
         String event = body.path("event").asText().toLowerCase(Locale.ROOT).replace('_', '.');
         exchange.setProperty("webhookEventName", KNOWN_EVENTS.contains(event) ? event : "other");
         String instance = body.path("instance").asText();
+        String nameProblem = instanceNameProblem(instance);
+        if (nameProblem != null) {
+            early(exchange, 400, nameProblem);
+            return;
+        }
+        exchange.setProperty(INSTANCE_NAME, instance);
         JsonNode data = body.path("data");
-        OffsetDateTime eventTime = eventTime(body.path("date_time"));
+        OffsetDateTime eventTime = plausible(eventTime(body.path("date_time")), receivedAt);
         WebhookEvent parsed;
         switch (event) {
             case "qrcode.updated" -> {
                 JsonNode qrcode = data.path("qrcode");
                 if (qrcode.path("code").isTextual() && !qrcode.path("code").asText().isBlank()) {
+                    String code = qrcode.path("code").asText();
+                    String base64 = qrcode.path("base64").isTextual() ? qrcode.path("base64").asText() : null;
+                    QrContent.Verdict image = qrContent.imageFor(code, base64);
+                    if (!image.accepted()) {
+                        metrics.qrRejected("webhook", image.reason());
+                        early(exchange, 422, "not stored: " + image.problem());
+                        return;
+                    }
+                    // ordered on our clock: when Evolution sent it = arrival less how late it came
+                    Duration late = Duration.ZERO;
                     if (eventTime != null) {
-                        Duration late = evolutionClocks.lateness(body.path("server_url").asText(""),
+                        late = evolutionClocks.lateness(body.path("server_url").asText(""),
                                 eventTime.toInstant(), receivedAt, qrLifetime);
                         if (late.compareTo(qrLifetime) > 0) {
                             early(exchange, 202, "expired QR: delivered " + late.toSeconds()
@@ -98,10 +124,8 @@ public final class WebhookEvents {
                             return;
                         }
                     }
-                    String code = qrcode.path("code").asText();
-                    String image = qrcode.path("base64").isTextual() && !qrcode.path("base64").asText().isBlank()
-                            ? qrcode.path("base64").asText() : QrImages.dataUrl(code);
-                    parsed = new WebhookEvent(Kind.QR, event, instance, image, QrFingerprint.of(code), eventTime);
+                    OffsetDateTime sentAt = receivedAt.minus(late).atOffset(ZoneOffset.UTC);
+                    parsed = new WebhookEvent(Kind.QR, event, instance, image.image(), QrFingerprint.of(code), sentAt);
                 } else if (data.path("statusCode").asInt() == 500) {
                     parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null, eventTime);
                 } else {
@@ -146,9 +170,13 @@ public final class WebhookEvents {
     /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
     public void answerEarly(Exchange exchange) {
         EarlyAnswer answer = exchange.getProperty(EARLY_ANSWER, EarlyAnswer.class);
-        metrics.webhook(answer.event(), answer.status() == 400 ? "rejected" : "ignored");
-        if (answer.status() == 400) {
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", answer.reason()));
+        boolean refused = answer.status() == 400 || answer.status() == 422;
+        metrics.webhook(answer.event(), refused ? "rejected" : "ignored");
+        if (refused) {
+            // Evolution does not retry 400/422: one line, no stack trace
+            LOG.warn("Webhook {} refused ({}): {}", answer.event(), answer.status(), answer.reason());
+            JsonAnswers.answer(exchange, answer.status(), JsonAnswers.error(
+                    answer.status() == 400 ? "bad_request" : "unprocessable", answer.reason()));
         } else {
             ignore(exchange, answer.status(), answer.reason());
         }
@@ -186,11 +214,24 @@ public final class WebhookEvents {
         JsonAnswers.answer(exchange, 200, body);
     }
 
-    /** The database cannot be written: 503, so that Evolution delivers the event again later. */
-    public void databaseUnavailable(Exchange exchange) {
-        String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+    /**
+     * The write failed. When the database cannot be reached: 503, so that Evolution delivers the event again later.
+     * When PostgreSQL refused the content itself (a data error): 400, never retried.
+     */
+    public void writeFailed(Exchange exchange) {
+        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String reason = Failures.describe(failure);
         WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
-        metrics.webhook(event == null ? "unknown" : event.getEvent(), "unavailable");
+        String eventName = event == null ? "unknown" : event.getEvent();
+        String sqlState = sqlState(failure);
+        if (sqlState != null && (sqlState.startsWith("22") || sqlState.startsWith("23"))) {
+            metrics.webhook(eventName, "rejected");
+            LOG.warn("Webhook {} refused: PostgreSQL rejected its content ({}): {}", event, sqlState, reason);
+            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
+                    "the event's content cannot be stored (" + sqlState + ")"));
+            return;
+        }
+        metrics.webhook(eventName, "unavailable");
         long now = System.currentTimeMillis();
         if (now - lastDatabaseWarning > 10_000) {
             lastDatabaseWarning = now;
@@ -198,6 +239,38 @@ public final class WebhookEvents {
         }
         JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
                 "the event could not be stored; deliver it again later"));
+    }
+
+    /** The SQLState of the first SQLException in the chain, or null. */
+    static String sqlState(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+                return sql.getSQLState();
+            }
+        }
+        return null;
+    }
+
+    /** Why {@code name} cannot be an instance name, or null. */
+    static String instanceNameProblem(String name) {
+        if (name.length() > MAX_INSTANCE_NAME_LENGTH) {
+            return "instance name longer than " + MAX_INSTANCE_NAME_LENGTH + " characters";
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (Character.isISOControl(name.charAt(i))) {
+                return "instance name holds control characters";
+            }
+        }
+        return null;
+    }
+
+    /** Evolution's date_time, unless it is further from the arrival than any time zone: then it is no clock. */
+    static OffsetDateTime plausible(OffsetDateTime eventTime, Instant receivedAt) {
+        if (eventTime == null) {
+            return null;
+        }
+        Duration offset = Duration.between(eventTime.toInstant(), receivedAt).abs();
+        return offset.compareTo(PLAUSIBLE_CLOCK_OFFSET) > 0 ? null : eventTime;
     }
 
     private static void early(Exchange exchange, int status, String reason) {

@@ -36,6 +36,25 @@ class EvolutionClocksTest {
     }
 
     @Test
+    void oneEventFromTheFutureDoesNotMakeLaterGenuineEventsLate() {
+        lateness(0, 0.2);
+        assertThat(shifted(10, 10.2, Duration.ofHours(1))).as("an hour ahead: not late").isZero();
+        assertThat(lateness(20, 20.3).toMillis()).as("the genuine event after it").isLessThan(500);
+        assertThat(lateness(30, 30.2).toMillis()).isLessThan(500);
+    }
+
+    @Test
+    void aClockThatMovesForwardIsRelearnedAfterThreeAgreeingEvents() {
+        lateness(0, 0.2);
+        Duration daylightSavingStarts = Duration.ofHours(1);
+        assertThat(shifted(60, 60.2, daylightSavingStarts)).isZero();
+        assertThat(shifted(70, 70.3, daylightSavingStarts)).isZero();
+        assertThat(shifted(80, 80.2, daylightSavingStarts)).isZero();
+        // the new normal: an event 60 s late on the new clock is late again
+        assertThat(shifted(90, 150, daylightSavingStarts)).isGreaterThan(LIFETIME);
+    }
+
+    @Test
     void eachServerHasItsOwnClock() {
         assertThat(clocks.lateness("a", start.plus(SAO_PAULO), start, LIFETIME)).isZero();
         assertThat(clocks.lateness("b", start.plus(Duration.ofHours(2)), start.plusSeconds(1), LIFETIME)).isZero();

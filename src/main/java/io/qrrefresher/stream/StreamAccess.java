@@ -1,0 +1,91 @@
+package io.qrrefresher.stream;
+
+import java.time.Instant;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qrrefresher.access.Hs256Jwt;
+import io.qrrefresher.access.Secrets;
+import io.qrrefresher.access.ViewerTokens;
+import io.qrrefresher.config.Settings;
+
+/**
+ * Who may watch an instance's live QR. Checked in two steps so that a malformed or forged token never costs a
+ * database query: {@link #read} verifies what can be verified alone (viewer token signature and expiry, JWT signature,
+ * the admin token); {@link #allows} then matches what needs the row (the JWT's user against {@code user_id}, the
+ * instance token when the compatibility switch allows it).
+ * <ul>
+ * <li>viewer token ({@code v1.…}, {@link ViewerTokens}) for this instance: header or {@code ?token=};</li>
+ * <li>the application's user JWT (HS256, {@code VIEWER_JWT_SECRET}) whose claim equals the row's {@code user_id};</li>
+ * <li>the admin token, only as {@code Authorization: Bearer} (never in a URL, where logs and proxies keep it);</li>
+ * <li>the instance's {@code instance_token} (its Evolution API key) only with {@code QR_STREAM_ALLOW_INSTANCE_TOKEN}.</li>
+ * </ul>
+ */
+public final class StreamAccess {
+
+    public enum Kind { VIEWER_TOKEN, USER_JWT, ADMIN, INSTANCE_TOKEN }
+
+    /** A credential that passed the checks that need no row; {@code value} is the JWT subject or the instance token. */
+    public record Credential(Kind kind, String value) {
+        @Override
+        public String toString() {
+            return kind.name().toLowerCase();
+        }
+    }
+
+    private static final int MAX_TOKEN_LENGTH = 8192;
+
+    private final ViewerTokens viewerTokens;
+    private final Optional<String> adminToken;
+    private final Optional<String> jwtSecret;
+    private final String jwtClaim;
+    private final boolean allowInstanceToken;
+
+    public StreamAccess(Settings.Stream settings, ViewerTokens viewerTokens, Optional<String> adminToken) {
+        this.viewerTokens = viewerTokens;
+        this.adminToken = adminToken;
+        this.jwtSecret = settings.viewerJwtSecret();
+        this.jwtClaim = settings.viewerJwtClaim();
+        this.allowInstanceToken = settings.allowInstanceToken();
+    }
+
+    /**
+     * The credential shown for {@code instanceName}, when it can be one: {@code headerToken} from
+     * {@code Authorization: Bearer}, {@code queryToken} from {@code ?token=}. Empty: refuse without a query.
+     */
+    public Optional<Credential> read(String instanceName, String headerToken, String queryToken, Instant now) {
+        if (headerToken != null && adminToken.isPresent() && Secrets.sameSecret(headerToken, adminToken.get())) {
+            return Optional.of(new Credential(Kind.ADMIN, null));
+        }
+        String token = headerToken != null ? headerToken : queryToken;
+        if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
+            return Optional.empty();
+        }
+        if (ViewerTokens.looksLikeViewerToken(token)) {
+            return viewerTokens.allows(token, instanceName, now)
+                    ? Optional.of(new Credential(Kind.VIEWER_TOKEN, null)) : Optional.empty();
+        }
+        if (Hs256Jwt.looksLikeJwt(token) && jwtSecret.isPresent()) {
+            Optional<JsonNode> claims = Hs256Jwt.verify(token, jwtSecret.get(), now, true);
+            return claims.map(c -> c.path(jwtClaim)).filter(JsonNode::isValueNode).map(JsonNode::asText)
+                    .filter(subject -> !subject.isEmpty())
+                    .map(subject -> new Credential(Kind.USER_JWT, subject));
+        }
+        if (allowInstanceToken && !(adminToken.isPresent() && Secrets.sameSecret(token, adminToken.get()))) {
+            return Optional.of(new Credential(Kind.INSTANCE_TOKEN, token));
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the credential opens the stream of {@code row} (null: no such instance). */
+    public boolean allows(Credential credential, QrSnapshot row) {
+        if (row == null) {
+            return false;
+        }
+        return switch (credential.kind()) {
+            case VIEWER_TOKEN, ADMIN -> true;
+            case USER_JWT -> credential.value().equals(row.getUserId());
+            case INSTANCE_TOKEN -> Secrets.sameSecret(credential.value(), row.getInstanceToken());
+        };
+    }
+}
