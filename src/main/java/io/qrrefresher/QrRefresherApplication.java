@@ -22,6 +22,7 @@ public final class QrRefresherApplication {
 
     public static void main(String[] args) {
         chooseLogFormat();
+        warnUnlessExitOnOutOfMemory();
         ServiceBootstrap bootstrap = new ServiceBootstrap();
         Main main = createMain(bootstrap, new Properties());
         try {
@@ -30,6 +31,21 @@ public final class QrRefresherApplication {
             bootstrap.close();
             System.err.println("qr-refresher: " + startupError(e));
             System.exit(e instanceof InvalidSettingException || hasCause(e, InvalidSettingException.class) ? 2 : 1);
+        }
+    }
+
+    /**
+     * After an OutOfMemoryError a JVM goes on half-alive (ports that no longer accept, runs that never end) unless it
+     * exits: the README's command and the image set -XX:+ExitOnOutOfMemoryError; say so loudly when it is missing.
+     */
+    private static void warnUnlessExitOnOutOfMemory() {
+        boolean exits = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(argument -> argument.equals("-XX:+ExitOnOutOfMemoryError")
+                        || argument.equals("-XX:+CrashOnOutOfMemoryError"));
+        if (!exits) {
+            org.slf4j.LoggerFactory.getLogger(QrRefresherApplication.class).warn("The JVM was started without "
+                    + "-XX:+ExitOnOutOfMemoryError: after an OutOfMemoryError the process would stay up but broken. "
+                    + "Start it with java -XX:+ExitOnOutOfMemoryError -jar qr-refresher.jar");
         }
     }
 

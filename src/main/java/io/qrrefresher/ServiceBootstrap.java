@@ -20,6 +20,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.qrrefresher.alert.AlertDelivery;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.StaleQrCheck;
+import io.qrrefresher.api.AccessAnswers;
 import io.qrrefresher.api.AdminAccess;
 import io.qrrefresher.api.AdminAnswers;
 import io.qrrefresher.cluster.ClusteredQuartz;
@@ -36,6 +37,7 @@ import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionReplyReader;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.ops.ApiHttpEngine;
+import io.qrrefresher.ops.EventLoopProbe;
 import io.qrrefresher.ops.FleetGauges;
 import io.qrrefresher.ops.HealthChecks;
 import io.qrrefresher.ops.QrMetrics;
@@ -79,6 +81,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private RefreshRuns refreshRuns;
     private QrMetrics metrics;
     private QrContent qrContent;
+    private final EventLoopProbe eventLoopProbe = new EventLoopProbe(Clock.systemUTC());
     private Path jolokiaUsers;
 
     @Override
@@ -165,7 +168,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("qrStreams", qrStreams);
         registry.bind("viewerTokens", viewerTokens);
         registry.bind("qrContent", qrContent);
-        registry.bind("webhookAuth", new WebhookAuth(webhookToken, Clock.systemUTC()));
+        WebhookAuth webhookAuth = new WebhookAuth(webhookToken, Clock.systemUTC());
+        registry.bind("webhookAuth", webhookAuth);
+        registry.bind("accessAnswers", new AccessAnswers(viewerTokens, webhookAuth));
         registry.bind("webhookEvents", new WebhookEvents(events.qrLifetime(), qrContent, alertSignals, metrics,
                 Clock.systemUTC()));
     }
@@ -176,6 +181,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
         context.createFluentProducerTemplate().to("direct:mark-interrupted-runs").send();
         qrStreams.install(context, settings.httpPort());
+        eventLoopProbe.start(qrStreams.vertx(), 2 * Runtime.getRuntime().availableProcessors());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry != null) {
             registry.register(HealthChecks.database(database.dataSource()));
@@ -184,6 +190,8 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
                     control::isPaused, startedAt, Clock.systemUTC()));
             registry.register(HealthChecks.qrEventsListener(watchdog));
+            registry.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,
+                    refreshRuns.instanceBound(), Clock.systemUTC()));
         }
     }
 
@@ -223,6 +231,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
 
     @Override
     public void close() {
+        eventLoopProbe.close();
         if (simulator != null) {
             simulator.close();
             simulator = null;

@@ -1,10 +1,8 @@
 package io.qrrefresher.api;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 
+import io.qrrefresher.access.Secrets;
 import org.apache.camel.Exchange;
 
 /**
@@ -16,22 +14,21 @@ public final class AdminAccess {
 
     private static final String DENIAL = "adminDenial";
 
-    private final Optional<byte[]> expectedDigest;
+    private final Optional<String> adminToken;
 
     public AdminAccess(Optional<String> adminToken) {
-        this.expectedDigest = adminToken.map(AdminAccess::sha256);
+        this.adminToken = adminToken;
     }
 
     /** Checks the caller (a predicate: the route removes the header afterwards). */
     public boolean isDenied(Exchange exchange) {
         String authorization = exchange.getMessage().getHeader("Authorization", String.class);
-        if (expectedDigest.isEmpty()) {
+        if (adminToken.isEmpty()) {
             exchange.setProperty(DENIAL, new Denial(403, "admin endpoints are disabled: set ADMIN_TOKEN to enable them"));
             return true;
         }
-        String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).trim() : null;
-        if (token == null || !MessageDigest.isEqual(sha256(token), expectedDigest.get())) {
+        String token = Secrets.bearer(authorization);
+        if (token == null || !Secrets.sameSecret(token, adminToken.get())) {
             exchange.setProperty(DENIAL, new Denial(401, token == null
                     ? "missing Authorization: Bearer <ADMIN_TOKEN> header" : "invalid admin token"));
             return true;
@@ -46,14 +43,6 @@ public final class AdminAccess {
                 ? "unauthorized" : "forbidden", denial.message()));
         if (denial.status() == 401) {
             exchange.getMessage().setHeader("WWW-Authenticate", "Bearer");
-        }
-    }
-
-    private static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JVM", e);
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import javax.sql.DataSource;
@@ -22,7 +23,8 @@ import org.quartz.CronExpression;
 
 /**
  * The service's own health checks. Only the database decides readiness (the service can do nothing without it);
- * none decides liveness (restarting the process cures none of these); the others show in {@code /observe/health}.
+ * liveness fails only for what a restart cures: a blocked event loop or a wedged run. The others show in
+ * {@code /observe/health}.
  */
 public final class HealthChecks {
 
@@ -93,6 +95,29 @@ public final class HealthChecks {
         });
     }
 
+    /**
+     * Liveness: DOWN when an HTTP event loop has been blocked for {@link EventLoopProbe#STALLED_AFTER} (nothing is
+     * answered any more), or when a refresh run has finished no instance for ten times the bound of one instance.
+     */
+    public static HealthCheck processResponsive(EventLoopProbe eventLoops, Function<Instant, Duration> runWithoutProgress,
+                                                Duration instanceBound, Clock clock) {
+        Duration stuckAfter = instanceBound.multipliedBy(10);
+        return new Check("process-responsive", false, true, builder -> {
+            Duration stall = eventLoops.longestStall();
+            Duration runStall = runWithoutProgress.apply(clock.instant());
+            builder.detail("event_loop_stall_ms", stall.toMillis());
+            builder.detail("run_without_progress_s", runStall.toSeconds());
+            if (stall.compareTo(EventLoopProbe.STALLED_AFTER) > 0) {
+                builder.message("an HTTP event loop has been blocked for " + stall.toSeconds() + " s").down();
+            } else if (runStall.compareTo(stuckAfter) > 0) {
+                builder.message("the refresh run in progress finished no instance for " + runStall.toSeconds()
+                        + " s (bound " + stuckAfter.toSeconds() + " s)").down();
+            } else {
+                builder.up();
+            }
+        });
+    }
+
     /** The time between the next two fires of a Quartz cron. */
     static Duration interval(String cron, Instant now) {
         try {
@@ -109,11 +134,17 @@ public final class HealthChecks {
     private static final class Check extends AbstractHealthCheck {
         private final Consumer<HealthCheckResultBuilder> body;
         private final boolean readiness;
+        private final boolean liveness;
 
         Check(String id, boolean readiness, Consumer<HealthCheckResultBuilder> body) {
+            this(id, readiness, false, body);
+        }
+
+        Check(String id, boolean readiness, boolean liveness, Consumer<HealthCheckResultBuilder> body) {
             super("qr-refresher", id);
             this.body = body;
             this.readiness = readiness;
+            this.liveness = liveness;
         }
 
         @Override
@@ -123,7 +154,7 @@ public final class HealthChecks {
 
         @Override
         public boolean isLiveness() {
-            return false;
+            return liveness;
         }
 
         @Override

@@ -50,6 +50,7 @@ public final class RefreshRuns {
     private volatile Instant lastSuccess;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
+    private volatile Instant lastProgress = Instant.now();
 
     /**
      * @param lease how long an instance claimed by this replica stays reserved to it: long enough for two Evolution
@@ -96,6 +97,7 @@ public final class RefreshRuns {
             return;
         }
         exchange.setProperty(RUN_PROPERTY, run);
+        lastProgress = Instant.now();
         // quartz and HTTP headers (Authorization included) must not travel on to Evolution API or the database
         exchange.getMessage().getHeaders().clear();
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
@@ -143,6 +145,7 @@ public final class RefreshRuns {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
         InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
         if (run != null && refresh != null) {
+            lastProgress = Instant.now();
             run.record(refresh);
             Outcome outcome = refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome();
             metrics.instance(outcome.label(), outcome == Outcome.FAILED ? refresh.getFailureReason() : null);
@@ -194,6 +197,19 @@ public final class RefreshRuns {
         if (run.getAnsweredByEvolution() > 0 && circuitBreaker.getState() == CircuitBreaker.State.CLOSED) {
             alerts.evolutionReachable();
         }
+    }
+
+    /**
+     * How long the run in progress has gone without finishing an instance; zero when no run is going. Each instance
+     * is bounded (lease), so a long time here means the run is wedged.
+     */
+    public Duration runWithoutProgress(Instant now) {
+        return current.get() == null ? Duration.ZERO : Duration.between(lastProgress, now);
+    }
+
+    /** How long one instance may take at most; a run without progress for many times this is stuck. */
+    public Duration instanceBound() {
+        return lease;
     }
 
     /** When the last run that went through its instances ended, or null. */

@@ -97,6 +97,11 @@ public final class QrStreams {
         vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
     }
 
+    /** The Vert.x instance of the HTTP server (once installed). */
+    public Vertx vertx() {
+        return vertx;
+    }
+
     /** Clients registered to receive events. */
     public int clients() {
         return clients.get();
