@@ -110,8 +110,8 @@ class LiveQrTest {
         sut.db().insertInstance("other", "token-other", "connecting");
         webhooks.post(Webhooks.qrEvent("watched", "2@first", null));
 
-        try (SseClient watched = stream("watched", "Bearer token-watched");
-             SseClient other = stream("other", "Bearer token-other")) {
+        try (SseClient watched = stream("watched", viewer("watched"));
+             SseClient other = stream("other", viewer("other"))) {
             assertThat(watched.status()).isEqualTo(200);
             assertThat(watched.contentType()).startsWith("text/event-stream");
             SseClient.Event first = watched.next(Duration.ofSeconds(5));
@@ -139,11 +139,12 @@ class LiveQrTest {
     }
 
     @Test
-    void aStreamIsOnlyForWhoeverHoldsTheInstanceTokenOrTheAdminToken() throws Exception {
+    void aStreamIsOnlyForAViewerTokenOfThatInstanceOrTheAdminTokenAsAHeader() throws Exception {
         sut.db().insertInstance("private", "token-private", "connecting");
         sut.db().insertInstance("neighbour", "token-neighbour", "connecting");
 
-        for (String authorization : new String[] {null, "Bearer wrong", "Bearer token-neighbour", "token-private"}) {
+        for (String authorization : new String[] {null, "Bearer wrong", viewer("neighbour"), "token-private",
+                "Bearer token-private"}) {
             try (SseClient denied = stream("private", authorization)) {
                 assertThat(denied.status()).as(String.valueOf(authorization)).isEqualTo(401);
             }
@@ -151,8 +152,12 @@ class LiveQrTest {
         try (SseClient unknown = stream("nobody", "Bearer " + RunningService.ADMIN_TOKEN)) {
             assertThat(unknown.status()).isEqualTo(401);
         }
+        try (SseClient adminInUrl = SseClient.open(streamUrl("private", "?token=" + RunningService.ADMIN_TOKEN), null)) {
+            assertThat(adminInUrl.status()).as("the admin token is never accepted in a URL").isEqualTo(401);
+        }
         try (SseClient admin = stream("private", "Bearer " + RunningService.ADMIN_TOKEN);
-             SseClient browser = SseClient.open(streamUrl("private", "?token=token-private"), null)) {
+             SseClient browser = SseClient.open(streamUrl("private", "?token="
+                     + RunningService.viewerToken("private")), null)) {
             assertThat(admin.status()).isEqualTo(200);
             assertThat(browser.status()).isEqualTo(200);
             assertThat(browser.next(Duration.ofSeconds(5)).data().get("instance_name").asText()).isEqualTo("private");
@@ -165,7 +170,7 @@ class LiveQrTest {
         List<SseClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < 20; i++) {
-                clients.add(stream("popular", "Bearer token-popular"));
+                clients.add(stream("popular", viewer("popular")));
             }
             for (SseClient client : clients) {
                 assertThat(client.next(Duration.ofSeconds(5))).isNotNull();
@@ -189,6 +194,10 @@ class LiveQrTest {
 
         await().until(() -> sut.service().bootstrap().listenerWatchdog().lastHeartbeat() != null);
         assertThat(check.call().getState()).isEqualTo(HealthCheck.State.UP);
+    }
+
+    private static String viewer(String instance) {
+        return "Bearer " + RunningService.viewerToken(instance);
     }
 
     private SseClient stream(String instance, String authorization) throws Exception {

@@ -41,7 +41,7 @@ class PushResilienceTest {
             await().until(() -> watchdog.lastHeartbeat() != null);
 
             try (SseClient client = SseClient.open(service.url("/instances/resilient/qr/stream"),
-                    "Bearer token-resilient")) {
+                    "Bearer " + io.qrrefresher.support.RunningService.viewerToken("resilient"))) {
                 assertThat(client.next(Duration.ofSeconds(5)).name()).isEqualTo("status");
 
                 for (int restart = 1; restart <= 2; restart++) {

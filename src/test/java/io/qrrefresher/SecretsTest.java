@@ -30,7 +30,7 @@ class SecretsTest {
     @Test
     void secretsStayOutOfEverythingTheServiceWrites() throws Exception {
         List<String> secrets = List.of(INSTANCE_TOKEN, WRONG_TOKEN, WEBHOOK_SECRET, WEBHOOK_PATH_SECRET,
-                ScriptedEvolutionApi.GLOBAL_KEY, RunningService.ADMIN_TOKEN, Webhooks.TOKEN,
+                ScriptedEvolutionApi.GLOBAL_KEY, RunningService.ADMIN_TOKEN, Webhooks.TOKEN, RunningService.VIEWER_SECRET,
                 // the instance token Evolution puts in webhooks when AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES is on
                 "B1E4C0B2-3F6A-4D7E-9C1A-2F8E5D4A7B90");
         List<String> written = new ArrayList<>();
@@ -61,12 +61,18 @@ class SecretsTest {
                 written.add(webhooks.post("/webhooks/evolution?token=" + WRONG_TOKEN, "{}", null).body());
                 written.add(webhooks.post(Webhooks.fixture("webhook-qrcode-updated-exposed-apikey.json", "good", null))
                         .body());
-                try (SseClient stream = SseClient.open(service.url("/instances/good/qr/stream?token=" + INSTANCE_TOKEN),
-                        null);
+                try (SseClient stream = SseClient.open(service.url("/instances/good/qr/stream?token="
+                        + RunningService.viewerToken("good")), null);
                      SseClient refused = SseClient.open(service.url("/instances/good/qr/stream?token=" + WRONG_TOKEN),
-                             null)) {
+                             null);
+                     SseClient instanceKey = SseClient.open(service.url("/instances/good/qr/stream?token="
+                             + INSTANCE_TOKEN), null);
+                     SseClient adminInUrl = SseClient.open(service.url("/instances/good/qr/stream?token="
+                             + RunningService.ADMIN_TOKEN), null)) {
                     written.add(String.valueOf(stream.next(java.time.Duration.ofSeconds(5)).data()));
                     written.add(String.valueOf(refused.status()));
+                    assertThat(instanceKey.status()).isEqualTo(401);
+                    assertThat(adminInUrl.status()).isEqualTo(401);
                 }
                 HttpResponse<String> history = service.get("/refresh-runs", RunningService.ADMIN_TOKEN);
 

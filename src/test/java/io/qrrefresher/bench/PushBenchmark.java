@@ -56,7 +56,7 @@ class PushBenchmark {
             service.db().insertInstance("latency", "token-latency", "connecting");
             Webhooks webhooks = new Webhooks(service);
             List<Long> micros = new ArrayList<>();
-            try (SseClient client = SseClient.open(service.url("/instances/latency/qr/stream"), "Bearer token-latency")) {
+            try (SseClient client = SseClient.open(service.url("/instances/latency/qr/stream"), "Bearer " + io.qrrefresher.support.RunningService.viewerToken("latency"))) {
                 client.next(Duration.ofSeconds(5));
                 for (int i = 0; i < 520; i++) {
                     String event = Webhooks.qrEvent("latency", "2@latency-" + i, null);

@@ -33,6 +33,7 @@ public final class RunningService implements AutoCloseable {
 
     public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     public static final String NEVER = "0 0 0 1 1 ? 2099";
+    public static final String VIEWER_SECRET = "test-viewer-secret-0123456789abcdef0123";
 
     private final ServiceBootstrap bootstrap = new ServiceBootstrap();
     private final Properties properties = new Properties();
@@ -48,6 +49,7 @@ public final class RunningService implements AutoCloseable {
         properties.setProperty("http.port", String.valueOf(httpPort));
         properties.setProperty("management.port", String.valueOf(managementPort));
         properties.setProperty("admin.token", ADMIN_TOKEN);
+        properties.setProperty("viewer.token-secret", VIEWER_SECRET);
         properties.setProperty("qr.refresh.cron", NEVER);
         properties.setProperty("qr.failure-check.cron", NEVER);
         properties.setProperty("alert.delivery.poll-ms", "100");
@@ -143,6 +145,12 @@ public final class RunningService implements AutoCloseable {
         Exchange exchange = producer.send("direct:refresh-run",
                 ex -> ex.setProperty(RefreshRuns.TRIGGER_PROPERTY, trigger));
         return exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
+    }
+
+    /** A viewer token for {@code instance}, valid for five minutes, as the application's backend mints it. */
+    public static String viewerToken(String instance) {
+        return new io.qrrefresher.access.ViewerTokens(java.util.Optional.of(VIEWER_SECRET), Duration.ofMinutes(5))
+                .mint(instance, java.time.Instant.now().plus(Duration.ofMinutes(5)));
     }
 
     public URI url(String path) {

@@ -57,6 +57,16 @@ public final class SseClient implements AutoCloseable {
         return events.poll(within.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Whether the server ended the stream within the given time. */
+    public boolean ended(Duration within) {
+        try {
+            reader.get(within.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     public List<String> comments() {
         return List.copyOf(comments);
     }
