@@ -181,7 +181,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
         context.createFluentProducerTemplate().to("direct:mark-interrupted-runs").send();
         qrStreams.install(context, settings.httpPort());
-        eventLoopProbe.start(qrStreams.vertx(), 2 * Runtime.getRuntime().availableProcessors());
+        eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry != null) {
             registry.register(HealthChecks.database(database.dataSource()));

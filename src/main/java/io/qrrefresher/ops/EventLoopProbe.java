@@ -9,12 +9,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import io.vertx.core.Context;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 
 /**
- * Proves the HTTP event loops turn: a plain thread (not Vert.x's) posts a task to every event loop each second and
- * each task records when it ran. An event loop that has not run its task for {@link #STALLED_AFTER} is blocked: the
+ * Proves the HTTP event loops turn: a plain thread (not Vert.x's) posts a task to every Vert.x event loop each second
+ * and each task records when it ran. An event loop that has not run its task for {@link #STALLED_AFTER} is blocked: the
  * API and the stream no longer answer, so liveness must fail and the orchestrator restart the process.
  */
 public final class EventLoopProbe implements AutoCloseable {
@@ -22,7 +23,7 @@ public final class EventLoopProbe implements AutoCloseable {
     public static final Duration STALLED_AFTER = Duration.ofSeconds(10);
 
     private final Clock clock;
-    private final List<Context> loops = new ArrayList<>();
+    private final List<EventExecutor> loops = new ArrayList<>();
     private volatile Instant[] lastRun;
     private ScheduledExecutorService ticker;
 
@@ -30,24 +31,17 @@ public final class EventLoopProbe implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Starts probing the event loops of {@code vertx}. */
-    public void start(Vertx vertx, int eventLoops) {
-        // from a thread that is not Vert.x's, each call makes a context on the next event loop (round robin)
+    /** Starts probing every event loop of {@code vertx}. */
+    public void start(Vertx vertx) {
+        ((VertxInternal) vertx).getEventLoopGroup().forEach(loops::add);
+        Instant now = clock.instant();
+        Instant[] runs = new Instant[loops.size()];
+        java.util.Arrays.fill(runs, now);
+        lastRun = runs;
         ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "event-loop-probe");
             thread.setDaemon(true);
             return thread;
-        });
-        Instant now = clock.instant();
-        Instant[] runs = new Instant[eventLoops];
-        for (int i = 0; i < eventLoops; i++) {
-            runs[i] = now;
-        }
-        lastRun = runs;
-        ticker.execute(() -> {
-            for (int i = 0; i < eventLoops; i++) {
-                loops.add(vertx.getOrCreateContext());
-            }
         });
         ticker.scheduleWithFixedDelay(this::post, 1, 1, TimeUnit.SECONDS);
     }
@@ -55,7 +49,7 @@ public final class EventLoopProbe implements AutoCloseable {
     private void post() {
         for (int i = 0; i < loops.size(); i++) {
             int loop = i;
-            loops.get(i).runOnContext(ignored -> lastRun[loop] = clock.instant());
+            loops.get(i).execute(() -> lastRun[loop] = clock.instant());
         }
     }
 
