@@ -44,6 +44,7 @@ import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.InstanceRefresher;
 import io.qrrefresher.refresh.RefreshRuns;
+import io.qrrefresher.access.JwksKeys;
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.stream.QrStreams;
@@ -155,8 +156,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         watchdog = new ListenerWatchdog(context, listenerConnections, Duration.ofMillis(events.heartbeatMillis()),
                 metrics, Clock.systemUTC());
         ViewerTokens viewerTokens = new ViewerTokens(viewerSecret, settings.stream().viewerTokenTtl());
+        Optional<JwksKeys> jwks = settings.stream().viewerJwksUrl().map(url -> new JwksKeys(url, Clock.systemUTC()));
+        jwks.ifPresent(JwksKeys::start);
         qrStreams = new QrStreams(settings.stream(), events.streamHeartbeatMillis(),
-                new StreamAccess(settings.stream(), viewerTokens, adminToken), metrics, Clock.systemUTC());
+                new StreamAccess(settings.stream(), viewerTokens, adminToken, jwks), metrics, Clock.systemUTC());
         metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, qrStreams::clients);
         metrics.gauge("qr_refresher.stream.pending", "Live QR stream openings being authorised", null,
                 qrStreams::pending);

@@ -130,6 +130,41 @@ class PublicEdgeTest {
         await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
     }
 
+    @Test
+    void aClientThatDoesNotReadIsDroppedAndNeverHoldsBackTheOthers() throws Exception {
+        sut.db().insertInstance("slow", "token-slow", "connecting");
+        int port = sut.service().url("/").getPort();
+        String image = io.qrrefresher.bench.StreamBenchmark.pngDataUrl(20_000);
+        double droppedBefore = metric("qr_refresher_stream_ended_total{reason=\"slow_client\"");
+        try (Socket stalled = new Socket();
+             SseClient reader = stream("slow", RunningService.viewerToken("slow"))) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new InetSocketAddress("127.0.0.1", port));
+            stalled.getOutputStream().write(("GET /instances/slow/qr/stream HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + RunningService.viewerToken("slow") + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(reader.next(Duration.ofSeconds(5))).isNotNull();
+            await().until(() -> sut.service().bootstrap().qrStreams().clients() == 2);
+            // rotations until the socket buffers of the stalled client are full and its own bound is reached
+            int rotation = 0;
+            while (metric("qr_refresher_stream_ended_total{reason=\"slow_client\"") == droppedBefore) {
+                assertThat(rotation).as("rotations before the stalled client was dropped").isLessThan(2000);
+                String code = "2@rotation-" + rotation++;
+                webhooks.post(Webhooks.qrEvent("slow", code, null).replace(QrImages.dataUrl(code), image));
+            }
+            await().until(() -> sut.service().bootstrap().qrStreams().clients() == 1);
+            // the reading client got the latest rotation, whatever happened to the other
+            String latest = "2@rotation-" + rotation;
+            webhooks.post(Webhooks.qrEvent("slow", latest, null));
+            SseClient.Event event;
+            do {
+                event = reader.next(Duration.ofSeconds(5));
+            } while (event != null && !event.data().path("qr_code").asText().equals(QrImages.dataUrl(latest)));
+            assertThat(event).as("the reading client is served to the end").isNotNull();
+        }
+        await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
+    }
+
     // ------------------------------------------------------------------ 3. what may be stored as a QR
 
     static Stream<String> notQrImages() {
@@ -360,7 +395,8 @@ class PublicEdgeTest {
     private double metric(String name) throws Exception {
         String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 sut.service().managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        return scrape.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
+        return scrape.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{")
+                        || (name.endsWith("\"") && line.startsWith(name)))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 

@@ -57,6 +57,7 @@ public enum Setting {
     VIEWER_TOKEN_TTL("viewer.token-ttl"),
     VIEWER_JWT_SECRET("viewer.jwt-secret"),
     VIEWER_JWT_CLAIM("viewer.jwt-claim"),
+    VIEWER_JWKS_URL("viewer.jwks-url"),
 
     MANAGEMENT_PORT("management.port"),
     JOLOKIA_ENABLED("jolokia.enabled"),

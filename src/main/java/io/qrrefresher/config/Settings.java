@@ -52,7 +52,7 @@ public final class Settings {
     public record Stream(int maxClients, int maxClientsPerInstance, int clientBufferBytes, Duration maxDuration,
                          int maxPending, int authFailuresPerMinute, boolean allowInstanceToken,
                          Optional<String> viewerTokenSecret, Duration viewerTokenTtl, Optional<String> viewerJwtSecret,
-                         String viewerJwtClaim) {
+                         String viewerJwtClaim, Optional<URI> viewerJwksUrl) {
     }
 
     private final Database database;
@@ -132,7 +132,8 @@ public final class Settings {
                 in.secret(Setting.VIEWER_TOKEN_SECRET, 32),
                 in.duration(Setting.VIEWER_TOKEN_TTL, Duration.ofMinutes(5), Duration.ofSeconds(10)),
                 in.secret(Setting.VIEWER_JWT_SECRET, 32),
-                in.text(Setting.VIEWER_JWT_CLAIM).orElse("sub"));
+                in.text(Setting.VIEWER_JWT_CLAIM).orElse("sub"),
+                in.httpUrl(Setting.VIEWER_JWKS_URL, true));
         if (stream.viewerTokenTtl().compareTo(Duration.ofHours(24)) > 0) {
             throw new InvalidSettingException(Setting.VIEWER_TOKEN_TTL, "must be at most PT24H (a viewer token is a"
                     + " short-lived credential; streams reconnect with a fresh one)");

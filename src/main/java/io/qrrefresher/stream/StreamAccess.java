@@ -5,6 +5,7 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qrrefresher.access.Hs256Jwt;
+import io.qrrefresher.access.JwksKeys;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.config.Settings;
@@ -16,7 +17,8 @@ import io.qrrefresher.config.Settings;
  * instance token when the compatibility switch allows it).
  * <ul>
  * <li>viewer token ({@code v1.…}, {@link ViewerTokens}) for this instance: header or {@code ?token=};</li>
- * <li>the application's user JWT (HS256, {@code VIEWER_JWT_SECRET}) whose claim equals the row's {@code user_id};</li>
+ * <li>the application's user JWT (HS256 with {@code VIEWER_JWT_SECRET}, or RS256/ES256 with the keys of
+ * {@code VIEWER_JWKS_URL}) whose claim equals the row's {@code user_id};</li>
  * <li>the admin token, only as {@code Authorization: Bearer} (never in a URL, where logs and proxies keep it);</li>
  * <li>the instance's {@code instance_token} (its Evolution API key) only with {@code QR_STREAM_ALLOW_INSTANCE_TOKEN}.</li>
  * </ul>
@@ -38,11 +40,14 @@ public final class StreamAccess {
     private final ViewerTokens viewerTokens;
     private final Optional<String> adminToken;
     private final Optional<String> jwtSecret;
+    private final Optional<JwksKeys> jwks;
     private final String jwtClaim;
     private final boolean allowInstanceToken;
 
-    public StreamAccess(Settings.Stream settings, ViewerTokens viewerTokens, Optional<String> adminToken) {
+    public StreamAccess(Settings.Stream settings, ViewerTokens viewerTokens, Optional<String> adminToken,
+                        Optional<JwksKeys> jwks) {
         this.viewerTokens = viewerTokens;
+        this.jwks = jwks;
         this.adminToken = adminToken;
         this.jwtSecret = settings.viewerJwtSecret();
         this.jwtClaim = settings.viewerJwtClaim();
@@ -65,8 +70,9 @@ public final class StreamAccess {
             return viewerTokens.allows(token, instanceName, now)
                     ? Optional.of(new Credential(Kind.VIEWER_TOKEN, null)) : Optional.empty();
         }
-        if (Hs256Jwt.looksLikeJwt(token) && jwtSecret.isPresent()) {
-            Optional<JsonNode> claims = Hs256Jwt.verify(token, jwtSecret.get(), now, true);
+        if (Hs256Jwt.looksLikeJwt(token) && (jwtSecret.isPresent() || jwks.isPresent())) {
+            Optional<JsonNode> claims = jwtSecret.flatMap(secret -> Hs256Jwt.verify(token, secret, now, true))
+                    .or(() -> jwks.flatMap(keys -> keys.verify(token, now)));
             return claims.map(c -> c.path(jwtClaim)).filter(JsonNode::isValueNode).map(JsonNode::asText)
                     .filter(subject -> !subject.isEmpty())
                     .map(subject -> new Credential(Kind.USER_JWT, subject));

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 import io.qrrefresher.access.Hs256Jwt;
 import io.qrrefresher.access.Secrets;
@@ -28,6 +29,7 @@ public final class WebhookAuth {
     private static final String DENIAL = "webhookDenial";
     private static final String CANDIDATES = "webhookTokenCandidates";
     private static final String PER_INSTANCE_PREFIX = "evolution-webhook:";
+    private static final Pattern PER_INSTANCE_TOKEN = Pattern.compile("[0-9a-f]{64}");
 
     private final Optional<String> secret;
     private final Clock clock;
@@ -53,6 +55,9 @@ public final class WebhookAuth {
                 return false;
             }
         }
+        // only what can be a per-instance token (64 hex digits, or a JWT signed with one) waits for the body
+        candidates.removeIf(candidate -> !PER_INSTANCE_TOKEN.matcher(candidate).matches()
+                && !Hs256Jwt.looksLikeJwt(candidate));
         if (candidates.isEmpty()) {
             exchange.setProperty(DENIAL, 401);
             return true;

@@ -26,8 +26,9 @@ class ViewerAccessTest {
 
     StreamAccess access(boolean allowInstanceToken) {
         Settings.Stream settings = new Settings.Stream(100, 10, 65_536, Duration.ofHours(1), 10, 30,
-                allowInstanceToken, Optional.of(SECRET), Duration.ofMinutes(5), Optional.of(JWT_SECRET), "sub");
-        return new StreamAccess(settings, tokens, Optional.of(ADMIN));
+                allowInstanceToken, Optional.of(SECRET), Duration.ofMinutes(5), Optional.of(JWT_SECRET), "sub",
+                Optional.empty());
+        return new StreamAccess(settings, tokens, Optional.of(ADMIN), Optional.empty());
     }
 
     @Test

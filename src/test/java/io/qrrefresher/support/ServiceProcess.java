@@ -108,6 +108,11 @@ public final class ServiceProcess implements AutoCloseable {
         return directory;
     }
 
+    /** A URL of the management server (health, metrics). */
+    public URI managementUrl(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
+    }
+
     public URI url(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
     }
