@@ -1,7 +1,5 @@
 package io.qrrefresher.bench;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,11 +12,9 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,12 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import javax.imageio.ImageIO;
-
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.TestImages;
 import io.qrrefresher.support.Webhooks;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
@@ -92,7 +87,11 @@ class StreamBenchmark {
                 statement.execute("INSERT INTO evolution_instances (instance_name, instance_token, instance_status)"
                         + " VALUES ('crowd', 'token-crowd', 'connecting'), ('churn', 'token-churn', 'connecting')");
             }
-            String image = pngDataUrl(20_000);
+            List<String> images = new ArrayList<>();
+            for (int i = 0; i <= MEASURE.toMillis() / ROTATION.toMillis(); i++) {
+                images.add(TestImages.pngDataUrl(20_000, i));
+            }
+            String image = images.get(0);
             URI webhook = service.url("/webhooks/evolution?token=" + Webhooks.TOKEN);
             post(webhook, qrEvent("crowd", 0, image));
             long baselineLiveMb = liveHeapAfterFullGc(service, gcLog);
@@ -127,7 +126,7 @@ class StreamBenchmark {
                 lastArrival.add(last);
                 long posted = System.nanoTime();
                 rotationPostedNanos.set(posted);
-                HttpResponse<String> answer = post(webhook, qrEvent("crowd", r, image));
+                HttpResponse<String> answer = post(webhook, qrEvent("crowd", r, images.get(r)));
                 webhookMillis.add((System.nanoTime() - posted) / 1_000_000);
                 if (answer.statusCode() != 200) {
                     throw new IllegalStateException("webhook answered " + answer.statusCode() + ": " + answer.body());
@@ -230,7 +229,7 @@ class StreamBenchmark {
                         return;
                     }
                     headers[0] = true;
-                    if (pending.startsWith("HTTP/1.1 200")) {
+                    if (pending.indexOf("HTTP/1.1 200") == 0) {
                         streaming.incrementAndGet();
                     }
                     started.countDown();
@@ -262,21 +261,6 @@ class StreamBenchmark {
     private static String request(String instance, String token) {
         return "GET /instances/" + instance + "/qr/stream?token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Accept: text/event-stream\r\n\r\n";
-    }
-
-    /** A PNG of random pixels (incompressible) of about {@code bytes}, as a data URL: a worst-case QR image. */
-    static String pngDataUrl(int bytes) throws Exception {
-        Random random = new Random(42);
-        int side = (int) Math.sqrt(bytes / 3.0);
-        BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < side; y++) {
-            for (int x = 0; x < side; x++) {
-                image.setRGB(x, y, random.nextInt(0x1000000));
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(image, "png", out);
-        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
     }
 
     private static String qrEvent(String instance, int rotation, String image) throws Exception {
