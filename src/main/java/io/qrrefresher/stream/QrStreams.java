@@ -1,5 +1,6 @@
 package io.qrrefresher.stream;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -19,6 +20,7 @@ import io.qrrefresher.Failures;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
+import io.netty.buffer.Unpooled;
 import io.qrrefresher.stream.StreamAccess.Credential;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -56,7 +58,7 @@ public final class QrStreams {
     public static final String CREDENTIAL_PROPERTY = "streamCredential";
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Buffer HEARTBEAT = Buffer.buffer(": heartbeat\n\n");
+    private static final Buffer HEARTBEAT = StreamEvent.shared(": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII));
     private static final long REFUSAL_LOG_INTERVAL_MILLIS = 10_000;
 
     private final Settings.Stream settings;
@@ -144,13 +146,16 @@ public final class QrStreams {
             return;
         }
         StreamEvent event = StreamEvent.of(snapshot);
+        // one task per event loop, not one per client
+        Map<Context, List<Subscriber>> byContext = new java.util.HashMap<>();
         for (Subscriber subscriber : watching) {
             if (!subscriber.accessFingerprint.equals(snapshot.getAccessFingerprint())) {
                 subscriber.end("access_changed");
             } else {
-                subscriber.send(event);
+                byContext.computeIfAbsent(subscriber.context, key -> new java.util.ArrayList<>()).add(subscriber);
             }
         }
+        byContext.forEach((context, group) -> context.runOnContext(ignored -> group.forEach(s -> s.deliver(event))));
     }
 
     private void open(RoutingContext routing) {
@@ -257,8 +262,10 @@ public final class QrStreams {
     }
 
     private void heartbeat() {
-        subscribers.values().forEach(set -> set.forEach(subscriber -> subscriber.context.runOnContext(
-                ignored -> subscriber.write(HEARTBEAT))));
+        Map<Context, List<Subscriber>> byContext = new java.util.HashMap<>();
+        subscribers.values().forEach(set -> set.forEach(subscriber -> byContext
+                .computeIfAbsent(subscriber.context, key -> new java.util.ArrayList<>()).add(subscriber)));
+        byContext.forEach((context, group) -> context.runOnContext(ignored -> group.forEach(s -> s.write(HEARTBEAT))));
     }
 
     private void unauthorized(HttpServerResponse response, String address, String name, Instant now) {
@@ -315,7 +322,16 @@ public final class QrStreams {
             String event = (showsQr ? "event: qr\n" : "event: status\n")
                     + (snapshot.getLastQrUpdate() == null ? "" : "id: " + snapshot.getLastQrUpdate().getTime() + "\n")
                     + "data: " + json(data) + "\n\n";
-            return new StreamEvent(key, Buffer.buffer(event.getBytes(StandardCharsets.UTF_8)));
+            return new StreamEvent(key, shared(event.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        /**
+         * Bytes every connection writes without a copy: a direct buffer (Netty copies heap buffers into direct memory
+         * for each socket write) that no write can release; the JDK frees it once no connection holds it.
+         */
+        static Buffer shared(byte[] bytes) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            return Buffer.buffer(Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct)));
         }
 
         private static String iso(Timestamp timestamp) {
@@ -355,13 +371,16 @@ public final class QrStreams {
         }
 
         void send(StreamEvent event) {
-            context.runOnContext(ignored -> {
-                if (released || event.key().equals(lastSent)) {
-                    return;
-                }
-                lastSent = event.key();
-                write(event.bytes());
-            });
+            context.runOnContext(ignored -> deliver(event));
+        }
+
+        /** On the context: writes the event unless this client has it already. */
+        void deliver(StreamEvent event) {
+            if (released || event.key().equals(lastSent)) {
+                return;
+            }
+            lastSent = event.key();
+            write(event.bytes());
         }
 
         /** On the context: writes, or drops the client when its unwritten bytes would pass the bound. */

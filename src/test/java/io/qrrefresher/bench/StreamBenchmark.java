@@ -300,7 +300,7 @@ class StreamBenchmark {
         new ProcessBuilder(jcmd.toString(), String.valueOf(service.pid()), "GC.run").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
         Thread.sleep(500);
-        Pattern full = Pattern.compile("Pause Full \\(System.gc\\(\\)\\) \\d+[KMG]->(\\d+)([KMG])");
+        Pattern full = Pattern.compile("Pause Full \\((?:System\\.gc\\(\\)|Diagnostic Command)\\) \\d+[KMG]->(\\d+)([KMG])");
         long mib = -1;
         for (String line : Files.readAllLines(gcLog)) {
             Matcher m = full.matcher(line);
