@@ -48,11 +48,7 @@ final class EvolutionClocks {
                 // becomes the new normal only when three such events agree, so one bad date cannot make every
                 // genuine event after it look late
                 recentLateness.clear();
-                recentEarly.addLast(delay);
-                if (recentEarly.size() > SHIFT_EVIDENCE) {
-                    recentEarly.removeFirst();
-                }
-                if (recentEarly.size() == SHIFT_EVIDENCE && spread(recentEarly) <= SHIFT_TOLERANCE_MILLIS) {
+                if (agreesWithTheLast(recentEarly, delay)) {
                     remember(delay, receivedAt);
                 }
                 return Duration.ZERO;
@@ -67,11 +63,7 @@ final class EvolutionClocks {
                 recentLateness.clear();
                 return Duration.ofMillis(lateness);
             }
-            recentLateness.addLast(lateness);
-            if (recentLateness.size() > SHIFT_EVIDENCE) {
-                recentLateness.removeFirst();
-            }
-            if (recentLateness.size() == SHIFT_EVIDENCE && spread(recentLateness) <= SHIFT_TOLERANCE_MILLIS) {
+            if (agreesWithTheLast(recentLateness, lateness)) {
                 remember(delay, receivedAt);
                 return Duration.ZERO;
             }
@@ -85,9 +77,15 @@ final class EvolutionClocks {
             recentEarly.clear();
         }
 
-        private static long spread(ArrayDeque<Long> values) {
-            return values.stream().mapToLong(Long::longValue).max().orElse(0)
-                    - values.stream().mapToLong(Long::longValue).min().orElse(0);
+        /** Adds {@code value} to {@code recent}: true once the last three values agree within the tolerance. */
+        private static boolean agreesWithTheLast(ArrayDeque<Long> recent, long value) {
+            recent.addLast(value);
+            if (recent.size() > SHIFT_EVIDENCE) {
+                recent.removeFirst();
+            }
+            long spread = recent.stream().mapToLong(Long::longValue).max().orElse(0)
+                    - recent.stream().mapToLong(Long::longValue).min().orElse(0);
+            return recent.size() == SHIFT_EVIDENCE && spread <= SHIFT_TOLERANCE_MILLIS;
         }
     }
 }
