@@ -24,7 +24,8 @@ public final class SharedPostgres {
     public static synchronized EmbeddedPostgres server() {
         if (server == null) {
             try {
-                server = EmbeddedPostgres.builder().start();
+                // logical decoding on, as on Supabase (Realtime reads the WAL through a pgoutput slot)
+                server = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical").start();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
