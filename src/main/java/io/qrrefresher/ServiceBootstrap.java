@@ -152,7 +152,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private void bindPushBeans(CamelContext context, Optional<String> adminToken, Optional<String> webhookToken,
                                Optional<String> viewerSecret, AlertSignals alertSignals) {
         Settings.Events events = settings.events();
-        listenerConnections = new ListenerConnections(database.url());
+        listenerConnections = new ListenerConnections(database.sessionUrl(), replica.getId());
         watchdog = new ListenerWatchdog(context, listenerConnections, Duration.ofMillis(events.heartbeatMillis()),
                 metrics, Clock.systemUTC());
         ViewerTokens viewerTokens = new ViewerTokens(viewerSecret, settings.stream().viewerTokenTtl());

@@ -53,7 +53,7 @@ class StartupTest {
         assertThat(result.stdout() + result.stderr()).doesNotContain("s3cr3t-pw");
     }
 
-    private static Result run(Map<String, String> environment) throws Exception {
+    static Result run(Map<String, String> environment) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         command.add("-cp");

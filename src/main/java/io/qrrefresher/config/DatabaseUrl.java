@@ -13,22 +13,27 @@ import java.nio.charset.StandardCharsets;
 public record DatabaseUrl(String jdbcUrl, String user, String password) {
 
     public static DatabaseUrl parse(String value, String user, String password) {
+        return parse(Setting.DATABASE_URL, value, user, password);
+    }
+
+    /** Parses the URL held by {@code setting}; errors name that setting. */
+    public static DatabaseUrl parse(Setting setting, String value, String user, String password) {
         String text = value.trim();
         if (text.startsWith("jdbc:postgresql:")) {
             return new DatabaseUrl(text, user, password);
         }
         if (!text.startsWith("postgres://") && !text.startsWith("postgresql://")) {
-            throw new InvalidSettingException(Setting.DATABASE_URL,
+            throw new InvalidSettingException(setting,
                     "must start with jdbc:postgresql://, postgresql:// or postgres://");
         }
         URI uri;
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            throw new InvalidSettingException(Setting.DATABASE_URL, "is not a valid URI (" + e.getReason() + ")");
+            throw new InvalidSettingException(setting, "is not a valid URI (" + e.getReason() + ")");
         }
         if (uri.getHost() == null) {
-            throw new InvalidSettingException(Setting.DATABASE_URL, "has no host");
+            throw new InvalidSettingException(setting, "has no host");
         }
         String uriUser = null;
         String uriPassword = null;
@@ -52,6 +57,18 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
 
     private static String decode(String part) {
         return URLDecoder.decode(part, StandardCharsets.UTF_8);
+    }
+
+    /** The host of the URL, or an empty string. */
+    public String host() {
+        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
+        return uri.getHost() == null ? "" : uri.getHost();
+    }
+
+    /** The port of the URL, 5432 when none is given. */
+    public int port() {
+        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
+        return uri.getPort() > 0 ? uri.getPort() : 5432;
     }
 
     /** The URL without any {@code password=} parameter, fit for logs and error messages. */

@@ -7,6 +7,7 @@ package io.qrrefresher.config;
  */
 public enum Setting {
     DATABASE_URL("database.url"),
+    DATABASE_LISTEN_URL("database.listen-url"),
     DATABASE_USER("database.user"),
     DATABASE_PASSWORD("database.password"),
     DATABASE_POOL_SIZE("database.pool-size"),

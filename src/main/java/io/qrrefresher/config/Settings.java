@@ -17,7 +17,12 @@ import org.quartz.CronExpression;
  */
 public final class Settings {
 
-    public record Database(Optional<DatabaseUrl> url, int poolSize, Path embeddedDataDir, int embeddedPort) {
+    /**
+     * {@code listenUrl}: a direct or session-mode URL of the same database for what needs a session of its own
+     * (LISTEN, migrations); DATABASE_URL may then be a transaction-mode pooler.
+     */
+    public record Database(Optional<DatabaseUrl> url, Optional<DatabaseUrl> listenUrl, int poolSize,
+                           Path embeddedDataDir, int embeddedPort) {
     }
 
     public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, int timeoutMs, int maxReplyBytes,
@@ -73,10 +78,17 @@ public final class Settings {
                 databaseUrl.map(url -> DatabaseUrl.parse(url,
                         in.text(Setting.DATABASE_USER).orElse(null),
                         in.text(Setting.DATABASE_PASSWORD).orElse(null))),
+                in.text(Setting.DATABASE_LISTEN_URL).map(url -> DatabaseUrl.parse(Setting.DATABASE_LISTEN_URL, url,
+                        in.text(Setting.DATABASE_USER).orElse(null),
+                        in.text(Setting.DATABASE_PASSWORD).orElse(null))),
                 in.integer(Setting.DATABASE_POOL_SIZE, 0, 0, 500),
                 Path.of(in.text(Setting.EMBEDDED_POSTGRES_DATA_DIR).orElse("data")),
                 in.integer(Setting.EMBEDDED_POSTGRES_PORT, 54329, 0, 65535));
 
+        if (database.listenUrl().isPresent() && database.url().isEmpty()) {
+            throw new InvalidSettingException(Setting.DATABASE_LISTEN_URL, "needs DATABASE_URL (it is a second URL of"
+                    + " the same database)");
+        }
         Optional<URI> baseUrl = in.httpUrl(Setting.EVOLUTION_API_BASE_URL, false);
         if (databaseUrl.isPresent() && baseUrl.isEmpty()) {
             throw new InvalidSettingException(Setting.EVOLUTION_API_BASE_URL,

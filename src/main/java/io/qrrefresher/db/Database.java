@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 
 import javax.sql.DataSource;
 
@@ -31,11 +32,16 @@ public final class Database implements AutoCloseable {
 
     private final EmbeddedPostgres embedded;
     private final DatabaseUrl url;
+    private final DatabaseUrl sessionUrl;
+    private final boolean transactionPooled;
     private final HikariDataSource dataSource;
 
-    private Database(EmbeddedPostgres embedded, DatabaseUrl url, int poolSize, String applicationName) {
+    private Database(EmbeddedPostgres embedded, DatabaseUrl url, DatabaseUrl sessionUrl, boolean transactionPooled,
+                     int poolSize, String applicationName) {
         this.embedded = embedded;
         this.url = url;
+        this.sessionUrl = sessionUrl;
+        this.transactionPooled = transactionPooled;
         HikariConfig config = new HikariConfig();
         config.setPoolName("qr-refresher-db");
         config.setJdbcUrl(url.jdbcUrl());
@@ -47,6 +53,10 @@ public final class Database implements AutoCloseable {
         config.setValidationTimeout(3_000);
         // who holds a session: a 'running' run of a replica without any session left was interrupted
         config.addDataSourceProperty("ApplicationName", applicationName);
+        if (transactionPooled) {
+            // a transaction pooler gives each transaction any server connection: no named prepared statements
+            config.addDataSourceProperty("prepareThreshold", "0");
+        }
         config.setExceptionOverride(new EvictAllWhenTheServerGoesAway());
         try {
             this.dataSource = new HikariDataSource(config);
@@ -88,11 +98,47 @@ public final class Database implements AutoCloseable {
         // one streaming select + the refresh workers + the alert, delivery and HTTP routes
         int poolSize = settings.poolSize() > 0 ? settings.poolSize() : concurrency + 6;
         if (settings.url().isPresent()) {
-            return new Database(null, settings.url().get(), poolSize, applicationName);
+            DatabaseUrl url = settings.url().get();
+            DatabaseUrl sessionUrl = settings.listenUrl().orElse(url);
+            boolean pooled = requireSessions(url, sessionUrl, settings.listenUrl().isPresent());
+            return new Database(null, url, sessionUrl, pooled, poolSize, applicationName);
         }
         EmbeddedPostgres embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
         DatabaseUrl url = new DatabaseUrl(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
-        return new Database(embedded, url, poolSize, applicationName);
+        return new Database(embedded, url, url, false, poolSize, applicationName);
+    }
+
+    /**
+     * Checks that the session URL gives real sessions (LISTEN and migrations need one) and tells whether the pool's
+     * URL is a transaction-mode pooler. Stops startup with one line naming the fix otherwise.
+     */
+    private static boolean requireSessions(DatabaseUrl url, DatabaseUrl sessionUrl, boolean separate) {
+        String fix = "set DATABASE_LISTEN_URL to a direct or session-mode URL of the same database (Supabase: the"
+                + " pooler's port 5432 instead of 6543, or the direct db.<project>.supabase.co:5432)";
+        if (!separate && PoolerProbe.isSupabaseTransactionPooler(url)) {
+            throw new IllegalStateException("DATABASE_URL is Supabase's transaction pooler (port 6543), where LISTEN,"
+                    + " migrations and prepared statements cannot work: " + fix);
+        }
+        try {
+            if (!PoolerProbe.keepsSessions(sessionUrl)
+                    || !PoolerProbe.carriesNotifications(sessionUrl, Duration.ofSeconds(3))) {
+                throw new IllegalStateException(separate
+                        ? "DATABASE_LISTEN_URL " + sessionUrl.redacted() + " does not keep sessions (a"
+                        + " transaction-mode pooler?): it must be a direct or session-mode URL"
+                        : "DATABASE_URL " + url.redacted() + " does not keep sessions: it looks like a"
+                        + " transaction-mode pooler (PgBouncer pool_mode=transaction); " + fix);
+            }
+            if (separate && !url.equals(sessionUrl)) {
+                // the only reason for a second URL is a pooler in front of the first: no prepared statements there
+                LOG.info("DATABASE_LISTEN_URL is set: LISTEN and migrations use it; the pool on DATABASE_URL uses no"
+                        + " prepared statements, as a transaction-mode pooler requires");
+                return true;
+            }
+            return false;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot connect to the database " + sessionUrl + ": "
+                    + Failures.describe(e), e);
+        }
     }
 
     private static EmbeddedPostgres startEmbedded(Path dataDir, int port) {
@@ -112,8 +158,11 @@ public final class Database implements AutoCloseable {
 
     /** Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. */
     public MigrateResult migrate() {
+        // on a session of its own: Flyway takes an advisory lock and sets search_path for the session, which must
+        // never land on a pooled connection
         MigrateResult result = Flyway.configure()
-                .dataSource(dataSource)
+                .dataSource(sessionUrl.jdbcUrl() + (sessionUrl.jdbcUrl().contains("?") ? "&" : "?")
+                        + "prepareThreshold=0", sessionUrl.user(), sessionUrl.password())
                 .schemas(SCHEMA)
                 .createSchemas(true)
                 .table("schema_history")
@@ -132,6 +181,16 @@ public final class Database implements AutoCloseable {
 
     public DatabaseUrl url() {
         return url;
+    }
+
+    /** Where LISTEN and migrations go: DATABASE_LISTEN_URL, or DATABASE_URL. */
+    public DatabaseUrl sessionUrl() {
+        return sessionUrl;
+    }
+
+    /** Whether DATABASE_URL is a transaction-mode pooler (then the pool uses no prepared statements). */
+    public boolean isTransactionPooled() {
+        return transactionPooled;
     }
 
     public boolean isEmbedded() {

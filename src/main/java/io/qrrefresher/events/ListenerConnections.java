@@ -38,13 +38,17 @@ public final class ListenerConnections implements DataSource {
     private volatile Connection latest;
     private volatile Runnable onLost = () -> { };
 
-    public ListenerConnections(DatabaseUrl url) {
+    /**
+     * @param applicationName the replica's id: this long-lived session is what shows the replica alive in
+     *                        pg_stat_activity, also when the pool's connections go through a transaction pooler
+     */
+    public ListenerConnections(DatabaseUrl url, String applicationName) {
         // jdbc:postgresql://host:port/database?params -> pgjdbc-ng's own settings
         URI uri = URI.create(url.jdbcUrl().substring("jdbc:".length()));
         target.setServerName(uri.getHost());
         target.setPortNumber(uri.getPort() > 0 ? uri.getPort() : 5432);
         target.setDatabaseName(uri.getPath() == null || uri.getPath().length() <= 1 ? "postgres" : uri.getPath().substring(1));
-        target.setApplicationName("qr-refresher-listener");
+        target.setApplicationName(applicationName);
         // bounded waits: a LISTEN connection stuck in a handshake would hold the watchdog
         target.setNetworkTimeout(10_000);
         target.setLoginTimeout(5);
