@@ -27,6 +27,7 @@ import io.qrrefresher.cluster.ClusteredQuartz;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
+import io.qrrefresher.db.LegacyJobs;
 import io.qrrefresher.demo.DemoMode;
 import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.events.ListenerConnections;
@@ -93,6 +94,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
 
         database = Database.open(settings.database(), settings.refresh().concurrency(), replica.getId());
         database.migrate();
+        LegacyJobs.warnIfActive(database.dataSource());
         ClusteredQuartz.install(context, database.dataSource());
 
         Optional<String> globalApiKey = settings.evolution().apiKey();

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.UUID;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.LogCapture;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.SharedPostgres;
@@ -33,6 +34,7 @@ class SupabaseDropInTest {
     static String url;
     static ScriptedEvolutionApi evolution;
     static RunningService service;
+    static String startupLog;
 
     @BeforeAll
     static void supabaseProject() throws Exception {
@@ -66,13 +68,26 @@ class SupabaseDropInTest {
             sql.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON public.evolution_instances TO authenticated,"
                     + " service_role");
             sql.execute("CREATE PUBLICATION supabase_realtime FOR TABLE public.evolution_instances");
+            // pg_cron's job table (the extension itself cannot load into the test PostgreSQL), with the setup
+            // guide's two jobs still active and one unrelated job
+            sql.execute("CREATE SCHEMA cron");
+            sql.execute("CREATE TABLE cron.job (jobid bigserial PRIMARY KEY, schedule text NOT NULL, command text NOT NULL,"
+                    + " nodename text, nodeport int, database text, username text, active boolean DEFAULT true,"
+                    + " jobname text)");
+            sql.execute("INSERT INTO cron.job (jobname, schedule, command) VALUES"
+                    + " ('refresh-qr-codes', '*/1 * * * *', 'SELECT net.http_post(url := ''https://x.supabase.co/functions/v1/refresh-qr-codes'')'),"
+                    + " ('check-qr-failures', '*/10 * * * *', ' SELECT check_qr_refresh_failures(); '),"
+                    + " ('nightly-cleanup', '0 3 * * *', 'DELETE FROM logs')");
             // slots are per cluster: named after this database
             sql.execute("SELECT pg_create_logical_replication_slot('realtime_' || current_database(), 'pgoutput')");
         }
         evolution = ScriptedEvolutionApi.start();
-        service = RunningService.bareAgainst(evolution.baseUrl(), url)
-                .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
-                .start();
+        try (LogCapture logs = LogCapture.open()) {
+            service = RunningService.bareAgainst(evolution.baseUrl(), url)
+                    .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
+                    .start();
+            startupLog = logs.text();
+        }
     }
 
     @AfterAll
@@ -119,6 +134,21 @@ class SupabaseDropInTest {
                     assertThat(rights.getBoolean(1)).as(role + " has no right in qr_refresher").isFalse();
                 }
             }
+        }
+    }
+
+    @Test
+    void activePgCronJobsOfTheReplacedSetupAreReportedInOneLineAndLeftAlone() throws Exception {
+        assertThat(startupLog.lines().filter(line -> line.contains("pg_cron still runs")).distinct()).singleElement()
+                .asString()
+                .contains("(check-qr-failures, refresh-qr-codes)")
+                .contains("SELECT cron.unschedule('check-qr-failures'); SELECT cron.unschedule('refresh-qr-codes');")
+                .doesNotContain("nightly-cleanup");
+        try (Connection db = DriverManager.getConnection(url, "postgres", "");
+             Statement sql = db.createStatement();
+             ResultSet jobs = sql.executeQuery("SELECT count(*) FROM cron.job WHERE active")) {
+            jobs.next();
+            assertThat(jobs.getInt(1)).as("never touched").isEqualTo(3);
         }
     }
 
