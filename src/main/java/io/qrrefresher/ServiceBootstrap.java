@@ -38,6 +38,7 @@ import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionReplyReader;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.ops.ApiHttpEngine;
+import io.qrrefresher.ops.DatabaseProbe;
 import io.qrrefresher.ops.EventLoopProbe;
 import io.qrrefresher.ops.FleetGauges;
 import io.qrrefresher.ops.HealthChecks;
@@ -84,6 +85,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private QrMetrics metrics;
     private QrContent qrContent;
     private final EventLoopProbe eventLoopProbe = new EventLoopProbe(Clock.systemUTC());
+    private DatabaseProbe databaseProbe;
     private Path jolokiaUsers;
 
     @Override
@@ -189,7 +191,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry != null) {
-            registry.register(HealthChecks.database(database.dataSource()));
+            databaseProbe = new DatabaseProbe(database.dataSource(), Clock.systemUTC());
+            databaseProbe.start();
+            registry.register(HealthChecks.database(databaseProbe));
             registry.register(HealthChecks.evolutionCircuit(context.getRegistry().lookupByNameAndType(
                     "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
             registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
@@ -237,6 +241,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     @Override
     public void close() {
         eventLoopProbe.close();
+        if (databaseProbe != null) {
+            databaseProbe.close();
+        }
         if (simulator != null) {
             simulator.close();
             simulator = null;

@@ -123,6 +123,49 @@ class PoolerTest {
         }
     }
 
+    @Test
+    void duringAPoolerOutageHealthAnswersAtOnceAndEveryRunThatStartedLeavesARow() throws Exception {
+        String direct = SharedPostgres.newDatabase();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(2)).build();
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             PgBouncer pooler = PgBouncer.start(SharedPostgres.server().getPort(), "session", 30);
+             RunningService service = RunningService.bareAgainst(evolution.baseUrl(), pooler.jdbcUrl(name(direct)))
+                     .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
+                     .start()) {
+            sessionCheck(service);
+            pooler.stop();
+
+            // the orchestrator's health request (with its own short timeout) is answered, 503 with the reason
+            await().atMost(Duration.ofSeconds(20)).until(() -> readiness(http, service).statusCode() == 503);
+            java.net.http.HttpResponse<String> ready = readiness(http, service);
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.body()).contains("database");
+
+            java.net.http.HttpResponse<String> during = service.post("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
+            assertThat(during.statusCode()).isEqualTo(500);
+            assertThat(during.body()).contains("run aborted");
+
+            pooler.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> readiness(http, service).statusCode() == 200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> service.post("/refresh-qr-codes",
+                    RunningService.ADMIN_TOKEN).statusCode() == 200);
+            // the run of the outage is in the history too, written once the database answered again
+            assertThat(service.db().query("SELECT status, message FROM qr_refresher.refresh_runs"
+                    + " WHERE trigger = 'manual' AND status = 'failed' AND message LIKE 'run aborted%'")).hasSize(1);
+        }
+    }
+
+    private static void sessionCheck(RunningService service) {
+        assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
+    }
+
+    private static java.net.http.HttpResponse<String> readiness(java.net.http.HttpClient http, RunningService service)
+            throws Exception {
+        return http.send(java.net.http.HttpRequest.newBuilder(service.managementUrl("/observe/health/ready"))
+                .timeout(Duration.ofSeconds(3)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /**
      * Holds as many transactions open at once as the pooler has server connections, so that each check runs on a
      * different one: none has a changed search_path, a prepared statement or a LISTEN left by the service.

@@ -26,11 +26,17 @@ public final class AdminAnswers {
         RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
         if (run == null) {
             RefreshRun going = exchange.getProperty(RefreshRuns.BUSY_PROPERTY, RefreshRun.class);
-            Map<String, Object> body = JsonAnswers.error("run_in_progress",
-                    "a refresh run is already in progress; try again when it ends");
+            boolean recorded = going == null || going.getId() != null;
+            Map<String, Object> body = JsonAnswers.error("run_in_progress", recorded
+                    ? "a refresh run is already in progress; try again when it ends"
+                    : "a refresh run is in progress but could not record itself yet (the database is unreachable);"
+                    + " it will be in the history once the database answers");
             if (going != null) {
-                body.put("running_run_id", going.getId());
+                body.put("running_trigger", going.getTrigger());
                 body.put("running_since", going.getStartedAt().toString());
+                if (recorded) {
+                    body.put("running_run_id", going.getId());
+                }
             }
             JsonAnswers.answer(exchange, 409, body);
             return;

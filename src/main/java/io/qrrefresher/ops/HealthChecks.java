@@ -1,6 +1,5 @@
 package io.qrrefresher.ops;
 
-import java.sql.Connection;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -11,10 +10,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import javax.sql.DataSource;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.qrrefresher.Failures;
 import io.qrrefresher.events.ListenerWatchdog;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -31,17 +28,15 @@ public final class HealthChecks {
     private HealthChecks() {
     }
 
-    /** DOWN while PostgreSQL does not answer: readiness. */
-    public static HealthCheck database(DataSource dataSource) {
+    /** DOWN while PostgreSQL does not answer: readiness. Answers at once from the probe's last check. */
+    public static HealthCheck database(DatabaseProbe probe) {
         return new Check("database", true, builder -> {
-            try (Connection connection = dataSource.getConnection()) {
-                if (connection.isValid(2)) {
-                    builder.up();
-                } else {
-                    builder.message("PostgreSQL did not answer within 2 s").down();
-                }
-            } catch (Exception e) {
-                builder.message("PostgreSQL unreachable: " + Failures.describe(e)).down();
+            DatabaseProbe.Status status = probe.status();
+            builder.detail("last_success", String.valueOf(status.lastSuccess()));
+            if (status.up()) {
+                builder.up();
+            } else {
+                builder.message(status.message()).down();
             }
         });
     }

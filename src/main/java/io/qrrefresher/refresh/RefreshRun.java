@@ -125,6 +125,11 @@ public final class RefreshRun {
     }
 
     /** When the run ended, or null while it goes on (the history row is written with it, even when written late). */
+    /** For SQL: when the run started. */
+    public OffsetDateTime getStartedAtTime() {
+        return startedAt.atOffset(ZoneOffset.UTC);
+    }
+
     public OffsetDateTime getEndedAtTime() {
         return endedAt == null ? null : endedAt.atOffset(ZoneOffset.UTC);
     }

@@ -133,6 +133,14 @@ public final class RefreshRuns {
         LOG.debug("Requested refresh of {}", refresh);
     }
 
+    /** Takes the id of the history row written for a run that could not insert it when it started. */
+    public void recordedLate(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
+        run.started(exchange.getMessage().getBody(Long.class));
+        LOG.info("Refresh run {} ({}), which started while the database was unreachable, is now in the history",
+                run.getId(), run.getTrigger());
+    }
+
     /** Takes the id of the history row the run inserted. */
     public void started(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
@@ -223,11 +231,12 @@ public final class RefreshRuns {
      */
     public void historyNotSaved(Exchange exchange) {
         RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
-        if (run.getId() != null) {
+        // also a run that could not even insert its row: every run that started leaves one
+        if (!unsavedHistory.contains(run)) {
             unsavedHistory.add(run);
         }
-        LOG.warn("Refresh run {} ended ({}) but its history row was not updated, it will be at the next run: {}",
-                run.getId(), run.getStatus(),
+        LOG.warn("Refresh run {} ended ({}) but its history row was not written, it will be at the next run: {}",
+                run.getId() == null ? "(not recorded yet)" : run.getId(), run.getStatus(),
                 Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
     }
 
@@ -250,7 +259,7 @@ public final class RefreshRuns {
             run.abort(message);
             metrics.run(run.getTrigger(), "failed");
         }
-        LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded)" : run.getId(),
+        LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded yet)" : run.getId(),
                 message);
     }
 }
