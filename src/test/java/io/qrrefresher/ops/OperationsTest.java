@@ -94,6 +94,9 @@ class OperationsTest {
             assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
 
             database.stop();
+            // readiness answers at once from the database probe, which sees the outage within a few seconds
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    get(service.managementUrl("/observe/health/ready"), null).statusCode() == 503);
             HttpResponse<String> notReady = get(service.managementUrl("/observe/health/ready"), null);
             assertThat(notReady.statusCode()).isEqualTo(503);
             assertThat(notReady.body()).contains("database", "DOWN");
