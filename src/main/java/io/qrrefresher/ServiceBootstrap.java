@@ -143,7 +143,6 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         qrContent = new QrContent(settings.events().maxQrImageBytes());
         registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey, qrContent, metrics));
         registry.bind("refreshRuns", refreshRuns);
-        registry.bind("replica", replica);
         registry.bind("refreshControl", control);
         registry.bind("alertSignals", alertSignals);
         registry.bind("staleQrCheck", new StaleQrCheck(settings.alerts(), alertSignals));

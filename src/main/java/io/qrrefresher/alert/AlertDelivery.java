@@ -48,6 +48,21 @@ public final class AlertDelivery {
         return settings.deliveryMaxAge().toSeconds();
     }
 
+    /** Alerts claimed for delivery at a time (ALERT_DELIVERY_BATCH_SIZE). */
+    public int getBatchSize() {
+        return settings.deliveryBatchSize();
+    }
+
+    /** How long a claim keeps other replicas off an alert being posted (ALERT_DELIVERY_CLAIM_FOR). */
+    public long getClaimSeconds() {
+        return settings.deliveryClaimFor().toSeconds();
+    }
+
+    /** The longest wait between two attempts (ALERT_DELIVERY_RETRY_MAX). */
+    public double getRetryMaxSeconds() {
+        return settings.deliveryRetryMax().toMillis() / 1000.0;
+    }
+
     /** Turns an outbox row into the signed POST. */
     public void prepare(Exchange exchange) {
         Map<?, ?> row = exchange.getMessage().getBody(Map.class);

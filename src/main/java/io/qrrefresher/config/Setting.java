@@ -40,6 +40,10 @@ public enum Setting {
     ALERT_DELIVERY_MAX_AGE("alert.delivery.max-age"),
     ALERT_DELIVERY_RETRY_BASE("alert.delivery.retry-base"),
     ALERT_DELIVERY_POLL_MS("alert.delivery.poll-ms"),
+    ALERT_DELIVERY_BATCH_SIZE("alert.delivery.batch-size"),
+    ALERT_DELIVERY_CLAIM_FOR("alert.delivery.claim-for"),
+    ALERT_DELIVERY_RETRY_MAX("alert.delivery.retry-max"),
+    QR_CONTROL_WATCH_MS("qr.control.watch-ms"),
 
     EVOLUTION_WEBHOOK_TOKEN("evolution.webhook-token"),
     QR_LIFETIME("qr.lifetime"),

@@ -39,7 +39,8 @@ public final class Settings {
 
     public record Alerts(String failureCheckCron, Duration staleAfter, Optional<URI> webhookUrl,
                          Optional<String> webhookSecret, String webhookFormat, Duration reminderInterval, int maxInstances,
-                         Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis) {
+                         Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis,
+                         int deliveryBatchSize, Duration deliveryClaimFor, Duration deliveryRetryMax) {
     }
 
     /** Health, metrics and Jolokia on their own port; Jolokia only with credentials. */
@@ -123,7 +124,11 @@ public final class Settings {
                 in.integer(Setting.ALERT_MAX_INSTANCES, 50, 0, 10_000),
                 in.duration(Setting.ALERT_DELIVERY_MAX_AGE, Duration.ofHours(24), Duration.ofSeconds(1)),
                 in.duration(Setting.ALERT_DELIVERY_RETRY_BASE, Duration.ofSeconds(5), Duration.ofMillis(100)),
-                in.integer(Setting.ALERT_DELIVERY_POLL_MS, 2000, 50, 3_600_000));
+                in.integer(Setting.ALERT_DELIVERY_POLL_MS, 2000, 50, 3_600_000),
+                in.integer(Setting.ALERT_DELIVERY_BATCH_SIZE, 20, 1, 1000),
+                in.duration(Setting.ALERT_DELIVERY_CLAIM_FOR, Duration.ofMinutes(5), Duration.ofSeconds(10)),
+                in.duration(Setting.ALERT_DELIVERY_RETRY_MAX, Duration.ofMinutes(5), Duration.ofSeconds(1)));
+        in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
 
         this.events = new Events(
                 in.text(Setting.EVOLUTION_WEBHOOK_TOKEN),

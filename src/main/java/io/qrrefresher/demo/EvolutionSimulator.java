@@ -29,7 +29,7 @@ import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.QrImages;
 
 /**
- * An Evolution API server on loopback that follows CONTRACT.md for the calls the refresher makes: guard order (404
+ * An Evolution API server on loopback that follows Evolution API v2 (bodies as recorded in src/test/resources/evolution) for the calls the refresher makes: guard order (404
  * before 401), {@code apikey} as the global key or the instance's token, {@code connectionState} without side effects,
  * {@code connect} that reads the cached QR while connecting but opens a new socket when closed, 200 with
  * {@code {"error":true}} for an instance that is not loaded, {@code {"count":0}} before the first QR, rotation every
@@ -197,11 +197,6 @@ public class EvolutionSimulator implements AutoCloseable {
         calls.clear();
     }
 
-    /** Webhooks posted and answered 2xx (after retries). */
-    public int webhooksDelivered() {
-        return webhooks == null ? 0 : webhooks.delivered();
-    }
-
     @Override
     public void close() {
         if (webhooks != null) {
@@ -236,7 +231,7 @@ public class EvolutionSimulator implements AutoCloseable {
                     case CONNECTING -> reply = Reply.json(200, qrBody(instance));
                     case CLOSE -> {
                         // connect on close opens a new WhatsApp socket; Evolution then waits and answers the QR it
-                        // has cached, which may be {"count":0} or the previous, expired one (CONTRACT.md §1)
+                        // has cached, which may be {"count":0} or the previous, expired one (Evolution API v2, as recorded in src/test/resources/evolution)
                         instance.socketsOpened.incrementAndGet();
                         instance.state = State.CONNECTING;
                         startSocket(instance);
@@ -320,7 +315,7 @@ public class EvolutionSimulator implements AutoCloseable {
 
     private void newQr(SimulatedInstance instance) {
         if (instance.count >= qrLimit) {
-            // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (CONTRACT.md §4)
+            // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (Evolution API v2, as recorded in src/test/resources/evolution)
             instance.state = State.CLOSE;
             instance.count = 0;
             instance.code = null;

@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * The simulator's webhook client: Evolution's v2 envelope (event, instance, data, destination, date_time in local time
  * with a fake "Z", server_url, apikey null), posted in order, failed posts retried with exponential backoff up to 10
- * attempts (CONTRACT.md §3). No retry for 400/401/403/404/422, as Evolution.
+ * attempts (Evolution API v2, as recorded in src/test/resources/evolution). No retry for 400/401/403/404/422, as Evolution.
  */
 final class WebhookSender implements AutoCloseable {
 

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * One answer of Evolution API to {@code connectionState} or {@code connect}, classified by its shape rather than by
- * its HTTP status, because Evolution answers 200 for several failures (CONTRACT.md §1, §5.8).
+ * its HTTP status, because Evolution answers 200 for several failures (Evolution API v2, as recorded in src/test/resources/evolution).
  */
 public record EvolutionReply(Kind kind, int httpStatus, String state, String qrCode, String qrBase64, Integer qrCount,
                              String problem) {

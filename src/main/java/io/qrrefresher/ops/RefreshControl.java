@@ -99,11 +99,6 @@ public final class RefreshControl {
         return !current.isActive();
     }
 
-    /** True while this process applies a change itself (its own route suspension is not an operator's action). */
-    public boolean isApplying() {
-        return applying;
-    }
-
     /**
      * Route {@code watch-refresh-control}: the row (a Map) or null. Applies it when it changed; otherwise, when the
      * route's state no longer matches (someone used JMX), sets {@code controlAction} so that the route saves it.
@@ -128,6 +123,10 @@ public final class RefreshControl {
                 apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"));
                 return;
             }
+        }
+        if (applying) {
+            // this process is suspending or resuming the route itself: that is not an operator's action
+            return;
         }
         ServiceStatus status = camelContext.getRouteController().getRouteStatus(ROUTE_ID);
         boolean running = status == ServiceStatus.Started;

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Decides, for one instance, what to do after each answer of Evolution API (CONTRACT.md §5): read the QR only while
+ * Decides, for one instance, what to do after each answer of Evolution API (Evolution API v2, as recorded in src/test/resources/evolution): read the QR only while
  * connecting, mark paired instances open, never reconnect a closed instance except once per explicit request, and
  * confirm a close on a second read before telling the application.
  */

@@ -20,7 +20,7 @@ import org.apache.camel.Exchange;
  * instance))} ({@code GET /instances/{name}/webhook-token}), for per-instance webhook settings that the instance's
  * owner can read: valid only for events of that instance, so reading one's own settings forges nothing for others.</li>
  * </ul>
- * Either is accepted three ways, because global webhooks cannot send custom headers (CONTRACT.md §3): in the URL
+ * Either is accepted three ways, because global webhooks cannot send custom headers (Evolution API v2, as recorded in src/test/resources/evolution): in the URL
  * ({@code ?token=<secret>}), as {@code Authorization: Bearer <secret>}, or as the HS256 JWT Evolution signs with it
  * when the webhook's headers hold {@code jwt_key}. Comparisons run in constant time.
  */

@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads Evolution API webhooks (v2 and v1 envelopes, CONTRACT.md §3) into {@link WebhookEvent}s and answers them.
+ * Reads Evolution API webhooks (v2 and v1 envelopes, Evolution API v2, as recorded in src/test/resources/evolution) into {@link WebhookEvent}s and answers them.
  * Anything malformed is a 400 and anything the refresher does not use a 202, with the reason; neither writes.
  * Evolution retries for minutes, so late and duplicated deliveries are normal: a QR that arrives after its lifetime,
  * or older than the one stored, is ignored.

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The replies of CONTRACT.md, told apart by shape, whatever their HTTP status says. */
+/** The replies of Evolution API v2 (src/test/resources/evolution), told apart by shape, whatever their HTTP status says. */
 class EvolutionReplyTest {
 
     @ParameterizedTest(name = "{0} -> {2}")

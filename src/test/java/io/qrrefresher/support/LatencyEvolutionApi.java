@@ -22,7 +22,7 @@ import io.vertx.core.http.HttpServerRequest;
  * A light Evolution API for the benchmark: every instance is {@code connecting}, every answer comes after a latency
  * drawn uniformly from {@code latency ± jitter} (a Vert.x timer, so ten thousand waiting calls cost no threads), and
  * each {@code connect} shows a new QR code while {@link #rotating(boolean)} is on (WhatsApp rotates a code about every
- * 45 s, so a one-minute cycle finds a new one every time). Reply bodies follow CONTRACT.md; the image is one real QR
+ * 45 s, so a one-minute cycle finds a new one every time). Reply bodies follow Evolution API v2; the image is one real QR
  * PNG shared by every answer, about the size of a real one. Instances marked {@link #unknown(String, boolean)} get Evolution's
  * 404. Used by the benchmark and by the replica drills, which also read the log of calls ({@link #recordCalls}).
  */
