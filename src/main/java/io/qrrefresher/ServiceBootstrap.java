@@ -25,6 +25,7 @@ import io.qrrefresher.api.AdminAccess;
 import io.qrrefresher.api.AdminAnswers;
 import io.qrrefresher.cluster.ClusteredQuartz;
 import io.qrrefresher.cluster.Replica;
+import io.qrrefresher.config.Setting;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.db.LegacyJobs;
@@ -114,6 +115,10 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         } else {
             evolutionBaseUrl = settings.evolution().baseUrl().orElseThrow();
         }
+        // the route calls {{evolution.api.base-url}}: the validated URL (the simulator's in demo mode), no trailing /
+        String baseUrl = evolutionBaseUrl.toString();
+        properties.addOverrideProperty(Setting.EVOLUTION_API_BASE_URL.key(),
+                baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
         logConfiguration(evolutionBaseUrl, adminToken.isPresent(), webhookToken.isPresent());
         protectJolokia(properties);
 
@@ -138,7 +143,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("dataSource", database.dataSource());
         registry.bind("refreshPool", refreshPool);
         registry.bind("evolutionCircuitBreaker", breakers.circuitBreaker(EvolutionCircuitBreaker.NAME));
-        registry.bind("evolutionRequests", new EvolutionRequests(evolutionBaseUrl));
+        registry.bind("evolutionRequests", new EvolutionRequests());
         registry.bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics));
         qrContent = new QrContent(settings.events().maxQrImageBytes());
         registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey, qrContent, metrics));

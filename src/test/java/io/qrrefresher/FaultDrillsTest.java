@@ -112,7 +112,8 @@ class FaultDrillsTest {
             }
             long firstHungRun = lastRunId(service);
             PoolingHttpClientConnectionManager connections = service.context().getEndpoints().stream()
-                    .filter(endpoint -> endpoint instanceof HttpEndpoint http && http.getEndpointUri().contains("evolution"))
+                    .filter(endpoint -> endpoint instanceof HttpEndpoint http
+                            && http.getEndpointUri().startsWith(evolution.baseUrl().toString().replaceAll("/$", "")))
                     .map(endpoint -> (PoolingHttpClientConnectionManager) ((HttpEndpoint) endpoint)
                             .getClientConnectionManager())
                     .findFirst().orElseThrow();

@@ -1,6 +1,5 @@
 package io.qrrefresher.evolution;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 import io.qrrefresher.refresh.InstanceRefresh;
@@ -9,28 +8,23 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
- * Prepares the HTTP request of the current Evolution API call: GET, the instance name as one encoded path segment,
- * the {@code apikey} header, and nothing else (no stray headers, no body).
+ * Prepares the HTTP request of the current Evolution API call. The route {@code call-evolution-api} says where it
+ * goes ({@code {{evolution.api.base-url}}} and the {@code CamelHttpPath} it sets); this bean leaves only what a GET
+ * needs on the message: the method, {@code Accept} and the {@code apikey} header (never logged), no stray headers, no
+ * body.
  */
 public final class EvolutionRequests {
 
     static final String STARTED = "evolutionCallStarted";
 
-    private final String baseUrl;
-
-    public EvolutionRequests(URI baseUrl) {
-        String text = baseUrl.toString();
-        this.baseUrl = text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
-    }
-
     public void prepare(Exchange exchange) {
         InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
         Message message = exchange.getMessage();
+        String path = message.getHeader(Exchange.HTTP_PATH, String.class);
         message.getHeaders().clear();
         message.setBody(null);
+        message.setHeader(Exchange.HTTP_PATH, path);
         message.setHeader(Exchange.HTTP_METHOD, "GET");
-        message.setHeader(Exchange.HTTP_URI, baseUrl + "/instance/" + refresh.getCall().pathSegment() + "/"
-                + pathSegment(refresh.getInstanceName()));
         message.setHeader("Accept", "application/json");
         message.setHeader("apikey", refresh.apiKey());
         exchange.setProperty(STARTED, System.nanoTime());
@@ -45,7 +39,7 @@ public final class EvolutionRequests {
      * Percent-encodes everything but RFC 3986 unreserved characters, so that a name such as {@code a/b}, {@code x'); --}
      * or {@code {{admin.token}}} stays one literal path segment (Camel resolves {@code {{..}}} placeholders in HTTP URIs).
      */
-    static String pathSegment(String name) {
+    public static String pathSegment(String name) {
         StringBuilder out = new StringBuilder();
         for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xFF);

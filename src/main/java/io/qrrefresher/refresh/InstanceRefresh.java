@@ -51,6 +51,16 @@ public final class InstanceRefresh {
         return instance.getInstanceId();
     }
 
+    /** The path segment of the call to make: connectionState or connect (route {@code call-evolution-api}). */
+    public String getCallPath() {
+        return getCall().pathSegment();
+    }
+
+    /** The instance name as one percent-encoded URL path segment (route {@code call-evolution-api}). */
+    public String getInstanceNameInPath() {
+        return io.qrrefresher.evolution.EvolutionRequests.pathSegment(instance.getInstanceName());
+    }
+
     public String getInstanceName() {
         return instance.getInstanceName();
     }
