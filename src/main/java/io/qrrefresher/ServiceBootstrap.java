@@ -202,7 +202,8 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
                     "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
             registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
                     control::isPaused, startedAt, Clock.systemUTC()));
-            registry.register(HealthChecks.qrEventsListener(watchdog));
+            registry.register(HealthChecks.qrEventsListener(watchdog::lastHeartbeat, () -> (long) watchdog.rebuilds(),
+                    watchdog::isListening));
             registry.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,
                     refreshRuns.instanceBound(), Clock.systemUTC()));
         }

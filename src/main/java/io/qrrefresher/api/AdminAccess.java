@@ -1,5 +1,6 @@
 package io.qrrefresher.api;
 
+import io.qrrefresher.JsonAnswers;
 import java.util.Optional;
 
 import io.qrrefresher.access.Secrets;

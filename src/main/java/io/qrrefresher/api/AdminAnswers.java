@@ -1,5 +1,6 @@
 package io.qrrefresher.api;
 
+import io.qrrefresher.JsonAnswers;
 import java.sql.Timestamp;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;

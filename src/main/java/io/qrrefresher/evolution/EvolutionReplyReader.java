@@ -6,8 +6,6 @@ import java.io.InputStream;
 
 import io.qrrefresher.Failures;
 import io.qrrefresher.ops.QrMetrics;
-import io.qrrefresher.refresh.InstanceRefresh;
-import io.qrrefresher.refresh.InstanceRefresher;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
@@ -28,7 +26,7 @@ public final class EvolutionReplyReader {
     }
 
     public void read(Exchange exchange) throws EvolutionUnavailableException, IOException {
-        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
         Message message = exchange.getMessage();
         int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
         String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
@@ -58,7 +56,7 @@ public final class EvolutionReplyReader {
 
     /** The circuit breaker's fallback: the call failed, or the open breaker did not make it. */
     public void unavailable(Exchange exchange) {
-        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (cause == null) {
             refresh.unavailable("Evolution API circuit breaker is open: call not made", true);
@@ -71,7 +69,7 @@ public final class EvolutionReplyReader {
     }
 
     /** Records the call's latency once, when it got an answer or failed on the wire. */
-    private void timed(Exchange exchange, InstanceRefresh refresh, String result) {
+    private void timed(Exchange exchange, EvolutionCallSite refresh, String result) {
         Long started = exchange.getProperty(EvolutionRequests.STARTED, Long.class);
         if (started != null) {
             exchange.removeProperty(EvolutionRequests.STARTED);

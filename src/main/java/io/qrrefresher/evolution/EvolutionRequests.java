@@ -2,8 +2,6 @@ package io.qrrefresher.evolution;
 
 import java.nio.charset.StandardCharsets;
 
-import io.qrrefresher.refresh.InstanceRefresh;
-import io.qrrefresher.refresh.InstanceRefresher;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -18,7 +16,7 @@ public final class EvolutionRequests {
     static final String STARTED = "evolutionCallStarted";
 
     public void prepare(Exchange exchange) {
-        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
         Message message = exchange.getMessage();
         String path = message.getHeader(Exchange.HTTP_PATH, String.class);
         message.getHeaders().clear();

@@ -12,7 +12,6 @@ import java.util.function.Supplier;
 
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.qrrefresher.events.ListenerWatchdog;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -78,11 +77,12 @@ public final class HealthChecks {
     }
 
     /** UP while the service's own heartbeat NOTIFYs come back through its LISTEN connection (polling goes on without). */
-    public static HealthCheck qrEventsListener(ListenerWatchdog watchdog) {
+    public static HealthCheck qrEventsListener(Supplier<Instant> lastHeartbeat, Supplier<Long> rebuilds,
+                                               Supplier<Boolean> listening) {
         return new Check("qr-events-listener", false, builder -> {
-            builder.detail("last_heartbeat", String.valueOf(watchdog.lastHeartbeat()));
-            builder.detail("rebuilds", watchdog.rebuilds());
-            if (watchdog.isListening()) {
+            builder.detail("last_heartbeat", String.valueOf(lastHeartbeat.get()));
+            builder.detail("rebuilds", rebuilds.get());
+            if (listening.get()) {
                 builder.up();
             } else {
                 builder.message("no heartbeat came back through LISTEN qr_code_updated").down();

@@ -11,7 +11,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
-import io.qrrefresher.api.JsonAnswers;
+import io.qrrefresher.JsonAnswers;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;

@@ -3,6 +3,7 @@ package io.qrrefresher.refresh;
 import java.util.UUID;
 
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
 
 /**
@@ -10,7 +11,7 @@ import io.qrrefresher.evolution.EvolutionReply;
  * the exchange property {@code refresh}; the routes read it with simple expressions such as
  * {@code ${exchangeProperty.refresh.next}} and bind it into SQL as {@code :#${exchangeProperty.refresh.instanceId}}.
  */
-public final class InstanceRefresh {
+public final class InstanceRefresh implements EvolutionCallSite {
 
     /** The next step of the route {@code refresh-instance}. */
     public enum Next {

@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import io.qrrefresher.Failures;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
@@ -22,7 +23,7 @@ import org.slf4j.MDC;
  */
 public final class InstanceRefresher {
 
-    public static final String PROPERTY = "refresh";
+    public static final String PROPERTY = EvolutionCallSite.PROPERTY;
 
     private static final Logger LOG = LoggerFactory.getLogger(InstanceRefresher.class);
 

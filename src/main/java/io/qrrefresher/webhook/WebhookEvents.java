@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.Failures;
 import io.qrrefresher.alert.AlertSignals;
-import io.qrrefresher.api.JsonAnswers;
+import io.qrrefresher.JsonAnswers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.QrFingerprint;

@@ -1,4 +1,4 @@
-package io.qrrefresher.api;
+package io.qrrefresher;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,0 +1,21 @@
+package io.qrrefresher.evolution;
+
+/**
+ * What the route {@code call-evolution-api} needs from whoever makes the call (the refresh of one instance): the key,
+ * which call, and where the answer goes. Kept here so that the Evolution client does not depend on the refresh.
+ */
+public interface EvolutionCallSite {
+
+    /** The exchange property that holds the call site of the current Evolution call. */
+    String PROPERTY = "refresh";
+
+    String apiKey();
+
+    EvolutionCall getCall();
+
+    /** Evolution answered (whatever it answered). */
+    void replied(EvolutionReply reply);
+
+    /** No answer: the call was not made (breaker open) or failed before an answer. */
+    void unavailable(String error, boolean shortCircuited);
+}
