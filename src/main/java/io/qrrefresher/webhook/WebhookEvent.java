@@ -45,6 +45,15 @@ public final class WebhookEvent {
         return event;
     }
 
+    /** The status a state change sets: open when paired, close otherwise; null for a QR. */
+    public String getNewStatus() {
+        return switch (kind) {
+            case QR -> null;
+            case OPENED -> "open";
+            case CLOSED, QR_LIMIT -> "close";
+        };
+    }
+
     public String getInstanceName() {
         return instanceName;
     }
