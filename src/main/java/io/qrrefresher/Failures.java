@@ -41,7 +41,18 @@ public final class Failures {
     }
 
     private static String oneLine(String text) {
+        return printable(text, 300);
+    }
+
+    /**
+     * Text that came from outside, fit for one log line: control characters (a newline could forge a log line)
+     * become spaces, and it is cut at {@code max} characters.
+     */
+    public static String printable(String text, int max) {
+        if (text == null) {
+            return "";
+        }
         String line = text.replaceAll("[\\p{Cntrl}]+", " ").trim();
-        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        return line.length() > max ? line.substring(0, max) + "..." : line;
     }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.Failures;
 
 /**
  * One answer of Evolution API to {@code connectionState} or {@code connect}, classified by its shape rather than by
@@ -126,7 +127,6 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
 
     /** A short, single-line excerpt of text that came from outside, safe to log. */
     static String snippet(String text) {
-        String oneLine = text.replaceAll("[\\p{Cntrl}]+", " ").trim();
-        return oneLine.length() <= SNIPPET ? oneLine : oneLine.substring(0, SNIPPET) + "...";
+        return Failures.printable(text, SNIPPET);
     }
 }

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class EvolutionClocks {
 
     private static final Duration MEMORY = Duration.ofHours(1);
+    /** Time zones span UTC-12 to UTC+14: a date_time further than this from the arrival is not a clock. */
+    static final Duration PLAUSIBLE_CLOCK_OFFSET = Duration.ofHours(15);
     private static final int SHIFT_EVIDENCE = 3;
     private static final long SHIFT_TOLERANCE_MILLIS = 5_000;
 
@@ -39,6 +41,11 @@ final class EvolutionClocks {
 
         synchronized Duration lateness(Instant eventTime, Instant receivedAt, Duration tolerated) {
             long delay = receivedAt.toEpochMilli() - eventTime.toEpochMilli();
+            if (Math.abs(delay) > PLAUSIBLE_CLOCK_OFFSET.toMillis()) {
+                // further from the arrival than any time zone: no clock at all (a forged or broken date_time);
+                // taken as on time, and never learnt
+                return Duration.ZERO;
+            }
             if (seenAt == null || seenAt.isBefore(receivedAt.minus(MEMORY))) {
                 remember(delay, receivedAt);
                 return Duration.ZERO;

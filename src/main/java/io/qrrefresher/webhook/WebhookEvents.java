@@ -44,8 +44,6 @@ public final class WebhookEvents {
     private static final Set<String> KNOWN_EVENTS = Set.of("qrcode.updated", "connection.update",
             "status.instance", "logout.instance");
 
-    /** Time zones span UTC-12 to UTC+14: an Evolution date_time further than this from the arrival is not a clock. */
-    static final Duration PLAUSIBLE_CLOCK_OFFSET = Duration.ofHours(15);
     static final int MAX_INSTANCE_NAME_LENGTH = 255;
 
     private final Duration qrLifetime;
@@ -99,7 +97,7 @@ public final class WebhookEvents {
         }
         exchange.setProperty(INSTANCE_NAME, instance);
         JsonNode data = body.path("data");
-        OffsetDateTime eventTime = plausible(eventTime(body.path("date_time")), receivedAt);
+        OffsetDateTime eventTime = eventTime(body.path("date_time"));
         WebhookEvent parsed;
         switch (event) {
             case "qrcode.updated" -> {
@@ -174,7 +172,8 @@ public final class WebhookEvents {
         metrics.webhook(answer.event(), refused ? "rejected" : "ignored");
         if (refused) {
             // Evolution does not retry 400/422: one line, no stack trace
-            LOG.warn("Webhook {} refused ({}): {}", answer.event(), answer.status(), answer.reason());
+            LOG.warn("Webhook {} refused ({}): {}", answer.event(), answer.status(),
+                    Failures.printable(answer.reason(), 200));
             JsonAnswers.answer(exchange, answer.status(), JsonAnswers.error(
                     answer.status() == 400 ? "bad_request" : "unprocessable", answer.reason()));
         } else {
@@ -262,15 +261,6 @@ public final class WebhookEvents {
             }
         }
         return null;
-    }
-
-    /** Evolution's date_time, unless it is further from the arrival than any time zone: then it is no clock. */
-    static OffsetDateTime plausible(OffsetDateTime eventTime, Instant receivedAt) {
-        if (eventTime == null) {
-            return null;
-        }
-        Duration offset = Duration.between(eventTime.toInstant(), receivedAt).abs();
-        return offset.compareTo(PLAUSIBLE_CLOCK_OFFSET) > 0 ? null : eventTime;
     }
 
     private static void early(Exchange exchange, int status, String reason) {

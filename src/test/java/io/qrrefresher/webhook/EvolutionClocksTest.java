@@ -55,6 +55,19 @@ class EvolutionClocksTest {
     }
 
     @Test
+    void aDateNoTimeZoneExplainsIsNeitherLateNorLearnt() {
+        lateness(0, 0.2);
+        Instant received = start.plusSeconds(10);
+        assertThat(clocks.lateness("https://evo.example.com", Instant.parse("2099-01-01T00:00:00Z"), received,
+                LIFETIME)).isZero();
+        assertThat(clocks.lateness("https://evo.example.com", Instant.parse("2001-01-01T00:00:00Z"), received,
+                LIFETIME)).isZero();
+        // the genuine events after them are measured against the clock learnt before
+        assertThat(lateness(20, 20.3).toMillis()).isLessThan(500);
+        assertThat(lateness(20, 80)).isGreaterThan(LIFETIME);
+    }
+
+    @Test
     void eachServerHasItsOwnClock() {
         assertThat(clocks.lateness("a", start.plus(SAO_PAULO), start, LIFETIME)).isZero();
         assertThat(clocks.lateness("b", start.plus(Duration.ofHours(2)), start.plusSeconds(1), LIFETIME)).isZero();
