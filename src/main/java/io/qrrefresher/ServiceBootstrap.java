@@ -87,6 +87,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
     private QrContent qrContent;
     private final EventLoopProbe eventLoopProbe = new EventLoopProbe(Clock.systemUTC());
     private DatabaseProbe databaseProbe;
+    private JwksKeys jwksKeys;
     private Path jolokiaUsers;
 
     @Override
@@ -166,6 +167,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         ViewerTokens viewerTokens = new ViewerTokens(viewerSecret, settings.stream().viewerTokenTtl());
         Optional<JwksKeys> jwks = settings.stream().viewerJwksUrl().map(url -> new JwksKeys(url, Clock.systemUTC()));
         jwks.ifPresent(JwksKeys::start);
+        jwksKeys = jwks.orElse(null);
         qrStreams = new QrStreams(settings.stream(), events.streamHeartbeatMillis(),
                 new StreamAccess(settings.stream(), viewerTokens, adminToken, jwks), metrics, Clock.systemUTC());
         metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, qrStreams::clients);
@@ -248,6 +250,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         eventLoopProbe.close();
         if (databaseProbe != null) {
             databaseProbe.close();
+        }
+        if (jwksKeys != null) {
+            jwksKeys.close();
         }
         if (simulator != null) {
             simulator.close();

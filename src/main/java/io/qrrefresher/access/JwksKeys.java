@@ -25,7 +25,11 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,8 +58,13 @@ public final class JwksKeys {
     private final HttpClient http;
     private final Clock clock;
     private volatile Map<String, Key> keys = Map.of();
-    private volatile Instant lastFetch = Instant.EPOCH;
-    private final AtomicBoolean fetching = new AtomicBoolean();
+    private final AtomicReference<Instant> lastRefetchRequest = new AtomicReference<>(Instant.EPOCH);
+    private final AtomicInteger fetches = new AtomicInteger();
+    private final ScheduledExecutorService fetcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "jwks-fetch");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public JwksKeys(URI url, Clock clock) {
         this.url = url;
@@ -64,24 +73,31 @@ public final class JwksKeys {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    /** Fetches the keys now (at startup) and then every {@link #REFRESH}, on a daemon thread. */
+    /**
+     * Fetches the keys now (in the background) and then every {@link #REFRESH}, on one daemon thread that also does
+     * the fetches asked for by unknown key ids.
+     */
     public void start() {
-        Thread refresher = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                fetch();
-                try {
-                    Thread.sleep(keys.isEmpty() ? MIN_REFETCH.toMillis() : REFRESH.toMillis());
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "jwks-refresh");
-        refresher.setDaemon(true);
-        refresher.start();
+        fetcher.execute(this::fetchAndReschedule);
+    }
+
+    private void fetchAndReschedule() {
+        fetch();
+        fetcher.schedule(this::fetchAndReschedule, keys.isEmpty() ? MIN_REFETCH.toMillis() : REFRESH.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     public int size() {
         return keys.size();
+    }
+
+    /** How many times the key set was read (for tests and logs). */
+    public int fetches() {
+        return fetches.get();
+    }
+
+    public void close() {
+        fetcher.shutdownNow();
     }
 
     /** The claims of a token signed by one of the keys (RS256 or ES256), unexpired; empty otherwise. */
@@ -126,21 +142,22 @@ public final class JwksKeys {
         }
     }
 
+    /**
+     * A token named a key not known: read the keys again, at most once per {@link #MIN_REFETCH} whatever the number of
+     * such tokens (a flood of made-up key ids costs one fetch, never a thread or a request each).
+     */
     private void refetchSoon() {
-        if (Duration.between(lastFetch, clock.instant()).compareTo(MIN_REFETCH) < 0) {
-            return;
+        Instant now = clock.instant();
+        Instant last = lastRefetchRequest.get();
+        if (Duration.between(last, now).compareTo(MIN_REFETCH) >= 0 && lastRefetchRequest.compareAndSet(last, now)) {
+            fetcher.execute(this::fetch);
         }
-        Thread thread = new Thread(this::fetch, "jwks-refetch");
-        thread.setDaemon(true);
-        thread.start();
     }
 
     /** Reads the key set; keeps the previous one when the URL cannot be read. */
     void fetch() {
-        if (!fetching.compareAndSet(false, true)) {
-            return;
-        }
-        lastFetch = clock.instant();
+        fetches.incrementAndGet();
+        lastRefetchRequest.accumulateAndGet(clock.instant(), (a, b) -> a.isAfter(b) ? a : b);
         try {
             HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
                     .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -160,8 +177,6 @@ public final class JwksKeys {
             LOG.warn("VIEWER_JWKS_URL could not be read ({}): keeping the {} keys known", e.getMessage(), keys.size());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            fetching.set(false);
         }
     }
 

@@ -36,6 +36,7 @@ class JwksKeysTest {
     HttpServer server;
     final AtomicReference<String> jwks = new AtomicReference<>("{\"keys\":[]}");
     final AtomicInteger fetches = new AtomicInteger();
+    final AtomicInteger status = new AtomicInteger(200);
     KeyPair rsa;
     KeyPair ec;
 
@@ -52,7 +53,7 @@ class JwksKeysTest {
             fetches.incrementAndGet();
             byte[] body = jwks.get().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
+            exchange.sendResponseHeaders(status.get(), body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -123,9 +124,39 @@ class JwksKeysTest {
         assertThat(fetches.get()).as("no new fetch within 30 s of the last").isEqualTo(1);
 
         time.set(time.get().plusSeconds(31));
-        assertThat(keys.verify(token, Instant.now())).as("refused at once, the fetch goes on behind").isEmpty();
+        // a flood of tokens naming unknown keys: refused at once, and one fetch for all of them
+        for (int i = 0; i < 1000; i++) {
+            assertThat(keys.verify(sign("RS256", "made-up-" + i, rsa.getPrivate(), "user-1", Instant.now()
+                    .plusSeconds(600).getEpochSecond()), Instant.now())).isEmpty();
+        }
         await().atMost(Duration.ofSeconds(10)).until(() -> keys.size() == 1);
+        assertThat(fetches.get()).isEqualTo(2);
         assertThat(keys.verify(token, Instant.now())).isPresent();
+        keys.close();
+    }
+
+    @Test
+    void aJwksUrlThatAnswersBadlyKeepsTheKeysKnown() throws Exception {
+        jwks.set("{\"keys\":[" + rsaJwk("rsa-1") + "]}");
+        JwksKeys keys = new JwksKeys(url(), Clock.systemUTC());
+        keys.fetch();
+        String token = sign("RS256", "rsa-1", rsa.getPrivate(), "user-1", Instant.now().plusSeconds(600)
+                .getEpochSecond());
+        assertThat(keys.verify(token, Instant.now())).isPresent();
+
+        status.set(500);
+        keys.fetch();
+        status.set(200);
+        jwks.set("<html>maintenance</html>");
+        keys.fetch();
+        jwks.set("{\"keys\":[" + "x".repeat(1_100_000) + "]}");
+        keys.fetch();
+        server.stop(0);
+        keys.fetch();
+
+        assertThat(keys.size()).isEqualTo(1);
+        assertThat(keys.verify(token, Instant.now())).as("still verified with the keys read before").isPresent();
+        keys.close();
     }
 
     @Test
@@ -134,6 +165,7 @@ class JwksKeysTest {
         JwksKeys keys = new JwksKeys(url(), Clock.systemUTC());
         keys.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> keys.size() == 1);
+        keys.close();
     }
 
     private URI url() {
