@@ -102,7 +102,7 @@ class PublicEdgeTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> streams.pending() == 0);
         assertThat(streams.clients()).isZero();
         assertThat(streams.subscribedInstances()).isEmpty();
-        assertThat(metric("qr_refresher_stream_clients")).isZero();
+        assertThat(metric("qr_refresher_stream_clients ")).isZero();
         try (SseClient viewer = stream("early", RunningService.viewerToken("early"))) {
             assertThat(viewer.status()).isEqualTo(200);
         }
@@ -273,10 +273,16 @@ class PublicEdgeTest {
                     "\"instance\":\"poi\\u0000soned\"");
             HttpResponse<String> withNul = webhooks.post(nul);
 
+            // a reason echoing hostile text cannot forge a log line
+            HttpResponse<String> forged = webhooks.post("{\"event\":\"connection.update\",\"instance\":\"poisoned\","
+                    + "\"data\":{\"state\":\"x\\nFORGED ERROR admin logged in\"}}");
+
             assertThat(tooLong.statusCode()).isEqualTo(422);
             assertThat(withNul.statusCode()).isEqualTo(400);
-            await().until(() -> logs.text().contains("control characters"));
+            assertThat(forged.statusCode()).isEqualTo(400);
+            await().until(() -> logs.text().contains("control characters") && logs.text().contains("FORGED"));
             assertThat(logs.text()).contains("refused (422)").doesNotContain("\tat io.qrrefresher");
+            assertThat(logs.text().lines()).noneMatch(line -> line.startsWith("FORGED"));
         }
     }
 
@@ -293,6 +299,10 @@ class PublicEdgeTest {
         String token = answer.get("token").asText();
         assertThat(answer.get("stream_path").asText()).isEqualTo("/instances/minted/qr/stream?token=" + token);
         assertThat(sut.service().post("/instances/minted/viewer-token", "wrong").statusCode()).isEqualTo(401);
+        for (String ttl : new String[] {"abc", "5", "86401", "-60"}) {
+            assertThat(sut.service().post("/instances/minted/viewer-token?ttl_seconds=" + ttl,
+                    RunningService.ADMIN_TOKEN).statusCode()).as("ttl_seconds=" + ttl).isEqualTo(400);
+        }
         assertThat(sut.service().post("/instances/nobody/viewer-token", RunningService.ADMIN_TOKEN).statusCode())
                 .isEqualTo(404);
 
@@ -371,6 +381,14 @@ class PublicEdgeTest {
                 .isEqualTo(200);
         assertThat(webhooks.post(path, Webhooks.qrEvent("tenant-b", "2@forged", null), null).statusCode())
                 .isEqualTo(401);
+        // the same token as the instance webhook's jwt_key: Evolution signs with it, valid for tenant-a only
+        String key = Webhooks.json(answer).get("token").asText();
+        String jwt = "Bearer " + Webhooks.jwt(key, Instant.now().plusSeconds(600).getEpochSecond(), "HS256");
+        assertThat(webhooks.post("/webhooks/evolution", Webhooks.qrEvent("tenant-a", "2@signed", null), jwt)
+                .statusCode()).isEqualTo(200);
+        assertThat(webhooks.post("/webhooks/evolution", Webhooks.qrEvent("tenant-b", "2@signed", null), jwt)
+                .statusCode()).isEqualTo(401);
+        webhooks.post(Webhooks.qrEvent("tenant-a", "2@own", null));
         assertThat(sut.db().instance("tenant-a").get("qr_code")).isEqualTo(QrImages.dataUrl("2@own"));
         assertThat(sut.db().instance("tenant-b").get("qr_code")).isNull();
     }
@@ -394,11 +412,11 @@ class PublicEdgeTest {
                 header + "." + claims);
     }
 
-    private double metric(String name) throws Exception {
+    /** The sum of the scraped samples whose line starts with {@code series} (a name, with or without labels). */
+    private double metric(String series) throws Exception {
         String scrape = METRICS_CLIENT.send(java.net.http.HttpRequest.newBuilder(
                 sut.service().managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        return scrape.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{")
-                        || (name.endsWith("\"") && line.startsWith(name)))
+        return scrape.lines().filter(line -> line.startsWith(series))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 

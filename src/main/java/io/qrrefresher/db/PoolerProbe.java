@@ -77,23 +77,23 @@ public final class PoolerProbe {
             }
             long deadline = System.nanoTime() + wait.toNanos();
             PGConnection pg = listener.unwrap(PGConnection.class);
-            while (System.nanoTime() < deadline) {
-                PGNotification[] notifications = pg.getNotifications(200);
-                if (notifications != null) {
-                    for (PGNotification notification : notifications) {
-                        if (channel.equals(notification.getName())) {
-                            return true;
+            try {
+                while (System.nanoTime() < deadline) {
+                    PGNotification[] notifications = pg.getNotifications(200);
+                    if (notifications != null) {
+                        for (PGNotification notification : notifications) {
+                            if (channel.equals(notification.getName())) {
+                                return true;
+                            }
                         }
                     }
                 }
-            }
-            return false;
-        } finally {
-            // in case the URL shares server sessions after all, leave no LISTEN behind (best effort)
-            try (Connection cleanup = connect(url); Statement statement = cleanup.createStatement()) {
-                statement.execute("UNLISTEN " + channel);
-            } catch (SQLException ignored) {
-                // the connections are closed: a session of our own ended with its LISTEN
+                return false;
+            } finally {
+                // a session of our own ends with its LISTEN anyway; this is for a pooler that shares sessions after all
+                try (Statement statement = listener.createStatement()) {
+                    statement.execute("UNLISTEN " + channel);
+                }
             }
         }
     }

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,7 +35,6 @@ final class WebhookSender implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final AtomicInteger delivered = new AtomicInteger();
     private volatile String serverUrl = "";
 
     WebhookSender(URI url, Duration timeOffset, Duration retryBase, Clock clock) {
@@ -71,10 +69,6 @@ final class WebhookSender implements AutoCloseable {
         }
     }
 
-    int delivered() {
-        return delivered.get();
-    }
-
     private void post(byte[] body, int attempt) {
         int status;
         try {
@@ -86,7 +80,6 @@ final class WebhookSender implements AutoCloseable {
             status = -1;
         }
         if (status >= 200 && status < 300) {
-            delivered.incrementAndGet();
             return;
         }
         boolean final4xx = status == 400 || status == 401 || status == 403 || status == 404 || status == 422;

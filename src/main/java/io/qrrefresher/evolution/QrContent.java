@@ -36,10 +36,6 @@ public final class QrContent {
         this.maxImageChars = maxImageChars;
     }
 
-    public int maxImageChars() {
-        return maxImageChars;
-    }
-
     /**
      * The image for a QR Evolution sent as {@code code} and, optionally, {@code base64}: the checked {@code base64}
      * when present, otherwise the code rendered as a PNG.

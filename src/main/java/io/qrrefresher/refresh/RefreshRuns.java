@@ -36,6 +36,7 @@ public final class RefreshRuns {
     public static final String TRIGGER_PROPERTY = "trigger";
     public static final String SAVED_RUN_PROPERTY = "savedRun";
     private static final Logger LOG = LoggerFactory.getLogger(RefreshRuns.class);
+    static final int MAX_UNSAVED = 1440;
 
     private final Settings.Refresh settings;
     private final AlertSignals alerts;
@@ -231,9 +232,17 @@ public final class RefreshRuns {
      */
     public void historyNotSaved(Exchange exchange) {
         RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
-        // also a run that could not even insert its row: every run that started leaves one
+        // also a run that could not even insert its row: every run that started leaves one. A long outage queues
+        // at most MAX_UNSAVED runs (a day of one-minute runs); older ones are given up, and said so
         if (!unsavedHistory.contains(run)) {
             unsavedHistory.add(run);
+            while (unsavedHistory.size() > MAX_UNSAVED) {
+                RefreshRun dropped = unsavedHistory.poll();
+                if (dropped != null) {
+                    LOG.warn("Refresh run of {} ({}) dropped from the history queue: more than {} runs ended while"
+                            + " the database was unreachable", dropped.getStartedAt(), dropped.getStatus(), MAX_UNSAVED);
+                }
+            }
         }
         LOG.warn("Refresh run {} ended ({}) but its history row was not written, it will be at the next run: {}",
                 run.getId() == null ? "(not recorded yet)" : run.getId(), run.getStatus(),

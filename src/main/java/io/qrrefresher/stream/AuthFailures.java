@@ -45,13 +45,12 @@ final class AuthFailures {
         if (windows.size() >= MAX_ADDRESSES && !windows.containsKey(address)) {
             return;
         }
-        windows.compute(address, (key, window) -> window == null || window.minute() != minute
-                ? new Window(minute, new AtomicInteger(1))
-                : incremented(window)).failures();
-    }
-
-    private static Window incremented(Window window) {
-        window.failures().incrementAndGet();
-        return window;
+        windows.compute(address, (key, window) -> {
+            if (window == null || window.minute() != minute) {
+                return new Window(minute, new AtomicInteger(1));
+            }
+            window.failures().incrementAndGet();
+            return window;
+        });
     }
 }

@@ -146,16 +146,24 @@ public final class QrStreams {
             return;
         }
         StreamEvent event = StreamEvent.of(snapshot);
-        // one task per event loop, not one per client
-        Map<Context, List<Subscriber>> byContext = new java.util.HashMap<>();
+        List<Subscriber> allowed = new java.util.ArrayList<>(watching.size());
         for (Subscriber subscriber : watching) {
             if (!subscriber.accessFingerprint.equals(snapshot.getAccessFingerprint())) {
                 subscriber.end("access_changed");
             } else {
-                byContext.computeIfAbsent(subscriber.context, key -> new java.util.ArrayList<>()).add(subscriber);
+                allowed.add(subscriber);
             }
         }
-        byContext.forEach((context, group) -> context.runOnContext(ignored -> group.forEach(s -> s.deliver(event))));
+        onTheirEventLoops(allowed, subscriber -> subscriber.deliver(event));
+    }
+
+    /** Runs {@code action} for each subscriber on its own event loop: one task per event loop, not one per client. */
+    private static void onTheirEventLoops(Iterable<Subscriber> subscribers, java.util.function.Consumer<Subscriber> action) {
+        Map<Context, List<Subscriber>> byContext = new java.util.HashMap<>();
+        for (Subscriber subscriber : subscribers) {
+            byContext.computeIfAbsent(subscriber.context, key -> new java.util.ArrayList<>()).add(subscriber);
+        }
+        byContext.forEach((context, group) -> context.runOnContext(ignored -> group.forEach(action)));
     }
 
     private void open(RoutingContext routing) {
@@ -262,10 +270,9 @@ public final class QrStreams {
     }
 
     private void heartbeat() {
-        Map<Context, List<Subscriber>> byContext = new java.util.HashMap<>();
-        subscribers.values().forEach(set -> set.forEach(subscriber -> byContext
-                .computeIfAbsent(subscriber.context, key -> new java.util.ArrayList<>()).add(subscriber)));
-        byContext.forEach((context, group) -> context.runOnContext(ignored -> group.forEach(s -> s.write(HEARTBEAT))));
+        List<Subscriber> all = new java.util.ArrayList<>();
+        subscribers.values().forEach(all::addAll);
+        onTheirEventLoops(all, subscriber -> subscriber.write(HEARTBEAT));
     }
 
     private void unauthorized(HttpServerResponse response, String address, String name, Instant now) {
@@ -275,7 +282,7 @@ public final class QrStreams {
             lastRefusalLog = time;
             long more = refusalsNotLogged.getAndSet(0);
             LOG.warn("Live stream refused: no valid credential for instance '{}' from {}{}",
-                    name.length() > 64 ? name.substring(0, 64) + "..." : name, address,
+                    Failures.printable(name, 64), address,
                     more == 0 ? "" : " (and " + more + " more refusals in the last seconds)");
         } else {
             refusalsNotLogged.incrementAndGet();
