@@ -75,11 +75,8 @@ class PoolerTest {
                      .with("evolution.webhook-token", Webhooks.TOKEN)
                      .start()) {
             assertThat(service.bootstrap().database().isTransactionPooled()).isTrue();
-            evolution.addInstance("pooled", "token-pooled", State.CONNECTING);
-            evolution.rotate("pooled");
             // the immediate refresh rides on LISTEN (the direct URL); the writes on the pooler
-            service.db().insertInstance("pooled", "token-pooled", "connecting");
-            await().atMost(Duration.ofSeconds(10)).until(() -> service.db().instance("pooled").get("qr_code") != null);
+            askForAQrAndAwaitIt(evolution, service, "pooled");
             evolution.rotate("pooled");
             RefreshRun run = service.refresh();
             assertThat(run.getRefreshed()).isEqualTo(1);
@@ -101,10 +98,7 @@ class PoolerTest {
                      .with("qr.events.heartbeat-ms", "300")
                      .start()) {
             assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
-            evolution.addInstance("session", "token-session", State.CONNECTING);
-            evolution.rotate("session");
-            service.db().insertInstance("session", "token-session", "connecting");
-            await().atMost(Duration.ofSeconds(10)).until(() -> service.db().instance("session").get("qr_code") != null);
+            askForAQrAndAwaitIt(evolution, service, "session");
 
             pooler.restart();
 
@@ -115,11 +109,8 @@ class PoolerTest {
             assertThat(service.db().instance("session").get("qr_code"))
                     .isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@after-the-restart"));
             // LISTEN is back too: a row asking for a QR is served without a run
-            evolution.addInstance("after", "token-after", State.CONNECTING);
-            evolution.rotate("after");
             await().atMost(Duration.ofSeconds(30)).until(() -> service.bootstrap().listenerWatchdog().isListening());
-            service.db().insertInstance("after", "token-after", "connecting");
-            await().atMost(Duration.ofSeconds(15)).until(() -> service.db().instance("after").get("qr_code") != null);
+            askForAQrAndAwaitIt(evolution, service, "after");
         }
     }
 
@@ -133,7 +124,7 @@ class PoolerTest {
              RunningService service = RunningService.bareAgainst(evolution.baseUrl(), pooler.jdbcUrl(name(direct)))
                      .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
                      .start()) {
-            sessionCheck(service);
+            assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
             pooler.stop();
 
             // the orchestrator's health request (with its own short timeout) is answered, 503 with the reason
@@ -156,8 +147,12 @@ class PoolerTest {
         }
     }
 
-    private static void sessionCheck(RunningService service) {
-        assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
+    /** The application inserts a row waiting for a scan: the service hears it (LISTEN) and stores its QR. */
+    private static void askForAQrAndAwaitIt(ScriptedEvolutionApi evolution, RunningService service, String name) {
+        evolution.addInstance(name, "token-" + name, State.CONNECTING);
+        evolution.rotate(name);
+        service.db().insertInstance(name, "token-" + name, "connecting");
+        await().atMost(Duration.ofSeconds(15)).until(() -> service.db().instance(name).get("qr_code") != null);
     }
 
     private static java.net.http.HttpResponse<String> readiness(java.net.http.HttpClient http, RunningService service)
