@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 
 import io.qrrefresher.config.InvalidSettingException;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListener;
 

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
+import io.qrrefresher.common.RouteContract;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -46,6 +47,7 @@ import io.qrrefresher.ops.HealthChecks;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.InstanceRefresher;
+import io.qrrefresher.refresh.RefreshDecisions;
 import io.qrrefresher.refresh.RefreshRuns;
 import io.qrrefresher.access.JwksKeys;
 import io.qrrefresher.access.ViewerTokens;
@@ -131,7 +133,9 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         new FleetGauges(database.dataSource()).register(metrics);
 
         AlertSignals alertSignals = new AlertSignals(context, settings.alerts(), settings.serviceName());
-        CircuitBreakerRegistry breakers = EvolutionCircuitBreaker.registry(settings.evolution().circuit(), alertSignals);
+        settings.evolution().circuit().routeProperties().forEach(properties::addOverrideProperty);
+        properties.addOverrideProperty(Settings.Alerts.WEBHOOK_ORIGIN_KEY, settings.alerts().webhookOrigin());
+        CircuitBreakerRegistry breakers = EvolutionCircuitBreaker.registry(RouteContract.EVOLUTION_CIRCUIT_BREAKER, alertSignals);
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meterRegistry);
         ExecutorService refreshPool = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "qr-refresh", settings.refresh().concurrency());
@@ -139,15 +143,16 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         // a claimed instance waits for a free worker (at most one instance's time), then makes two calls
         Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
         refreshRuns = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alertSignals,
-                breakers.circuitBreaker(EvolutionCircuitBreaker.NAME), control, metrics, replica, lease);
+                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control, metrics, replica, lease);
 
         registry.bind("dataSource", database.dataSource());
         registry.bind("refreshPool", refreshPool);
-        registry.bind("evolutionCircuitBreaker", breakers.circuitBreaker(EvolutionCircuitBreaker.NAME));
+        registry.bind("evolutionCircuitBreakers", breakers);
         registry.bind("evolutionRequests", new EvolutionRequests());
         registry.bind("evolutionReplyReader", new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics));
         qrContent = new QrContent(settings.events().maxQrImageBytes());
-        registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey, qrContent, metrics));
+        registry.bind("instanceRefresher", new InstanceRefresher(globalApiKey, new RefreshDecisions(qrContent),
+                metrics));
         registry.bind("refreshRuns", refreshRuns);
         registry.bind("refreshControl", control);
         registry.bind("alertSignals", alertSignals);
@@ -188,11 +193,17 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
                 Clock.systemUTC()));
     }
 
+    /** The routes are loaded: they must define what the beans refer to by name. */
+    @Override
+    public void afterConfigure(BaseMainSupport main) {
+        RouteContract.check(main.getCamelContext());
+    }
+
     @Override
     public void afterStart(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
         // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
-        context.createFluentProducerTemplate().to("direct:mark-interrupted-runs").send();
+        context.createFluentProducerTemplate().to(RouteContract.MARK_INTERRUPTED_RUNS).send();
         qrStreams.install(context, settings.httpPort());
         eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
@@ -200,8 +211,8 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
             databaseProbe = new DatabaseProbe(database.dataSource(), Clock.systemUTC());
             databaseProbe.start();
             registry.register(HealthChecks.database(databaseProbe));
-            registry.register(HealthChecks.evolutionCircuit(context.getRegistry().lookupByNameAndType(
-                    "evolutionCircuitBreaker", io.github.resilience4j.circuitbreaker.CircuitBreaker.class)));
+            registry.register(HealthChecks.evolutionCircuit(context.getRegistry()
+                    .findSingleByType(CircuitBreakerRegistry.class).find(RouteContract.EVOLUTION_CIRCUIT_BREAKER).orElseThrow()));
             registry.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess, () -> control.current().getCron(),
                     control::isPaused, startedAt, Clock.systemUTC()));
             registry.register(HealthChecks.qrEventsListener(watchdog::lastHeartbeat, () -> (long) watchdog.rebuilds(),

@@ -59,8 +59,7 @@ class CircuitBreakerTest {
 
     @Test
     void opensUnderAFailingApiThenRecovers() throws Exception {
-        CircuitBreaker breaker = service.context().getRegistry()
-                .lookupByNameAndType("evolutionCircuitBreaker", CircuitBreaker.class);
+        CircuitBreaker breaker = service.circuitBreaker();
         evolution.failEveryCall(Fixtures.reply(502, "internal-error.json"));
 
         RefreshRun failing = service.refresh();

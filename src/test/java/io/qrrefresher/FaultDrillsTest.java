@@ -216,7 +216,7 @@ class FaultDrillsTest {
     }
 
     private static CircuitBreaker breaker(RunningService service) {
-        return service.context().getRegistry().lookupByNameAndType("evolutionCircuitBreaker", CircuitBreaker.class);
+        return service.circuitBreaker();
     }
 
     private static long scheduledRuns(RunningService service) {

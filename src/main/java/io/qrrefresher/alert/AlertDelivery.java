@@ -7,7 +7,7 @@ import java.util.Optional;
 
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
@@ -77,7 +77,12 @@ public final class AlertDelivery {
         Message message = exchange.getMessage();
         message.getHeaders().clear();
         message.setHeader(Exchange.HTTP_METHOD, "POST");
-        message.setHeader(Exchange.HTTP_URI, webhookUrl.orElseThrow().toString());
+        // the route posts to {{alert.webhook.origin}}; the path and query may hold the receiver's secret
+        URI url = webhookUrl.orElseThrow();
+        message.setHeader(Exchange.HTTP_PATH, url.getRawPath() == null ? "" : url.getRawPath());
+        if (url.getRawQuery() != null) {
+            message.setHeader(Exchange.HTTP_QUERY, url.getRawQuery());
+        }
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         message.setHeader("User-Agent", "qr-refresher");
         message.setHeader("X-Alert-Delivery-Id", row.get("id"));

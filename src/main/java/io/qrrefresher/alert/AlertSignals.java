@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.config.Settings;
@@ -27,7 +28,7 @@ public final class AlertSignals {
     public static final String EVOLUTION_UNAUTHORIZED = "evolution_api_unauthorized";
     public static final String QR_LIMIT_REACHED = "qr_code_limit_reached";
 
-    static final String QUEUE = "seda:alert-signals";
+    static final String QUEUE = RouteContract.ALERT_SIGNALS;
     private static final Logger LOG = LoggerFactory.getLogger(AlertSignals.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,6 +1,6 @@
 package io.qrrefresher.api;
 
-import io.qrrefresher.JsonAnswers;
+import io.qrrefresher.common.JsonAnswers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package io.qrrefresher.api;
 
-import io.qrrefresher.JsonAnswers;
+import io.qrrefresher.common.JsonAnswers;
 import java.util.Optional;
 
 import io.qrrefresher.access.Secrets;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -31,6 +32,22 @@ public final class Settings {
 
     public record CircuitBreaker(int failureRatePercent, int windowSize, int minimumCalls, Duration openDuration,
                                  int halfOpenCalls) {
+
+        /**
+         * The values the route's {@code resilience4jConfiguration} reads, in the units Camel takes: whole seconds for
+         * the open duration, and at most a window of minimum calls (resilience4j would otherwise never open).
+         */
+        public Map<String, String> routeProperties() {
+            return Map.of(
+                    Setting.EVOLUTION_CIRCUIT_FAILURE_RATE.key(), String.valueOf(failureRatePercent),
+                    Setting.EVOLUTION_CIRCUIT_WINDOW_SIZE.key(), String.valueOf(windowSize),
+                    Setting.EVOLUTION_CIRCUIT_MINIMUM_CALLS.key(), String.valueOf(Math.min(minimumCalls, windowSize)),
+                    OPEN_SECONDS_KEY, String.valueOf((openDuration.toMillis() + 999) / 1000),
+                    Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS.key(), String.valueOf(halfOpenCalls));
+        }
+
+        /** EVOLUTION_CIRCUIT_OPEN_DURATION in whole seconds, as the route's waitDurationInOpenState. */
+        public static final String OPEN_SECONDS_KEY = "evolution.circuit.open-duration-seconds";
     }
 
     public record Refresh(String cron, int concurrency, int limit, Duration minAge, Duration closeConfirmAfter,
@@ -41,6 +58,20 @@ public final class Settings {
                          Optional<String> webhookSecret, String webhookFormat, Duration reminderInterval, int maxInstances,
                          Duration deliveryMaxAge, Duration deliveryRetryBase, int deliveryPollMillis,
                          int deliveryBatchSize, Duration deliveryClaimFor, Duration deliveryRetryMax) {
+
+        /** Where the route deliver-alerts posts: the scheme, host and port of ALERT_WEBHOOK_URL. */
+        public static final String WEBHOOK_ORIGIN_KEY = "alert.webhook.origin";
+
+        /**
+         * Scheme, host and port of ALERT_WEBHOOK_URL; its path and query (Slack and Teams put their secret there) are
+         * sent as headers, so that they stay out of the endpoint URI that JMX and hawtio show. An address that cannot
+         * resolve when no URL is set: the route then posts nothing.
+         */
+        public String webhookOrigin() {
+            return webhookUrl.map(url -> url.getScheme() + "://" + url.getHost()
+                            + (url.getPort() == -1 ? "" : ":" + url.getPort()))
+                    .orElse("http://alert-webhook-not-set.invalid");
+        }
     }
 
     /** Health, metrics and Jolokia on their own port; Jolokia only with credentials. */

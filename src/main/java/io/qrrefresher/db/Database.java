@@ -12,7 +12,7 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.config.DatabaseUrl;
 import io.qrrefresher.config.Settings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;

@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ListenerWatchdog {
 
-    public static final String ROUTE_ID = "listen-qr-events";
+    public static final String ROUTE_ID = RouteContract.QR_EVENTS_LISTENER_ROUTE;
     private static final Logger LOG = LoggerFactory.getLogger(ListenerWatchdog.class);
     private static final int MISSED_BEATS = 3;
 
@@ -150,7 +151,7 @@ public final class ListenerWatchdog {
             if (producer == null) {
                 producer = camelContext.createProducerTemplate();
             }
-            producer.asyncSendBody("seda:resync-after-listener-gap", null);
+            producer.asyncSendBody(RouteContract.RESYNC_AFTER_LISTENER_GAP, null);
         } catch (RuntimeException e) {
             LOG.warn("Could not ask for a resync: {}", e.getMessage());
         }

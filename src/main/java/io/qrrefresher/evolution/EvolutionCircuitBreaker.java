@@ -1,51 +1,59 @@
 package io.qrrefresher.evolution;
 
+import java.util.Optional;
+
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertSignals;
-import io.qrrefresher.config.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The resilience4j circuit breaker around every Evolution API call (route {@code call-evolution-api}). It is built
- * here rather than from route options so that its transitions raise and resolve the {@code evolution_api_unreachable}
- * alert. Resilience4j's defaults (a window of 100 calls) would never open it for a small fleet, hence explicit sizes.
+ * The registry of the resilience4j circuit breaker around every Evolution API call. The breaker itself, and its
+ * settings, are declared in the route {@code call-evolution-api} ({@code resilience4jConfiguration}); Camel creates it
+ * in this registry under the id of the {@code circuitBreaker} step, and this class watches it: its transitions raise
+ * and resolve the {@code evolution_api_unreachable} alert.
  */
 public final class EvolutionCircuitBreaker {
 
-    public static final String NAME = "evolution-api";
     private static final Logger LOG = LoggerFactory.getLogger(EvolutionCircuitBreaker.class);
 
     private EvolutionCircuitBreaker() {
     }
 
-    /** A registry holding the breaker {@value #NAME} (the registry is what resilience4j's metrics binder reads). */
-    public static CircuitBreakerRegistry registry(Settings.CircuitBreaker settings, AlertSignals alerts) {
-        CircuitBreakerConfig config = CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(settings.windowSize())
-                .minimumNumberOfCalls(Math.min(settings.minimumCalls(), settings.windowSize()))
-                .failureRateThreshold(settings.failureRatePercent())
-                .waitDurationInOpenState(settings.openDuration())
-                .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
-                .writableStackTraceEnabled(false)
-                .build();
-        CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(config);
-        CircuitBreaker breaker = registry.circuitBreaker(NAME);
+    /** An empty registry (resilience4j's metrics binder reads it) that watches the breaker once the route creates it. */
+    public static CircuitBreakerRegistry registry(String breakerName, AlertSignals alerts) {
+        CircuitBreakerRegistry registry = CircuitBreakerRegistry.ofDefaults();
+        registry.getEventPublisher().onEntryAdded(event -> {
+            if (breakerName.equals(event.getAddedEntry().getName())) {
+                watch(event.getAddedEntry(), alerts);
+            }
+        });
+        return registry;
+    }
+
+    /** The state of the breaker, CLOSED before its route created it. */
+    public static CircuitBreaker.State state(CircuitBreakerRegistry registry, String breakerName) {
+        Optional<CircuitBreaker> breaker = registry.find(breakerName);
+        return breaker.map(CircuitBreaker::getState).orElse(CircuitBreaker.State.CLOSED);
+    }
+
+    private static void watch(CircuitBreaker breaker, AlertSignals alerts) {
+        CircuitBreakerConfig config = breaker.getCircuitBreakerConfig();
         breaker.getEventPublisher().onStateTransition(event -> {
             switch (event.getStateTransition().getToState()) {
                 case OPEN -> {
                     String reason = String.format(
-                            "%.0f%% of the last %d calls failed; calls suspended for %s, then %d trial calls",
+                            "%.0f%% of the last %d calls failed; calls suspended for %ds, then %d trial calls",
                             breaker.getMetrics().getFailureRate(), breaker.getMetrics().getNumberOfBufferedCalls(),
-                            settings.openDuration(), settings.halfOpenCalls());
+                            config.getWaitIntervalFunctionInOpenState().apply(1) / 1000,
+                            config.getPermittedNumberOfCallsInHalfOpenState());
                     LOG.warn("Evolution API circuit breaker opened: {}", reason);
                     alerts.evolutionUnreachable(reason);
                 }
                 case HALF_OPEN -> LOG.info("Evolution API circuit breaker half-open: trying {} calls",
-                        settings.halfOpenCalls());
+                        config.getPermittedNumberOfCallsInHalfOpenState());
                 case CLOSED -> {
                     LOG.info("Evolution API circuit breaker closed: Evolution API answers again");
                     alerts.evolutionReachable();
@@ -53,6 +61,5 @@ public final class EvolutionCircuitBreaker {
                 default -> LOG.info("Evolution API circuit breaker is now {}", event.getStateTransition().getToState());
             }
         });
-        return registry;
     }
 }

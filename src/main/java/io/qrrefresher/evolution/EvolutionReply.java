@@ -7,7 +7,7 @@ import java.util.List;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 
 /**
  * One answer of Evolution API to {@code connectionState} or {@code connect}, classified by its shape rather than by

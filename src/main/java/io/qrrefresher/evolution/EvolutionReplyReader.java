@@ -4,7 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 
 /**
  * Whether PostgreSQL answers, checked every second on a thread of its own, so that health answers at once whatever

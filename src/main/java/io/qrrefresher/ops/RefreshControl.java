@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 
+import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
-import io.qrrefresher.JsonAnswers;
+import io.qrrefresher.common.JsonAnswers;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RefreshControl {
 
-    public static final String ROUTE_ID = "refresh-qr-codes";
+    public static final String ROUTE_ID = RouteContract.REFRESH_SCHEDULE_ROUTE;
     private static final Logger LOG = LoggerFactory.getLogger(RefreshControl.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
+import io.qrrefresher.common.RouteContract;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.RuntimeCamelException;
@@ -18,7 +19,7 @@ import org.apache.camel.RuntimeCamelException;
  */
 final class ClaimedInstances implements Iterator<ConnectingInstance> {
 
-    static final String CLAIM_ROUTE = "direct:claim-refresh-batch";
+    static final String CLAIM_ROUTE = RouteContract.CLAIM_REFRESH_BATCH;
     static final String CLAIM_SIZE_PROPERTY = "claimSize";
 
     private final ProducerTemplate producer;

@@ -5,43 +5,31 @@ import java.util.UUID;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
+import io.qrrefresher.evolution.EvolutionRequests;
+import io.qrrefresher.refresh.RefreshDecisions.Decision;
+import io.qrrefresher.refresh.RefreshDecisions.Save;
+import io.qrrefresher.refresh.RefreshDecisions.Step;
 
 /**
- * The working state of one instance during one run: what to call next, what to write, and the outcome. It travels as
- * the exchange property {@code refresh}; the routes read it with simple expressions such as
- * {@code ${exchangeProperty.refresh.next}} and bind it into SQL as {@code :#${exchangeProperty.refresh.instanceId}}.
+ * The working state of one instance during one run: the instance, the last answer of Evolution API and the last
+ * {@link RefreshDecisions.Decision}. It travels as the exchange property {@code refresh}; the routes read it with
+ * simple expressions such as {@code ${exchangeProperty.refresh.next}} and bind it into SQL as
+ * {@code :#${exchangeProperty.refresh.instanceId}}.
  */
 public final class InstanceRefresh implements EvolutionCallSite {
 
-    /** The next step of the route {@code refresh-instance}. */
-    public enum Next {
-        READ_STATE, CLAIM_CONNECT, READ_QR, SAVE
-    }
-
-    /** What {@code save-refresh-outcome} writes. */
-    public enum Save {
-        NOTHING, STORE_QR, MARK_OPEN, NOTE_CLOSE, RECORD_FAILURE, RESET_STATE
-    }
-
     private final ConnectingInstance instance;
     private final String apiKey;
-    private Next next;
-    private EvolutionCall call;
-    private Save save = Save.NOTHING;
+    private final RefreshDecisions decisions;
+    private Decision decision;
     private Outcome outcome;
-    private String error;
-    private String failureReason;
-    private boolean unauthorized;
-    private boolean shortCircuited;
     private EvolutionReply reply;
-    private boolean connectedClosedInstance;
-    private String qrBase64;
-    private String qrCodeHash;
-    private Integer qrCount;
 
-    InstanceRefresh(ConnectingInstance instance, String apiKey) {
+    InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions) {
         this.instance = instance;
         this.apiKey = apiKey;
+        this.decisions = decisions;
+        decide(decisions.start(apiKey != null));
     }
 
     public ConnectingInstance instance() {
@@ -59,7 +47,7 @@ public final class InstanceRefresh implements EvolutionCallSite {
 
     /** The instance name as one percent-encoded URL path segment (route {@code call-evolution-api}). */
     public String getInstanceNameInPath() {
-        return io.qrrefresher.evolution.EvolutionRequests.pathSegment(instance.getInstanceName());
+        return EvolutionRequests.pathSegment(instance.getInstanceName());
     }
 
     public String getInstanceName() {
@@ -67,20 +55,24 @@ public final class InstanceRefresh implements EvolutionCallSite {
     }
 
     /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */
+    @Override
     public String apiKey() {
         return apiKey;
     }
 
-    public Next getNext() {
-        return next;
+    /** The step the route {@code refresh-instance} takes next. */
+    public Step getNext() {
+        return decision.next();
     }
 
+    /** The call the current step makes. */
+    @Override
     public EvolutionCall getCall() {
-        return call;
+        return decision.next() == Step.CALL_CONNECTION_STATE ? EvolutionCall.CONNECTION_STATE : EvolutionCall.CONNECT;
     }
 
     public Save getSave() {
-        return save;
+        return decision.save();
     }
 
     public Outcome getOutcome() {
@@ -88,28 +80,23 @@ public final class InstanceRefresh implements EvolutionCallSite {
     }
 
     public String getError() {
-        return error;
+        return decision.error();
     }
 
     public boolean isUnauthorized() {
-        return unauthorized;
-    }
-
-    /** True when this refresh sent {@code connect} to an instance that Evolution had closed (one per request). */
-    public boolean isConnectedClosedInstance() {
-        return connectedClosedInstance;
+        return decision.unauthorized();
     }
 
     public String getQrBase64() {
-        return qrBase64;
+        return decision.qr() == null ? null : decision.qr().image();
     }
 
     public String getQrCodeHash() {
-        return qrCodeHash;
+        return decision.qr() == null ? null : decision.qr().codeHash();
     }
 
     public Integer getQrCount() {
-        return qrCount;
+        return decision.qr() == null ? null : decision.qr().count();
     }
 
     public int getConnectRequests() {
@@ -117,7 +104,15 @@ public final class InstanceRefresh implements EvolutionCallSite {
     }
 
     public boolean isShortCircuited() {
-        return shortCircuited;
+        return "circuit_open".equals(decision.failureReason());
+    }
+
+    public String getFailureReason() {
+        return decision.failureReason();
+    }
+
+    public boolean isQrUpdated() {
+        return outcome == Outcome.REFRESHED;
     }
 
     /** The last answer of Evolution API. */
@@ -125,73 +120,39 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return reply;
     }
 
-    /** Evolution API answered the current call (any answer, including an error). */
+    /** The decision taken last. */
+    Decision decision() {
+        return decision;
+    }
+
+    /** Evolution API answered the current call (any answer, including an error): decides the next step. */
+    @Override
     public void replied(EvolutionReply reply) {
         this.reply = reply;
+        decide(decisions.afterReply(getCall(), reply, RefreshDecisions.Stored.of(instance)));
     }
 
-    /**
-     * Evolution API could not answer the current call. A call the open circuit breaker did not even make says nothing
-     * about the instance, so it is not recorded against it.
-     */
+    /** Evolution API could not answer the current call. */
+    @Override
     public void unavailable(String error, boolean shortCircuited) {
-        this.shortCircuited = shortCircuited;
-        fail(shortCircuited ? "circuit_open" : "unavailable", error,
-                shortCircuited ? Save.NOTHING : Save.RECORD_FAILURE);
+        decide(decisions.unanswered(error, shortCircuited));
     }
 
-    public String getFailureReason() {
-        return failureReason;
+    void connectClaimed(boolean claimed) {
+        decide(decisions.afterConnectClaim(claimed));
     }
 
-    public boolean isQrUpdated() {
-        return outcome == Outcome.REFRESHED;
+    /** Something unexpected went wrong (a database error, say): nothing more is done or written for the instance. */
+    void failedUnexpectedly(String error) {
+        decide(new Decision(Step.SAVE, Outcome.FAILED, Save.NOTHING, "internal", error, null, false));
     }
 
-    void call(EvolutionCall call) {
-        this.next = call == EvolutionCall.CONNECTION_STATE ? Next.READ_STATE : Next.READ_QR;
-        this.call = call;
+    void decide(Decision decision) {
+        this.decision = decision;
+        this.outcome = decision.outcome();
     }
 
-    void claimConnect() {
-        this.next = Next.CLAIM_CONNECT;
-    }
-
-    void connectingClosedInstance() {
-        this.connectedClosedInstance = true;
-        call(EvolutionCall.CONNECT);
-    }
-
-    void finish(Outcome outcome, Save save) {
-        this.next = Next.SAVE;
-        this.outcome = outcome;
-        this.save = save;
-    }
-
-    /**
-     * The refresh failed.
-     *
-     * @param reason a short, fixed word for metrics: not_found, unauthorized, bad_reply, not_loaded, no_apikey,
-     *               unavailable, circuit_open, internal
-     */
-    void fail(String reason, String error, Save save) {
-        finish(Outcome.FAILED, save);
-        this.failureReason = reason;
-        this.error = error;
-    }
-
-    void failUnauthorized(String error) {
-        fail("unauthorized", error, Save.RECORD_FAILURE);
-        this.unauthorized = true;
-    }
-
-    void newQr(String base64, String codeHash, Integer count) {
-        this.qrBase64 = base64;
-        this.qrCodeHash = codeHash;
-        this.qrCount = count;
-        finish(Outcome.REFRESHED, Save.STORE_QR);
-    }
-
+    /** What the write found: the application changed the row meanwhile, or a noted close was confirmed. */
     void outcome(Outcome outcome) {
         this.outcome = outcome;
     }

@@ -6,12 +6,13 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
@@ -40,7 +41,7 @@ public final class RefreshRuns {
 
     private final Settings.Refresh settings;
     private final AlertSignals alerts;
-    private final CircuitBreaker circuitBreaker;
+    private final Supplier<CircuitBreaker.State> circuitState;
     private final Duration qrLifetime;
     private final RefreshControl control;
     private final QrMetrics metrics;
@@ -59,7 +60,7 @@ public final class RefreshRuns {
      *              cycle when this replica dies
      */
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
-                       CircuitBreaker circuitBreaker, RefreshControl control, QrMetrics metrics, Replica replica,
+                       Supplier<CircuitBreaker.State> circuitState, RefreshControl control, QrMetrics metrics, Replica replica,
                        Duration lease) {
         this.settings = settings;
         this.replica = replica;
@@ -68,7 +69,7 @@ public final class RefreshRuns {
         this.control = control;
         this.metrics = metrics;
         this.alerts = alerts;
-        this.circuitBreaker = circuitBreaker;
+        this.circuitState = circuitState;
     }
 
     /**
@@ -168,7 +169,7 @@ public final class RefreshRuns {
      */
     public List<ConnectingInstance> skippedWhileOpen(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        if (!run.hasShortCircuited() || circuitBreaker.getState() != CircuitBreaker.State.CLOSED) {
+        if (!run.hasShortCircuited() || circuitState.get() != CircuitBreaker.State.CLOSED) {
             return List.of();
         }
         List<ConnectingInstance> skipped = run.takeShortCircuited();
@@ -203,7 +204,7 @@ public final class RefreshRuns {
         } else if (run.getAnsweredByEvolution() > 0) {
             alerts.evolutionAuthorized();
         }
-        if (run.getAnsweredByEvolution() > 0 && circuitBreaker.getState() == CircuitBreaker.State.CLOSED) {
+        if (run.getAnsweredByEvolution() > 0 && circuitState.get() == CircuitBreaker.State.CLOSED) {
             alerts.evolutionReachable();
         }
     }

@@ -14,9 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
@@ -197,7 +198,7 @@ public final class QrStreams {
         // before any asynchronous work: Vert.x does not call a close handler set on a connection already closed
         response.closeHandler(closed -> subscriber.release());
         response.exceptionHandler(failure -> subscriber.drop());
-        authWorkers.executeBlocking(() -> producer.send("direct:subscribe-qr-stream", exchange -> {
+        authWorkers.executeBlocking(() -> producer.send(RouteContract.SUBSCRIBE_QR_STREAM, exchange -> {
             exchange.setProperty(INSTANCE_PROPERTY, name);
             exchange.setProperty(CREDENTIAL_PROPERTY, credential.get());
         }), false).onComplete(result -> {

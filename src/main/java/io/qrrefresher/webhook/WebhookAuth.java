@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 import io.qrrefresher.access.Hs256Jwt;
 import io.qrrefresher.access.Secrets;
-import io.qrrefresher.JsonAnswers;
+import io.qrrefresher.common.JsonAnswers;
 import org.apache.camel.Exchange;
 
 /**

@@ -15,9 +15,9 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.Failures;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.alert.AlertSignals;
-import io.qrrefresher.JsonAnswers;
+import io.qrrefresher.common.JsonAnswers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.refresh.QrFingerprint;

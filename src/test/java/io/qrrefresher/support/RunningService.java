@@ -120,6 +120,13 @@ public final class RunningService implements AutoCloseable {
         return this;
     }
 
+    /** The breaker the route call-evolution-api created (named after its circuitBreaker step). */
+    public io.github.resilience4j.circuitbreaker.CircuitBreaker circuitBreaker() {
+        return context().getRegistry()
+                .findSingleByType(io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.class)
+                .find("evolution-api").orElseThrow();
+    }
+
     public CamelContext context() {
         return main.getCamelContext();
     }

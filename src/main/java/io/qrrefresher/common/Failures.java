@@ -1,4 +1,4 @@
-package io.qrrefresher;
+package io.qrrefresher.common;
 
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;

@@ -1,4 +1,4 @@
-package io.qrrefresher;
+package io.qrrefresher.common;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,0 +1,118 @@
+package io.qrrefresher.common;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.model.Model;
+import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.model.SendDefinition;
+
+/**
+ * The names the Java beans share with {@code routes/*.yaml}, declared once. At startup {@link #check} verifies that the
+ * routes define each of them, and that every {@code direct:}/{@code seda:} endpoint a route sends to has a route that
+ * consumes it: a route renamed in YAML stops the start with a message naming what is missing, instead of failing
+ * later, at run time.
+ */
+public final class RouteContract {
+
+    /** Route ids Java controls. */
+    public static final String REFRESH_SCHEDULE_ROUTE = "refresh-qr-codes";
+    public static final String QR_EVENTS_LISTENER_ROUTE = "listen-qr-events";
+
+    /** Endpoints Java sends to; each must be the {@code from} of a route. */
+    public static final String CLAIM_REFRESH_BATCH = "direct:claim-refresh-batch";
+    public static final String MARK_INTERRUPTED_RUNS = "direct:mark-interrupted-runs";
+    public static final String ALERT_SIGNALS = "seda:alert-signals";
+    public static final String RESYNC_AFTER_LISTENER_GAP = "seda:resync-after-listener-gap";
+    public static final String SUBSCRIBE_QR_STREAM = "direct:subscribe-qr-stream";
+
+    /** The id of the circuitBreaker step around Evolution API calls: resilience4j names the breaker after it. */
+    public static final String EVOLUTION_CIRCUIT_BREAKER = "evolution-api";
+
+    private static final Map<String, String> ROUTES = Map.of(
+            REFRESH_SCHEDULE_ROUTE, "the refresh control pauses, resumes and reschedules it",
+            QR_EVENTS_LISTENER_ROUTE, "the listener watchdog restarts it");
+    private static final Map<String, String> ENDPOINTS = Map.of(
+            CLAIM_REFRESH_BATCH, "each run claims its instances through it",
+            MARK_INTERRUPTED_RUNS, "called once the service has started",
+            ALERT_SIGNALS, "the circuit breaker and 401 answers raise alerts through it",
+            RESYNC_AFTER_LISTENER_GAP, "the listener watchdog catches up through it",
+            SUBSCRIBE_QR_STREAM, "the live QR stream authorises each client through it");
+    private static final Map<String, String> STEPS = Map.of(
+            EVOLUTION_CIRCUIT_BREAKER, "the circuitBreaker around Evolution calls (health check, alerts, metrics)");
+
+    private RouteContract() {
+    }
+
+    /** Throws, naming everything missing, when the loaded routes do not define what Java needs. */
+    public static void check(CamelContext context) {
+        List<RouteDefinition> routes = context.getCamelContextExtension().getContextPlugin(Model.class)
+                .getRouteDefinitions();
+        List<String> problems = problems(routes);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("routes/*.yaml do not match what the service needs: "
+                    + String.join("; ", problems));
+        }
+    }
+
+    static List<String> problems(List<RouteDefinition> routes) {
+        Set<String> ids = new LinkedHashSet<>();
+        Set<String> consumed = new LinkedHashSet<>();
+        Set<String> stepIds = new LinkedHashSet<>();
+        Map<String, String> sentTo = new LinkedHashMap<>();
+        for (RouteDefinition route : routes) {
+            ids.add(route.getRouteId());
+            consumed.add(withoutOptions(route.getInput().getEndpointUri()));
+            walk(route.getOutputs(), route.getRouteId(), stepIds, sentTo);
+        }
+        List<String> problems = new ArrayList<>();
+        ROUTES.forEach((id, why) -> {
+            if (!ids.contains(id)) {
+                problems.add("no route with id '" + id + "' (" + why + ")");
+            }
+        });
+        ENDPOINTS.forEach((uri, why) -> {
+            if (!consumed.contains(uri)) {
+                problems.add("no route consumes '" + uri + "' (" + why + ")");
+            }
+        });
+        STEPS.forEach((id, why) -> {
+            if (!stepIds.contains(id)) {
+                problems.add("no step with id '" + id + "' (" + why + ")");
+            }
+        });
+        sentTo.forEach((uri, route) -> {
+            if (!consumed.contains(uri)) {
+                problems.add("route '" + route + "' sends to '" + uri + "', which no route consumes");
+            }
+        });
+        return problems;
+    }
+
+    private static void walk(List<ProcessorDefinition<?>> steps, String routeId, Set<String> stepIds,
+                             Map<String, String> sentTo) {
+        for (ProcessorDefinition<?> step : steps) {
+            if (step.getId() != null) {
+                stepIds.add(step.getId());
+            }
+            if (step instanceof SendDefinition<?> send && send.getEndpointUri() != null) {
+                String uri = withoutOptions(send.getEndpointUri());
+                if (uri.startsWith("direct:") || uri.startsWith("seda:")) {
+                    sentTo.putIfAbsent(uri, routeId);
+                }
+            }
+            walk(step.getOutputs(), routeId, stepIds, sentTo);
+        }
+    }
+
+    private static String withoutOptions(String uri) {
+        int query = uri.indexOf('?');
+        return (query < 0 ? uri : uri.substring(0, query)).replace("://", ":");
+    }
+}
