@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.common.RouteFailures;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -160,6 +161,7 @@ public final class ServiceBootstrap extends MainListenerSupport implements AutoC
         registry.bind("alertDelivery", new AlertDelivery(settings.alerts(), metrics));
         registry.bind("adminAccess", new AdminAccess(adminToken));
         registry.bind("adminAnswers", new AdminAnswers());
+        registry.bind("routeFailures", new RouteFailures(Clock.systemUTC()));
         bindPushBeans(context, adminToken, webhookToken, viewerSecret, alertSignals);
     }
 

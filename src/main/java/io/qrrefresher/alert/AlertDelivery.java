@@ -25,7 +25,6 @@ public final class AlertDelivery {
     private final Optional<URI> webhookUrl;
     private final Optional<String> secret;
     private final Settings.Alerts settings;
-    private volatile long lastPollWarning;
 
     private final QrMetrics metrics;
 
@@ -120,16 +119,6 @@ public final class AlertDelivery {
             count(exchange, "abandoned");
             LOG.error("Alert {} abandoned: not delivered within {} ({})", exchange.getProperty("alertName"),
                     settings.deliveryMaxAge(), exchange.getProperty("alertError"));
-        }
-    }
-
-    /** The outbox could not be read (the database is unreachable, say); warns at most once a minute. */
-    public void pollFailed(Exchange exchange) {
-        long now = System.currentTimeMillis();
-        if (now - lastPollWarning > 60_000) {
-            lastPollWarning = now;
-            LOG.warn("Cannot read queued alerts, will keep trying: {}",
-                    Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
         }
     }
 
