@@ -23,12 +23,12 @@ public final class QrRefresherApplication {
     public static void main(String[] args) {
         chooseLogFormat();
         warnUnlessExitOnOutOfMemory();
-        ServiceBootstrap bootstrap = new ServiceBootstrap();
-        Main main = createMain(bootstrap, new Properties());
+        ServiceLifecycle lifecycle = new ServiceLifecycle();
+        Main main = createMain(lifecycle, new Properties());
         try {
             main.run(args);
         } catch (Exception e) {
-            bootstrap.close();
+            lifecycle.close();
             System.err.println("qr-refresher: " + startupError(e));
             System.exit(e instanceof InvalidSettingException || hasCause(e, InvalidSettingException.class) ? 2 : 1);
         }
@@ -50,7 +50,7 @@ public final class QrRefresherApplication {
     }
 
     /** A Camel Main ready to run, as {@link #main} uses it; tests add override properties. */
-    public static Main createMain(ServiceBootstrap bootstrap, Properties overrides, MainListener... before) {
+    public static Main createMain(ServiceLifecycle lifecycle, Properties overrides, MainListener... before) {
         Main main = new Main();
         for (MainListener listener : before) {
             main.addMainListener(listener);
@@ -61,7 +61,8 @@ public final class QrRefresherApplication {
         if (!overrides.isEmpty()) {
             main.setOverrideProperties(overrides);
         }
-        main.addMainListener(bootstrap);
+        lifecycle.configurations().forEach(main.configure()::addConfiguration);
+        main.addMainListener(lifecycle);
         return main;
     }
 

@@ -27,8 +27,8 @@ class DemoModeTest {
         int databasePort = FreePorts.next();
         long runsBefore;
         try (RunningService demo = demo(databasePort).start()) {
-            assertThat(demo.bootstrap().settings().isDemo()).isTrue();
-            assertThat(demo.bootstrap().database().isEmbedded()).isTrue();
+            assertThat(demo.bean(io.qrrefresher.config.Settings.class).isDemo()).isTrue();
+            assertThat(demo.bean(io.qrrefresher.db.Database.class).isEmbedded()).isTrue();
 
             HttpResponse<String> response = demo.post("/refresh-qr-codes", DemoMode.ADMIN_TOKEN);
 
@@ -39,7 +39,7 @@ class DemoModeTest {
             assertThat(demo.db().instance("demo-storefront").get("qr_code").toString())
                     .startsWith("data:image/png;base64,");
             // demo-sales was closed in Evolution: exactly one connect brought it back
-            assertThat(demo.bootstrap().simulator().socketsOpened("demo-sales")).isEqualTo(1);
+            assertThat(demo.bean(io.qrrefresher.ServiceMode.class).simulator().orElseThrow().socketsOpened("demo-sales")).isEqualTo(1);
             assertThat(demo.post("/refresh-qr-codes", "wrong").statusCode()).isEqualTo(401);
             runsBefore = (Long) demo.db().queryOne("SELECT count(*) AS n FROM qr_refresher.refresh_runs").get("n");
         }

@@ -179,12 +179,12 @@ class LiveQrTest {
             for (SseClient client : clients) {
                 assertThat(client.next(Duration.ofSeconds(5)).name()).isEqualTo("qr");
             }
-            assertThat(sut.service().bootstrap().listenerConnections().open()).isEqualTo(1);
-            assertThat(sut.service().bootstrap().qrStreams().clients()).isEqualTo(20);
+            assertThat(sut.service().bean(io.qrrefresher.events.ListenerConnections.class).open()).isEqualTo(1);
+            assertThat(sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients()).isEqualTo(20);
         } finally {
             clients.forEach(SseClient::close);
         }
-        await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
+        await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 0);
     }
 
     @Test
@@ -192,7 +192,7 @@ class LiveQrTest {
         HealthCheck check = HealthCheckRegistry.get(sut.service().context()).getCheck("qr-events-listener")
                 .orElseThrow();
 
-        await().until(() -> sut.service().bootstrap().listenerWatchdog().lastHeartbeat() != null);
+        await().until(() -> sut.service().bean(io.qrrefresher.events.ListenerWatchdog.class).lastHeartbeat() != null);
         assertThat(check.call().getState()).isEqualTo(HealthCheck.State.UP);
     }
 
@@ -211,7 +211,7 @@ class LiveQrTest {
 
     private Connection listen() throws Exception {
         Connection connection = DriverManager.getConnection(
-                sut.service().bootstrap().database().url().jdbcUrl(), "postgres", null);
+                sut.service().bean(io.qrrefresher.db.Database.class).url().jdbcUrl(), "postgres", null);
         try (Statement statement = connection.createStatement()) {
             statement.execute("LISTEN qr_code_updated");
         }

@@ -74,7 +74,7 @@ class PoolerTest {
                      .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
                      .with("evolution.webhook-token", Webhooks.TOKEN)
                      .start()) {
-            assertThat(service.bootstrap().database().isTransactionPooled()).isTrue();
+            assertThat(service.bean(io.qrrefresher.db.Database.class).isTransactionPooled()).isTrue();
             // the immediate refresh rides on LISTEN (the direct URL); the writes on the pooler
             askForAQrAndAwaitIt(evolution, service, "pooled");
             evolution.rotate("pooled");
@@ -97,7 +97,7 @@ class PoolerTest {
                      .with("evolution.webhook-token", Webhooks.TOKEN)
                      .with("qr.events.heartbeat-ms", "300")
                      .start()) {
-            assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
+            assertThat(service.bean(io.qrrefresher.db.Database.class).isTransactionPooled()).isFalse();
             askForAQrAndAwaitIt(evolution, service, "session");
 
             pooler.restart();
@@ -109,7 +109,7 @@ class PoolerTest {
             assertThat(service.db().instance("session").get("qr_code"))
                     .isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@after-the-restart"));
             // LISTEN is back too: a row asking for a QR is served without a run
-            await().atMost(Duration.ofSeconds(30)).until(() -> service.bootstrap().listenerWatchdog().isListening());
+            await().atMost(Duration.ofSeconds(30)).until(() -> service.bean(io.qrrefresher.events.ListenerWatchdog.class).isListening());
             askForAQrAndAwaitIt(evolution, service, "after");
         }
     }
@@ -124,7 +124,7 @@ class PoolerTest {
              RunningService service = RunningService.bareAgainst(evolution.baseUrl(), pooler.jdbcUrl(name(direct)))
                      .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
                      .start()) {
-            assertThat(service.bootstrap().database().isTransactionPooled()).isFalse();
+            assertThat(service.bean(io.qrrefresher.db.Database.class).isTransactionPooled()).isFalse();
             pooler.stop();
 
             // the orchestrator's health request (with its own short timeout) is answered, 503 with the reason

@@ -69,7 +69,7 @@ class PublicEdgeTest {
     @Test
     void clientsThatHangUpDuringTheirAuthorisationLeaveNoSlotBehind() throws Exception {
         sut.db().insertInstance("early", "token-early", "connecting");
-        QrStreams streams = sut.service().bootstrap().qrStreams();
+        QrStreams streams = sut.service().bean(io.qrrefresher.stream.QrStreams.class);
         int port = sut.service().url("/").getPort();
         int clients = 5000;
         String request = "GET /instances/early/qr/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
@@ -128,7 +128,7 @@ class PublicEdgeTest {
         } finally {
             open.forEach(SseClient::close);
         }
-        await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
+        await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 0);
     }
 
     @Test
@@ -144,16 +144,16 @@ class PublicEdgeTest {
                     + "Authorization: Bearer " + RunningService.viewerToken("slow") + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(reader.next(Duration.ofSeconds(5))).isNotNull();
-            await().until(() -> sut.service().bootstrap().qrStreams().clients() == 2);
+            await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 2);
             // rotations until the socket buffers of the stalled client are full and its own bound is reached
             int rotation = 0;
-            while (sut.service().bootstrap().qrStreams().clients() == 2) {
+            while (sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 2) {
                 assertThat(rotation).as("rotations before the stalled client was dropped").isLessThan(2000);
                 String code = "2@rotation-" + rotation++;
                 webhooks.post(Webhooks.qrEvent("slow", code, null).replace(QrImages.dataUrl(code),
                         io.qrrefresher.support.TestImages.pngDataUrl(20_000, rotation)));
             }
-            assertThat(sut.service().bootstrap().qrStreams().clients()).isEqualTo(1);
+            assertThat(sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients()).isEqualTo(1);
             assertThat(metric("qr_refresher_stream_ended_total{reason=\"slow_client\"")).isGreaterThan(droppedBefore);
             // the reading client got the latest rotation, whatever happened to the other
             String latest = "2@rotation-" + rotation;
@@ -164,7 +164,7 @@ class PublicEdgeTest {
             } while (event != null && !event.data().path("qr_code").asText().equals(QrImages.dataUrl(latest)));
             assertThat(event).as("the reading client is served to the end").isNotNull();
         }
-        await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
+        await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 0);
     }
 
     // ------------------------------------------------------------------ 3. what may be stored as a QR
@@ -344,7 +344,7 @@ class PublicEdgeTest {
             sut.db().update("UPDATE evolution_instances SET instance_token = 'new-token' WHERE instance_name = 'rotated'");
             assertThat(viewer.ended(Duration.ofSeconds(10))).isTrue();
         }
-        await().until(() -> sut.service().bootstrap().qrStreams().clients() == 0);
+        await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 0);
     }
 
     @Test

@@ -36,7 +36,7 @@ class PushResilienceTest {
                      .with("qr.events.heartbeat-ms", "300")
                      .start()) {
             Webhooks webhooks = new Webhooks(service);
-            ListenerWatchdog watchdog = service.bootstrap().listenerWatchdog();
+            ListenerWatchdog watchdog = service.bean(io.qrrefresher.events.ListenerWatchdog.class);
             service.db().insertInstance("resilient", "token-resilient", "connecting");
             await().until(() -> watchdog.lastHeartbeat() != null);
 
@@ -55,7 +55,7 @@ class PushResilienceTest {
                     long restarted = System.nanoTime();
                     await().atMost(Duration.ofSeconds(30)).until(() -> watchdog.isListening()
                             && watchdog.lastHeartbeat() != null
-                            && service.bootstrap().listenerConnections().open() == 1);
+                            && service.bean(io.qrrefresher.events.ListenerConnections.class).open() == 1);
                     System.out.printf("[figures] restart %d: LISTEN back after %d ms, %d rebuilds so far%n", restart,
                             (System.nanoTime() - restarted) / 1_000_000, watchdog.rebuilds());
 
@@ -70,7 +70,7 @@ class PushResilienceTest {
                 long rebuilds = watchdog.rebuilds();
                 await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
                         watchdog.isListening() && watchdog.rebuilds() == rebuilds
-                                && service.bootstrap().listenerConnections().open() == 1);
+                                && service.bean(io.qrrefresher.events.ListenerConnections.class).open() == 1);
             }
         }
     }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * ES256. Keys are fetched in the background, at start and every {@link #REFRESH}, and again (at most once per
  * {@link #MIN_REFETCH}) when a token names a key id not yet known: verifying a token never waits for the network.
  */
-public final class JwksKeys {
+public final class JwksKeys implements AutoCloseable {
 
     static final Duration REFRESH = Duration.ofMinutes(10);
     static final Duration MIN_REFETCH = Duration.ofSeconds(30);
@@ -96,6 +96,7 @@ public final class JwksKeys {
         return fetches.get();
     }
 
+    @Override
     public void close() {
         fetcher.shutdownNow();
     }

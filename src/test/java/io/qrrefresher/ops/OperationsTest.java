@@ -170,7 +170,7 @@ class OperationsTest {
     void aCronChangeAppliesAtOnceAndOutlivesARestart() throws Exception {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start()) {
             RunningService first = RunningService.against(evolution).start();
-            String database = first.bootstrap().settings().database().url().orElseThrow().jdbcUrl();
+            String database = first.bean(io.qrrefresher.config.Settings.class).database().url().orElseThrow().jdbcUrl();
             HttpResponse<String> changed = control(first, "PUT", "/refresh-control",
                     "{\"cron\": \"0 */5 * * * ?\", \"concurrency\": 3, \"limit\": 100}");
             assertThat(changed.statusCode()).isEqualTo(200);
@@ -211,7 +211,7 @@ class OperationsTest {
             ManagementFactory.getPlatformMBeanServer().invoke(route, "suspend", null, null);
 
             // saved, then applied: both within one read of the control (every 5 s)
-            await().atMost(Duration.ofSeconds(15)).until(() -> service.bootstrap().refreshControl().isPaused()
+            await().atMost(Duration.ofSeconds(15)).until(() -> service.bean(io.qrrefresher.ops.RefreshControl.class).isPaused()
                     && !service.db().query("SELECT 1 FROM qr_refresher.refresh_control WHERE NOT active").isEmpty());
             assertThat(service.db().queryOne("SELECT changed_by FROM qr_refresher.refresh_control").get("changed_by"))
                     .isEqualTo("JMX (route suspended)");

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 
 import io.qrrefresher.QrRefresherApplication;
-import io.qrrefresher.ServiceBootstrap;
+import io.qrrefresher.ServiceLifecycle;
+import io.qrrefresher.db.Database;
 import io.qrrefresher.refresh.RefreshRun;
 import io.qrrefresher.refresh.RefreshRuns;
 import org.apache.camel.CamelContext;
@@ -25,7 +26,7 @@ import org.apache.camel.main.MainListenerSupport;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The real service, started in this JVM exactly as {@code main} starts it (same Main, same bootstrap, same routes),
+ * The real service, started in this JVM exactly as {@code main} starts it (same Main, same configuration classes, same routes),
  * against a fresh database on the shared PostgreSQL. Schedules are pushed far away unless a test sets them; tests
  * run the pipeline through {@link #refresh()} or the HTTP API.
  */
@@ -35,7 +36,7 @@ public final class RunningService implements AutoCloseable {
     public static final String NEVER = "0 0 0 1 1 ? 2099";
     public static final String VIEWER_SECRET = "test-viewer-secret-0123456789abcdef0123";
 
-    private final ServiceBootstrap bootstrap = new ServiceBootstrap();
+    private final ServiceLifecycle lifecycle = new ServiceLifecycle();
     private final Properties properties = new Properties();
     private final int httpPort = FreePorts.next();
     private final int managementPort = FreePorts.next();
@@ -92,7 +93,7 @@ public final class RunningService implements AutoCloseable {
     }
 
     public RunningService start() {
-        main = QrRefresherApplication.createMain(bootstrap, properties, new MainListenerSupport() {
+        main = QrRefresherApplication.createMain(lifecycle, properties, new MainListenerSupport() {
             @Override
             public void beforeInitialize(BaseMainSupport support) {
                 // the test's properties, not the developer's shell (DATABASE_URL...), configure the service
@@ -112,11 +113,11 @@ public final class RunningService implements AutoCloseable {
         await().atMost(Duration.ofSeconds(60)).until(() -> failure.get() != null
                 || main.getCamelContext() != null && main.getCamelContext().isStarted());
         if (failure.get() != null) {
-            bootstrap.close();
+            lifecycle.close();
             throw new IllegalStateException("Service did not start: " + failure.get().getMessage(), failure.get());
         }
         producer = context().createProducerTemplate();
-        db = new Db(bootstrap.database().dataSource());
+        db = new Db(dataSource());
         return this;
     }
 
@@ -131,12 +132,13 @@ public final class RunningService implements AutoCloseable {
         return main.getCamelContext();
     }
 
-    public ServiceBootstrap bootstrap() {
-        return bootstrap;
+    /** The one bean of that type the configuration classes bound (settings, database, qrStreams, ...). */
+    public <T> T bean(Class<T> type) {
+        return context().getRegistry().findSingleByType(type);
     }
 
     public DataSource dataSource() {
-        return bootstrap.database().dataSource();
+        return bean(Database.class).dataSource();
     }
 
     public Db db() {
@@ -192,6 +194,6 @@ public final class RunningService implements AutoCloseable {
             main.completed();
             runner.join(30_000);
         }
-        bootstrap.close();
+        lifecycle.close();
     }
 }

@@ -1,0 +1,34 @@
+package io.qrrefresher;
+
+import io.qrrefresher.alert.AlertDelivery;
+import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.alert.StaleQrCheck;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.ops.QrMetrics;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+
+/**
+ * Alerts (routes/check-qr-failures.yaml): raised from Java through the queue alert-signals, the stale-QR check, and the
+ * delivery to ALERT_WEBHOOK_URL, whose scheme, host and port the route reads as {@code {{alert.webhook.origin}}}.
+ */
+public final class AlertsConfiguration implements CamelConfiguration {
+
+    @BindToRegistry("alertSignals")
+    public AlertSignals alertSignals(Settings settings, CamelContext context) {
+        return new AlertSignals(context, settings.alerts(), settings.serviceName());
+    }
+
+    @BindToRegistry("staleQrCheck")
+    public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals) {
+        return new StaleQrCheck(settings.alerts(), signals);
+    }
+
+    @BindToRegistry("alertDelivery")
+    public AlertDelivery alertDelivery(Settings settings, QrMetrics metrics, CamelContext context) {
+        context.getPropertiesComponent().addOverrideProperty(Settings.Alerts.WEBHOOK_ORIGIN_KEY,
+                settings.alerts().webhookOrigin());
+        return new AlertDelivery(settings.alerts(), metrics);
+    }
+}

@@ -1,0 +1,44 @@
+package io.qrrefresher;
+
+import java.time.Clock;
+
+import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.events.ListenerWatchdog;
+import io.qrrefresher.events.QrEvents;
+import io.qrrefresher.evolution.QrContent;
+import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.stream.QrStreams;
+import io.qrrefresher.stream.StreamAccess;
+import io.qrrefresher.webhook.WebhookEvents;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+
+/**
+ * Push and real time (routes/evolution-webhooks.yaml, routes/qr-events.yaml): Evolution's webhooks in, the events
+ * heard on the LISTEN connection ({@link ListenerConfiguration}), and the live QR stream out.
+ */
+public final class LiveConfiguration implements CamelConfiguration {
+
+    @BindToRegistry("qrEvents")
+    public QrEvents qrEvents(ListenerWatchdog watchdog) {
+        return new QrEvents(watchdog);
+    }
+
+    /** The live QR stream; its HTTP handler is installed once Camel's HTTP server runs (ServiceLifecycle). */
+    @BindToRegistry("qrStreams")
+    public QrStreams qrStreams(Settings settings, StreamAccess access, QrMetrics metrics) {
+        QrStreams streams = new QrStreams(settings.stream(), settings.events().streamHeartbeatMillis(), access,
+                metrics, Clock.systemUTC());
+        metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, streams::clients);
+        metrics.gauge("qr_refresher.stream.pending", "Live QR stream openings being authorised", null,
+                streams::pending);
+        return streams;
+    }
+
+    @BindToRegistry("webhookEvents")
+    public WebhookEvents webhookEvents(Settings settings, QrContent qrContent, AlertSignals alerts,
+                                       QrMetrics metrics) {
+        return new WebhookEvents(settings.events().qrLifetime(), qrContent, alerts, metrics, Clock.systemUTC());
+    }
+}

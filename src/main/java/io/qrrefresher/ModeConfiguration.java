@@ -1,0 +1,91 @@
+package io.qrrefresher;
+
+import java.net.URI;
+import java.util.Optional;
+
+import io.qrrefresher.cluster.Replica;
+import io.qrrefresher.config.Setting;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.db.Database;
+import io.qrrefresher.demo.DemoMode;
+import io.qrrefresher.demo.EvolutionSimulator;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Real or demo mode ({@link ServiceMode}); in demo mode it starts the Evolution API simulator and seeds the demo rows.
+ * The route call-evolution-api calls {@code {{evolution.api.base-url}}}: set here to the validated URL (the
+ * simulator's in demo mode), without a trailing slash.
+ */
+public final class ModeConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModeConfiguration.class);
+
+    private final OpenResources resources;
+
+    public ModeConfiguration(OpenResources resources) {
+        this.resources = resources;
+    }
+
+    @BindToRegistry("serviceMode")
+    public ServiceMode serviceMode(Settings settings, Database database, Replica replica, CamelContext context) {
+        ServiceMode mode = settings.isDemo() ? demo(settings, database)
+                : new ServiceMode(false, settings.evolution().baseUrl().orElseThrow(), settings.evolution().apiKey(),
+                settings.adminToken(), settings.events().webhookToken(), settings.stream().viewerTokenSecret(),
+                Optional.empty());
+        String baseUrl = mode.evolutionBaseUrl().toString();
+        context.getPropertiesComponent().addOverrideProperty(Setting.EVOLUTION_API_BASE_URL.key(),
+                baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
+        logConfiguration(settings, database, replica, mode);
+        return mode;
+    }
+
+    private ServiceMode demo(Settings settings, Database database) {
+        String webhookToken = settings.events().webhookToken().orElse(DemoMode.WEBHOOK_TOKEN);
+        EvolutionSimulator simulator;
+        try {
+            simulator = resources.add(DemoMode.startSimulator(URI.create("http://127.0.0.1:" + settings.httpPort()
+                    + "/webhooks/evolution?token=" + webhookToken)));
+            DemoMode.seed(database.dataSource());
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot start demo mode: " + e.getMessage(), e);
+        }
+        LOG.warn("*** DEMO MODE *** neither DATABASE_URL nor EVOLUTION_API_BASE_URL is set: using embedded PostgreSQL "
+                + "({}) and the built-in Evolution API simulator at {} (pushing webhooks) with 3 demo instances. "
+                + "Demo credentials for the admin API: {}. Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
+                database.url().redacted(), simulator.baseUrl(),
+                settings.adminToken().isPresent() ? "your ADMIN_TOKEN" : DemoMode.ADMIN_TOKEN);
+        return new ServiceMode(true, simulator.baseUrl(), Optional.of(DemoMode.EVOLUTION_API_KEY),
+                settings.adminToken().or(() -> Optional.of(DemoMode.ADMIN_TOKEN)), Optional.of(webhookToken),
+                settings.stream().viewerTokenSecret().or(() -> Optional.of(DemoMode.VIEWER_TOKEN_SECRET)),
+                Optional.of(simulator));
+    }
+
+    private static void logConfiguration(Settings settings, Database database, Replica replica, ServiceMode mode) {
+        Settings.Refresh refresh = settings.refresh();
+        LOG.info("Replica {}", replica);
+        LOG.info("Database: {}{}", database.url(), database.isEmbedded()
+                ? " (embedded, data in " + settings.database().embeddedDataDir().toAbsolutePath() + ")" : "");
+        LOG.info("Evolution API: {} (timeout {} ms)", mode.evolutionBaseUrl(), settings.evolution().timeoutMs());
+        LOG.info("Refresh: cron '{}', concurrency {}, limit {}, minimum QR age {}", refresh.cron(),
+                refresh.concurrency(), refresh.limit() == 0 ? "none" : refresh.limit(), refresh.minAge());
+        LOG.info("Failure check: cron '{}', stale after {}, alerts to {}", settings.alerts().failureCheckCron(),
+                settings.alerts().staleAfter(), settings.alerts().webhookUrl()
+                        .map(url -> url.getScheme() + "://" + url.getAuthority() + "/... (" + settings.alerts()
+                                .webhookFormat() + (settings.alerts().webhookSecret().isPresent() ? ", signed)" : ")"))
+                        .orElse("the log only (ALERT_WEBHOOK_URL not set)"));
+        LOG.info("HTTP API on :{}, health and metrics on :{}/observe", settings.httpPort(),
+                settings.management().port());
+        if (mode.webhookToken().isEmpty()) {
+            LOG.warn("EVOLUTION_WEBHOOK_TOKEN is not set: POST /webhooks/evolution answers 403 and QR codes are only "
+                    + "polled (stored QR current about a third of the time with a one-minute schedule)");
+        }
+        if (mode.adminToken().isEmpty()) {
+            LOG.warn("ADMIN_TOKEN is not set: the admin endpoints (POST /refresh-qr-codes, GET /refresh-runs, "
+                    + "/refresh-control, /instances/{name}/viewer-token and /webhook-token) answer 403 until it is");
+        }
+    }
+}

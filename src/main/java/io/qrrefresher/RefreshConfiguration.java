@@ -1,0 +1,45 @@
+package io.qrrefresher;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.cluster.Replica;
+import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.evolution.EvolutionCircuitBreaker;
+import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.RefreshRuns;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+
+/**
+ * The refresh runs (routes/refresh-qr-codes.yaml): the worker pool of the split, the persisted control (schedule,
+ * concurrency, limit, pause) and the bookkeeping of runs.
+ */
+public final class RefreshConfiguration implements CamelConfiguration {
+
+    @BindToRegistry("refreshPool")
+    public ExecutorService refreshPool(Settings settings, CamelContext context) {
+        return context.getExecutorServiceManager().newFixedThreadPool(this, "qr-refresh",
+                settings.refresh().concurrency());
+    }
+
+    @BindToRegistry("refreshControl")
+    public RefreshControl refreshControl(Settings settings, CamelContext context) {
+        return new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);
+    }
+
+    @BindToRegistry("refreshRuns")
+    public RefreshRuns refreshRuns(Settings settings, AlertSignals alerts, CircuitBreakerRegistry breakers,
+                                   RefreshControl control, QrMetrics metrics, Replica replica) {
+        // a claimed instance waits for a free worker (at most one instance's time), then makes two calls
+        Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
+        return new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
+                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control,
+                metrics, replica, lease);
+    }
+}

@@ -1,0 +1,123 @@
+package io.qrrefresher;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.qrrefresher.cluster.Replica;
+import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.db.Database;
+import io.qrrefresher.events.ListenerWatchdog;
+import io.qrrefresher.ops.DatabaseProbe;
+import io.qrrefresher.ops.EventLoopProbe;
+import io.qrrefresher.ops.HealthChecks;
+import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.RefreshRuns;
+import io.qrrefresher.stream.QrStreams;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.Registry;
+
+/**
+ * The service's configuration classes, in the order their beans depend on each other, and what happens around the
+ * start and stop of Camel: the settings are read before anything is configured; the routes are checked against {@link RouteContract} once loaded; once started, runs left
+ * 'running' are marked interrupted, the live stream is installed on Camel's HTTP server and the health checks are
+ * registered; at the stop (or a failed start) everything the configurations opened is closed.
+ */
+public final class ServiceLifecycle extends MainListenerSupport implements AutoCloseable {
+
+    private final Instant startedAt = Instant.now();
+    private final OpenResources resources = new OpenResources();
+
+    /**
+     * The configuration classes, each binding the beans of one concern (see each class). A bean method's parameters are
+     * beans of the classes before it; within one class, Camel orders its methods only one level deep, so a bean may
+     * use another of its own class only when that one uses none.
+     */
+    public List<CamelConfiguration> configurations() {
+        return List.of(
+                new DatabaseConfiguration(resources),
+                new ModeConfiguration(resources),
+                new ManagementConfiguration(),
+                new AlertsConfiguration(),
+                new EvolutionConfiguration(),
+                new RefreshConfiguration(),
+                new AccessConfiguration(resources),
+                new ListenerConfiguration(resources),
+                new LiveConfiguration());
+    }
+
+    /**
+     * Before Camel Main configures itself: the settings, read once and checked (a bad value stops the start with one
+     * line naming its key), this process's identity among replicas, and what Camel's own autoconfiguration reads
+     * (the Prometheus registry its metrics use, Jolokia's credentials).
+     */
+    @Override
+    public void beforeConfigure(BaseMainSupport main) {
+        CamelContext context = main.getCamelContext();
+        PropertiesComponent properties = context.getPropertiesComponent();
+        Settings settings = Settings.load(key -> properties.resolveProperty(key).orElse(null));
+        Registry beans = context.getRegistry();
+        beans.bind("settings", settings);
+        beans.bind("replica", Replica.ofThisProcess());
+        beans.bind(MicrometerConstants.METRICS_REGISTRY_NAME, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        resources.add(JolokiaCredentials.protect(settings.management(), properties));
+    }
+
+    /** The routes are loaded: they must define what the beans refer to by name. */
+    @Override
+    public void afterConfigure(BaseMainSupport main) {
+        RouteContract.check(main.getCamelContext());
+    }
+
+    @Override
+    public void afterStart(BaseMainSupport main) {
+        CamelContext context = main.getCamelContext();
+        Registry beans = context.getRegistry();
+        Settings settings = beans.findSingleByType(Settings.class);
+        RefreshRuns refreshRuns = beans.findSingleByType(RefreshRuns.class);
+        RefreshControl control = beans.findSingleByType(RefreshControl.class);
+        ListenerWatchdog watchdog = beans.findSingleByType(ListenerWatchdog.class);
+        QrStreams qrStreams = beans.findSingleByType(QrStreams.class);
+
+        // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
+        context.createFluentProducerTemplate().to(RouteContract.MARK_INTERRUPTED_RUNS).send();
+        qrStreams.install(context, settings.httpPort());
+        EventLoopProbe eventLoopProbe = resources.add(new EventLoopProbe(Clock.systemUTC()));
+        eventLoopProbe.start(qrStreams.vertx());
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        if (health != null) {
+            DatabaseProbe databaseProbe = resources.add(new DatabaseProbe(
+                    beans.findSingleByType(Database.class).dataSource(), Clock.systemUTC()));
+            databaseProbe.start();
+            health.register(HealthChecks.database(databaseProbe));
+            health.register(HealthChecks.evolutionCircuit(beans.findSingleByType(CircuitBreakerRegistry.class)
+                    .find(RouteContract.EVOLUTION_CIRCUIT_BREAKER).orElseThrow()));
+            health.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess,
+                    () -> control.current().getCron(), control::isPaused, startedAt, Clock.systemUTC()));
+            health.register(HealthChecks.qrEventsListener(watchdog::lastHeartbeat, () -> (long) watchdog.rebuilds(),
+                    watchdog::isListening));
+            health.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,
+                    refreshRuns.instanceBound(), Clock.systemUTC()));
+        }
+    }
+
+    @Override
+    public void afterStop(BaseMainSupport main) {
+        close();
+    }
+
+    @Override
+    public void close() {
+        resources.close();
+    }
+}
