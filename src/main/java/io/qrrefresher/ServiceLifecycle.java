@@ -5,9 +5,6 @@ import java.time.Instant;
 import java.util.List;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
@@ -20,7 +17,6 @@ import io.qrrefresher.refresh.RefreshRuns;
 import io.qrrefresher.stream.QrStreams;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
@@ -29,9 +25,9 @@ import org.apache.camel.spi.Registry;
 
 /**
  * The service's configuration classes, in the order their beans depend on each other, and what happens around the
- * start and stop of Camel: the settings are read before anything is configured; the routes are checked against {@link RouteContract} once loaded; once started, runs left
- * 'running' are marked interrupted, the live stream is installed on Camel's HTTP server and the health checks are
- * registered; at the stop (or a failed start) everything the configurations opened is closed.
+ * start and stop of Camel: once started, runs left 'running' are marked interrupted, the live stream is installed on
+ * Camel's HTTP server and the health checks are registered; at the stop (or a failed start) everything the
+ * configurations opened is closed.
  */
 public final class ServiceLifecycle extends MainListenerSupport implements AutoCloseable {
 
@@ -45,6 +41,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
      */
     public List<CamelConfiguration> configurations() {
         return List.of(
+                new ServiceConfiguration(),
                 new DatabaseConfiguration(resources),
                 new ModeConfiguration(resources),
                 new ManagementConfiguration(),
@@ -57,26 +54,18 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
     }
 
     /**
-     * Before Camel Main configures itself: the settings, read once and checked (a bad value stops the start with one
-     * line naming its key), this process's identity among replicas, and what Camel's own autoconfiguration reads
-     * (the Prometheus registry its metrics use, Jolokia's credentials).
+     * Jolokia's credentials, before Camel Main sets up its management server (which it does before it loads the
+     * configuration classes). Camel's test Main calls listeners without a context and runs no management server.
      */
     @Override
     public void beforeConfigure(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
-        PropertiesComponent properties = context.getPropertiesComponent();
-        Settings settings = Settings.load(key -> properties.resolveProperty(key).orElse(null));
-        Registry beans = context.getRegistry();
-        beans.bind("settings", settings);
-        beans.bind("replica", Replica.ofThisProcess());
-        beans.bind(MicrometerConstants.METRICS_REGISTRY_NAME, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        resources.add(JolokiaCredentials.protect(settings.management(), properties));
-    }
-
-    /** The routes are loaded: they must define what the beans refer to by name. */
-    @Override
-    public void afterConfigure(BaseMainSupport main) {
-        RouteContract.check(main.getCamelContext());
+        if (context != null) {
+            PropertiesComponent properties = context.getPropertiesComponent();
+            // the same check ServiceConfiguration makes: a bad value stops the start here with the same line
+            Settings settings = Settings.load(key -> properties.resolveProperty(key).orElse(null));
+            resources.add(JolokiaCredentials.protect(settings.management(), properties));
+        }
     }
 
     @Override

@@ -32,7 +32,9 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable 
         Configuration configuration = context.getConfiguration();
         configuration.addAppender(this);
         configuration.getRootLogger().addAppender(this, org.apache.logging.log4j.Level.ALL, null);
-        configuration.getLoggers().values().forEach(logger -> logger.addAppender(this, null, null));
+        // an additive logger passes its events on to the root logger: capturing there too would record them twice
+        configuration.getLoggers().values().stream().filter(logger -> !logger.isAdditive())
+                .forEach(logger -> logger.addAppender(this, null, null));
         context.updateLoggers();
     }
 
