@@ -72,27 +72,24 @@ public final class RouteContract {
             walk(route.getOutputs(), route.getRouteId(), stepIds, sentTo);
         }
         List<String> problems = new ArrayList<>();
-        ROUTES.forEach((id, why) -> {
-            if (!ids.contains(id)) {
-                problems.add("no route with id '" + id + "' (" + why + ")");
-            }
-        });
-        ENDPOINTS.forEach((uri, why) -> {
-            if (!consumed.contains(uri)) {
-                problems.add("no route consumes '" + uri + "' (" + why + ")");
-            }
-        });
-        STEPS.forEach((id, why) -> {
-            if (!stepIds.contains(id)) {
-                problems.add("no step with id '" + id + "' (" + why + ")");
-            }
-        });
+        missing(ROUTES, ids, "no route with id", problems);
+        missing(ENDPOINTS, consumed, "no route consumes", problems);
+        missing(STEPS, stepIds, "no step with id", problems);
         sentTo.forEach((uri, route) -> {
             if (!consumed.contains(uri)) {
                 problems.add("route '" + route + "' sends to '" + uri + "', which no route consumes");
             }
         });
         return problems;
+    }
+
+    private static void missing(Map<String, String> required, Set<String> present, String problem,
+                                List<String> problems) {
+        required.forEach((name, why) -> {
+            if (!present.contains(name)) {
+                problems.add(problem + " '" + name + "' (" + why + ")");
+            }
+        });
     }
 
     private static void walk(List<ProcessorDefinition<?>> steps, String routeId, Set<String> stepIds,

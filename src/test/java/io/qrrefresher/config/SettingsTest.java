@@ -114,4 +114,27 @@ class SettingsTest {
         assertThat(settings.adminToken()).isEmpty();
         assertThat(settings.refresh().limit()).isZero();
     }
+
+    @Test
+    void theRouteReadsTheBreakerInTheUnitsCamelTakes() {
+        Settings settings = Settings.load(Map.of("evolution.circuit.open-duration", "PT1.5S",
+                "evolution.circuit.window-size", "4", "evolution.circuit.minimum-calls", "10")::get);
+
+        assertThat(settings.evolution().circuit().routeProperties())
+                .containsEntry("evolution.circuit.open-duration-seconds", "2")
+                .containsEntry("evolution.circuit.minimum-calls", "4")
+                .containsEntry("evolution.circuit.window-size", "4")
+                .containsEntry("evolution.circuit.failure-rate", "50")
+                .containsEntry("evolution.circuit.half-open-calls", "3");
+    }
+
+    @Test
+    void theAlertRouteSeesOnlyTheOriginOfTheWebhookUrl() {
+        Settings slack = Settings.load(Map.of("alert.webhook.url",
+                "https://hooks.slack.com:8443/services/T000/B000/secret-part?x=1")::get);
+        Settings none = Settings.load(key -> null);
+
+        assertThat(slack.alerts().webhookOrigin()).isEqualTo("https://hooks.slack.com:8443");
+        assertThat(none.alerts().webhookOrigin()).endsWith(".invalid");
+    }
 }
