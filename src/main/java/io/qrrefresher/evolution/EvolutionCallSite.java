@@ -9,7 +9,8 @@ public interface EvolutionCallSite {
     /** The exchange property that holds the call site of the current Evolution call. */
     String PROPERTY = "refresh";
 
-    String apiKey();
+    /** The key of the {@code apikey} header (route call-evolution-api). */
+    String getApiKey();
 
     EvolutionCall getCall();
 

@@ -6,25 +6,19 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
- * Prepares the HTTP request of the current Evolution API call. The route {@code call-evolution-api} says where it
- * goes ({@code {{evolution.api.base-url}}} and the {@code CamelHttpPath} it sets); this bean leaves only what a GET
- * needs on the message: the method, {@code Accept} and the {@code apikey} header (never logged), no stray headers, no
- * body.
+ * Around the HTTP request of an Evolution API call. The route {@code call-evolution-api} says where it goes and what
+ * it carries ({@code {{evolution.api.base-url}}}, the path, GET, {@code Accept} and the {@code apikey} header); this
+ * bean first leaves nothing else on the message (no stray headers, no body) and starts the call's timer, and after the
+ * call removes the key.
  */
 public final class EvolutionRequests {
 
     static final String STARTED = "evolutionCallStarted";
 
     public void prepare(Exchange exchange) {
-        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
         Message message = exchange.getMessage();
-        String path = message.getHeader(Exchange.HTTP_PATH, String.class);
         message.getHeaders().clear();
         message.setBody(null);
-        message.setHeader(Exchange.HTTP_PATH, path);
-        message.setHeader(Exchange.HTTP_METHOD, "GET");
-        message.setHeader("Accept", "application/json");
-        message.setHeader("apikey", refresh.apiKey());
         exchange.setProperty(STARTED, System.nanoTime());
     }
 

@@ -56,7 +56,7 @@ public final class InstanceRefresh implements EvolutionCallSite {
 
     /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */
     @Override
-    public String apiKey() {
+    public String getApiKey() {
         return apiKey;
     }
 
