@@ -23,6 +23,8 @@ import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.WebhookReceiver;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,8 +34,10 @@ import static org.awaitility.Awaitility.await;
  * Three replicas, each a JVM of its own, on one database: every connecting instance gets exactly one Evolution call
  * of each kind per cycle across all of them, the work is shared, a replica killed mid-cycle (SIGKILL) loses nothing
  * (what it had claimed is refreshed in the next cycle), and one incident produces one alert, the failure check
- * firing on one replica per tick.
+ * firing on one replica per tick. It runs beside the other test classes (junit-platform.properties): its replicas are
+ * JVMs of their own, and its test mostly waits.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ReplicasTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
