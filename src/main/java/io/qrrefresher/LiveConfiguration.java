@@ -8,8 +8,10 @@ import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.stream.StreamAccess;
+import io.qrrefresher.stream.WidgetScript;
 import io.qrrefresher.webhook.WebhookEvents;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -28,12 +30,24 @@ public final class LiveConfiguration implements CamelConfiguration {
     /** The live QR stream; its HTTP handler is installed once Camel's HTTP server runs (ServiceLifecycle). */
     @BindToRegistry("qrStreams")
     public QrStreams qrStreams(Settings settings, StreamAccess access, QrMetrics metrics) {
-        QrStreams streams = new QrStreams(settings.stream(), settings.events().streamHeartbeatMillis(), access,
-                metrics, Clock.systemUTC());
+        QrStreams streams = new QrStreams(settings.stream(), settings.widget(),
+                settings.events().streamHeartbeatMillis(), access, metrics, Clock.systemUTC());
         metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, streams::clients);
         metrics.gauge("qr_refresher.stream.pending", "Live QR stream openings being authorised", null,
                 streams::pending);
         return streams;
+    }
+
+    /** "Get a new code" (POST /instances/{name}/qr/renew); installed with the stream (ServiceLifecycle). */
+    @BindToRegistry("qrRenewals")
+    public QrRenewals qrRenewals(Settings settings, StreamAccess access) {
+        return new QrRenewals(settings.widget(), access, Clock.systemUTC());
+    }
+
+    /** The QR widget's script (GET /widget/whatsapp-qr.js). */
+    @BindToRegistry("widgetScript")
+    public WidgetScript widgetScript(Settings settings) {
+        return new WidgetScript(settings.widget());
     }
 
     @BindToRegistry("webhookEvents")

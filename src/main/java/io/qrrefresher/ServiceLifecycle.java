@@ -14,7 +14,9 @@ import io.qrrefresher.ops.EventLoopProbe;
 import io.qrrefresher.ops.HealthChecks;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.RefreshRuns;
+import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;
+import io.qrrefresher.stream.WidgetScript;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -81,6 +83,8 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
         context.createFluentProducerTemplate().to(RouteContract.MARK_INTERRUPTED_RUNS).send();
         qrStreams.install(context, settings.httpPort());
+        beans.findSingleByType(QrRenewals.class).install(context, settings.httpPort());
+        beans.findSingleByType(WidgetScript.class).install(context, settings.httpPort());
         EventLoopProbe eventLoopProbe = resources.add(new EventLoopProbe(Clock.systemUTC()));
         eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);

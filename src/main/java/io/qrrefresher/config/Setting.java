@@ -63,6 +63,8 @@ public enum Setting {
     VIEWER_JWT_SECRET("viewer.jwt-secret"),
     VIEWER_JWT_CLAIM("viewer.jwt-claim"),
     VIEWER_JWKS_URL("viewer.jwks-url"),
+    CORS_ALLOWED_ORIGINS("cors.allowed-origins"),
+    QR_RENEW_MIN_INTERVAL("qr.renew.min-interval"),
 
     MANAGEMENT_PORT("management.port"),
     JOLOKIA_ENABLED("jolokia.enabled"),

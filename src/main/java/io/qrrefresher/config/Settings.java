@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -92,6 +94,19 @@ public final class Settings {
                          String viewerJwtClaim, Optional<URI> viewerJwksUrl) {
     }
 
+    /**
+     * The QR screen in other sites' pages: the origins allowed to use the stream, the widget's script and the renew
+     * endpoint from a browser (exact origins, none by default: same origin only), and how often one instance may be
+     * asked for a new code.
+     */
+    public record Widget(List<String> corsAllowedOrigins, Duration renewMinInterval) {
+
+        public boolean allowsOrigin(String origin) {
+            return origin != null && corsAllowedOrigins.contains(origin);
+        }
+    }
+
+    private final Widget widget;
     private final Database database;
     private final Evolution evolution;
     private final Refresh refresh;
@@ -182,6 +197,8 @@ public final class Settings {
                 in.secret(Setting.VIEWER_JWT_SECRET, 32),
                 in.text(Setting.VIEWER_JWT_CLAIM).orElse("sub"),
                 in.httpUrl(Setting.VIEWER_JWKS_URL, true));
+        this.widget = new Widget(in.origins(Setting.CORS_ALLOWED_ORIGINS),
+                in.duration(Setting.QR_RENEW_MIN_INTERVAL, Duration.ofSeconds(30), Duration.ofSeconds(1)));
         if (stream.viewerTokenTtl().compareTo(Duration.ofHours(24)) > 0) {
             throw new InvalidSettingException(Setting.VIEWER_TOKEN_TTL, "must be at most PT24H (a viewer token is a"
                     + " short-lived credential; streams reconnect with a fresh one)");
@@ -247,6 +264,10 @@ public final class Settings {
 
     public Stream stream() {
         return stream;
+    }
+
+    public Widget widget() {
+        return widget;
     }
 
     public Management management() {
@@ -355,6 +376,40 @@ public final class Settings {
                         "'" + value + "' is not a valid Quartz cron expression: " + e.getMessage() + hint);
             }
             return value;
+        }
+
+        /** Exact browser origins (scheme://host[:port]), comma-separated; never a wildcard. */
+        List<String> origins(Setting setting) {
+            Optional<String> value = text(setting);
+            if (value.isEmpty()) {
+                return List.of();
+            }
+            List<String> origins = new ArrayList<>();
+            for (String item : value.get().split(",")) {
+                String origin = item.trim();
+                if (origin.isEmpty()) {
+                    continue;
+                }
+                if (origin.contains("*")) {
+                    throw new InvalidSettingException(setting, "lists exact origins (https://app.example.com), never a"
+                            + " wildcard: the stream carries a credential");
+                }
+                URI uri;
+                try {
+                    uri = new URI(origin);
+                } catch (URISyntaxException e) {
+                    throw new InvalidSettingException(setting, "has an origin that is not a URL: " + origin);
+                }
+                boolean bare = uri.getHost() != null && uri.getRawUserInfo() == null
+                        && (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null
+                        && uri.getRawFragment() == null;
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || !bare) {
+                    throw new InvalidSettingException(setting, "has '" + origin + "', which is not an origin "
+                            + "(scheme://host[:port], no path, as the browser sends it in Origin)");
+                }
+                origins.add(origin);
+            }
+            return List.copyOf(origins);
         }
 
         Optional<URI> httpUrl(Setting setting, boolean queryAllowed) {

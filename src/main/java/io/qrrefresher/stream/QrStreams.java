@@ -63,6 +63,7 @@ public final class QrStreams {
     private static final long REFUSAL_LOG_INTERVAL_MILLIS = 10_000;
 
     private final Settings.Stream settings;
+    private final CrossOrigin crossOrigin;
     private final int heartbeatMillis;
     private final StreamAccess access;
     private final AuthFailures authFailures;
@@ -77,9 +78,10 @@ public final class QrStreams {
     private Vertx vertx;
     private WorkerExecutor authWorkers;
 
-    public QrStreams(Settings.Stream settings, int heartbeatMillis, StreamAccess access, QrMetrics metrics,
-                     Clock clock) {
+    public QrStreams(Settings.Stream settings, Settings.Widget widget, int heartbeatMillis, StreamAccess access,
+                     QrMetrics metrics, Clock clock) {
         this.settings = settings;
+        this.crossOrigin = new CrossOrigin(widget);
         this.heartbeatMillis = heartbeatMillis;
         this.access = access;
         this.authFailures = new AuthFailures(settings.authFailuresPerMinute());
@@ -97,6 +99,7 @@ public final class QrStreams {
         // the webhooks and API calls on Vert.x's shared worker pool
         this.authWorkers = vertx.createSharedWorkerExecutor("qr-stream-auth", 4);
         router.get(PATH).handler(this::open);
+        router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "GET"));
         vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
     }
 
@@ -108,6 +111,12 @@ public final class QrStreams {
     /** Clients registered to receive events. */
     public int clients() {
         return clients.get();
+    }
+
+    /** Clients registered for one instance. */
+    public int clientsOf(String instanceName) {
+        Set<Subscriber> watching = subscribers.get(instanceName);
+        return watching == null ? 0 : watching.size();
     }
 
     /** Clients whose authorisation is under way. */
@@ -146,7 +155,7 @@ public final class QrStreams {
             watching.forEach(subscriber -> subscriber.end("instance_gone"));
             return;
         }
-        StreamEvent event = StreamEvent.of(snapshot);
+        StreamEvent event = StreamEvent.of(snapshot, clock.instant());
         List<Subscriber> allowed = new java.util.ArrayList<>(watching.size());
         for (Subscriber subscriber : watching) {
             if (!subscriber.accessFingerprint.equals(snapshot.getAccessFingerprint())) {
@@ -169,6 +178,15 @@ public final class QrStreams {
 
     private void open(RoutingContext routing) {
         HttpServerResponse response = routing.response();
+        switch (crossOrigin.judge(routing.request())) {
+            case REFUSED -> {
+                refuse(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+                return;
+            }
+            case ALLOWED -> crossOrigin.allow(routing.request(), response);
+            default -> {
+            }
+        }
         String name = routing.pathParam("name");
         String address = routing.request().remoteAddress() == null ? "unknown"
                 : routing.request().remoteAddress().hostAddress();
@@ -234,7 +252,7 @@ public final class QrStreams {
                     .putHeader("X-Accel-Buffering", "no")
                     .setChunked(true);
             subscriber.write(Buffer.buffer("retry: 3000\n\n"));
-            subscriber.send(StreamEvent.of(snapshot));
+            subscriber.send(StreamEvent.of(snapshot, clock.instant()));
         });
     }
 
@@ -315,7 +333,8 @@ public final class QrStreams {
 
     /** One state of an instance, serialised once and shared by every client that receives it. */
     record StreamEvent(String key, Buffer bytes) {
-        static StreamEvent of(QrSnapshot snapshot) {
+        /** {@code now}: the server's time, sent so that a browser can correct its clock for the countdown. */
+        static StreamEvent of(QrSnapshot snapshot, Instant now) {
             boolean showsQr = "connecting".equals(snapshot.getInstanceStatus()) && snapshot.getQrCode() != null;
             String key = snapshot.getInstanceStatus() + "|" + snapshot.getLastQrUpdate() + "|"
                     + (snapshot.getQrCode() == null ? 0 : snapshot.getQrCode().hashCode());
@@ -327,6 +346,7 @@ public final class QrStreams {
             }
             data.put("last_qr_update", iso(snapshot.getLastQrUpdate()));
             data.put("qr_expires_at", iso(snapshot.getQrExpiresAt()));
+            data.put("server_time", now.toString());
             String event = (showsQr ? "event: qr\n" : "event: status\n")
                     + (snapshot.getLastQrUpdate() == null ? "" : "id: " + snapshot.getLastQrUpdate().getTime() + "\n")
                     + "data: " + json(data) + "\n\n";

@@ -137,4 +137,21 @@ class SettingsTest {
         assertThat(slack.alerts().webhookOrigin()).isEqualTo("https://hooks.slack.com:8443");
         assertThat(none.alerts().webhookOrigin()).endsWith(".invalid");
     }
+
+    @Test
+    void corsListsExactOriginsOnly() {
+        Settings listed = Settings.load(Map.of("cors.allowed-origins",
+                " https://app.example.com, http://127.0.0.1:3000 ,")::get);
+
+        assertThat(listed.widget().corsAllowedOrigins())
+                .containsExactly("https://app.example.com", "http://127.0.0.1:3000");
+        assertThat(listed.widget().allowsOrigin("https://app.example.com")).isTrue();
+        assertThat(listed.widget().allowsOrigin("https://app.example.com.evil.test")).isFalse();
+        assertThat(Settings.load(key -> null).widget().corsAllowedOrigins()).isEmpty();
+        for (String bad : new String[] {"*", "https://*.example.com", "https://app.example.com/", "app.example.com",
+                "https://app.example.com/path", "ftp://app.example.com", "https://user@app.example.com"}) {
+            assertThatThrownBy(() -> Settings.load(Map.of("cors.allowed-origins", bad)::get))
+                    .as(bad).isInstanceOf(InvalidSettingException.class).hasMessageContaining("CORS_ALLOWED_ORIGINS");
+        }
+    }
 }

@@ -1,0 +1,79 @@
+package io.qrrefresher.stream;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+import io.qrrefresher.config.Settings;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * Who may use the browser-facing endpoints (live stream, renew, widget script) from a page of another site:
+ * exactly the origins of CORS_ALLOWED_ORIGINS, none by default. A request without an Origin header (a server, curl)
+ * or from the service's own origin needs no permission; any other origin is refused outright, so that a page that is
+ * not listed gets nothing, not even a stream the browser would then hide from it.
+ */
+final class CrossOrigin {
+
+    enum Verdict {
+        /** No Origin, or the service's own: no CORS headers needed. */
+        SAME_ORIGIN,
+        /** A listed origin: answer with its CORS headers. */
+        ALLOWED,
+        /** Another origin: refuse. */
+        REFUSED
+    }
+
+    private final Settings.Widget settings;
+
+    CrossOrigin(Settings.Widget settings) {
+        this.settings = settings;
+    }
+
+    Verdict judge(HttpServerRequest request) {
+        String origin = request.getHeader("Origin");
+        if (origin == null || isOwn(origin, request.getHeader("Host"))) {
+            return Verdict.SAME_ORIGIN;
+        }
+        return settings.allowsOrigin(origin) ? Verdict.ALLOWED : Verdict.REFUSED;
+    }
+
+    /** The headers of an answer to a listed origin (no credentials mode: tokens travel in the request itself). */
+    void allow(HttpServerRequest request, HttpServerResponse response) {
+        response.putHeader("Access-Control-Allow-Origin", request.getHeader("Origin"));
+        response.putHeader("Vary", "Origin");
+    }
+
+    /** Answers a preflight (OPTIONS) for {@code methods}: 204 with the permission, or 403 for another origin. */
+    void preflight(HttpServerRequest request, HttpServerResponse response, String methods) {
+        if (judge(request) == Verdict.REFUSED || request.getHeader("Origin") == null) {
+            response.setStatusCode(403).end();
+            return;
+        }
+        allow(request, response);
+        response.putHeader("Access-Control-Allow-Methods", methods)
+                .putHeader("Access-Control-Allow-Headers", "Authorization, Content-Type")
+                .putHeader("Access-Control-Max-Age", "600")
+                .setStatusCode(204).end();
+    }
+
+    /** Whether {@code origin} names the host and port the request was sent to (behind a proxy: its Host). */
+    private static boolean isOwn(String origin, String host) {
+        if (host == null) {
+            return false;
+        }
+        try {
+            URI uri = new URI(origin);
+            if (uri.getHost() == null) {
+                return false;
+            }
+            int port = uri.getPort() != -1 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
+            String authority = uri.getHost() + ":" + port;
+            String requested = host.contains(":") && !host.endsWith("]") ? host
+                    : host + ":" + ("https".equals(uri.getScheme()) ? 443 : 80);
+            return authority.equalsIgnoreCase(requested);
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.qrrefresher.stream;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.access.Secrets;
+import io.qrrefresher.common.Failures;
+import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.stream.StreamAccess.Credential;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /instances/{name}/qr/renew}: "get a new code" on the QR screen. Authorised like the live stream (viewer
+ * token, user JWT, admin token). A {@code close} row goes back to {@code connecting} (route renew-qr), which the
+ * database trigger records as one connect request: the refresh sends exactly one {@code connect}, however many
+ * screens ask. At most one renewal per instance per QR_RENEW_MIN_INTERVAL on this replica.
+ */
+public final class QrRenewals {
+
+    public static final String PATH = "/instances/:name/qr/renew";
+    /** Set by {@link #authorize} for the route renew-qr. */
+    public static final String ALLOWED_PROPERTY = "renewAllowed";
+
+    private static final Logger LOG = LoggerFactory.getLogger(QrRenewals.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final StreamAccess access;
+    private final CrossOrigin crossOrigin;
+    private final Duration minInterval;
+    private final Clock clock;
+    private final Map<String, Instant> lastRenewal = new ConcurrentHashMap<>();
+    private ProducerTemplate producer;
+    private WorkerExecutor workers;
+
+    public QrRenewals(Settings.Widget settings, StreamAccess access, Clock clock) {
+        this.access = access;
+        this.crossOrigin = new CrossOrigin(settings);
+        this.minInterval = settings.renewMinInterval();
+        this.clock = clock;
+    }
+
+    /** Adds the handler to the HTTP server of platform-http (once it runs). */
+    public void install(CamelContext camelContext, int port) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(camelContext,
+                VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        this.producer = camelContext.createProducerTemplate();
+        this.workers = router.vertx().createSharedWorkerExecutor("qr-renew", 2);
+        router.post(PATH).handler(this::renew);
+        router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "POST"));
+    }
+
+    /** For the route renew-qr: whether the credential opens the row (null: no such instance). */
+    public void authorize(Exchange exchange) {
+        QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
+        Credential credential = exchange.getProperty(QrStreams.CREDENTIAL_PROPERTY, Credential.class);
+        exchange.setProperty(ALLOWED_PROPERTY, credential != null && access.allows(credential, row));
+    }
+
+    private void renew(RoutingContext routing) {
+        HttpServerResponse response = routing.response();
+        switch (crossOrigin.judge(routing.request())) {
+            case REFUSED -> {
+                answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+                return;
+            }
+            case ALLOWED -> crossOrigin.allow(routing.request(), response);
+            default -> {
+            }
+        }
+        String name = routing.pathParam("name");
+        Instant now = clock.instant();
+        Optional<Credential> credential = access.read(name,
+                Secrets.bearer(routing.request().getHeader("Authorization")), routing.queryParams().get("token"), now);
+        if (credential.isEmpty()) {
+            answer(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
+                    + " JWT) as Authorization: Bearer");
+            return;
+        }
+        workers.executeBlocking(() -> producer.send(RouteContract.RENEW_QR, exchange -> {
+            exchange.setProperty(QrStreams.INSTANCE_PROPERTY, name);
+            exchange.setProperty(QrStreams.CREDENTIAL_PROPERTY, credential.get());
+            exchange.setProperty(ALLOWED_PROPERTY, false);
+        }), false).onComplete(result -> {
+            Exchange exchange = result.succeeded() ? result.result() : null;
+            if (exchange == null || exchange.getException() != null) {
+                LOG.warn("New QR for instance '{}' not requested: {}", Failures.printable(name, 64),
+                        Failures.describe(exchange == null ? result.cause() : exchange.getException()));
+                answer(response, 503, "unavailable", "the request cannot be stored now; retry later");
+                return;
+            }
+            if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
+                answer(response, 401, "unauthorized", "this credential does not open this instance");
+                return;
+            }
+            answered(response, name, exchange.getMessage().getBody(String.class), clock.instant());
+        });
+    }
+
+    /** {@code status}: the row's status after the route (connecting when it moved it from close). */
+    private void answered(HttpServerResponse response, String name, String status, Instant now) {
+        if ("renewed".equals(status)) {
+            lastRenewal.put(name, now);
+            answer(response, 202, "requested", "a new code is on its way");
+        } else if ("rate_limited".equals(status)) {
+            Instant last = lastRenewal.get(name);
+            long wait = last == null ? 1 : Math.max(1, Duration.between(now, last.plus(minInterval)).toSeconds());
+            response.putHeader("Retry-After", String.valueOf(wait));
+            answer(response, 429, "too_soon", "a new code was asked for moments ago");
+        } else if ("open".equals(status)) {
+            answer(response, 409, "paired", "the instance is paired: no code needed");
+        } else {
+            answer(response, 200, "already_connecting", "a code is on its way or shown already");
+        }
+    }
+
+    /** For the route renew-qr: whether this instance was renewed less than QR_RENEW_MIN_INTERVAL ago here. */
+    public boolean isTooSoon(String name) {
+        Instant last = lastRenewal.get(name);
+        Instant now = clock.instant();
+        if (lastRenewal.size() > 10_000) {
+            lastRenewal.values().removeIf(at -> !now.isBefore(at.plus(minInterval)));
+        }
+        return last != null && now.isBefore(last.plus(minInterval));
+    }
+
+    private static void answer(HttpServerResponse response, int status, String result, String message) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("success", status < 300);
+        body.put("result", result);
+        body.put("message", message);
+        try {
+            response.setStatusCode(status).putHeader("Content-Type", "application/json")
+                    .putHeader("Cache-Control", "no-store").end(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("plain data always serialises", e);
+        }
+    }
+}

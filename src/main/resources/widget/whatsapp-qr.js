@@ -1,0 +1,212 @@
+/*
+ * <whatsapp-qr>: the live WhatsApp login QR of one Evolution API instance, served by qr-refresher.
+ *
+ *   <script type="module" src="https://qr.example.com/widget/whatsapp-qr.js"></script>
+ *   <whatsapp-qr instance="customer-42" token="VIEWER_TOKEN_OR_USER_JWT" server="https://qr.example.com"></whatsapp-qr>
+ *
+ * The token is a short-lived viewer token or the application's user JWT, never an Evolution key. Set the `getToken`
+ * property to an async function to hand the widget a fresh token each time it (re)connects. No dependencies, no build.
+ * Events (bubbling, composed): `qr-state` {state, instanceStatus}, `qr-change` {qrExpiresAt}.
+ * Theme with CSS custom properties: --wqr-size, --wqr-fg, --wqr-bg, --wqr-accent, --wqr-muted, --wqr-font.
+ */
+const DEFAULT_STRINGS = {
+  connecting: 'Connecting…',
+  scan: 'Scan this code with WhatsApp on your phone: Settings › Linked devices › Link a device.',
+  expiresIn: 'Expires in {s} s',
+  renewing: 'This code expired. A new one is coming…',
+  connected: 'Connected ✓',
+  closed: 'This code is no longer valid.',
+  getNewCode: 'Get a new code',
+  reconnecting: 'Connection lost. Reconnecting…',
+  refused: 'You are not allowed to see this code.',
+  qrAlt: 'WhatsApp login QR code',
+};
+
+const STYLE = `
+:host { display: inline-block; font-family: var(--wqr-font, system-ui, sans-serif); color: var(--wqr-fg, #111);
+  background: var(--wqr-bg, #fff); border-radius: 12px; padding: 16px; box-sizing: border-box;
+  width: calc(var(--wqr-size, 264px) + 32px); max-width: 100%; text-align: center; }
+.qr { width: var(--wqr-size, 264px); max-width: 100%; aspect-ratio: 1; display: block; margin: 0 auto;
+  image-rendering: pixelated; }
+.qr[hidden], .box[hidden] { display: none; }
+.box { width: var(--wqr-size, 264px); max-width: 100%; aspect-ratio: 1; margin: 0 auto; display: flex;
+  align-items: center; justify-content: center; border-radius: 8px; background: var(--wqr-muted, #f2f2f2);
+  font-size: 1.1em; padding: 12px; box-sizing: border-box; }
+.box.ok { background: var(--wqr-accent, #25d366); color: #fff; font-size: 1.4em; }
+.text { margin: 12px 0 0; line-height: 1.35; font-size: .95em; min-height: 2.6em; }
+.count { font-variant-numeric: tabular-nums; font-weight: 600; margin-top: 6px; min-height: 1.3em; }
+button { margin-top: 12px; font: inherit; padding: 10px 16px; border-radius: 8px; border: 0; cursor: pointer;
+  background: var(--wqr-accent, #25d366); color: #fff; }
+button[hidden] { display: none; }
+button:focus-visible { outline: 3px solid var(--wqr-fg, #111); outline-offset: 2px; }
+@media (max-width: 360px) { :host { padding: 8px; } }
+`;
+
+class WhatsAppQr extends HTMLElement {
+  static get observedAttributes() { return ['instance', 'token', 'server']; }
+
+  constructor() {
+    super();
+    this.strings = { ...DEFAULT_STRINGS };
+    this.getToken = null;
+    this._clockOffset = 0;
+    this._attempt = 0;
+    const root = this.attachShadow({ mode: 'open' });
+    root.innerHTML = `<style>${STYLE}</style>
+      <img class="qr" part="qr" hidden>
+      <div class="box" part="status" role="img"></div>
+      <p class="text" part="text" aria-live="polite"></p>
+      <div class="count" part="countdown" aria-hidden="true"></div>
+      <button type="button" part="button" hidden></button>`;
+    this._img = root.querySelector('.qr');
+    this._box = root.querySelector('.box');
+    this._text = root.querySelector('.text');
+    this._count = root.querySelector('.count');
+    this._button = root.querySelector('button');
+    this._button.addEventListener('click', () => this.renew());
+  }
+
+  connectedCallback() {
+    this._started = true;
+    this._connect();
+  }
+
+  disconnectedCallback() {
+    this._started = false;
+    this._close();
+  }
+
+  attributeChangedCallback(name, before, after) {
+    // also called for each attribute while the element is created: only a change after that reconnects
+    if (before !== after && this._started) this._connect();
+  }
+
+  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting, refused. */
+  get state() { return this._state; }
+
+  /** Asks the server for a new code (the instance is closed: its code expired for good). */
+  async renew() {
+    this._button.disabled = true;
+    try {
+      const answer = await fetch(`${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/renew`, {
+        method: 'POST', headers: { Authorization: `Bearer ${await this._token()}` }, mode: 'cors' });
+      if (answer.status === 202 || answer.status === 200) this._show('renewing');
+      else if (answer.status === 409) this._show('connected');
+    } catch (e) {
+      this._show('reconnecting');
+    } finally {
+      this._button.disabled = false;
+    }
+  }
+
+  _instance() { return this.getAttribute('instance') || ''; }
+
+  _server() { return (this.getAttribute('server') || '').replace(/\/+$/, ''); }
+
+  async _token() { return this.getToken ? await this.getToken(this._instance()) : (this.getAttribute('token') || ''); }
+
+  _close() {
+    this._generation = (this._generation || 0) + 1;
+    if (this._source) this._source.close();
+    this._source = null;
+    clearTimeout(this._retry);
+    clearInterval(this._ticker);
+  }
+
+  async _connect() {
+    this._close();
+    if (!this._instance()) return;
+    if (this._state !== 'reconnecting') this._show('connecting');
+    const generation = this._generation;
+    const token = await this._token();
+    // another connect (a new token, instance or server) started meanwhile: it owns the stream
+    if (generation !== this._generation || !this._started) return;
+    const url = `${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/stream`
+      + `?token=${encodeURIComponent(token)}`;
+    const source = new EventSource(url);
+    this._source = source;
+    const read = event => {
+      this._attempt = 0;
+      let data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (data.server_time) this._clockOffset = Date.parse(data.server_time) - Date.now();
+      this._update(data);
+    };
+    source.addEventListener('qr', read);
+    source.addEventListener('status', read);
+    source.onerror = () => {
+      if (this._source !== source) return;
+      // EventSource retries a dropped stream by itself, but gives up after a non-200 answer (a 401 once a token
+      // expired, a 503 while the service restarts): then the widget starts again, later and later
+      this._show('reconnecting');
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        const delay = Math.min(30000, 1000 * 2 ** this._attempt++) * (0.75 + Math.random() / 2);
+        this._retry = setTimeout(() => this._connect(), delay);
+      }
+    };
+  }
+
+  _update(data) {
+    this._status = data.instance_status;
+    if (data.instance_status === 'open') { this._show('connected'); return; }
+    if (data.instance_status === 'close') { this._show('closed'); return; }
+    if (!data.qr_code) { this._show('renewing'); return; }
+    const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
+    if (this._img.getAttribute('src') !== data.qr_code) {
+      this._img.src = data.qr_code;
+      this._expires = expires;
+      this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at });
+    }
+    this._expires = expires;
+    this._show(this._secondsLeft() === 0 ? 'renewing' : 'scan');
+  }
+
+  /** Whole seconds until the code expires, by the server's clock; null when its expiry is unknown. */
+  _secondsLeft() {
+    if (!this._expires) return null;
+    return Math.max(0, Math.ceil((this._expires - (Date.now() + this._clockOffset)) / 1000));
+  }
+
+  _tick() {
+    const left = this._secondsLeft();
+    if (left === null) { this._count.textContent = ''; return; }
+    this._count.textContent = this.strings.expiresIn.replace('{s}', String(left));
+    this._count.dataset.seconds = String(left);
+    if (left === 0 && this._state === 'scan') this._show('renewing');
+  }
+
+  _show(state) {
+    const changed = state !== this._state;
+    this._state = state;
+    const s = this.strings;
+    const showsQr = state === 'scan';
+    this._img.hidden = !showsQr;
+    this._img.alt = s.qrAlt;
+    this._box.hidden = showsQr;
+    this._box.classList.toggle('ok', state === 'connected');
+    this._box.textContent = { connected: '✓', closed: '⟳', refused: '✕' }[state] || '…';
+    this._box.setAttribute('aria-label', s[state] || '');
+    this._button.hidden = state !== 'closed';
+    this._button.textContent = s.getNewCode;
+    clearInterval(this._ticker);
+    this._count.textContent = '';
+    if (showsQr) {
+      this._tick();
+      this._ticker = setInterval(() => this._tick(), 250);
+    }
+    if (changed) {
+      this._text.textContent = s[state] || '';
+      this.setAttribute('state', state);
+      this._emit('qr-state', { instance: this._instance(), state, instanceStatus: this._status || null });
+    }
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+if (!customElements.get('whatsapp-qr')) customElements.define('whatsapp-qr', WhatsAppQr);
+
+export { WhatsAppQr };

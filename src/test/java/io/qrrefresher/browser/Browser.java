@@ -1,0 +1,64 @@
+package io.qrrefresher.browser;
+
+import java.io.File;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * Debian's Chromium, headless, driven through Debian's chromedriver (never one downloaded at run time). When either is
+ * missing the browser tests are skipped, and say so: {@code apt-get install -y chromium chromium-driver}.
+ */
+final class Browser implements AutoCloseable {
+
+    static final File CHROMIUM = new File("/usr/bin/chromium");
+    static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
+
+    private final ChromeDriver driver;
+
+    private Browser(ChromeDriver driver) {
+        this.driver = driver;
+    }
+
+    /** A headless Chromium, or the test is skipped with the reason. */
+    static Browser start() {
+        boolean present = CHROMIUM.canExecute() && CHROMEDRIVER.canExecute();
+        if (!present) {
+            System.out.println("SKIPPED browser tests: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing "
+                    + "(apt-get install -y chromium chromium-driver; .ci/run installs them)");
+        }
+        Assumptions.assumeTrue(present, "Chromium and chromedriver are not installed "
+                + "(apt-get install -y chromium chromium-driver)");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=800,900", "--disable-extensions");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER)
+                .usingAnyFreePort().build();
+        ChromeDriver driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+        return new Browser(driver);
+    }
+
+    ChromeDriver driver() {
+        return driver;
+    }
+
+    void open(String url) {
+        driver.get(url);
+    }
+
+    /** Runs {@code script} in the page and returns its value. */
+    Object js(String script, Object... arguments) {
+        return ((JavascriptExecutor) driver).executeScript(script, arguments);
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}

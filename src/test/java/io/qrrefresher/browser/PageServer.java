@@ -1,0 +1,47 @@
+package io.qrrefresher.browser;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.sun.net.httpserver.HttpServer;
+
+/** A web site of another origin (another port): serves the pages a test puts on it. */
+final class PageServer implements AutoCloseable {
+
+    private final HttpServer server;
+    private final Map<String, String> pages = new ConcurrentHashMap<>();
+
+    PageServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            String page = pages.get(exchange.getRequestURI().getPath());
+            byte[] body = (page == null ? "not found" : page).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(page == null ? 404 : 200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+    }
+
+    /** The origin pages are served from, as a browser sends it. */
+    String origin() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** Puts {@code html} at {@code path} and returns its URL. */
+    String put(String path, String html) {
+        pages.put(path, html);
+        return origin() + path;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

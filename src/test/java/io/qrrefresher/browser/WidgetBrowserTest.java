@@ -1,0 +1,167 @@
+package io.qrrefresher.browser;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The {@code <whatsapp-qr>} widget in a real browser (Debian's headless Chromium), on a page of another origin that
+ * CORS_ALLOWED_ORIGINS lists, against the real service and an Evolution API on loopback.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WidgetBrowserTest {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    Browser browser;
+    ScriptedEvolutionApi evolution;
+    PageServer listedSite;
+    PageServer otherSite;
+    RunningService service;
+
+    @BeforeAll
+    void start() throws Exception {
+        browser = Browser.start();
+        evolution = ScriptedEvolutionApi.start();
+        listedSite = new PageServer();
+        otherSite = new PageServer();
+        service = RunningService.against(evolution)
+                .with("cors.allowed-origins", listedSite.origin())
+                .with("qr.refresh.on-request", "true")
+                .start();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        for (AutoCloseable closeable : new AutoCloseable[] {browser, service, listedSite, otherSite, evolution}) {
+            if (closeable != null) {
+                closeable.close();
+            }
+        }
+    }
+
+    /** Each test's page goes, with its streams (Chromium keeps at most six connections per host). */
+    @AfterEach
+    void leaveThePage() {
+        browser.open("about:blank");
+    }
+
+    @Test
+    void theQrAppearsChangesWithEachRotationAndCountsDownByTheServersClock() {
+        waitingInstance("w-scan");
+        browser.open(widgetPage(listedSite, "w-scan"));
+
+        await().atMost(WAIT).until(() -> "scan".equals(state()) && stored("w-scan").equals(image()));
+        // one widget, one stream
+        assertThat(service.bean(io.qrrefresher.stream.QrStreams.class).clientsOf("w-scan")).isEqualTo(1);
+        Timestamp expires = (Timestamp) service.db().instance("w-scan").get("qr_expires_at");
+        long expected = (long) Math.ceil((expires.toInstant().toEpochMilli() - Instant.now().toEpochMilli()) / 1000.0);
+        assertThat(Long.parseLong(countdown())).isBetween(expected - 1, expected + 1);
+        String first = image();
+
+        evolution.rotate("w-scan");
+        service.refresh();
+
+        await().atMost(WAIT).until(() -> !first.equals(image()) && stored("w-scan").equals(image()));
+        assertThat(browser.js("return window.qrChanges")).isEqualTo(2L);
+    }
+
+    @Test
+    void aPairedInstanceShowsConnected() {
+        waitingInstance("w-pair");
+        browser.open(widgetPage(listedSite, "w-pair"));
+        await().atMost(WAIT).until(() -> "scan".equals(state()));
+
+        evolution.pair("w-pair");
+        service.refresh();
+
+        await().atMost(WAIT).until(() -> "connected".equals(state()));
+        assertThat(browser.js("return window.states.at(-1)")).isEqualTo("connected");
+    }
+
+    @Test
+    void getANewCodeOpensExactlyOneNewSocket() {
+        evolution.addInstance("w-renew", "token-w-renew", State.CLOSE);
+        service.db().insertInstance("w-renew", "token-w-renew", "close");
+        browser.open(widgetPage(listedSite, "w-renew"));
+        await().atMost(WAIT).until(() -> "closed".equals(state()));
+
+        // two clicks, as an impatient person does: one request, one connect on the closed instance
+        browser.js("const b = document.querySelector('whatsapp-qr').shadowRoot.querySelector('button');"
+                + " b.click(); b.click();");
+
+        await().atMost(WAIT).until(() -> evolution.socketsOpened("w-renew") == 1);
+        assertThat(state()).isEqualTo("renewing");
+        evolution.rotate("w-renew"); // the new socket's first QR
+        await().atMost(WAIT).until(() -> {
+            service.refresh(); // as the schedule would
+            return "scan".equals(state());
+        });
+        assertThat(evolution.socketsOpened("w-renew")).isEqualTo(1);
+        assertThat(image()).isEqualTo(stored("w-renew"));
+    }
+
+    @Test
+    void aPageOfAnOriginNotListedGetsNothing() throws Exception {
+        waitingInstance("w-other");
+
+        browser.open(widgetPage(otherSite, "w-other"));
+        // the script itself is refused to that origin: the element never comes to life
+        await().atMost(WAIT).until(() -> "complete".equals(browser.js("return document.readyState")));
+        assertThat(browser.js("return customElements.get('whatsapp-qr') === undefined")).isEqualTo(true);
+        Object streamFetch = browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + " fetch(arguments[0]).then(r => done('status ' + r.status), e => done('blocked'));",
+                service.url("/instances/w-other/qr/stream?token=" + RunningService.viewerToken("w-other")).toString());
+        assertThat(streamFetch).isEqualTo("blocked");
+        assertThat(service.bean(io.qrrefresher.stream.QrStreams.class).subscribedInstances()).doesNotContain("w-other");
+    }
+
+    private void waitingInstance(String name) {
+        evolution.addInstance(name, "token-" + name, State.CONNECTING);
+        evolution.rotate(name);
+        service.db().insertInstance(name, "token-" + name, "connecting");
+        await().atMost(WAIT).until(() -> service.db().instance(name).get("qr_code") != null);
+    }
+
+    private String widgetPage(PageServer site, String instance) {
+        String server = service.url("").toString();
+        return site.put("/" + instance + ".html", "<!doctype html><html><head><meta charset=utf-8>"
+                + "<script>window.states = []; window.qrChanges = 0;"
+                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));"
+                + " document.addEventListener('qr-change', () => window.qrChanges++);</script>"
+                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
+                + "<whatsapp-qr instance='" + instance + "' token='" + RunningService.viewerToken(instance)
+                + "' server='" + server + "'></whatsapp-qr></body></html>");
+    }
+
+    private String stored(String name) {
+        Object qr = service.db().instance(name).get("qr_code");
+        return qr == null ? "" : qr.toString();
+    }
+
+    private String state() {
+        return (String) browser.js("const w = document.querySelector('whatsapp-qr'); return w && w.getAttribute('state')");
+    }
+
+    private String image() {
+        return (String) browser.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.qr')"
+                + ".getAttribute('src')");
+    }
+
+    private String countdown() {
+        return (String) browser.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.count')"
+                + ".dataset.seconds");
+    }
+}
