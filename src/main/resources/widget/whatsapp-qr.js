@@ -32,7 +32,7 @@ const STYLE = `
 .box { width: var(--wqr-size, 264px); max-width: 100%; aspect-ratio: 1; margin: 0 auto; display: flex;
   align-items: center; justify-content: center; border-radius: 8px; background: var(--wqr-muted, #f2f2f2);
   font-size: 1.1em; padding: 12px; box-sizing: border-box; }
-.box.ok { background: var(--wqr-accent, #25d366); color: #fff; font-size: 1.4em; }
+.box.ok { background: var(--wqr-accent, #25d366); color: #fff; font-size: 4em; }
 .text { margin: 12px 0 0; line-height: 1.35; font-size: .95em; min-height: 2.6em; }
 .count { font-variant-numeric: tabular-nums; font-weight: 600; margin-top: 6px; min-height: 1.3em; }
 button { margin-top: 12px; font: inherit; padding: 10px 16px; border-radius: 8px; border: 0; cursor: pointer;

@@ -1,10 +1,15 @@
 package io.qrrefresher.browser;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -50,6 +55,19 @@ final class Browser implements AutoCloseable {
 
     void open(String url) {
         driver.get(url);
+    }
+
+    /**
+     * Saves a picture of the first element matching {@code css} as {@code name}.png in the folder of the system
+     * property {@code screenshots} (default target/screenshots; the README's pictures: -Dscreenshots=docs).
+     */
+    Path screenshot(String css, String name) throws IOException {
+        Path folder = Path.of(System.getProperty("screenshots", "target/screenshots"));
+        Files.createDirectories(folder);
+        byte[] png = driver.findElement(By.cssSelector(css)).getScreenshotAs(OutputType.BYTES);
+        Path file = folder.resolve(name + ".png");
+        Files.write(file, png);
+        return file;
     }
 
     /** Runs {@code script} in the page and returns its value. */

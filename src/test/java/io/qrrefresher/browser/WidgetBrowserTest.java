@@ -59,7 +59,7 @@ class WidgetBrowserTest {
     }
 
     @Test
-    void theQrAppearsChangesWithEachRotationAndCountsDownByTheServersClock() {
+    void theQrAppearsChangesWithEachRotationAndCountsDownByTheServersClock() throws Exception {
         waitingInstance("w-scan");
         browser.open(widgetPage(listedSite, "w-scan"));
 
@@ -69,6 +69,7 @@ class WidgetBrowserTest {
         Timestamp expires = (Timestamp) service.db().instance("w-scan").get("qr_expires_at");
         long expected = (long) Math.ceil((expires.toInstant().toEpochMilli() - Instant.now().toEpochMilli()) / 1000.0);
         assertThat(Long.parseLong(countdown())).isBetween(expected - 1, expected + 1);
+        assertThat(browser.screenshot("whatsapp-qr", "widget-scan")).isNotEmptyFile();
         String first = image();
 
         evolution.rotate("w-scan");
@@ -79,7 +80,7 @@ class WidgetBrowserTest {
     }
 
     @Test
-    void aPairedInstanceShowsConnected() {
+    void aPairedInstanceShowsConnected() throws Exception {
         waitingInstance("w-pair");
         browser.open(widgetPage(listedSite, "w-pair"));
         await().atMost(WAIT).until(() -> "scan".equals(state()));
@@ -88,6 +89,7 @@ class WidgetBrowserTest {
         service.refresh();
 
         await().atMost(WAIT).until(() -> "connected".equals(state()));
+        assertThat(browser.screenshot("whatsapp-qr", "widget-connected")).isNotEmptyFile();
         assertThat(browser.js("return window.states.at(-1)")).isEqualTo("connected");
     }
 
