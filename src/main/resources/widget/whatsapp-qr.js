@@ -90,7 +90,10 @@ class WhatsAppQr extends HTMLElement {
     try {
       const answer = await fetch(`${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/renew`, {
         method: 'POST', headers: { Authorization: `Bearer ${await this._token()}` }, mode: 'cors' });
-      if (answer.status === 202 || answer.status === 200) this._show('renewing');
+      if (answer.status === 202 || answer.status === 200) {
+        this._renewing = true;
+        this._show('renewing');
+      }
       else if (answer.status === 409) this._show('connected');
     } catch (e) {
       this._show('reconnecting');
@@ -151,7 +154,12 @@ class WhatsAppQr extends HTMLElement {
     this._status = data.instance_status;
     if (data.instance_status === 'open') { this._show('connected'); return; }
     if (data.instance_status === 'close') { this._show('closed'); return; }
-    if (!data.qr_code) { this._show('renewing'); return; }
+    // no code yet: the first one is being prepared, or the next one after an expired code
+    if (!data.qr_code) {
+      this._show(this._img.getAttribute('src') || this._renewing ? 'renewing' : 'connecting');
+      return;
+    }
+    this._renewing = false;
     const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
     if (this._img.getAttribute('src') !== data.qr_code) {
       this._img.src = data.qr_code;

@@ -6,8 +6,10 @@ import java.util.List;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.common.RouteContract;
+import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
+import io.qrrefresher.demo.DemoPage;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.ops.DatabaseProbe;
 import io.qrrefresher.ops.EventLoopProbe;
@@ -84,7 +86,12 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         context.createFluentProducerTemplate().to(RouteContract.MARK_INTERRUPTED_RUNS).send();
         qrStreams.install(context, settings.httpPort());
         beans.findSingleByType(QrRenewals.class).install(context, settings.httpPort());
-        beans.findSingleByType(WidgetScript.class).install(context, settings.httpPort());
+        WidgetScript widget = beans.findSingleByType(WidgetScript.class);
+        widget.install(context, settings.httpPort());
+        if (beans.findSingleByType(ServiceMode.class).demo()) {
+            new DemoPage(beans.findSingleByType(ViewerTokens.class), widget.version(), settings.management().port(),
+                    Clock.systemUTC()).install(context, settings.httpPort());
+        }
         EventLoopProbe eventLoopProbe = resources.add(new EventLoopProbe(Clock.systemUTC()));
         eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);

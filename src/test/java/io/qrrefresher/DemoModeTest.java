@@ -41,6 +41,21 @@ class DemoModeTest {
             // demo-sales was closed in Evolution: exactly one connect brought it back
             assertThat(demo.bean(io.qrrefresher.ServiceMode.class).simulator().orElseThrow().socketsOpened("demo-sales")).isEqualTo(1);
             assertThat(demo.post("/refresh-qr-codes", "wrong").statusCode()).isEqualTo(401);
+            // the first page a new user opens: the demo instances live through the widget, with working tokens
+            HttpResponse<String> page = demo.get("/", null);
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
+                    .startsWith("text/html"));
+            java.util.regex.Matcher token = java.util.regex.Pattern
+                    .compile("<whatsapp-qr instance=\"demo-storefront\" token=\"([^\"]+)\"").matcher(page.body());
+            assertThat(token.find()).isTrue();
+            assertThat(page.body()).contains("/widget/whatsapp-qr.js?v=", "demo-support", "demo-sales",
+                    "/observe/health");
+            try (io.qrrefresher.support.SseClient stream = io.qrrefresher.support.SseClient.open(
+                    demo.url("/instances/demo-storefront/qr/stream?token=" + token.group(1)), null)) {
+                assertThat(stream.status()).isEqualTo(200);
+                assertThat(stream.next(java.time.Duration.ofSeconds(10)).data().get("server_time").asText()).isNotEmpty();
+            }
             runsBefore = (Long) demo.db().queryOne("SELECT count(*) AS n FROM qr_refresher.refresh_runs").get("n");
         }
         assertThat(Files.exists(dataDir.resolve("PG_VERSION"))).isTrue();

@@ -40,6 +40,11 @@ public final class DemoMode {
     private DemoMode() {
     }
 
+    /** The names of the demo instances. */
+    public static List<String> instanceNames() {
+        return INSTANCES.stream().map(DemoInstance::name).toList();
+    }
+
     /** The simulator, pushing its webhooks to {@code webhookUrl} as a global Evolution webhook would. */
     public static EvolutionSimulator startSimulator(URI webhookUrl) throws IOException {
         EvolutionSimulator simulator = EvolutionSimulator.builder()

@@ -38,8 +38,8 @@ public final class RunningService implements AutoCloseable {
 
     private final ServiceLifecycle lifecycle = new ServiceLifecycle();
     private final Properties properties = new Properties();
-    private final int httpPort = FreePorts.next();
-    private final int managementPort = FreePorts.next();
+    private final int httpPort;
+    private final int managementPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Main main;
     private Thread runner;
@@ -47,6 +47,12 @@ public final class RunningService implements AutoCloseable {
     private Db db;
 
     private RunningService() {
+        this(FreePorts.next(), FreePorts.next());
+    }
+
+    private RunningService(int httpPort, int managementPort) {
+        this.httpPort = httpPort;
+        this.managementPort = managementPort;
         properties.setProperty("http.port", String.valueOf(httpPort));
         properties.setProperty("management.port", String.valueOf(managementPort));
         properties.setProperty("admin.token", ADMIN_TOKEN);
@@ -81,6 +87,14 @@ public final class RunningService implements AutoCloseable {
     /** A service with only the given properties (demo mode when no database and no Evolution API are set). */
     public static RunningService bare() {
         return new RunningService();
+    }
+
+    /** A service like this one (same properties, database and ports), to start once this one is closed. */
+    public RunningService again() {
+        RunningService again = new RunningService(httpPort, managementPort);
+        again.properties.clear();
+        again.properties.putAll(properties);
+        return again;
     }
 
     public RunningService with(String key, String value) {

@@ -1,0 +1,92 @@
+package io.qrrefresher.demo;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+import io.qrrefresher.access.ViewerTokens;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * {@code GET /} in demo mode: what a new user sees first. The demo instances, live through the {@code <whatsapp-qr>}
+ * widget (with viewer tokens minted for the page), and links to the API, health and metrics.
+ */
+public final class DemoPage {
+
+    private static final Duration TOKEN_LIFETIME = Duration.ofHours(1);
+
+    private final ViewerTokens viewerTokens;
+    private final String widgetVersion;
+    private final int managementPort;
+    private final Clock clock;
+
+    public DemoPage(ViewerTokens viewerTokens, String widgetVersion, int managementPort, Clock clock) {
+        this.viewerTokens = viewerTokens;
+        this.widgetVersion = widgetVersion;
+        this.managementPort = managementPort;
+        this.clock = clock;
+    }
+
+    public void install(CamelContext camelContext, int port) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(camelContext,
+                VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        router.get("/").handler(this::serve);
+    }
+
+    private void serve(RoutingContext routing) {
+        var authority = routing.request().authority();
+        String host = authority == null ? "localhost" : authority.host();
+        String origin = "http://" + (authority == null ? "localhost" : authority.toString());
+        routing.response().putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Cache-Control", "no-store")
+                .end(html(origin, host, clock.instant()));
+    }
+
+    /** {@code origin}: this page's (for the API example); {@code host}: its host (health and metrics). */
+    String html(String origin, String host, Instant now) {
+        StringBuilder widgets = new StringBuilder();
+        for (String name : DemoMode.instanceNames()) {
+            String token = viewerTokens.mint(name, now.plus(TOKEN_LIFETIME));
+            widgets.append("<figure><figcaption>").append(escape(name)).append("</figcaption>")
+                    .append("<whatsapp-qr instance=\"").append(escape(name)).append("\" token=\"")
+                    .append(escape(token)).append("\"></whatsapp-qr></figure>\n");
+        }
+        String management = "http://" + escape(host) + ":" + managementPort + "/observe";
+        return """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8">
+                <meta name="viewport" content="width=device-width, initial-scale=1">
+                <title>qr-refresher · demo</title>
+                <script type="module" src="/widget/whatsapp-qr.js?v=%s"></script>
+                <style>
+                body { font-family: system-ui, sans-serif; margin: 2rem; background: #f4f5f4; color: #111; }
+                .grid { display: flex; flex-wrap: wrap; gap: 1.5rem; margin: 1.5rem 0; }
+                figure { margin: 0; } figcaption { font-weight: 600; margin: 0 0 .5rem; }
+                whatsapp-qr { box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+                code { background: #e8e8e8; padding: 0 .25em; border-radius: 3px; }
+                </style></head><body>
+                <h1>qr-refresher · demo mode</h1>
+                <p>Three instances of the built-in Evolution API simulator, live: each QR is replaced every 45 s, as
+                WhatsApp does. <b>demo-support</b> is "scanned" 2.5 minutes after the start; <b>demo-sales</b> was
+                closed: once its code expires for good, <i>Get a new code</i> asks for exactly one new one.</p>
+                <div class="grid">
+                %s</div>
+                <h2>Next</h2>
+                <ul>
+                <li>The API: <code>curl -X POST -H 'Authorization: Bearer demo-admin-token' %s/refresh-qr-codes</code>,
+                <code>GET /refresh-runs</code>, <code>GET /refresh-control</code></li>
+                <li><a href="%s/health">Health</a> · <a href="%s/metrics">Prometheus metrics</a></li>
+                <li>Put this widget in your own pages: the README's "Show the QR to your users".</li>
+                <li>Leave demo mode: set <code>DATABASE_URL</code> and <code>EVOLUTION_API_BASE_URL</code>.</li>
+                </ul>
+                </body></html>
+                """.formatted(escape(widgetVersion), widgets, escape(origin), management, management);
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replace("'", "&#39;");
+    }
+}
