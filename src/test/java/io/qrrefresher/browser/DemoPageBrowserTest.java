@@ -30,9 +30,10 @@ class DemoPageBrowserTest {
 
             browser.open(demo.url("/").toString());
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> Long.valueOf(2).equals(browser.js(
+            // demo-storefront and demo-support show a code (demo-sales too, once its one connect brought a code)
+            await().atMost(Duration.ofSeconds(30)).until(() -> ((Number) browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')]"
-                            + ".filter(w => w.getAttribute('state') === 'scan').length")));
+                            + ".filter(w => w.getAttribute('state') === 'scan').length")).intValue() >= 2);
             assertThat(browser.js("return document.querySelectorAll('whatsapp-qr').length")).isEqualTo(3L);
             assertThat(browser.screenshot("body", "demo-page")).isNotEmptyFile();
         }
