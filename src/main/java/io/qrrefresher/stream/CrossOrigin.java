@@ -38,6 +38,18 @@ final class CrossOrigin {
         return settings.allowsOrigin(origin) ? Verdict.ALLOWED : Verdict.REFUSED;
     }
 
+    /**
+     * False for a page of an origin that is not listed (the caller refuses it); otherwise true, with the CORS
+     * headers added for a listed origin.
+     */
+    boolean admit(HttpServerRequest request, HttpServerResponse response) {
+        Verdict verdict = judge(request);
+        if (verdict == Verdict.ALLOWED) {
+            allow(request, response);
+        }
+        return verdict != Verdict.REFUSED;
+    }
+
     /** The headers of an answer to a listed origin (no credentials mode: tokens travel in the request itself). */
     void allow(HttpServerRequest request, HttpServerResponse response) {
         response.putHeader("Access-Control-Allow-Origin", request.getHeader("Origin"));
@@ -58,7 +70,7 @@ final class CrossOrigin {
     }
 
     /** Whether {@code origin} names the host and port the request was sent to (behind a proxy: its Host). */
-    private static boolean isOwn(String origin, String host) {
+    static boolean isOwn(String origin, String host) {
         if (host == null) {
             return false;
         }

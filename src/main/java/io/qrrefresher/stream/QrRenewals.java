@@ -74,14 +74,9 @@ public final class QrRenewals {
 
     private void renew(RoutingContext routing) {
         HttpServerResponse response = routing.response();
-        switch (crossOrigin.judge(routing.request())) {
-            case REFUSED -> {
-                answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
-                return;
-            }
-            case ALLOWED -> crossOrigin.allow(routing.request(), response);
-            default -> {
-            }
+        if (!crossOrigin.admit(routing.request(), response)) {
+            answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+            return;
         }
         String name = routing.pathParam("name");
         Instant now = clock.instant();

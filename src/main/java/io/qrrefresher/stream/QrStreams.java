@@ -178,14 +178,9 @@ public final class QrStreams {
 
     private void open(RoutingContext routing) {
         HttpServerResponse response = routing.response();
-        switch (crossOrigin.judge(routing.request())) {
-            case REFUSED -> {
-                refuse(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
-                return;
-            }
-            case ALLOWED -> crossOrigin.allow(routing.request(), response);
-            default -> {
-            }
+        if (!crossOrigin.admit(routing.request(), response)) {
+            refuse(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+            return;
         }
         String name = routing.pathParam("name");
         String address = routing.request().remoteAddress() == null ? "unknown"

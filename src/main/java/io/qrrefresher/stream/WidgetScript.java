@@ -46,14 +46,9 @@ public final class WidgetScript {
 
     private void serve(RoutingContext routing) {
         var response = routing.response();
-        switch (crossOrigin.judge(routing.request())) {
-            case REFUSED -> {
-                response.setStatusCode(403).end();
-                return;
-            }
-            case ALLOWED -> crossOrigin.allow(routing.request(), response);
-            default -> {
-            }
+        if (!crossOrigin.admit(routing.request(), response)) {
+            response.setStatusCode(403).end();
+            return;
         }
         response.putHeader("Cache-Control", "public, max-age=3600").putHeader("ETag", etag);
         if (etag.equals(routing.request().getHeader("If-None-Match"))) {
