@@ -185,6 +185,11 @@ public final class RunningService implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + managementPort + path);
     }
 
+    /** Sends {@code request} (built against {@link #url}) with this service's HTTP client; the body as text. */
+    public HttpResponse<String> send(HttpRequest request) throws Exception {
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
     public HttpResponse<String> post(String path, String bearer) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(url(path)).POST(HttpRequest.BodyPublishers.noBody())
                 .timeout(Duration.ofSeconds(60));

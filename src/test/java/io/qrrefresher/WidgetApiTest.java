@@ -1,0 +1,161 @@
+package io.qrrefresher;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The HTTP side of the QR widget, as a browser meets it (Origin headers, preflights, the script, "get a new code"),
+ * without a browser: what the browser tests check end to end, here case by case.
+ */
+class WidgetApiTest {
+
+    static final String LISTED = "https://app.example.com";
+    static final String OTHER = "https://evil.example.com";
+    static ScriptedEvolutionApi evolution;
+    static RunningService service;
+
+    @BeforeAll
+    static void start() throws Exception {
+        evolution = ScriptedEvolutionApi.start();
+        service = RunningService.against(evolution)
+                .with("cors.allowed-origins", LISTED + ",http://localhost:3000")
+                .with("qr.renew.min-interval", "PT1H")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        service.close();
+        evolution.close();
+    }
+
+    @Test
+    void preflightsAnswerListedOriginsOnly() throws Exception {
+        for (String path : new String[] {"/instances/x/qr/stream", "/instances/x/qr/renew"}) {
+            HttpResponse<String> listed = send(request(path, LISTED).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                    .header("Access-Control-Request-Method", path.endsWith("renew") ? "POST" : "GET")
+                    .header("Access-Control-Request-Headers", "authorization"));
+            assertThat(listed.statusCode()).as(path).isEqualTo(204);
+            assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).hasValue(LISTED);
+            assertThat(listed.headers().firstValue("Access-Control-Allow-Headers")).hasValueSatisfying(
+                    headers -> assertThat(headers).containsIgnoringCase("authorization"));
+            assertThat(listed.headers().firstValue("Access-Control-Allow-Methods"))
+                    .hasValue(path.endsWith("renew") ? "POST" : "GET");
+
+            HttpResponse<String> other = send(request(path, OTHER).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                    .header("Access-Control-Request-Method", "GET"));
+            assertThat(other.statusCode()).isEqualTo(403);
+            assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+    }
+
+    @Test
+    void theScriptIsCacheableAndOnlyForListedOrigins() throws Exception {
+        HttpResponse<String> script = send(request("/widget/whatsapp-qr.js", null).GET());
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/javascript"));
+        assertThat(script.body()).contains("customElements.define('whatsapp-qr'");
+        String etag = script.headers().firstValue("ETag").orElseThrow();
+        assertThat(send(request("/widget/whatsapp-qr.js", null).header("If-None-Match", etag).GET()).statusCode())
+                .isEqualTo(304);
+
+        HttpResponse<String> listed = send(request("/widget/whatsapp-qr.js", "http://localhost:3000").GET());
+        assertThat(listed.statusCode()).isEqualTo(200);
+        assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).hasValue("http://localhost:3000");
+        assertThat(listed.headers().allValues("Vary")).contains("Origin");
+        assertThat(send(request("/widget/whatsapp-qr.js", OTHER).GET()).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void aStreamOpenedFromAnOriginNotListedIsRefused() throws Exception {
+        waiting("api-stream");
+        HttpResponse<String> refused = send(request("/instances/api-stream/qr/stream?token="
+                + RunningService.viewerToken("api-stream"), OTHER).GET());
+
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(refused.body()).contains("origin_not_allowed");
+    }
+
+    @Test
+    void getANewCodeMovesAClosedRowBackOnceAndSaysWhatHappened() throws Exception {
+        evolution.addInstance("api-renew", "token-api-renew", State.CLOSE);
+        service.db().insertInstance("api-renew", "token-api-renew", "close");
+        int requestsBefore = connectRequests("api-renew");
+
+        assertThat(renew("api-renew", null).statusCode()).isEqualTo(401);
+        assertThat(renew("api-renew", RunningService.viewerToken("another-instance")).statusCode()).isEqualTo(401);
+        HttpResponse<String> renewed = renew("api-renew", RunningService.viewerToken("api-renew"));
+
+        assertThat(renewed.statusCode()).isEqualTo(202);
+        assertThat(renewed.body()).contains("\"result\":\"requested\"");
+        assertThat(service.db().instance("api-renew").get("instance_status")).isEqualTo("connecting");
+        assertThat(connectRequests("api-renew")).isEqualTo(requestsBefore + 1);
+
+        // asked again while a code is coming: nothing to do
+        assertThat(renew("api-renew", RunningService.viewerToken("api-renew")).body())
+                .contains("already_connecting");
+        // closed again within QR_RENEW_MIN_INTERVAL: refused, with the wait
+        service.db().update("UPDATE evolution_instances SET instance_status = 'close' WHERE instance_name = ?",
+                "api-renew");
+        HttpResponse<String> tooSoon = renew("api-renew", RunningService.viewerToken("api-renew"));
+        assertThat(tooSoon.statusCode()).isEqualTo(429);
+        assertThat(tooSoon.headers().firstValue("Retry-After")).isPresent();
+        assertThat(service.db().instance("api-renew").get("instance_status")).isEqualTo("close");
+    }
+
+    @Test
+    void aPairedInstanceNeedsNoNewCode() throws Exception {
+        evolution.addInstance("api-open", "token-api-open", State.OPEN);
+        service.db().insertInstance("api-open", "token-api-open", "open");
+
+        HttpResponse<String> paired = renew("api-open", RunningService.viewerToken("api-open"));
+
+        assertThat(paired.statusCode()).isEqualTo(409);
+        assertThat(paired.body()).contains("\"result\":\"paired\"");
+    }
+
+    private static HttpResponse<String> renew(String instance, String token) throws Exception {
+        HttpRequest.Builder request = request("/instances/" + instance + "/qr/renew", LISTED)
+                .POST(HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return send(request);
+    }
+
+    private static int connectRequests(String instance) {
+        Object requests = service.db().queryOne("SELECT COALESCE((SELECT s.connect_requests FROM"
+                + " qr_refresher.instance_state s JOIN evolution_instances e ON e.id = s.instance_id"
+                + " WHERE e.instance_name = ?), 0) AS n", instance).get("n");
+        return ((Number) requests).intValue();
+    }
+
+    private static void waiting(String name) {
+        evolution.addInstance(name, "token-" + name, State.CONNECTING);
+        evolution.rotate(name);
+        service.db().insertInstance(name, "token-" + name, "connecting");
+    }
+
+    private static HttpRequest.Builder request(String path, String origin) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(service.url(path)).timeout(Duration.ofSeconds(10));
+        if (origin != null) {
+            builder.header("Origin", origin);
+        }
+        return builder;
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return service.send(request.build());
+    }
+}
