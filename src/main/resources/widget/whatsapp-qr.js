@@ -18,7 +18,6 @@ const DEFAULT_STRINGS = {
   closed: 'This code is no longer valid.',
   getNewCode: 'Get a new code',
   reconnecting: 'Connection lost. Reconnecting…',
-  refused: 'You are not allowed to see this code.',
   qrAlt: 'WhatsApp login QR code',
 };
 
@@ -81,7 +80,7 @@ class WhatsAppQr extends HTMLElement {
     if (before !== after && this._started) this._connect();
   }
 
-  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting, refused. */
+  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting. */
   get state() { return this._state; }
 
   /** Asks the server for a new code (the instance is closed: its code expired for good). */
@@ -193,7 +192,7 @@ class WhatsAppQr extends HTMLElement {
     this._img.alt = s.qrAlt;
     this._box.hidden = showsQr;
     this._box.classList.toggle('ok', state === 'connected');
-    this._box.textContent = { connected: '✓', closed: '⟳', refused: '✕' }[state] || '…';
+    this._box.textContent = { connected: '✓', closed: '⟳' }[state] || '…';
     this._box.setAttribute('aria-label', s[state] || '');
     this._button.hidden = state !== 'closed';
     this._button.textContent = s.getNewCode;
