@@ -114,20 +114,20 @@ class LiveQrTest {
              SseClient other = stream("other", viewer("other"))) {
             assertThat(watched.status()).isEqualTo(200);
             assertThat(watched.contentType()).startsWith("text/event-stream");
-            SseClient.Event first = watched.next(Duration.ofSeconds(5));
+            SseClient.Event first = watched.next(SseClient.PATIENCE);
             assertThat(first.name()).isEqualTo("qr");
             assertThat(first.data().get("qr_code").asText()).isEqualTo(sut.db().instance("watched").get("qr_code"));
             assertThat(first.data().has("qr_expires_at")).isTrue();
-            assertThat(other.next(Duration.ofSeconds(5)).name()).isEqualTo("status");
+            assertThat(other.next(SseClient.PATIENCE).name()).isEqualTo("status");
 
             webhooks.post(Webhooks.qrEvent("watched", "2@second", null));
-            SseClient.Event rotation = watched.next(Duration.ofSeconds(5));
+            SseClient.Event rotation = watched.next(SseClient.PATIENCE);
             assertThat(rotation.name()).isEqualTo("qr");
             assertThat(rotation.data().get("qr_code").asText()).isEqualTo(sut.db().instance("watched").get("qr_code"))
                     .isNotEqualTo(first.data().get("qr_code").asText());
 
             webhooks.post(Webhooks.fixture("webhook-connection-update-open.json", "watched", null));
-            SseClient.Event paired = watched.next(Duration.ofSeconds(5));
+            SseClient.Event paired = watched.next(SseClient.PATIENCE);
             assertThat(paired.name()).isEqualTo("status");
             assertThat(paired.data().get("instance_status").asText()).isEqualTo("open");
             assertThat(paired.data().has("qr_code")).isFalse();
@@ -160,7 +160,7 @@ class LiveQrTest {
                      + RunningService.viewerToken("private")), null)) {
             assertThat(admin.status()).isEqualTo(200);
             assertThat(browser.status()).isEqualTo(200);
-            assertThat(browser.next(Duration.ofSeconds(5)).data().get("instance_name").asText()).isEqualTo("private");
+            assertThat(browser.next(SseClient.PATIENCE).data().get("instance_name").asText()).isEqualTo("private");
         }
     }
 
@@ -173,11 +173,11 @@ class LiveQrTest {
                 clients.add(stream("popular", viewer("popular")));
             }
             for (SseClient client : clients) {
-                assertThat(client.next(Duration.ofSeconds(5))).isNotNull();
+                assertThat(client.next(SseClient.PATIENCE)).isNotNull();
             }
             webhooks.post(Webhooks.qrEvent("popular", "2@for-everyone", null));
             for (SseClient client : clients) {
-                assertThat(client.next(Duration.ofSeconds(5)).name()).isEqualTo("qr");
+                assertThat(client.next(SseClient.PATIENCE).name()).isEqualTo("qr");
             }
             assertThat(sut.service().bean(io.qrrefresher.events.ListenerConnections.class).open()).isEqualTo(1);
             assertThat(sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients()).isEqualTo(20);

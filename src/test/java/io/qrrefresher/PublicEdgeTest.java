@@ -143,7 +143,7 @@ class PublicEdgeTest {
             stalled.getOutputStream().write(("GET /instances/slow/qr/stream HTTP/1.1\r\nHost: localhost\r\n"
                     + "Authorization: Bearer " + RunningService.viewerToken("slow") + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
-            assertThat(reader.next(Duration.ofSeconds(5))).isNotNull();
+            assertThat(reader.next(SseClient.PATIENCE)).isNotNull();
             await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 2);
             // rotations until the socket buffers of the stalled client are full and its own bound is reached
             int rotation = 0;
@@ -160,7 +160,7 @@ class PublicEdgeTest {
             webhooks.post(Webhooks.qrEvent("slow", latest, null));
             SseClient.Event event;
             do {
-                event = reader.next(Duration.ofSeconds(5));
+                event = reader.next(SseClient.PATIENCE);
             } while (event != null && !event.data().path("qr_code").asText().equals(QrImages.dataUrl(latest)));
             assertThat(event).as("the reading client is served to the end").isNotNull();
         }
@@ -340,9 +340,9 @@ class PublicEdgeTest {
     void aStreamEndsAtOnceWhenTheRowsTokenOrOwnerChanges() throws Exception {
         sut.db().insertInstance("rotated", "token-rotated", "connecting");
         try (SseClient viewer = stream("rotated", RunningService.viewerToken("rotated"))) {
-            assertThat(viewer.next(Duration.ofSeconds(5))).isNotNull();
+            assertThat(viewer.next(SseClient.PATIENCE)).isNotNull();
             sut.db().update("UPDATE evolution_instances SET instance_token = 'new-token' WHERE instance_name = 'rotated'");
-            assertThat(viewer.ended(Duration.ofSeconds(10))).isTrue();
+            assertThat(viewer.ended(SseClient.PATIENCE)).isTrue();
         }
         await().until(() -> sut.service().bean(io.qrrefresher.stream.QrStreams.class).clients() == 0);
     }

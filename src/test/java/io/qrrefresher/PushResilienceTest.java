@@ -42,7 +42,7 @@ class PushResilienceTest {
 
             try (SseClient client = SseClient.open(service.url("/instances/resilient/qr/stream"),
                     "Bearer " + io.qrrefresher.support.RunningService.viewerToken("resilient"))) {
-                assertThat(client.next(Duration.ofSeconds(5)).name()).isEqualTo("status");
+                assertThat(client.next(SseClient.PATIENCE).name()).isEqualTo("status");
 
                 for (int restart = 1; restart <= 2; restart++) {
                     database.stop();
@@ -61,7 +61,7 @@ class PushResilienceTest {
 
                     // Evolution delivers the event again: stored, announced, streamed
                     assertThat(Webhooks.json(webhooks.post(event)).get("status").asText()).isEqualTo("stored");
-                    SseClient.Event streamed = client.next(Duration.ofSeconds(15));
+                    SseClient.Event streamed = client.next(SseClient.PATIENCE);
                     assertThat(streamed.name()).isEqualTo("qr");
                     assertThat(streamed.data().get("qr_code").asText())
                             .isEqualTo(service.db().instance("resilient").get("qr_code"));

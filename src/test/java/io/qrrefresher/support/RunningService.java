@@ -32,6 +32,12 @@ import static org.awaitility.Awaitility.await;
  */
 public final class RunningService implements AutoCloseable {
 
+    static {
+        // conditions that must come true get a generous bound: a loaded 2-core machine (ReplicasTest runs beside the
+        // other tests) can take seconds; a passing test never waits for it
+        org.awaitility.Awaitility.setDefaultTimeout(Duration.ofSeconds(30));
+    }
+
     public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     public static final String NEVER = "0 0 0 1 1 ? 2099";
     public static final String VIEWER_SECRET = "test-viewer-secret-0123456789abcdef0123";

@@ -52,6 +52,12 @@ public final class SseClient implements AutoCloseable {
         return response.headers().firstValue("Content-Type").orElse("");
     }
 
+    /**
+     * How long tests wait for an event that must come: generous, since a 2-core machine under load (ReplicasTest runs
+     * beside the others) can take seconds; a passing test never waits for it.
+     */
+    public static final Duration PATIENCE = Duration.ofSeconds(30);
+
     /** The next event, or null when none arrives in time. */
     public Event next(Duration within) throws InterruptedException {
         return events.poll(within.toMillis(), TimeUnit.MILLISECONDS);
