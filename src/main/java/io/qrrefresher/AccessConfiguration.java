@@ -9,6 +9,7 @@ import io.qrrefresher.api.AccessAnswers;
 import io.qrrefresher.api.AdminAccess;
 import io.qrrefresher.api.AdminAnswers;
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.stream.AuthFailures;
 import io.qrrefresher.stream.StreamAccess;
 import io.qrrefresher.webhook.WebhookAuth;
 import org.apache.camel.BindToRegistry;
@@ -49,6 +50,12 @@ public final class AccessConfiguration implements CamelConfiguration {
     @BindToRegistry("accessAnswers")
     public AccessAnswers accessAnswers(ViewerTokens viewerTokens, WebhookAuth webhookAuth) {
         return new AccessAnswers(viewerTokens, webhookAuth);
+    }
+
+    /** Failed credentials per address, shared by the stream and "get a new code" (QR_STREAM_AUTH_FAILURES_PER_MINUTE). */
+    @BindToRegistry("authFailures")
+    public AuthFailures authFailures(Settings settings) {
+        return new AuthFailures(settings.stream().authFailuresPerMinute());
     }
 
     /** Who may open the live QR stream; the JWKS of VIEWER_JWKS_URL is fetched from the start, on its own thread. */

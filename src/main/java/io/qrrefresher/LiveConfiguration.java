@@ -8,6 +8,7 @@ import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.stream.AuthFailures;
 import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.stream.StreamAccess;
@@ -29,9 +30,9 @@ public final class LiveConfiguration implements CamelConfiguration {
 
     /** The live QR stream; its HTTP handler is installed once Camel's HTTP server runs (ServiceLifecycle). */
     @BindToRegistry("qrStreams")
-    public QrStreams qrStreams(Settings settings, StreamAccess access, QrMetrics metrics) {
+    public QrStreams qrStreams(Settings settings, StreamAccess access, AuthFailures authFailures, QrMetrics metrics) {
         QrStreams streams = new QrStreams(settings.stream(), settings.widget(),
-                settings.events().streamHeartbeatMillis(), access, metrics, Clock.systemUTC());
+                settings.events().streamHeartbeatMillis(), access, authFailures, metrics, Clock.systemUTC());
         metrics.gauge("qr_refresher.stream.clients", "Live QR stream connections", null, streams::clients);
         metrics.gauge("qr_refresher.stream.pending", "Live QR stream openings being authorised", null,
                 streams::pending);
@@ -40,8 +41,9 @@ public final class LiveConfiguration implements CamelConfiguration {
 
     /** "Get a new code" (POST /instances/{name}/qr/renew); installed with the stream (ServiceLifecycle). */
     @BindToRegistry("qrRenewals")
-    public QrRenewals qrRenewals(Settings settings, StreamAccess access) {
-        return new QrRenewals(settings.widget(), access, Clock.systemUTC());
+    public QrRenewals qrRenewals(Settings settings, StreamAccess access, AuthFailures authFailures) {
+        return new QrRenewals(settings.widget(), settings.stream().maxPending(), access, authFailures,
+                Clock.systemUTC());
     }
 
     /** The QR widget's script (GET /widget/whatsapp-qr.js). */

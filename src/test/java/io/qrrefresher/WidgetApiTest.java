@@ -9,7 +9,10 @@ import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The HTTP side of the QR widget, as a browser meets it (Origin headers, preflights, the script, "get a new code"),
  * without a browser: what the browser tests check end to end, here case by case.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WidgetApiTest {
 
     static final String LISTED = "https://app.example.com";
@@ -30,6 +34,7 @@ class WidgetApiTest {
         service = RunningService.against(evolution)
                 .with("cors.allowed-origins", LISTED + ",http://localhost:3000")
                 .with("qr.renew.min-interval", "PT1H")
+                .with("qr.stream.auth-failures-per-minute", "20")
                 .start();
     }
 
@@ -123,6 +128,61 @@ class WidgetApiTest {
 
         assertThat(paired.statusCode()).isEqualTo(409);
         assertThat(paired.body()).contains("\"result\":\"paired\"");
+    }
+
+    @Test
+    void aTokenInTheUrlOfARenewalIsNotAccepted() throws Exception {
+        evolution.addInstance("api-query", "token-api-query", State.CLOSE);
+        service.db().insertInstance("api-query", "token-api-query", "close");
+
+        HttpResponse<String> refused = send(request("/instances/api-query/qr/renew?token="
+                + RunningService.viewerToken("api-query"), LISTED).POST(HttpRequest.BodyPublishers.noBody()));
+
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(service.db().instance("api-query").get("instance_status")).isEqualTo("close");
+    }
+
+    @Test
+    @Order(Order.DEFAULT + 1)
+    void aRenewalThatCannotBeStoredIs503AndTheRowIsUntouched() throws Exception {
+        evolution.addInstance("api-down", "token-api-down", State.CLOSE);
+        service.db().insertInstance("api-down", "token-api-down", "close");
+        // the table goes away for a moment, as when the database is unreachable
+        service.db().update("ALTER TABLE evolution_instances RENAME TO evolution_instances_away");
+        HttpResponse<String> unavailable;
+        try {
+            unavailable = renew("api-down", RunningService.viewerToken("api-down"));
+        } finally {
+            service.db().update("ALTER TABLE evolution_instances_away RENAME TO evolution_instances");
+        }
+
+        assertThat(unavailable.statusCode()).isEqualTo(503);
+        assertThat(unavailable.body()).contains("\"result\":\"unavailable\"");
+        assertThat(service.db().instance("api-down").get("instance_status")).isEqualTo("close");
+        // nothing was recorded against the instance: it can be asked again at once
+        assertThat(renew("api-down", RunningService.viewerToken("api-down")).statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    @Order(Order.DEFAULT + 2) // last: it locks this address out for the rest of the minute
+    void aFloodOfBadTokensIsTurnedAwayBeforeAnyWork() throws Exception {
+        evolution.addInstance("api-flood", "token-api-flood", State.CLOSE);
+        service.db().insertInstance("api-flood", "token-api-flood", "close");
+        int refused = 0;
+        HttpResponse<String> answer;
+        do {
+            answer = renew("api-flood", "v1.forged." + refused);
+            refused++;
+        } while (answer.statusCode() == 401 && refused <= 25);
+
+        assertThat(answer.statusCode()).isEqualTo(429);
+        assertThat(answer.headers().firstValue("Retry-After")).isPresent();
+        assertThat(refused).isLessThanOrEqualTo(21);
+        // the address is refused before its credential is even read, a good one included; the stream says the same
+        assertThat(renew("api-flood", RunningService.viewerToken("api-flood")).statusCode()).isEqualTo(429);
+        assertThat(send(request("/instances/api-flood/qr/stream?token=" + RunningService.viewerToken("api-flood"),
+                null).GET()).statusCode()).isEqualTo(429);
+        assertThat(service.db().instance("api-flood").get("instance_status")).isEqualTo("close");
     }
 
     private static HttpResponse<String> renew(String instance, String token) throws Exception {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@code POST /instances/{name}/qr/renew}: "get a new code" on the QR screen. Authorised like the live stream (viewer
  * token, user JWT, admin token). A {@code close} row goes back to {@code connecting} (route renew-qr), which the
  * database trigger records as one connect request: the refresh sends exactly one {@code connect}, however many
- * screens ask. At most one renewal per instance per QR_RENEW_MIN_INTERVAL on this replica.
+ * screens ask. At most one renewal per instance per QR_RENEW_MIN_INTERVAL on this replica. The token only as
+ * {@code Authorization: Bearer} (a POST has no reason to put it in a URL); failed credentials counted per address
+ * with the stream's ({@link AuthFailures}); at most QR_STREAM_MAX_PENDING requests waiting for the database, past
+ * which 503.
  */
 public final class QrRenewals {
 
@@ -41,6 +45,9 @@ public final class QrRenewals {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StreamAccess access;
+    private final AuthFailures authFailures;
+    private final int maxPending;
+    private final AtomicInteger pending = new AtomicInteger();
     private final CrossOrigin crossOrigin;
     private final Duration minInterval;
     private final Clock clock;
@@ -48,8 +55,11 @@ public final class QrRenewals {
     private ProducerTemplate producer;
     private WorkerExecutor workers;
 
-    public QrRenewals(Settings.Widget settings, StreamAccess access, Clock clock) {
+    public QrRenewals(Settings.Widget settings, int maxPending, StreamAccess access, AuthFailures authFailures,
+                      Clock clock) {
         this.access = access;
+        this.authFailures = authFailures;
+        this.maxPending = maxPending;
         this.crossOrigin = new CrossOrigin(settings);
         this.minInterval = settings.renewMinInterval();
         this.clock = clock;
@@ -79,12 +89,24 @@ public final class QrRenewals {
             return;
         }
         String name = routing.pathParam("name");
+        String address = routing.request().remoteAddress() == null ? "unknown"
+                : routing.request().remoteAddress().hostAddress();
         Instant now = clock.instant();
+        long retryAfter = authFailures.retryAfterSeconds(address, now);
+        if (retryAfter > 0) {
+            response.putHeader("Retry-After", String.valueOf(retryAfter));
+            answer(response, 429, "too_many_attempts", "too many failed authentications from this address");
+            return;
+        }
         Optional<Credential> credential = access.read(name,
-                Secrets.bearer(routing.request().getHeader("Authorization")), routing.queryParams().get("token"), now);
+                Secrets.bearer(routing.request().getHeader("Authorization")), null, now);
         if (credential.isEmpty()) {
-            answer(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
-                    + " JWT) as Authorization: Bearer");
+            unauthorized(response, name, address, now);
+            return;
+        }
+        if (pending.incrementAndGet() > maxPending) {
+            pending.decrementAndGet();
+            answer(response, 503, "busy", "too many requests at once; retry in a few seconds");
             return;
         }
         workers.executeBlocking(() -> producer.send(RouteContract.RENEW_QR, exchange -> {
@@ -92,6 +114,7 @@ public final class QrRenewals {
             exchange.setProperty(QrStreams.CREDENTIAL_PROPERTY, credential.get());
             exchange.setProperty(ALLOWED_PROPERTY, false);
         }), false).onComplete(result -> {
+            pending.decrementAndGet();
             Exchange exchange = result.succeeded() ? result.result() : null;
             if (exchange == null || exchange.getException() != null) {
                 LOG.warn("New QR for instance '{}' not requested: {}", Failures.printable(name, 64),
@@ -100,14 +123,21 @@ public final class QrRenewals {
                 return;
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
-                answer(response, 401, "unauthorized", "this credential does not open this instance");
+                unauthorized(response, name, address, clock.instant());
                 return;
             }
             answered(response, name, exchange.getMessage().getBody(String.class), clock.instant());
         });
     }
 
-    /** {@code status}: the row's status after the route (connecting when it moved it from close). */
+    private void unauthorized(HttpServerResponse response, String name, String address, Instant now) {
+        authFailures.refused("New QR request", name, address, now);
+        response.putHeader("WWW-Authenticate", "Bearer");
+        answer(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
+                + " JWT) as Authorization: Bearer");
+    }
+
+    /** {@code status}: what the route did: renewed, rate_limited, or the row's status when it left it alone. */
     private void answered(HttpServerResponse response, String name, String status, Instant now) {
         if ("renewed".equals(status)) {
             lastRenewal.put(name, now);

@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -60,7 +59,6 @@ public final class QrStreams {
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Buffer HEARTBEAT = StreamEvent.shared(": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII));
-    private static final long REFUSAL_LOG_INTERVAL_MILLIS = 10_000;
 
     private final Settings.Stream settings;
     private final CrossOrigin crossOrigin;
@@ -72,19 +70,17 @@ public final class QrStreams {
     private final Map<String, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicLong refusalsNotLogged = new AtomicLong();
-    private volatile long lastRefusalLog;
     private ProducerTemplate producer;
     private Vertx vertx;
     private WorkerExecutor authWorkers;
 
     public QrStreams(Settings.Stream settings, Settings.Widget widget, int heartbeatMillis, StreamAccess access,
-                     QrMetrics metrics, Clock clock) {
+                     AuthFailures authFailures, QrMetrics metrics, Clock clock) {
         this.settings = settings;
         this.crossOrigin = new CrossOrigin(widget);
         this.heartbeatMillis = heartbeatMillis;
         this.access = access;
-        this.authFailures = new AuthFailures(settings.authFailuresPerMinute());
+        this.authFailures = authFailures;
         this.metrics = metrics;
         this.clock = clock;
     }
@@ -290,17 +286,7 @@ public final class QrStreams {
     }
 
     private void unauthorized(HttpServerResponse response, String address, String name, Instant now) {
-        authFailures.failed(address, now);
-        long time = now.toEpochMilli();
-        if (time - lastRefusalLog >= REFUSAL_LOG_INTERVAL_MILLIS) {
-            lastRefusalLog = time;
-            long more = refusalsNotLogged.getAndSet(0);
-            LOG.warn("Live stream refused: no valid credential for instance '{}' from {}{}",
-                    Failures.printable(name, 64), address,
-                    more == 0 ? "" : " (and " + more + " more refusals in the last seconds)");
-        } else {
-            refusalsNotLogged.incrementAndGet();
-        }
+        authFailures.refused("Live stream", name, address, now);
         response.putHeader("WWW-Authenticate", "Bearer");
         refuse(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
                 + " JWT) as Authorization: Bearer or ?token=");
