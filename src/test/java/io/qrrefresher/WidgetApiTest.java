@@ -80,6 +80,8 @@ class WidgetApiTest {
         assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).hasValue("http://localhost:3000");
         assertThat(listed.headers().allValues("Vary")).contains("Origin");
         assertThat(send(request("/widget/whatsapp-qr.js", OTHER).GET()).statusCode()).isEqualTo(403);
+        // the page with live demo widgets and their tokens exists in demo mode only
+        assertThat(send(request("/", null).GET()).statusCode()).isEqualTo(404);
     }
 
     @Test

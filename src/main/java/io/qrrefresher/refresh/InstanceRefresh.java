@@ -11,8 +11,7 @@ import io.qrrefresher.refresh.RefreshDecisions.Save;
 import io.qrrefresher.refresh.RefreshDecisions.Step;
 
 /**
- * The working state of one instance during one run: the instance, the last answer of Evolution API and the last
- * {@link RefreshDecisions.Decision}. It travels as the exchange property {@code refresh}; the routes read it with
+ * The working state of one instance during one run: the instance and the last {@link RefreshDecisions.Decision}. It travels as the exchange property {@code refresh}; the routes read it with
  * simple expressions such as {@code ${exchangeProperty.refresh.next}} and bind it into SQL as
  * {@code :#${exchangeProperty.refresh.instanceId}}.
  */
@@ -23,7 +22,6 @@ public final class InstanceRefresh implements EvolutionCallSite {
     private final RefreshDecisions decisions;
     private Decision decision;
     private Outcome outcome;
-    private EvolutionReply reply;
 
     InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions) {
         this.instance = instance;
@@ -115,11 +113,6 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return outcome == Outcome.REFRESHED;
     }
 
-    /** The last answer of Evolution API. */
-    public EvolutionReply reply() {
-        return reply;
-    }
-
     /** The decision taken last. */
     Decision decision() {
         return decision;
@@ -128,7 +121,6 @@ public final class InstanceRefresh implements EvolutionCallSite {
     /** Evolution API answered the current call (any answer, including an error): decides the next step. */
     @Override
     public void replied(EvolutionReply reply) {
-        this.reply = reply;
         decide(decisions.afterReply(getCall(), reply, RefreshDecisions.Stored.of(instance)));
     }
 

@@ -15,7 +15,7 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class CrossOrigin {
 
-    enum Verdict {
+    private enum Verdict {
         /** No Origin, or the service's own: no CORS headers needed. */
         SAME_ORIGIN,
         /** A listed origin: answer with its CORS headers. */
@@ -30,7 +30,7 @@ final class CrossOrigin {
         this.settings = settings;
     }
 
-    Verdict judge(HttpServerRequest request) {
+    private Verdict judge(HttpServerRequest request) {
         String origin = request.getHeader("Origin");
         if (origin == null || isOwn(origin, request.getHeader("Host"))) {
             return Verdict.SAME_ORIGIN;
@@ -51,7 +51,7 @@ final class CrossOrigin {
     }
 
     /** The headers of an answer to a listed origin (no credentials mode: tokens travel in the request itself). */
-    void allow(HttpServerRequest request, HttpServerResponse response) {
+    private void allow(HttpServerRequest request, HttpServerResponse response) {
         response.putHeader("Access-Control-Allow-Origin", request.getHeader("Origin"));
         response.putHeader("Vary", "Origin");
     }
