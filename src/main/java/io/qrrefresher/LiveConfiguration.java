@@ -9,6 +9,7 @@ import io.qrrefresher.events.QrEvents;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.stream.AuthFailures;
+import io.qrrefresher.stream.PhonePairings;
 import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.stream.StreamAccess;
@@ -39,11 +40,20 @@ public final class LiveConfiguration implements CamelConfiguration {
         return streams;
     }
 
-    /** "Get a new code" (POST /instances/{name}/qr/renew); installed with the stream (ServiceLifecycle). */
+    /**
+     * "Get a new code" (POST /instances/{name}/qr/renew) and "link with phone number instead" (POST
+     * /instances/{name}/qr/pairing-code); installed with the stream (ServiceLifecycle).
+     */
     @BindToRegistry("qrRenewals")
     public QrRenewals qrRenewals(Settings settings, StreamAccess access, AuthFailures authFailures) {
         return new QrRenewals(settings.widget(), settings.stream().maxPending(), access, authFailures,
                 Clock.systemUTC());
+    }
+
+    /** Walks a pairing-code request through the route request-pairing-code. */
+    @BindToRegistry("phonePairings")
+    public PhonePairings phonePairings(ServiceMode mode, QrContent qrContent) {
+        return new PhonePairings(mode.globalApiKey(), qrContent);
     }
 
     /** The QR widget's script (GET /widget/whatsapp-qr.js). */

@@ -5,8 +5,11 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.support.LogCapture;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,16 +49,17 @@ class WidgetApiTest {
 
     @Test
     void preflightsAnswerListedOriginsOnly() throws Exception {
-        for (String path : new String[] {"/instances/x/qr/stream", "/instances/x/qr/renew"}) {
+        for (String path : new String[] {"/instances/x/qr/stream", "/instances/x/qr/renew",
+                "/instances/x/qr/pairing-code"}) {
             HttpResponse<String> listed = send(request(path, LISTED).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-                    .header("Access-Control-Request-Method", path.endsWith("renew") ? "POST" : "GET")
+                    .header("Access-Control-Request-Method", path.endsWith("stream") ? "GET" : "POST")
                     .header("Access-Control-Request-Headers", "authorization"));
             assertThat(listed.statusCode()).as(path).isEqualTo(204);
             assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).hasValue(LISTED);
             assertThat(listed.headers().firstValue("Access-Control-Allow-Headers")).hasValueSatisfying(
                     headers -> assertThat(headers).containsIgnoringCase("authorization"));
             assertThat(listed.headers().firstValue("Access-Control-Allow-Methods"))
-                    .hasValue(path.endsWith("renew") ? "POST" : "GET");
+                    .hasValue(path.endsWith("stream") ? "GET" : "POST");
 
             HttpResponse<String> other = send(request(path, OTHER).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                     .header("Access-Control-Request-Method", "GET"));
@@ -145,6 +149,109 @@ class WidgetApiTest {
     }
 
     @Test
+    void aClosedInstanceGetsItsPairingCodeWithOneConnectAndTheNumber() throws Exception {
+        evolution.addInstance("api-phone", "token-api-phone", State.CLOSE);
+        // the new socket's first QR arrives while Evolution waits before answering connect
+        evolution.whileConnectWaits("api-phone", () -> evolution.rotate("api-phone"));
+        service.db().insertInstance("api-phone", "token-api-phone", "close");
+
+        HttpResponse<String> answered;
+        try (LogCapture logs = LogCapture.open()) {
+            answered = pairingCode("api-phone", RunningService.viewerToken("api-phone"),
+                    "{\"number\":\"+55 (11) 98765-4321\"}");
+            assertThat(logs.text()).contains("api-phone", "…4321").doesNotContain("5511987654321", "98765");
+        }
+
+        assertThat(answered.statusCode()).isEqualTo(200);
+        String code = evolution.currentPairingCode("api-phone");
+        assertThat(code).matches("[A-Z0-9]{8}");
+        assertThat(Webhooks.json(answered).get("pairing_code").asText()).isEqualTo(code);
+        assertThat(evolution.pairingNumber("api-phone")).isEqualTo("5511987654321");
+        assertThat(evolution.socketsOpened("api-phone")).isEqualTo(1);
+        assertThat(evolution.calls(EvolutionCall.LOGOUT, "api-phone")).isZero();
+        var row = service.db().instance("api-phone");
+        assertThat(row.get("instance_status")).isEqualTo("connecting");
+        assertThat(row.get("pairing_code")).isEqualTo(code);
+        assertThat((String) row.get("qr_code")).startsWith("data:image/png;base64,");
+
+        // the request it made is served: the refresh reads, and opens no second socket
+        service.refresh();
+        assertThat(evolution.socketsOpened("api-phone")).isEqualTo(1);
+        // a rotation brings the next code (here by the poll)
+        evolution.rotate("api-phone");
+        service.refresh();
+        assertThat(service.db().instance("api-phone").get("pairing_code"))
+                .isEqualTo(evolution.currentPairingCode("api-phone")).isNotEqualTo(code);
+        // one socket per QR_RENEW_MIN_INTERVAL, shared with "get a new code"
+        HttpResponse<String> tooSoon = pairingCode("api-phone", RunningService.viewerToken("api-phone"),
+                "{\"number\":\"+5511987654321\"}");
+        assertThat(tooSoon.statusCode()).isEqualTo(429);
+        assertThat(evolution.socketsOpened("api-phone")).isEqualTo(1);
+    }
+
+    @Test
+    void aWaitingInstanceIsLoggedOutOnceThenConnectedWithTheNumber() throws Exception {
+        waiting("api-switch");
+        service.refresh();
+        String qrBefore = (String) service.db().instance("api-switch").get("qr_code");
+        assertThat(qrBefore).isNotNull();
+
+        HttpResponse<String> answered = pairingCode("api-switch", RunningService.viewerToken("api-switch"),
+                "{\"number\":\"447911123456\"}");
+
+        // no QR came during connect's wait: the code follows with the next rotation
+        assertThat(answered.statusCode()).isEqualTo(202);
+        assertThat(answered.body()).contains("\"result\":\"requested\"");
+        assertThat(evolution.calls(EvolutionCall.LOGOUT, "api-switch")).isEqualTo(1);
+        assertThat(evolution.socketsOpened("api-switch")).isEqualTo(1);
+        assertThat(evolution.pairingNumber("api-switch")).isEqualTo("447911123456");
+        var row = service.db().instance("api-switch");
+        assertThat(row.get("instance_status")).isEqualTo("connecting");
+        assertThat(row.get("qr_code")).as("the QR of the ended session is not shown").isNull();
+
+        evolution.rotate("api-switch");
+        service.refresh();
+        assertThat(service.db().instance("api-switch").get("pairing_code"))
+                .isEqualTo(evolution.currentPairingCode("api-switch")).isNotNull();
+        assertThat(evolution.socketsOpened("api-switch")).isEqualTo(1);
+    }
+
+    @Test
+    void whatIsNotAPhoneNumberNeverReachesEvolution() throws Exception {
+        evolution.addInstance("api-badnumber", "token-api-badnumber", State.CLOSE);
+        service.db().insertInstance("api-badnumber", "token-api-badnumber", "close");
+        String token = RunningService.viewerToken("api-badnumber");
+
+        for (String body : new String[] {"{\"number\":\"1234567\"}", "{\"number\":\"+0 11 98765 4321\"}",
+                "{\"number\":\"5511987654321&mobile=1\"}", "{\"number\":5511987654321}", "5511987654321", "",
+                "{\"number\":\"1234567890123456\"}"}) {
+            HttpResponse<String> refused = pairingCode("api-badnumber", token, body);
+            assertThat(refused.statusCode()).as(body).isEqualTo(400);
+            assertThat(refused.body()).contains("invalid_number");
+        }
+        HttpResponse<String> large = pairingCode("api-badnumber", token,
+                "{\"number\":\"5511987654321\",\"pad\":\"" + "x".repeat(4000) + "\"}");
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(pairingCode("api-badnumber", null, "{\"number\":\"5511987654321\"}").statusCode())
+                .isEqualTo(401);
+        assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "api-badnumber")
+                + evolution.calls(EvolutionCall.CONNECT, "api-badnumber")).isZero();
+        assertThat(service.db().instance("api-badnumber").get("instance_status")).isEqualTo("close");
+    }
+
+    @Test
+    void aPairedInstanceNeedsNoPairingCode() throws Exception {
+        evolution.addInstance("api-phone-open", "token-api-phone-open", State.OPEN);
+        service.db().insertInstance("api-phone-open", "token-api-phone-open", "open");
+
+        HttpResponse<String> paired = pairingCode("api-phone-open", RunningService.viewerToken("api-phone-open"),
+                "{\"number\":\"5511987654321\"}");
+
+        assertThat(paired.statusCode()).isEqualTo(409);
+        assertThat(evolution.socketsOpened("api-phone-open")).isZero();
+    }
+
+    @Test
     @Order(Order.DEFAULT + 1)
     void aRenewalThatCannotBeStoredIs503AndTheRowIsUntouched() throws Exception {
         evolution.addInstance("api-down", "token-api-down", State.CLOSE);
@@ -190,6 +297,15 @@ class WidgetApiTest {
     private static HttpResponse<String> renew(String instance, String token) throws Exception {
         HttpRequest.Builder request = request("/instances/" + instance + "/qr/renew", LISTED)
                 .POST(HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return send(request);
+    }
+
+    private static HttpResponse<String> pairingCode(String instance, String token, String body) throws Exception {
+        HttpRequest.Builder request = request("/instances/" + instance + "/qr/pairing-code", LISTED)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

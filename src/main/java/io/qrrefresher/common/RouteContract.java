@@ -32,6 +32,7 @@ public final class RouteContract {
     public static final String RESYNC_AFTER_LISTENER_GAP = "seda:resync-after-listener-gap";
     public static final String SUBSCRIBE_QR_STREAM = "direct:subscribe-qr-stream";
     public static final String RENEW_QR = "direct:renew-qr";
+    public static final String REQUEST_PAIRING_CODE = "direct:request-pairing-code";
 
     /** The id of the circuitBreaker step around Evolution API calls: resilience4j names the breaker after it. */
     public static final String EVOLUTION_CIRCUIT_BREAKER = "evolution-api";
@@ -45,7 +46,8 @@ public final class RouteContract {
             ALERT_SIGNALS, "the circuit breaker and 401 answers raise alerts through it",
             RESYNC_AFTER_LISTENER_GAP, "the listener watchdog catches up through it",
             SUBSCRIBE_QR_STREAM, "the live QR stream authorises each client through it",
-            RENEW_QR, "'get a new code' (POST /instances/{name}/qr/renew) goes through it");
+            RENEW_QR, "'get a new code' (POST /instances/{name}/qr/renew) goes through it",
+            REQUEST_PAIRING_CODE, "'link with phone number' (POST /instances/{name}/qr/pairing-code) goes through it");
     private static final Map<String, String> STEPS = Map.of(
             EVOLUTION_CIRCUIT_BREAKER, "the circuitBreaker around Evolution calls (health check, alerts, metrics)");
 

@@ -31,7 +31,8 @@ import io.qrrefresher.evolution.QrImages;
 /**
  * An Evolution API server on loopback that follows Evolution API v2 (bodies as recorded in src/test/resources/evolution) for the calls the refresher makes: guard order (404
  * before 401), {@code apikey} as the global key or the instance's token, {@code connectionState} without side effects,
- * {@code connect} that reads the cached QR while connecting but opens a new socket when closed, 200 with
+ * {@code connect} that reads the cached QR while connecting but opens a new socket when closed (with {@code ?number=},
+ * honoured only then, that socket asks for a phone-number pairing code, renewed with every QR), {@code logout}, 200 with
  * {@code {"error":true}} for an instance that is not loaded, {@code {"count":0}} before the first QR, rotation every
  * {@code qrTimeout} and the QR limit. QR images are real PNGs. Used by demo mode and by the tests.
  */
@@ -54,6 +55,8 @@ public class EvolutionSimulator implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Baileys' pairing codes: 8 characters of this alphabet (Crockford base32 without 0, I, O, U). */
+    private static final String PAIRING_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 
     private final String globalApiKey;
     private final Duration rotation;
@@ -178,6 +181,23 @@ public class EvolutionSimulator implements AutoCloseable {
         }
     }
 
+    /** The phone number the instance's socket asks a pairing code for (connect on close with ?number=), or null. */
+    public String pairingNumber(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            return instance.pairingNumber;
+        }
+    }
+
+    /** The pairing code of the current QR, or null in QR mode. */
+    public String currentPairingCode(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            advance(instance);
+            return instance.pairingCode;
+        }
+    }
+
     /** How many sockets {@code connect} opened for a closed instance (the side effect to avoid). */
     public int socketsOpened(String name) {
         return instance(name).socketsOpened.get();
@@ -210,7 +230,7 @@ public class EvolutionSimulator implements AutoCloseable {
      * Answers one call, after the route was matched and counted. Subclasses may return their own reply (faults);
      * the default follows the contract.
      */
-    protected Reply answer(EvolutionCall call, String name, String apiKey) {
+    protected Reply answer(EvolutionCall call, String name, String apiKey, String number) {
         SimulatedInstance instance = instances.get(name);
         if (instance == null) {
             return Reply.json(404, envelope(404, "Not Found",
@@ -225,6 +245,8 @@ public class EvolutionSimulator implements AutoCloseable {
             advance(instance);
             if (call == EvolutionCall.CONNECTION_STATE) {
                 reply = Reply.json(200, stateBody(instance));
+            } else if (call == EvolutionCall.LOGOUT) {
+                reply = logout(instance);
             } else {
                 switch (instance.state) {
                     case OPEN -> reply = Reply.json(200, stateBody(instance));
@@ -234,6 +256,7 @@ public class EvolutionSimulator implements AutoCloseable {
                         // has cached, which may be {"count":0} or the previous, expired one (Evolution API v2, as recorded in src/test/resources/evolution)
                         instance.socketsOpened.incrementAndGet();
                         instance.state = State.CONNECTING;
+                        instance.pairingNumber = number;
                         startSocket(instance);
                         sleepAfterConnect = true;
                         reply = null;
@@ -244,12 +267,36 @@ public class EvolutionSimulator implements AutoCloseable {
         }
         if (sleepAfterConnect) {
             sleep(connectDelay);
+            whileConnectWaits(name);
             synchronized (instance) {
                 advance(instance);
                 reply = Reply.json(200, qrBody(instance));
             }
         }
         return reply;
+    }
+
+    /** Runs while connect on a closed instance waits before answering (the new socket's first QR may come then). */
+    protected void whileConnectWaits(String name) {
+    }
+
+    /** {@code DELETE /instance/logout/{name}}: ends the session; 400 when it is not connected (Evolution v2). */
+    private Reply logout(SimulatedInstance instance) {
+        if (instance.state == State.CLOSE || instance.state == State.NOT_LOADED) {
+            return Reply.json(400, envelope(400, "Bad Request",
+                    List.of("The \"" + instance.name + "\" instance is not connected")));
+        }
+        changeState(instance, State.CLOSE, 401);
+        instance.code = null;
+        instance.base64 = null;
+        instance.pairingCode = null;
+        instance.pairingNumber = null;
+        instance.nextQrAt = null;
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "SUCCESS");
+        body.put("error", false);
+        body.put("response", Map.of("message", "Instance logged out"));
+        return Reply.json(200, body);
     }
 
     private void serve(HttpExchange exchange) throws IOException {
@@ -262,7 +309,7 @@ public class EvolutionSimulator implements AutoCloseable {
             String[] parts = path.split("/", -1);
             if (parts.length == 4 && parts[1].equals("instance")) {
                 for (EvolutionCall candidate : EvolutionCall.values()) {
-                    if (candidate.pathSegment().equals(parts[2])) {
+                    if (candidate.pathSegment().equals(parts[2]) && candidate.method().equals(method)) {
                         call = candidate;
                     }
                 }
@@ -271,11 +318,12 @@ public class EvolutionSimulator implements AutoCloseable {
             if ("GET".equals(method) && "/".equals(path)) {
                 reply = Reply.json(200, Map.of("status", 200, "message", "Welcome to the Evolution API, it is working!",
                         "version", "2.3.6-simulator"));
-            } else if (call == null || !"GET".equals(method) || name.isEmpty()) {
+            } else if (call == null || name.isEmpty()) {
                 reply = Reply.json(404, envelope(404, "Not Found", List.of("Cannot " + method + " " + path)));
             } else {
                 calls.computeIfAbsent(call.pathSegment() + "/" + name, key -> new AtomicInteger()).incrementAndGet();
-                reply = answer(call, name, exchange.getRequestHeaders().getFirst("apikey"));
+                reply = answer(call, name, exchange.getRequestHeaders().getFirst("apikey"),
+                        queryParameter(exchange.getRequestURI().getRawQuery(), "number"));
             }
             send(exchange, reply);
         }
@@ -333,10 +381,11 @@ public class EvolutionSimulator implements AutoCloseable {
         instance.code = "2@" + randomBase64(48) + "," + randomBase64(32) + "," + randomBase64(32) + ","
                 + randomBase64(32);
         instance.base64 = QrImages.dataUrl(instance.code);
+        instance.pairingCode = instance.pairingNumber == null ? null : randomPairingCode();
         if (webhooks != null) {
             Map<String, Object> qrcode = new LinkedHashMap<>();
             qrcode.put("instance", instance.name);
-            qrcode.put("pairingCode", null);
+            qrcode.put("pairingCode", instance.pairingCode);
             qrcode.put("code", instance.code);
             qrcode.put("base64", instance.base64);
             webhooks.send("qrcode.updated", instance.name, Map.of("qrcode", qrcode));
@@ -346,6 +395,10 @@ public class EvolutionSimulator implements AutoCloseable {
     private void changeState(SimulatedInstance instance, State state, int statusReason) {
         State before = instance.state;
         instance.state = state;
+        if (state == State.OPEN) {
+            instance.pairingNumber = null;
+            instance.pairingCode = null;
+        }
         if (webhooks != null && before != state && (state == State.OPEN || statusReason != 200)) {
             webhooks.send("connection.update", instance.name, Map.of("instance", instance.name,
                     "state", state.name().toLowerCase(), "statusReason", statusReason));
@@ -364,7 +417,7 @@ public class EvolutionSimulator implements AutoCloseable {
     private static Map<String, Object> qrBody(SimulatedInstance instance) {
         Map<String, Object> body = new LinkedHashMap<>();
         if (instance.code != null) {
-            body.put("pairingCode", null);
+            body.put("pairingCode", instance.pairingCode);
             body.put("code", instance.code);
             body.put("base64", instance.base64);
         }
@@ -386,6 +439,18 @@ public class EvolutionSimulator implements AutoCloseable {
             throw new IllegalArgumentException("No simulated instance " + name);
         }
         return instance;
+    }
+
+    private static String queryParameter(String rawQuery, String key) {
+        if (rawQuery == null) {
+            return null;
+        }
+        for (String pair : rawQuery.split("&")) {
+            if (pair.startsWith(key + "=")) {
+                return percentDecode(pair.substring(key.length() + 1));
+            }
+        }
+        return null;
     }
 
     private static String randomBase64(int bytes) {
@@ -421,6 +486,14 @@ public class EvolutionSimulator implements AutoCloseable {
         }
     }
 
+    private static String randomPairingCode() {
+        StringBuilder code = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            code.append(PAIRING_ALPHABET.charAt(RANDOM.nextInt(PAIRING_ALPHABET.length())));
+        }
+        return code.toString();
+    }
+
     private static final class SimulatedInstance {
         final String name;
         final String token;
@@ -429,6 +502,8 @@ public class EvolutionSimulator implements AutoCloseable {
         int count;
         String code;
         String base64;
+        String pairingNumber;
+        String pairingCode;
         Instant nextQrAt;
         Instant pairAt;
 

@@ -14,12 +14,15 @@ import io.qrrefresher.common.Failures;
  * its HTTP status, because Evolution answers 200 for several failures (Evolution API v2, as recorded in src/test/resources/evolution).
  */
 public record EvolutionReply(Kind kind, int httpStatus, String state, String qrCode, String qrBase64, Integer qrCount,
-                             String problem) {
+                             String problem, String pairingCode) {
 
     public enum Kind {
         /** {@code {"instance":{"instanceName":..,"state":..}}}; {@link #state} is null when the instance is not loaded. */
         STATE,
-        /** {@code {"pairingCode":..,"code":..,"base64":..,"count":n}} with a code. */
+        /**
+         * {@code {"pairingCode":..,"code":..,"base64":..,"count":n}} with a code; {@link #pairingCode} is the checked
+         * phone-number pairing code, or null in QR mode (and when what came is not one).
+         */
         QR,
         /** {@code {"count":0}}: no QR generated yet. Not a failure. */
         NO_QR_YET,
@@ -39,7 +42,7 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
     }
 
     public static EvolutionReply failure(int httpStatus, String problem) {
-        return new EvolutionReply(Kind.FAILURE, httpStatus, null, null, null, null, problem);
+        return new EvolutionReply(Kind.FAILURE, httpStatus, null, null, null, null, problem, null);
     }
 
     public static EvolutionReply parse(int httpStatus, String contentType, byte[] body) {
@@ -54,7 +57,7 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
         }
         if (httpStatus == 401) {
             return new EvolutionReply(Kind.UNAUTHORIZED, 401, null, null, null, null,
-                    "Evolution API refused the apikey (HTTP 401): check instance_token or EVOLUTION_API_KEY");
+                    "Evolution API refused the apikey (HTTP 401): check instance_token or EVOLUTION_API_KEY", null);
         }
         if (httpStatus == 404) {
             String message = envelopeMessage(json);
@@ -63,7 +66,7 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
                         + "): check EVOLUTION_API_BASE_URL and the Evolution API version");
             }
             return new EvolutionReply(Kind.NOT_FOUND, 404, null, null, null, null,
-                    "instance does not exist in Evolution API (HTTP 404)");
+                    "instance does not exist in Evolution API (HTTP 404)", null);
         }
         if (httpStatus < 200 || httpStatus > 299) {
             String message = envelopeMessage(json);
@@ -90,17 +93,19 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
         if (json.path("instance").isObject()) {
             JsonNode state = json.path("instance").path("state");
             return new EvolutionReply(Kind.STATE, httpStatus, state.isTextual() ? state.asText() : null,
-                    null, null, null, null);
+                    null, null, null, null, null);
         }
         if (json.has("count") || json.has("code")) {
             JsonNode count = json.path("count");
             Integer qrCount = count.canConvertToInt() ? count.asInt() : null;
             String code = json.path("code").isTextual() ? json.path("code").asText() : "";
             if (code.isBlank()) {
-                return new EvolutionReply(Kind.NO_QR_YET, httpStatus, null, null, null, qrCount, null);
+                return new EvolutionReply(Kind.NO_QR_YET, httpStatus, null, null, null, qrCount, null, null);
             }
             String base64 = json.path("base64").isTextual() ? json.path("base64").asText() : null;
-            return new EvolutionReply(Kind.QR, httpStatus, null, code, base64, qrCount, null);
+            String pairingCode = json.path("pairingCode").isTextual()
+                    ? QrContent.phonePairingCode(json.path("pairingCode").asText()) : null;
+            return new EvolutionReply(Kind.QR, httpStatus, null, code, base64, qrCount, null, pairingCode);
         }
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);

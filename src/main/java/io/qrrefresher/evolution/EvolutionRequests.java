@@ -22,9 +22,10 @@ public final class EvolutionRequests {
         exchange.setProperty(STARTED, System.nanoTime());
     }
 
-    /** After the call: the key must not stay on the message where a log or a later step could see it. */
+    /** After the call: the key and a phone number must not stay where a log or a later step could see them. */
     public void clear(Exchange exchange) {
         exchange.getMessage().removeHeader("apikey");
+        exchange.getMessage().removeHeader(Exchange.HTTP_QUERY);
     }
 
     /**

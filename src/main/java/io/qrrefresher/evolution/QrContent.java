@@ -6,15 +6,18 @@ import java.util.regex.Pattern;
 /**
  * What may be stored as a QR code and streamed to browsers: only a PNG data URL ({@code data:image/png;base64,}) whose
  * payload is strict base64, decodes to a PNG (signature, then an {@code IHDR} chunk) and stays within a size cap; and
- * a pairing {@code code} of bounded length made of the characters WhatsApp uses (base64, {@code @} and {@code ,}).
+ * a QR {@code code} string of bounded length made of the characters WhatsApp uses (base64, {@code @} and {@code ,});
+ * and a phone-number pairing code of exactly 8 letters and digits.
  * Anything else, from Evolution's replies or from webhooks, is refused with a reason and never stored.
  */
 public final class QrContent {
 
     public static final String PNG_DATA_URL_PREFIX = "data:image/png;base64,";
-    /** Real pairing codes are about 240 characters; a QR at correction level H cannot hold much more than 1 200. */
+    /** Real QR code strings are about 240 characters; a QR at correction level H cannot hold much more than 1 200. */
     public static final int MAX_CODE_LENGTH = 1024;
 
+    /** What WhatsApp shows on the phone after "Link with phone number" (Baileys: 8 Crockford base32 characters). */
+    private static final Pattern PHONE_PAIRING_CODE = Pattern.compile("[A-Z0-9]{8}");
     private static final Pattern CODE = Pattern.compile("[A-Za-z0-9@,+/=_.:-]+");
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
@@ -52,7 +55,19 @@ public final class QrContent {
         return imageProblem == null ? new Verdict(base64, null, null) : Verdict.refused("bad_image", imageProblem);
     }
 
-    /** Why {@code code} is not a pairing code, or null when it is one. */
+    /**
+     * The phone-number pairing code in {@code candidate} (upper case, without the dash some clients add), or null
+     * when it is not one: only 8 letters and digits ever reach the database or a browser.
+     */
+    public static String phonePairingCode(String candidate) {
+        if (candidate == null || candidate.length() > 16) {
+            return null;
+        }
+        String code = candidate.replace("-", "").toUpperCase(java.util.Locale.ROOT);
+        return PHONE_PAIRING_CODE.matcher(code).matches() ? code : null;
+    }
+
+    /** Why {@code code} is not a QR code string, or null when it is one. */
     public static String codeProblem(String code) {
         if (code == null || code.isEmpty()) {
             return "the QR code string is empty";

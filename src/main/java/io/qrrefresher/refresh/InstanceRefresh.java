@@ -5,7 +5,6 @@ import java.util.UUID;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
-import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.refresh.RefreshDecisions.Decision;
 import io.qrrefresher.refresh.RefreshDecisions.Save;
 import io.qrrefresher.refresh.RefreshDecisions.Step;
@@ -38,16 +37,7 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return instance.getInstanceId();
     }
 
-    /** The path segment of the call to make: connectionState or connect (route {@code call-evolution-api}). */
-    public String getCallPath() {
-        return getCall().pathSegment();
-    }
-
-    /** The instance name as one percent-encoded URL path segment (route {@code call-evolution-api}). */
-    public String getInstanceNameInPath() {
-        return EvolutionRequests.pathSegment(instance.getInstanceName());
-    }
-
+    @Override
     public String getInstanceName() {
         return instance.getInstanceName();
     }
@@ -91,6 +81,11 @@ public final class InstanceRefresh implements EvolutionCallSite {
 
     public String getQrCodeHash() {
         return decision.qr() == null ? null : decision.qr().codeHash();
+    }
+
+    /** The phone-number pairing code that came with the QR to store, or null (QR mode). */
+    public String getPairingCode() {
+        return decision.qr() == null ? null : decision.qr().pairingCode();
     }
 
     public Integer getQrCount() {

@@ -44,8 +44,11 @@ public final class RefreshDecisions {
         }
     }
 
-    /** A QR to store: the checked image, the fingerprint of its code and Evolution's count. */
-    public record NewQr(String image, String codeHash, Integer count) {
+    /**
+     * A QR to store: the checked image, the fingerprint of its code, Evolution's count and, in phone-number mode, the
+     * checked pairing code that goes with it.
+     */
+    public record NewQr(String image, String codeHash, Integer count, String pairingCode) {
     }
 
     /**
@@ -156,7 +159,7 @@ public final class RefreshDecisions {
                     "connect answered a QR that is refused: " + image.problem(), null, true);
         }
         return new Decision(Step.SAVE, Outcome.REFRESHED, Save.STORE_QR, null, null,
-                new NewQr(image.image(), hash, reply.qrCount()), false);
+                new NewQr(image.image(), hash, reply.qrCount(), reply.pairingCode()), false);
     }
 
     /** Failures, a noted close or a pending request are cleared by an answer that shows none of them. */

@@ -13,12 +13,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.common.Failures;
+import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.stream.StreamAccess.Credential;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -27,17 +29,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /instances/{name}/qr/renew}: "get a new code" on the QR screen. Authorised like the live stream (viewer
- * token, user JWT, admin token). A {@code close} row goes back to {@code connecting} (route renew-qr), which the
- * database trigger records as one connect request: the refresh sends exactly one {@code connect}, however many
- * screens ask. At most one renewal per instance per QR_RENEW_MIN_INTERVAL on this replica. The token only as
- * {@code Authorization: Bearer} (a POST has no reason to put it in a URL); failed credentials counted per address
- * with the stream's ({@link AuthFailures}); at most QR_STREAM_MAX_PENDING requests waiting for the database, past
- * which 503.
+ * The two ways the QR screen asks for a new code, authorised like the live stream (viewer token, user JWT, admin
+ * token):
+ * <ul>
+ * <li>{@code POST /instances/{name}/qr/renew}, "get a new code": a {@code close} row goes back to {@code connecting}
+ * (route renew-qr), which the database trigger records as one connect request: the refresh sends exactly one
+ * {@code connect}, however many screens ask.</li>
+ * <li>{@code POST /instances/{name}/qr/pairing-code} with {@code {"number":"+55 11 98765-4321"}}, "link with phone
+ * number instead" (route request-pairing-code): answers the 8-character code WhatsApp shows on that phone.</li>
+ * </ul>
+ * Both open a WhatsApp socket, so they share one allowance: at most one per instance per QR_RENEW_MIN_INTERVAL on this
+ * replica. The token only as {@code Authorization: Bearer} (a POST has no reason to put it in a URL); failed
+ * credentials counted per address with the stream's ({@link AuthFailures}); at most QR_STREAM_MAX_PENDING requests
+ * waiting for the database or Evolution, past which 503. A phone number is never logged in full.
  */
 public final class QrRenewals {
 
     public static final String PATH = "/instances/:name/qr/renew";
+    public static final String PAIRING_PATH = "/instances/:name/qr/pairing-code";
+    /** A pairing request's JSON body is a phone number: anything larger is refused unread. */
+    static final int MAX_PAIRING_BODY_BYTES = 1024;
     /** Set by {@link #authorize} for the route renew-qr. */
     public static final String ALLOWED_PROPERTY = "renewAllowed";
 
@@ -65,14 +76,19 @@ public final class QrRenewals {
         this.clock = clock;
     }
 
-    /** Adds the handler to the HTTP server of platform-http (once it runs). */
+    /** Adds the handlers to the HTTP server of platform-http (once it runs). */
     public void install(CamelContext camelContext, int port) {
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(camelContext,
                 VertxPlatformHttpRouter.getRouterNameFromPort(port));
         this.producer = camelContext.createProducerTemplate();
         this.workers = router.vertx().createSharedWorkerExecutor("qr-renew", 2);
-        router.post(PATH).handler(this::renew);
+        router.post(PATH).handler(routing -> admitted(routing, name -> renew(routing, name)));
         router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "POST"));
+        // the body is read, up to its limit (past it, 413), before anything else
+        router.post(PAIRING_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_PAIRING_BODY_BYTES))
+                .handler(routing -> admitted(routing, name -> pairingCode(routing, name)));
+        router.options(PAIRING_PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(),
+                "POST"));
     }
 
     /** For the route renew-qr: whether the credential opens the row (null: no such instance). */
@@ -82,15 +98,15 @@ public final class QrRenewals {
         exchange.setProperty(ALLOWED_PROPERTY, credential != null && access.allows(credential, row));
     }
 
-    private void renew(RoutingContext routing) {
+    /** The checks both requests share: origin, failed attempts from the address, the credential. */
+    private void admitted(RoutingContext routing, java.util.function.Consumer<String> then) {
         HttpServerResponse response = routing.response();
         if (!crossOrigin.admit(routing.request(), response)) {
             answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
             return;
         }
         String name = routing.pathParam("name");
-        String address = routing.request().remoteAddress() == null ? "unknown"
-                : routing.request().remoteAddress().hostAddress();
+        String address = address(routing);
         Instant now = clock.instant();
         long retryAfter = authFailures.retryAfterSeconds(address, now);
         if (retryAfter > 0) {
@@ -104,30 +120,107 @@ public final class QrRenewals {
             unauthorized(response, name, address, now);
             return;
         }
+        routing.put(QrStreams.CREDENTIAL_PROPERTY, credential.get());
+        then.accept(name);
+    }
+
+    private void renew(RoutingContext routing, String name) {
+        send(routing, name, RouteContract.RENEW_QR, Map.of(), "New QR",
+                exchange -> answered(routing.response(), name, exchange.getMessage().getBody(String.class),
+                        clock.instant()));
+    }
+
+    private void pairingCode(RoutingContext routing, String name) {
+        String number = routing.body() == null ? null : numberIn(routing.body().asString());
+        if (number == null) {
+            LOG.info("Pairing code for instance '{}' refused: no valid phone number in the request",
+                    Failures.printable(name, 64));
+            answer(routing.response(), 400, "invalid_number", "send {\"number\":\"+5511987654321\"}: the country"
+                    + " code and the number, 8 to 15 digits");
+            return;
+        }
+        send(routing, name, RouteContract.REQUEST_PAIRING_CODE, Map.of(PhonePairings.NUMBER_PROPERTY, number),
+                "Pairing code", exchange -> pairingAnswered(routing.response(), name, exchange));
+    }
+
+    /** The E.164 digits of the body's {@code number}, or null. */
+    private static String numberIn(String body) {
+        try {
+            if (body == null) {
+                return null;
+            }
+            com.fasterxml.jackson.databind.JsonNode json = JSON.readTree(body);
+            return json != null && json.path("number").isTextual()
+                    ? PhoneNumbers.e164Digits(json.path("number").asText()) : null;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    /** Runs {@code route} for the instance on a worker, then {@code answered} on the event loop. */
+    private void send(RoutingContext routing, String name, String route, Map<String, Object> properties,
+                      String what, java.util.function.Consumer<Exchange> answered) {
+        HttpServerResponse response = routing.response();
         if (pending.incrementAndGet() > maxPending) {
             pending.decrementAndGet();
             answer(response, 503, "busy", "too many requests at once; retry in a few seconds");
             return;
         }
-        workers.executeBlocking(() -> producer.send(RouteContract.RENEW_QR, exchange -> {
+        Credential credential = routing.get(QrStreams.CREDENTIAL_PROPERTY);
+        workers.executeBlocking(() -> producer.send(route, exchange -> {
             exchange.setProperty(QrStreams.INSTANCE_PROPERTY, name);
-            exchange.setProperty(QrStreams.CREDENTIAL_PROPERTY, credential.get());
+            exchange.setProperty(QrStreams.CREDENTIAL_PROPERTY, credential);
             exchange.setProperty(ALLOWED_PROPERTY, false);
+            properties.forEach(exchange::setProperty);
         }), false).onComplete(result -> {
             pending.decrementAndGet();
             Exchange exchange = result.succeeded() ? result.result() : null;
             if (exchange == null || exchange.getException() != null) {
-                LOG.warn("New QR for instance '{}' not requested: {}", Failures.printable(name, 64),
+                LOG.warn("{} for instance '{}' not requested: {}", what, Failures.printable(name, 64),
                         Failures.describe(exchange == null ? result.cause() : exchange.getException()));
                 answer(response, 503, "unavailable", "the request cannot be stored now; retry later");
                 return;
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
-                unauthorized(response, name, address, clock.instant());
+                unauthorized(response, name, address(routing), clock.instant());
                 return;
             }
-            answered(response, name, exchange.getMessage().getBody(String.class), clock.instant());
+            answered.accept(exchange);
         });
+    }
+
+    private void pairingAnswered(HttpServerResponse response, String name, Exchange exchange) {
+        String status = exchange.getMessage().getBody(String.class);
+        PairingRequest request = exchange.getProperty(EvolutionCallSite.PROPERTY, PairingRequest.class);
+        if (request == null || !"pairing".equals(status)) {
+            answered(response, name, status, clock.instant());
+            return;
+        }
+        if (request.isConnectAttempted()) {
+            lastRenewal.put(name, clock.instant());
+        }
+        switch (request.getResult()) {
+            case PAIRING_CODE -> {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("success", true);
+                body.put("result", "pairing_code");
+                body.put("message", "type this code on the phone: WhatsApp > Linked devices > Link with phone number");
+                body.put("pairing_code", request.getPairingCode());
+                answer(response, 200, body);
+            }
+            case REQUESTED -> answer(response, 202, "requested", "the pairing code is on its way (live stream)");
+            case OPEN -> answer(response, 409, "paired", "the instance is paired: no code needed");
+            case NOT_CLOSED -> answer(response, 502, "not_closed",
+                    "Evolution API did not end the QR session in time; try again");
+            case EVOLUTION_FAILED -> answer(response, 502, "evolution_failed",
+                    "Evolution API refused the request; the operators can see why in the logs");
+            case UNAVAILABLE -> answer(response, 503, "unavailable", "Evolution API cannot be reached now; retry later");
+        }
+    }
+
+    private static String address(RoutingContext routing) {
+        return routing.request().remoteAddress() == null ? "unknown"
+                : routing.request().remoteAddress().hostAddress();
     }
 
     private void unauthorized(HttpServerResponse response, String name, String address, Instant now) {
@@ -165,13 +258,17 @@ public final class QrRenewals {
     }
 
     private static void answer(HttpServerResponse response, int status, String result, String message) {
-        if (response.ended() || response.closed()) {
-            return;
-        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", status < 300);
         body.put("result", result);
         body.put("message", message);
+        answer(response, status, body);
+    }
+
+    private static void answer(HttpServerResponse response, int status, Map<String, Object> body) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
         try {
             response.setStatusCode(status).putHeader("Content-Type", "application/json")
                     .putHeader("Cache-Control", "no-store").end(JSON.writeValueAsString(body));

@@ -11,6 +11,7 @@ public class QrSnapshot {
     private String qrCode;
     private Timestamp lastQrUpdate;
     private Timestamp qrExpiresAt;
+    private String pairingCode;
     private String userId;
     private String accessFingerprint;
 
@@ -60,6 +61,15 @@ public class QrSnapshot {
 
     public void setQrExpiresAt(Timestamp qrExpiresAt) {
         this.qrExpiresAt = qrExpiresAt;
+    }
+
+    /** The phone-number pairing code beside the QR, or null in QR mode. */
+    public String getPairingCode() {
+        return pairingCode;
+    }
+
+    public void setPairingCode(String pairingCode) {
+        this.pairingCode = pairingCode;
     }
 
     /** The row's {@code user_id} as text: the owner a user JWT must name. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -318,12 +319,18 @@ public final class QrStreams {
         static StreamEvent of(QrSnapshot snapshot, Instant now) {
             boolean showsQr = "connecting".equals(snapshot.getInstanceStatus()) && snapshot.getQrCode() != null;
             String key = snapshot.getInstanceStatus() + "|" + snapshot.getLastQrUpdate() + "|"
-                    + (snapshot.getQrCode() == null ? 0 : snapshot.getQrCode().hashCode());
+                    + (snapshot.getQrCode() == null ? 0 : snapshot.getQrCode().hashCode()) + "|"
+                    + snapshot.getPairingCode();
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("instance_name", snapshot.getInstanceName());
             data.put("instance_status", snapshot.getInstanceStatus());
             if (showsQr) {
                 data.put("qr_code", snapshot.getQrCode());
+                // checked again: the application may write the column too
+                String pairingCode = QrContent.phonePairingCode(snapshot.getPairingCode());
+                if (pairingCode != null) {
+                    data.put("pairing_code", pairingCode);
+                }
             }
             data.put("last_qr_update", iso(snapshot.getLastQrUpdate()));
             data.put("qr_expires_at", iso(snapshot.getQrExpiresAt()));

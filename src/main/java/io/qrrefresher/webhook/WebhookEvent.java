@@ -25,9 +25,16 @@ public final class WebhookEvent {
     private final String qrBase64;
     private final String qrCodeHash;
     private final OffsetDateTime eventTime;
+    private final String pairingCode;
 
     WebhookEvent(Kind kind, String event, String instanceName, String qrBase64, String qrCodeHash,
                  OffsetDateTime eventTime) {
+        this(kind, event, instanceName, qrBase64, qrCodeHash, eventTime, null);
+    }
+
+    WebhookEvent(Kind kind, String event, String instanceName, String qrBase64, String qrCodeHash,
+                 OffsetDateTime eventTime, String pairingCode) {
+        this.pairingCode = pairingCode;
         this.kind = kind;
         this.event = event;
         this.instanceName = instanceName;
@@ -52,6 +59,11 @@ public final class WebhookEvent {
             case OPENED -> "open";
             case CLOSED, QR_LIMIT -> "close";
         };
+    }
+
+    /** The checked phone-number pairing code that came with the QR, or null (QR mode). */
+    public String getPairingCode() {
+        return pairingCode;
     }
 
     public String getInstanceName() {

@@ -123,7 +123,10 @@ public final class WebhookEvents {
                         }
                     }
                     OffsetDateTime sentAt = receivedAt.minus(late).atOffset(ZoneOffset.UTC);
-                    parsed = new WebhookEvent(Kind.QR, event, instance, image.image(), QrFingerprint.of(code), sentAt);
+                    String pairingCode = qrcode.path("pairingCode").isTextual()
+                            ? QrContent.phonePairingCode(qrcode.path("pairingCode").asText()) : null;
+                    parsed = new WebhookEvent(Kind.QR, event, instance, image.image(), QrFingerprint.of(code), sentAt,
+                            pairingCode);
                 } else if (data.path("statusCode").asInt() == 500) {
                     parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null, eventTime);
                 } else {

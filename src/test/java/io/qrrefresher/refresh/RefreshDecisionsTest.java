@@ -143,9 +143,9 @@ class RefreshDecisionsTest {
     @Test
     void aQrThatIsNotAPngIsRefusedAndTheStoredOneStays() {
         EvolutionReply html = new EvolutionReply(EvolutionReply.Kind.QR, 200, null, "2@abc",
-                "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString("<html>".getBytes()), 4, null);
+                "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString("<html>".getBytes()), 4, null, null);
         EvolutionReply badCode = new EvolutionReply(EvolutionReply.Kind.QR, 200, null, "2@abc\n<script>",
-                reply(200, "connect-qr.json").qrBase64(), 4, null);
+                reply(200, "connect-qr.json").qrBase64(), 4, null, null);
 
         Decision image = DECISIONS.afterReply(CONNECT, html, FRESH);
         Decision code = DECISIONS.afterReply(CONNECT, badCode, FRESH);
@@ -161,7 +161,7 @@ class RefreshDecisionsTest {
 
     @Test
     void anUnknownStateIsAFailureNamingIt() {
-        EvolutionReply odd = new EvolutionReply(EvolutionReply.Kind.STATE, 200, "refused", null, null, null, null);
+        EvolutionReply odd = new EvolutionReply(EvolutionReply.Kind.STATE, 200, "refused", null, null, null, null, null);
 
         Decision decision = DECISIONS.afterReply(CONNECTION_STATE, odd, FRESH);
 

@@ -21,6 +21,7 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
     private final Map<String, Supplier<Reply>> faults = new ConcurrentHashMap<>();
     private final Map<String, Duration> delays = new ConcurrentHashMap<>();
     private final Map<String, Runnable> duringCall = new ConcurrentHashMap<>();
+    private final Map<String, Runnable> whileConnectWaits = new ConcurrentHashMap<>();
     private volatile Supplier<Reply> everyCall;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -52,8 +53,25 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
         duringCall.put(call.pathSegment() + "/" + name, action);
     }
 
+    /**
+     * Runs {@code action} while connect on the closed instance waits before answering, as Evolution's 2 s: e.g.
+     * {@code rotate(name)}, the new socket's first QR arriving in time for the reply.
+     */
+    public void whileConnectWaits(String name, Runnable action) {
+        whileConnectWaits.put(name, action);
+    }
+
+    @Override
+    protected void whileConnectWaits(String name) {
+        Runnable action = whileConnectWaits.get(name);
+        if (action != null) {
+            action.run();
+        }
+    }
+
     public void clearFaults() {
         faults.clear();
+        whileConnectWaits.clear();
         delays.clear();
         duringCall.clear();
         everyCall = null;
@@ -66,16 +84,16 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
     }
 
     @Override
-    protected Reply answer(EvolutionCall call, String name, String apiKey) {
+    protected Reply answer(EvolutionCall call, String name, String apiKey, String number) {
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         try {
-            return scriptedAnswer(call, name, apiKey);
+            return scriptedAnswer(call, name, apiKey, number);
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
-    private Reply scriptedAnswer(EvolutionCall call, String name, String apiKey) {
+    private Reply scriptedAnswer(EvolutionCall call, String name, String apiKey, String number) {
         Duration delay = delays.get(name);
         if (delay != null) {
             try {
@@ -93,6 +111,6 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
             return all.get();
         }
         Supplier<Reply> fault = faults.get(call.pathSegment() + "/" + name);
-        return fault != null ? fault.get() : super.answer(call, name, apiKey);
+        return fault != null ? fault.get() : super.answer(call, name, apiKey, number);
     }
 }
