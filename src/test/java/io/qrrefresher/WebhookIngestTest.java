@@ -61,6 +61,23 @@ class WebhookIngestTest {
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(nullValues = "NULL", value = {"WZYEH1YY, WZYEH1YY", "wzye-h1yy, WZYEH1YY", "NULL, NULL",
+        "'<img src=x>', NULL", "WZYEH1YY0, NULL"})
+    void aPairingCodeIsStoredWithItsQrWhenItIsOne(String sent, String stored) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var body = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                Webhooks.qrEvent(INSTANCE, "2@phone" + System.nanoTime(), null));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) body.get("data").get("qrcode")).put("pairingCode", sent);
+
+        assertThat(webhooks.post(json.writeValueAsString(body)).statusCode()).isEqualTo(200);
+
+        assertThat(sut.db().instance(INSTANCE).get("pairing_code")).isEqualTo(stored);
+        // and cleared with the QR when the instance is paired
+        webhooks.post(Webhooks.fixture("webhook-connection-update-open.json", INSTANCE, null));
+        assertThat(sut.db().instance(INSTANCE).get("pairing_code")).isNull();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({
         "webhook-connection-update-open.json, open",
         "webhook-connection-update.json, open",
