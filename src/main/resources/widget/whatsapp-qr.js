@@ -6,7 +6,9 @@
  *
  * The token is a short-lived viewer token or the application's user JWT, never an Evolution key. Set the `getToken`
  * property to an async function to hand the widget a fresh token each time it (re)connects. No dependencies, no build.
- * Events (bubbling, composed): `qr-state` {state, instanceStatus}, `qr-change` {qrExpiresAt}.
+ * A person on the very phone they must link cannot scan it: "Link with phone number instead" asks for an 8-character
+ * pairing code they type in WhatsApp (set the `phone-link` attribute to "off" to hide the offer).
+ * Events (bubbling, composed): `qr-state` {state, instanceStatus}, `qr-change` {qrExpiresAt, pairingCode}.
  * Theme with CSS custom properties: --wqr-size, --wqr-fg, --wqr-bg, --wqr-accent, --wqr-muted, --wqr-font.
  */
 const DEFAULT_STRINGS = {
@@ -19,6 +21,18 @@ const DEFAULT_STRINGS = {
   getNewCode: 'Get a new code',
   reconnecting: 'Connection lost. Reconnecting…',
   qrAlt: 'WhatsApp login QR code',
+  usePhone: 'Link with phone number instead',
+  useQr: 'Scan a QR code instead',
+  phone: 'Your WhatsApp phone number, with the country code:',
+  phonePlaceholder: '+55 11 98765-4321',
+  getPairingCode: 'Get a pairing code',
+  badNumber: 'Enter the number with its country code, for example +55 11 98765-4321.',
+  tooSoon: 'A code was asked for moments ago. Try again in a minute.',
+  failed: 'No code could be made now. Try again in a moment.',
+  pairing: 'On your phone, in WhatsApp: Settings › Linked devices › Link a device › Link with phone number instead, then enter this code.',
+  pairingComing: 'Your pairing code is on its way…',
+  copy: 'Copy code',
+  copied: 'Copied',
 };
 
 const STYLE = `
@@ -36,7 +50,13 @@ const STYLE = `
 .count { font-variant-numeric: tabular-nums; font-weight: 600; margin-top: 6px; min-height: 1.3em; }
 button { margin-top: 12px; font: inherit; padding: 10px 16px; border-radius: 8px; border: 0; cursor: pointer;
   background: var(--wqr-accent, #25d366); color: #fff; }
-button[hidden] { display: none; }
+button[hidden], form[hidden], .code[hidden] { display: none; }
+.link { background: none; color: inherit; text-decoration: underline; padding: 4px; margin-top: 8px; font-size: .9em; }
+form { width: var(--wqr-size, 264px); max-width: 100%; margin: 0 auto; text-align: left; }
+label { display: block; font-size: .95em; margin-bottom: 6px; }
+input { font: inherit; width: 100%; box-sizing: border-box; padding: 10px; border-radius: 8px;
+  border: 1px solid var(--wqr-fg, #111); }
+.code { font: 600 2em/1.2 ui-monospace, monospace; letter-spacing: .08em; margin: 8px 0 0; user-select: all; }
 button:focus-visible { outline: 3px solid var(--wqr-fg, #111); outline-offset: 2px; }
 @media (max-width: 360px) { :host { padding: 8px; } }
 `;
@@ -54,15 +74,29 @@ class WhatsAppQr extends HTMLElement {
     root.innerHTML = `<style>${STYLE}</style>
       <img class="qr" part="qr" hidden>
       <div class="box" part="status" role="img"></div>
+      <form part="phone-form" hidden><label for="n"></label><input id="n" type="tel" autocomplete="tel"
+        inputmode="tel" required maxlength="32"><button type="submit" part="button"></button></form>
+      <p class="code" part="pairing-code" hidden></p>
       <p class="text" part="text" aria-live="polite"></p>
       <div class="count" part="countdown" aria-hidden="true"></div>
-      <button type="button" part="button" hidden></button>`;
-    this._img = root.querySelector('.qr');
-    this._box = root.querySelector('.box');
-    this._text = root.querySelector('.text');
-    this._count = root.querySelector('.count');
-    this._button = root.querySelector('button');
+      <button type="button" class="renew" part="button" hidden></button>
+      <button type="button" class="copy" part="button" hidden></button>
+      <button type="button" class="link" part="mode-link" hidden></button>`;
+    const $ = selector => root.querySelector(selector);
+    this._img = $('.qr');
+    this._box = $('.box');
+    this._text = $('.text');
+    this._count = $('.count');
+    this._button = $('.renew');
+    this._form = $('form');
+    this._input = $('input');
+    this._code = $('.code');
+    this._copy = $('.copy');
+    this._link = $('.link');
     this._button.addEventListener('click', () => this.renew());
+    this._link.addEventListener('click', () => this._switchMode());
+    this._form.addEventListener('submit', event => { event.preventDefault(); this.requestPairingCode(this._input.value); });
+    this._copy.addEventListener('click', () => this._copyCode());
   }
 
   connectedCallback() {
@@ -80,7 +114,7 @@ class WhatsAppQr extends HTMLElement {
     if (before !== after && this._started) this._connect();
   }
 
-  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting. */
+  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting, phone, pairing. */
   get state() { return this._state; }
 
   /** Asks the server for a new code (the instance is closed: its code expired for good). */
@@ -100,6 +134,56 @@ class WhatsAppQr extends HTMLElement {
       this._button.disabled = false;
     }
   }
+
+  /** Asks the server for a pairing code for this phone number (E.164: country code, then the number). */
+  async requestPairingCode(number) {
+    const submit = this._form.querySelector('button');
+    submit.disabled = true;
+    try {
+      const answer = await fetch(`${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/pairing-code`, {
+        method: 'POST', mode: 'cors',
+        headers: { Authorization: `Bearer ${await this._token()}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ number }) });
+      let body = {};
+      try { body = await answer.json(); } catch (e) { /* no JSON: the status says enough */ }
+      if (answer.status === 200 || answer.status === 202) {
+        // the stream may have brought this code, with its expiry, before this answer
+        if (body.pairing_code !== this._pairingCode) this._expires = null;
+        this._pairingCode = body.pairing_code || null;
+        if (this._pairingCode) this._emit('qr-change', { instance: this._instance(), pairingCode: this._pairingCode });
+        this._show('pairing');
+      } else if (answer.status === 409) this._show('connected');
+      else this._say({ 400: 'badNumber', 429: 'tooSoon' }[answer.status] || 'failed');
+    } catch (e) {
+      this._say('failed');
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  _switchMode() {
+    this._phoneMode = !this._phoneMode;
+    if (this._phoneMode) {
+      this._show(this._pairingCode ? 'pairing' : 'phone');
+      this._input.focus();
+    } else {
+      this._show(this._img.getAttribute('src') && this._secondsLeft() !== 0 ? 'scan' : 'renewing');
+    }
+  }
+
+  async _copyCode() {
+    try { await navigator.clipboard.writeText(this._pairingCode || ''); } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents(this._code);
+      const selection = this.shadowRoot.getSelection ? this.shadowRoot.getSelection() : window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    this._copy.textContent = this.strings.copied;
+  }
+
+  /** A message in the announced text line, without changing the state. */
+  _say(key) { this._text.textContent = this.strings[key] || ''; }
 
   _instance() { return this.getAttribute('instance') || ''; }
 
@@ -152,14 +236,29 @@ class WhatsAppQr extends HTMLElement {
   _update(data) {
     this._status = data.instance_status;
     if (data.instance_status === 'open') { this._show('connected'); return; }
-    if (data.instance_status === 'close') { this._show('closed'); return; }
+    if (data.instance_status === 'close') {
+      // "get a new code" asks for a QR: the person may switch to a phone number again
+      this._pairingCode = null;
+      this._phoneMode = false;
+      this._show('closed');
+      return;
+    }
+    const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
+    if (this._phoneMode) {
+      if (data.pairing_code && data.pairing_code !== this._pairingCode) {
+        this._pairingCode = data.pairing_code;
+        this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at, pairingCode: data.pairing_code });
+      }
+      this._expires = data.pairing_code ? expires : null;
+      if (this._state === 'pairing' || data.pairing_code) this._show('pairing');
+      return;
+    }
     // no code yet: the first one is being prepared, or the next one after an expired code
     if (!data.qr_code) {
       this._show(this._img.getAttribute('src') || this._renewing ? 'renewing' : 'connecting');
       return;
     }
     this._renewing = false;
-    const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
     if (this._img.getAttribute('src') !== data.qr_code) {
       this._img.src = data.qr_code;
       this._expires = expires;
@@ -181,6 +280,7 @@ class WhatsAppQr extends HTMLElement {
     this._count.textContent = this.strings.expiresIn.replace('{s}', String(left));
     this._count.dataset.seconds = String(left);
     if (left === 0 && this._state === 'scan') this._show('renewing');
+    if (left === 0 && this._state === 'pairing' && this._pairingCode) { this._pairingCode = null; this._show('pairing'); }
   }
 
   _show(state) {
@@ -188,22 +288,37 @@ class WhatsAppQr extends HTMLElement {
     this._state = state;
     const s = this.strings;
     const showsQr = state === 'scan';
+    const code = state === 'pairing' ? this._pairingCode : null;
+    const offersSwitch = this.getAttribute('phone-link') !== 'off'
+      && ['scan', 'renewing', 'phone', 'pairing'].includes(state);
     this._img.hidden = !showsQr;
     this._img.alt = s.qrAlt;
-    this._box.hidden = showsQr;
+    this._box.hidden = showsQr || state === 'phone' || !!code;
     this._box.classList.toggle('ok', state === 'connected');
     this._box.textContent = { connected: '✓', closed: '⟳' }[state] || '…';
     this._box.setAttribute('aria-label', s[state] || '');
+    this._form.hidden = state !== 'phone';
+    this._form.querySelector('label').textContent = s.phone;
+    this._form.querySelector('button').textContent = s.getPairingCode;
+    this._input.placeholder = s.phonePlaceholder;
+    this._code.hidden = !code;
+    // grouped as WhatsApp shows it: WZYE-H1YY
+    this._code.textContent = code ? `${code.slice(0, 4)}-${code.slice(4)}` : '';
+    this._copy.hidden = !code;
+    if (changed || !code) this._copy.textContent = s.copy;
     this._button.hidden = state !== 'closed';
     this._button.textContent = s.getNewCode;
+    this._link.hidden = !offersSwitch;
+    this._link.textContent = this._phoneMode ? s.useQr : s.usePhone;
     clearInterval(this._ticker);
     this._count.textContent = '';
-    if (showsQr) {
+    if (showsQr || code) {
       this._tick();
       this._ticker = setInterval(() => this._tick(), 250);
     }
+    const text = state === 'pairing' && !code ? s.pairingComing : s[state] || '';
+    if (changed || this._text.textContent !== text) this._text.textContent = text;
     if (changed) {
-      this._text.textContent = s[state] || '';
       this.setAttribute('state', state);
       this._emit('qr-state', { instance: this._instance(), state, instanceStatus: this._status || null });
     }

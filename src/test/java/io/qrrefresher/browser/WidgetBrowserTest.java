@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.AfterAll;
@@ -12,6 +13,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.SearchContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -101,7 +105,7 @@ class WidgetBrowserTest {
         await().atMost(WAIT).until(() -> "closed".equals(state()));
 
         // two clicks, as an impatient person does: one request, one connect on the closed instance
-        browser.js("const b = document.querySelector('whatsapp-qr').shadowRoot.querySelector('button');"
+        browser.js("const b = document.querySelector('whatsapp-qr').shadowRoot.querySelector('.renew');"
                 + " b.click(); b.click();");
 
         await().atMost(WAIT).until(() -> evolution.socketsOpened("w-renew") == 1);
@@ -113,6 +117,38 @@ class WidgetBrowserTest {
         });
         assertThat(evolution.socketsOpened("w-renew")).isEqualTo(1);
         assertThat(image()).isEqualTo(stored("w-renew"));
+    }
+
+    @Test
+    void linkingWithAPhoneNumberShowsThePairingCodeAndItsNextOnes() throws Exception {
+        waitingInstance("w-phone");
+        // the new socket's first QR (with its pairing code) arrives while Evolution waits before answering connect
+        evolution.whileConnectWaits("w-phone", () -> evolution.rotate("w-phone"));
+        browser.open(widgetPage(listedSite, "w-phone"));
+        await().atMost(WAIT).until(() -> "scan".equals(state()));
+
+        // by keyboard, as a person on that phone would: the switch, the number, Enter
+        browser.js("document.querySelector('whatsapp-qr').shadowRoot.querySelector('.link').click()");
+        await().atMost(WAIT).until(() -> "phone".equals(state()));
+        SearchContext widget = browser.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        widget.findElement(By.cssSelector("input")).sendKeys("+55 11 98765-4321" + Keys.ENTER);
+
+        await().atMost(WAIT).until(() -> "pairing".equals(state()) && grouped(evolution.currentPairingCode("w-phone"))
+                .equals(widget.findElement(By.cssSelector(".code")).getText()));
+        assertThat(evolution.pairingNumber("w-phone")).isEqualTo("5511987654321");
+        assertThat(evolution.calls(EvolutionCall.LOGOUT, "w-phone")).isEqualTo(1);
+        assertThat(evolution.socketsOpened("w-phone")).isEqualTo(1);
+        await().atMost(WAIT).until(() -> countdown() != null && Long.parseLong(countdown()) > 0);
+        assertThat(browser.screenshot("whatsapp-qr", "widget-pairing-code")).isNotEmptyFile();
+
+        // the next rotation brings the next code
+        String first = evolution.currentPairingCode("w-phone");
+        evolution.rotate("w-phone");
+        service.refresh();
+        await().atMost(WAIT).until(() -> !grouped(first).equals(widget.findElement(By.cssSelector(".code")).getText())
+                && grouped(evolution.currentPairingCode("w-phone"))
+                .equals(widget.findElement(By.cssSelector(".code")).getText()));
+        assertThat(evolution.socketsOpened("w-phone")).isEqualTo(1);
     }
 
     @Test
@@ -146,6 +182,10 @@ class WidgetBrowserTest {
                 + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
                 + "<whatsapp-qr instance='" + instance + "' token='" + RunningService.viewerToken(instance)
                 + "' server='" + server + "'></whatsapp-qr></body></html>");
+    }
+
+    private static String grouped(String pairingCode) {
+        return pairingCode == null ? "" : pairingCode.substring(0, 4) + "-" + pairingCode.substring(4);
     }
 
     private String stored(String name) {
