@@ -1,10 +1,12 @@
 package io.qrrefresher;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.api.OperatorsWall;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
@@ -41,5 +43,13 @@ public final class RefreshConfiguration implements CamelConfiguration {
         return new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
                 () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control,
                 metrics, replica, lease);
+    }
+
+    /** The operators' wall (GET /wall, GET /wall/instances). */
+    @BindToRegistry("operatorsWall")
+    public OperatorsWall operatorsWall(Settings settings, CircuitBreakerRegistry breakers, RefreshControl control) {
+        return new OperatorsWall(
+                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER).name(),
+                control::isPaused, settings.events().maxQrImageBytes(), Clock.systemUTC());
     }
 }

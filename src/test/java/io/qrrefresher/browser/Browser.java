@@ -70,6 +70,16 @@ final class Browser implements AutoCloseable {
         return file;
     }
 
+    /** Saves what the window shows (at {@code width} x {@code height}) as {@code name}.png, as {@link #screenshot}. */
+    Path screenshotWindow(String name, int width, int height) throws IOException {
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(width, height));
+        Path folder = Path.of(System.getProperty("screenshots", "target/screenshots"));
+        Files.createDirectories(folder);
+        Path file = folder.resolve(name + ".png");
+        Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
+        return file;
+    }
+
     /** Runs {@code script} in the page and returns its value. */
     Object js(String script, Object... arguments) {
         return ((JavascriptExecutor) driver).executeScript(script, arguments);
