@@ -70,14 +70,16 @@ public final class DemoPage {
                 <h1>qr-refresher · demo mode</h1>
                 <p>Three instances of the built-in Evolution API simulator, live: each QR is replaced every 45 s, as
                 WhatsApp does. <b>demo-support</b> is "scanned" 2.5 minutes after the start; <b>demo-sales</b> was
-                closed: once its code expires for good, <i>Get a new code</i> asks for exactly one new one.</p>
+                closed: once its code expires for good, <i>Get a new code</i> asks for exactly one new one. <i>Link with phone
+                number instead</i> shows the pairing code a person types on the phone they link.</p>
                 <div class="grid">
                 %s</div>
                 <h2>Next</h2>
                 <ul>
                 <li>The API: <code>curl -X POST -H 'Authorization: Bearer demo-admin-token' %s/refresh-qr-codes</code>,
                 <code>GET /refresh-runs</code>, <code>GET /refresh-control</code></li>
-                <li><a href="%s/health">Health</a> · <a href="%s/metrics">Prometheus metrics</a></li>
+                <li><a href="/wall">The operators' wall</a> (token <code>demo-admin-token</code>) ·
+                <a href="%s/health">Health</a> · <a href="%s/metrics">Prometheus metrics</a></li>
                 <li>Put this widget in your own pages: the README's "Show the QR to your users".</li>
                 <li>Leave demo mode: set <code>DATABASE_URL</code> and <code>EVOLUTION_API_BASE_URL</code>.</li>
                 </ul>
