@@ -22,6 +22,11 @@ public final class EvolutionRequests {
         exchange.setProperty(STARTED, System.nanoTime());
     }
 
+    /** The key for an instance's calls: its own token, or the global key for rows without one (null: none). */
+    public static String apiKeyFor(String instanceToken, java.util.Optional<String> globalApiKey) {
+        return instanceToken != null && !instanceToken.isBlank() ? instanceToken : globalApiKey.orElse(null);
+    }
+
     /** After the call: the key and a phone number must not stay where a log or a later step could see them. */
     public void clear(Exchange exchange) {
         exchange.getMessage().removeHeader("apikey");

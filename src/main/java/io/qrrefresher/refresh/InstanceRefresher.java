@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.evolution.EvolutionCallSite;
+import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -35,8 +36,7 @@ public final class InstanceRefresher {
     /** Starts the refresh of the {@link ConnectingInstance} in the body. */
     public void begin(Exchange exchange) {
         ConnectingInstance instance = exchange.getMessage().getBody(ConnectingInstance.class);
-        String token = instance.getInstanceToken();
-        String apiKey = token != null && !token.isBlank() ? token : globalApiKey.orElse(null);
+        String apiKey = EvolutionRequests.apiKeyFor(instance.getInstanceToken(), globalApiKey);
         exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions));
         MDC.put("instance", instance.getInstanceName());
         exchange.getMessage().setBody(null);

@@ -3,6 +3,7 @@ package io.qrrefresher.stream;
 import java.util.Optional;
 
 import io.qrrefresher.evolution.EvolutionCallSite;
+import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.evolution.QrContent;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -31,8 +32,7 @@ public final class PhonePairings {
     /** Starts the request for the row in the body, with the instance token or else the global key. */
     public void begin(Exchange exchange) {
         QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
-        String token = row.getInstanceToken();
-        String apiKey = token != null && !token.isBlank() ? token : globalApiKey.orElse(null);
+        String apiKey = EvolutionRequests.apiKeyFor(row.getInstanceToken(), globalApiKey);
         exchange.setProperty(EvolutionCallSite.PROPERTY, new PairingRequest(row.getInstanceName(), apiKey,
                 exchange.getProperty(NUMBER_PROPERTY, String.class), MAX_WAITS_AFTER_LOGOUT, qrContent));
         exchange.removeProperty(NUMBER_PROPERTY);

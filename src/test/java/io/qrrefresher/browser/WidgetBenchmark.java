@@ -1,0 +1,117 @@
+package io.qrrefresher.browser;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.zip.GZIPOutputStream;
+
+import io.qrrefresher.demo.EvolutionSimulator;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.Webhooks;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The widget's figures (run with {@code mvn -B test -Pbenchmark -Dtest=WidgetBenchmark}; not part of the normal test
+ * run): 50 widgets on one page in headless Chromium, QR codes rotating every 3 s and pushed by webhooks; for each new
+ * QR, the page measures the time from the webhook's arrival (the stored {@code last_qr_update}, which is
+ * {@code qr_expires_at} less the QR lifetime) to the new image decoded and drawn (the next animation frame). Browser
+ * and service share one clock. The 50 streams go to ten loopback addresses (127.0.0.2 to .11), five each: a browser
+ * opens at most six HTTP/1.1 connections per host (in production, HTTP/2 behind a TLS proxy carries them all on one).
+ */
+@Tag("benchmark")
+class WidgetBenchmark {
+
+    static final int WIDGETS = 50;
+    static final Duration ROTATION = Duration.ofSeconds(3);
+    static final Duration MEASURE = Duration.ofSeconds(60);
+    static final long LIFETIME_MS = 45_000;
+
+    private static List<Double> sorted(List<Number> raw) {
+        List<Double> values = new ArrayList<>();
+        raw.forEach(value -> values.add(value.doubleValue()));
+        Collections.sort(values);
+        return values;
+    }
+
+    @Test
+    void fiftyWidgetsFromWebhookToImageDrawn() throws Exception {
+        int httpPort = FreePorts.next();
+        try (Browser browser = Browser.start();
+             PageServer site = new PageServer();
+             EvolutionSimulator evolution = EvolutionSimulator.builder().globalApiKey("bench")
+                     .rotation(ROTATION, Duration.ZERO)
+                     .webhook(URI.create("http://127.0.0.1:" + httpPort + "/webhooks/evolution?token="
+                             + Webhooks.TOKEN), Duration.ofSeconds(1))
+                     .start();
+             RunningService service = RunningService.bareAgainst(evolution.baseUrl(), SharedPostgres.newDatabase())
+                     .with("http.port", String.valueOf(httpPort))
+                     .with("evolution.webhook-token", Webhooks.TOKEN)
+                     .with("cors.allowed-origins", site.origin())
+                     .with("qr.refresh.cron", "0 0 0 1 1 ? 2099")
+                     .start()) {
+            StringBuilder widgets = new StringBuilder();
+            for (int i = 0; i < WIDGETS; i++) {
+                String name = "bench-" + i;
+                evolution.addInstance(name, "token-" + name, State.CONNECTING);
+                service.db().insertInstance(name, "token-" + name, "connecting");
+                widgets.append("<whatsapp-qr instance='").append(name).append("' token='")
+                        .append(RunningService.viewerToken(name)).append("' server='http://127.0.0.")
+                        .append(2 + i % 10).append(':').append(httpPort).append("'></whatsapp-qr>");
+            }
+            String page = site.put("/bench.html", "<!doctype html><html><head><meta charset=utf-8>"
+                    + "<script>window.samples = []; window.received = [];"
+                    + " document.addEventListener('qr-change', async e => {"
+                    + "   const img = e.target.shadowRoot.querySelector('.qr');"
+                    + "   const arrived = Date.parse(e.detail.qrExpiresAt) - " + LIFETIME_MS + ";"
+                    + "   window.received.push(performance.timeOrigin + performance.now() - arrived);"
+                    + "   try { await img.decode(); } catch (x) { return; }"
+                    + "   requestAnimationFrame(() => window.samples.push("
+                    + "     performance.timeOrigin + performance.now() - arrived));"
+                    + " });</script>"
+                    + "<script type=module src='http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js'></script>"
+                    + "<style>whatsapp-qr { --wqr-size: 120px; }</style></head><body>" + widgets + "</body></html>");
+            browser.open(page);
+            await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
+                    "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
+            browser.js("window.samples = []; window.received = []");
+            Thread.sleep(MEASURE.toMillis());
+            @SuppressWarnings("unchecked")
+            List<Number> raw = (List<Number>) browser.js("return window.samples");
+            List<Double> samples = sorted(raw);
+            @SuppressWarnings("unchecked")
+            List<Double> received = sorted((List<Number>) browser.js("return window.received"));
+            String scanning = String.valueOf(browser.js(
+                    "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length"));
+
+            byte[] script = service.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js")).GET().build())
+                    .body().getBytes(StandardCharsets.UTF_8);
+            ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+            try (GZIPOutputStream gzip = new GZIPOutputStream(zipped)) {
+                gzip.write(script);
+            }
+            System.out.printf(Locale.ROOT, "[figures] %d widgets on one page, QR rotating every %d s with webhooks,"
+                    + " %d s: %d new images drawn (expected about %d); webhook arrived -> image drawn: median %.1f ms,"
+                    + " p99 %.1f ms, max %.1f ms (of which the event reaching the page's script: median %.1f ms,"
+                    + " p99 %.1f ms); %s widgets still showing a QR at the end%n", WIDGETS,
+                    ROTATION.toSeconds(), MEASURE.toSeconds(), samples.size(),
+                    WIDGETS * MEASURE.toSeconds() / ROTATION.toSeconds(), samples.get(samples.size() / 2),
+                    samples.get((int) (samples.size() * 0.99)), samples.get(samples.size() - 1),
+                    received.get(received.size() / 2), received.get((int) (received.size() * 0.99)), scanning);
+            System.out.printf(Locale.ROOT, "[figures] widget script: %d bytes, %d gzipped%n", script.length,
+                    zipped.size());
+        }
+    }
+}
