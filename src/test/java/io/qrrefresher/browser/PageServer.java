@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -14,9 +16,33 @@ final class PageServer implements AutoCloseable {
 
     private final HttpServer server;
     private final Map<String, String> pages = new ConcurrentHashMap<>();
+    private final List<String> reports = new CopyOnWriteArrayList<>();
 
     PageServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        // GET /report?...: a page tells the test what it saw (browsers driven without WebDriver)
+        server.createContext("/report", exchange -> {
+            reports.add(java.net.URLDecoder.decode(String.valueOf(exchange.getRequestURI().getRawQuery()),
+                    StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        // GET /hold?until=TEXT: answers once a report contains TEXT (at most 30 s), holding the page's load event
+        server.createContext("/hold", exchange -> {
+            String until = exchange.getRequestURI().getQuery().replaceFirst("^until=", "");
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (reports.stream().noneMatch(report -> report.contains(until)) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
         server.createContext("/", exchange -> {
             String page = pages.get(exchange.getRequestURI().getPath());
             byte[] body = (page == null ? "not found" : page).getBytes(StandardCharsets.UTF_8);
@@ -38,6 +64,11 @@ final class PageServer implements AutoCloseable {
     String put(String path, String html) {
         pages.put(path, html);
         return origin() + path;
+    }
+
+    /** What pages reported, in order. */
+    List<String> reports() {
+        return reports;
     }
 
     @Override
