@@ -3,6 +3,7 @@ package io.qrrefresher;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.evolution.EvolutionCall;
@@ -217,6 +218,36 @@ class WidgetApiTest {
     }
 
     @Test
+    void twoPairingRequestsAtOnceLogTheInstanceOutOnce() throws Exception {
+        waiting("api-twice");
+        // every Evolution call for it takes a while: the two requests overlap
+        evolution.delay("api-twice", Duration.ofMillis(300));
+        String token = RunningService.viewerToken("api-twice");
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> pairingCodeQuietly("api-twice", token));
+        var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> pairingCodeQuietly("api-twice", token));
+
+        List<Integer> statuses = List.of(first.get().statusCode(), second.get().statusCode());
+
+        assertThat(statuses).containsExactlyInAnyOrder(202, 429);
+        assertThat(evolution.calls(EvolutionCall.LOGOUT, "api-twice")).isEqualTo(1);
+        assertThat(evolution.socketsOpened("api-twice")).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestEvolutionRefusesCanBeMadeAgainAtOnce() throws Exception {
+        service.db().insertInstance("api-unknown", "token-api-unknown", "close");
+        String token = RunningService.viewerToken("api-unknown");
+
+        HttpResponse<String> refused = pairingCode("api-unknown", token, "{\"number\":\"5511987654321\"}");
+
+        // Evolution does not know the instance (404): nothing was opened, nothing is held against it
+        assertThat(refused.statusCode()).isEqualTo(502);
+        assertThat(refused.body()).contains("evolution_failed").doesNotContain("404");
+        assertThat(pairingCode("api-unknown", token, "{\"number\":\"5511987654321\"}").statusCode()).isEqualTo(502);
+        assertThat(service.db().instance("api-unknown").get("instance_status")).isEqualTo("close");
+    }
+
+    @Test
     void whatIsNotAPhoneNumberNeverReachesEvolution() throws Exception {
         evolution.addInstance("api-badnumber", "token-api-badnumber", State.CLOSE);
         service.db().insertInstance("api-badnumber", "token-api-badnumber", "close");
@@ -301,6 +332,14 @@ class WidgetApiTest {
             request.header("Authorization", "Bearer " + token);
         }
         return send(request);
+    }
+
+    private static HttpResponse<String> pairingCodeQuietly(String instance, String token) {
+        try {
+            return pairingCode(instance, token, "{\"number\":\"5511987654321\"}");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static HttpResponse<String> pairingCode(String instance, String token, String body) throws Exception {

@@ -196,8 +196,9 @@ public final class QrRenewals {
             answered(response, name, status, clock.instant());
             return;
         }
-        if (request.isConnectAttempted()) {
-            lastRenewal.put(name, clock.instant());
+        if (!request.isConnectAttempted()) {
+            // nothing was opened: the person may try again at once
+            lastRenewal.remove(name);
         }
         switch (request.getResult()) {
             case PAIRING_CODE -> {
@@ -255,6 +256,25 @@ public final class QrRenewals {
             lastRenewal.values().removeIf(at -> !now.isBefore(at.plus(minInterval)));
         }
         return last != null && now.isBefore(last.plus(minInterval));
+    }
+
+    /**
+     * For the route request-pairing-code: true when this instance was renewed less than QR_RENEW_MIN_INTERVAL ago;
+     * otherwise the allowance is taken now, atomically, so that two requests at once never both log the instance out
+     * and connect it (given back by {@link #pairingAnswered} when no connect was sent).
+     */
+    public boolean isTooSoonElseReserve(String name) {
+        Instant now = clock.instant();
+        isTooSoon(name); // prunes
+        boolean[] tooSoon = {false};
+        lastRenewal.compute(name, (key, last) -> {
+            if (last != null && now.isBefore(last.plus(minInterval))) {
+                tooSoon[0] = true;
+                return last;
+            }
+            return now;
+        });
+        return tooSoon[0];
     }
 
     private static void answer(HttpServerResponse response, int status, String result, String message) {
