@@ -31,8 +31,11 @@ public final class RefreshConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("refreshControl")
-    public RefreshControl refreshControl(Settings settings, CamelContext context) {
-        return new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);
+    public RefreshControl refreshControl(Settings settings, CamelContext context, QrMetrics metrics) {
+        RefreshControl control = new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);
+        metrics.gauge("qr_refresher.refresh.paused", "1 while the scheduled refresh is paused on purpose", null,
+                () -> control.isPaused() ? 1 : 0);
+        return control;
     }
 
     @BindToRegistry("refreshRuns")

@@ -104,6 +104,8 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                     .find(RouteContract.EVOLUTION_CIRCUIT_BREAKER).orElseThrow()));
             health.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess,
                     () -> control.current().getCron(), control::isPaused, startedAt, Clock.systemUTC()));
+            health.register(HealthChecks.refreshSchedule(control::isPaused, () -> String.valueOf(
+                    context.getRouteController().getRouteStatus(RouteContract.REFRESH_SCHEDULE_ROUTE))));
             health.register(HealthChecks.qrEventsListener(watchdog::lastHeartbeat, () -> (long) watchdog.rebuilds(),
                     watchdog::isListening));
             health.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,

@@ -76,6 +76,21 @@ public final class HealthChecks {
         });
     }
 
+    /**
+     * The scheduled refresh: readiness, UP whether it runs or is paused on purpose (REST, JMX, hawtio), so that a pause
+     * never takes the service out of a load balancer; the details say which. Camel's own route and consumer checks of
+     * that route are excluded (camel.health.exclude-pattern): they go DOWN on any suspension.
+     */
+    public static HealthCheck refreshSchedule(Supplier<Boolean> paused, Supplier<String> routeStatus) {
+        return new Check("refresh-schedule", true, builder -> {
+            boolean isPaused = paused.get();
+            builder.detail("paused", isPaused);
+            builder.detail("route_status", routeStatus.get());
+            builder.message(isPaused ? "paused: the scheduled refresh does not run (webhooks, manual runs and the API"
+                    + " do)" : "running").up();
+        });
+    }
+
     /** UP while the service's own heartbeat NOTIFYs come back through its LISTEN connection (polling goes on without). */
     public static HealthCheck qrEventsListener(Supplier<Instant> lastHeartbeat, Supplier<Long> rebuilds,
                                                Supplier<Boolean> listening) {

@@ -155,10 +155,16 @@ class OperationsTest {
             int calls = evolution.calls(EvolutionCall.CONNECTION_STATE, "paused");
             Thread.sleep(2500); // two ticks of the every-second schedule, which must not fire
             assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "paused")).isEqualTo(calls);
+            // a deliberate pause is not a fault: still ready, and it says so
+            assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
+            assertThat(get(service.managementUrl("/observe/health?exposureLevel=full"), null).body())
+                    .contains("refresh-schedule").contains("paused: the scheduled refresh does not run");
+            assertThat(metrics(service)).contains("qr_refresher_refresh_paused 1.0");
 
             assertThat(control(service, "POST", "/refresh-control/resume", null).statusCode()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(5)).until(() ->
                     evolution.calls(EvolutionCall.CONNECTION_STATE, "paused") > calls);
+            assertThat(metrics(service)).contains("qr_refresher_refresh_paused 0.0");
             List<Map<String, Object>> history = service.db().query(
                     "SELECT message FROM qr_refresher.refresh_runs WHERE trigger = 'control' ORDER BY id");
             assertThat(history).extracting(row -> (String) row.get("message"))
@@ -209,6 +215,8 @@ class OperationsTest {
                     + ",type=routes,name=\"refresh-qr-codes\"");
 
             ManagementFactory.getPlatformMBeanServer().invoke(route, "suspend", null, null);
+            // as hawtio does it: the service stays ready at once, before the pause is even saved
+            assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
 
             // saved, then applied: both within one read of the control (every 5 s)
             await().atMost(Duration.ofSeconds(15)).until(() -> service.bean(io.qrrefresher.ops.RefreshControl.class).isPaused()
