@@ -1,6 +1,8 @@
 package io.qrrefresher.alert;
 
 import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
@@ -62,6 +64,14 @@ public final class AlertDelivery {
         return settings.deliveryRetryMax().toMillis() / 1000.0;
     }
 
+    /**
+     * How long a receiver that expires alerts (Alertmanager) keeps a firing one: two reminders, so that one lost
+     * delivery does not resolve it; a day when reminders are off.
+     */
+    static Duration firingFor(Duration reminderInterval) {
+        return reminderInterval.isZero() ? Duration.ofDays(1) : reminderInterval.multipliedBy(2);
+    }
+
     /** Turns an outbox row into the signed POST. */
     public void prepare(Exchange exchange) {
         Map<?, ?> row = exchange.getMessage().getBody(Map.class);
@@ -70,8 +80,8 @@ public final class AlertDelivery {
         exchange.setProperty("alertKey", row.get("alert"));
         exchange.setProperty("alertStatus", row.get("status"));
         exchange.setProperty("alertAttempts", ((Number) row.get("attempts")).intValue());
-        byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")))
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")), Instant.now(),
+                firingFor(settings.reminderInterval())).getBytes(StandardCharsets.UTF_8);
 
         Message message = exchange.getMessage();
         message.getHeaders().clear();

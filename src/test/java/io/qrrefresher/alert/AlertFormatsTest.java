@@ -1,5 +1,6 @@
 package io.qrrefresher.alert;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -27,13 +28,13 @@ class AlertFormatsTest {
 
     @Test
     void genericIsTheQueuedJsonAsIs() {
-        assertThat(AlertFormats.render("generic", STALE)).isEqualTo(STALE);
+        assertThat(render("generic", STALE)).isEqualTo(STALE);
     }
 
     @Test
     void slackGetsTextAndBlocks() throws Exception {
         for (String alert : List.of(STALE, RESOLVED, longAlert())) {
-            JsonNode body = JSON.readTree(AlertFormats.render("slack", alert));
+            JsonNode body = JSON.readTree(render("slack", alert));
 
             assertThat(body.get("text").isTextual()).isTrue();
             assertThat(body.get("text").asText()).isNotBlank();
@@ -58,7 +59,7 @@ class AlertFormatsTest {
                 }
             }
         }
-        JsonNode stale = JSON.readTree(AlertFormats.render("slack", STALE));
+        JsonNode stale = JSON.readTree(render("slack", STALE));
         assertThat(stale.get("text").asText()).contains("QR codes not refreshed", "firing", "3 connecting instances",
                 "a, b, ...");
     }
@@ -66,7 +67,7 @@ class AlertFormatsTest {
     @Test
     void teamsGetsAMessageCard() throws Exception {
         for (String alert : List.of(STALE, RESOLVED)) {
-            JsonNode card = JSON.readTree(AlertFormats.render("teams", alert));
+            JsonNode card = JSON.readTree(render("teams", alert));
 
             assertThat(card.get("@type").asText()).isEqualTo("MessageCard");
             assertThat(card.get("@context").asText()).isEqualTo("https://schema.org/extensions");
@@ -76,8 +77,58 @@ class AlertFormatsTest {
             assertThat(facts.isArray()).isTrue();
             facts.forEach(fact -> assertThat(Set.of("name", "value")).containsAll(iterable(fact)));
         }
-        assertThat(JSON.readTree(AlertFormats.render("teams", RESOLVED)).get("themeColor").asText())
+        assertThat(JSON.readTree(render("teams", RESOLVED)).get("themeColor").asText())
                 .isEqualTo("2EB886");
+    }
+
+    @Test
+    void slackEscapesWhatItWouldParse() throws Exception {
+        String hostile = "{\"alert\":\"qr_refresh_failures\",\"status\":\"firing\",\"detected_at\":"
+                + "\"2026-11-25T10:20:00Z\",\"service\":\"qr-refresher\",\"failed_count\":1,"
+                + "\"instances\":[\"<!channel> x&y <@U123|boss>\"],\"stale_after_seconds\":300}";
+
+        String body = render("slack", hostile);
+
+        assertThat(body).doesNotContain("<!channel>", "<@U123").contains("&lt;!channel&gt; x&amp;y &lt;@U123|boss&gt;");
+        assertThat(AlertFormats.slackEscaped("a & b <c>")).isEqualTo("a &amp; b &lt;c&gt;");
+    }
+
+    @Test
+    void teamsWorkflowsGetsAnAdaptiveCardMessage() throws Exception {
+        for (String alert : List.of(STALE, RESOLVED)) {
+            JsonNode message = JSON.readTree(render("teams-workflows", alert));
+
+            assertThat(message.get("type").asText()).isEqualTo("message");
+            JsonNode attachment = message.get("attachments").get(0);
+            assertThat(attachment.get("contentType").asText()).isEqualTo("application/vnd.microsoft.card.adaptive");
+            JsonNode card = attachment.get("content");
+            assertThat(card.get("type").asText()).isEqualTo("AdaptiveCard");
+            assertThat(card.get("version").asText()).isEqualTo("1.4");
+            assertThat(card.get("body").get(0).get("type").asText()).isEqualTo("TextBlock");
+            assertThat(card.get("body").get(2).get("facts").get(0).get("title").asText()).isEqualTo("Alert");
+        }
+    }
+
+    @Test
+    void alertmanagerGetsAnAlertListResolvedByEndsAt() throws Exception {
+        JsonNode firing = JSON.readTree(render("alertmanager", STALE)).get(0);
+        assertThat(firing.get("labels").get("alertname").asText()).isEqualTo("qr_refresh_failures");
+        assertThat(firing.get("labels").get("severity").asText()).isEqualTo("warning");
+        assertThat(firing.get("startsAt").asText()).isEqualTo("2026-11-25T10:20:00Z");
+        assertThat(firing.get("endsAt").asText()).isEqualTo(NOW.plus(Duration.ofHours(12)).toString());
+        assertThat(firing.get("annotations").get("description").asText()).contains("3 connecting instances");
+
+        JsonNode resolved = JSON.readTree(render("alertmanager", RESOLVED)).get(0);
+        assertThat(resolved.get("labels").get("severity").asText()).isEqualTo("critical");
+        assertThat(resolved.get("endsAt").asText()).isEqualTo("2026-11-25T10:30:00Z");
+        assertThat(AlertDelivery.firingFor(Duration.ofHours(6))).isEqualTo(Duration.ofHours(12));
+        assertThat(AlertDelivery.firingFor(Duration.ZERO)).isEqualTo(Duration.ofDays(1));
+    }
+
+    static final java.time.Instant NOW = java.time.Instant.parse("2026-11-25T10:21:00Z");
+
+    private static String render(String format, String payload) {
+        return AlertFormats.render(format, payload, NOW, Duration.ofHours(12));
     }
 
     private static String longAlert() {

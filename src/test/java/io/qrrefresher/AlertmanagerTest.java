@@ -1,0 +1,104 @@
+package io.qrrefresher;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * ALERT_WEBHOOK_FORMAT=alertmanager against a real Alertmanager (Debian's prometheus-alertmanager, started here; .ci/run
+ * installs it): the stale-QR incident is accepted by POST /api/v2/alerts, shows as active with its labels and
+ * annotations, and is gone once resolved. Skipped, loudly, without the binary.
+ */
+class AlertmanagerTest {
+
+    static final File ALERTMANAGER = new File("/usr/bin/prometheus-alertmanager");
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void anIncidentFiresInAlertmanagerAndResolves() throws Exception {
+        if (!ALERTMANAGER.canExecute()) {
+            System.out.println("SKIPPED AlertmanagerTest: " + ALERTMANAGER + " is missing (apt-get install -y"
+                    + " prometheus-alertmanager; .ci/run installs it)");
+        }
+        Assumptions.assumeTrue(ALERTMANAGER.canExecute(), "prometheus-alertmanager is not installed");
+        int port = FreePorts.next();
+        Path config = Files.writeString(folder.resolve("alertmanager.yml"),
+                "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n");
+        Process alertmanager = new ProcessBuilder(ALERTMANAGER.getPath(), "--config.file=" + config,
+                "--storage.path=" + Files.createDirectories(folder.resolve("data")),
+                "--web.listen-address=127.0.0.1:" + port, "--cluster.listen-address=")
+                .redirectErrorStream(true).redirectOutput(folder.resolve("alertmanager.log").toFile()).start();
+        URI api = URI.create("http://127.0.0.1:" + port);
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start()) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> status(api.resolve("/-/ready")) == 200);
+            try (RunningService service = RunningService.against(evolution)
+                    .with("qr.failure-check.cron", "* * * * * ?")
+                    .with("qr.stale-after", "PT1M")
+                    .with("alert.webhook.url", api.resolve("/api/v2/alerts").toString())
+                    .with("alert.webhook.format", "alertmanager")
+                    .with("service.name", "qr-refresher-am")
+                    .start()) {
+                service.db().insertInstance("am-stale", "token-am", "connecting");
+                service.db().update("UPDATE evolution_instances SET last_qr_update = now() - interval '2 minutes',"
+                        + " updated_at = now() - interval '2 minutes' WHERE instance_name = 'am-stale'");
+
+                JsonNode alert = await().atMost(Duration.ofSeconds(30)).until(() -> active(api), found -> found != null);
+                assertThat(alert.get("labels").get("service").asText()).isEqualTo("qr-refresher-am");
+                assertThat(alert.get("labels").get("severity").asText()).isEqualTo("warning");
+                assertThat(alert.get("annotations").get("summary").asText()).isEqualTo("QR codes not refreshed");
+                assertThat(alert.get("annotations").get("description").asText()).contains("am-stale");
+                assertThat(alert.get("status").get("state").asText()).isEqualTo("active");
+
+                service.db().update("UPDATE evolution_instances SET last_qr_update = now()");
+                await().atMost(Duration.ofSeconds(30)).until(() -> active(api) == null);
+                assertThat(Files.readString(folder.resolve("alertmanager.log"))).doesNotContain("level=error");
+            }
+        } finally {
+            alertmanager.destroy();
+            alertmanager.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Our alert as Alertmanager lists it among its active alerts, or null. */
+    private static JsonNode active(URI api) throws Exception {
+        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(api.resolve("/api/v2/alerts?active=true"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        for (JsonNode alert : JSON.readTree(answer.body())) {
+            if (alert.get("labels").get("alertname").asText().equals("qr_refresh_failures")) {
+                return alert;
+            }
+        }
+        return null;
+    }
+
+    private static int status(URI uri) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}
