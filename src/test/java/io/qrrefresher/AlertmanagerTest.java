@@ -61,8 +61,10 @@ class AlertmanagerTest {
                     .with("service.name", "qr-refresher-am")
                     .start()) {
                 service.db().insertInstance("am-stale", "token-am", "connecting");
-                service.db().update("UPDATE evolution_instances SET last_qr_update = now() - interval '2 minutes',"
-                        + " updated_at = now() - interval '2 minutes' WHERE instance_name = 'am-stale'");
+                service.db().update("UPDATE evolution_instances SET last_qr_update = now() - interval '2 minutes'"
+                        + " WHERE instance_name = 'am-stale'");
+                service.db().update("UPDATE qr_refresher.instance_state SET connecting_since = now() - interval"
+                        + " '3 minutes'");
 
                 JsonNode alert = await().atMost(Duration.ofSeconds(30)).until(() -> active(api), found -> found != null);
                 assertThat(alert.get("labels").get("service").asText()).isEqualTo("qr-refresher-am");

@@ -78,6 +78,16 @@ class AlertsTest {
         service.db().insertInstance("fresh", "token-3", "connecting");
         service.db().update("UPDATE evolution_instances SET last_qr_update = now() WHERE instance_name = 'fresh'");
         service.db().insertInstance("paired", "token-4", "open");
+        // waiting for a QR for longer than QR_STALE_AFTER; "just-entered" only started to wait
+        waitingFor("never-refreshed", "2 minutes");
+        waitingFor("refreshed-long-ago", "3 minutes");
+        service.db().insertInstance("just-entered", "token-5", "connecting");
+        // a QR from an earlier wait says nothing about this one
+        service.db().insertInstance("asked-again", "token-6", "close");
+        service.db().update("UPDATE evolution_instances SET last_qr_update = now() - interval '1 hour'"
+                + " WHERE instance_name = 'asked-again'");
+        service.db().update("UPDATE evolution_instances SET instance_status = 'connecting'"
+                + " WHERE instance_name = 'asked-again'");
 
         Delivery firing = awaitDelivery(body -> body.get("status").asText().equals("firing"));
 
@@ -114,6 +124,7 @@ class AlertsTest {
         receiver.down();
         checkingEverySecond();
         service.db().insertInstance("stale", "token-1", "connecting");
+        waitingFor("stale", "2 minutes");
 
         await().until(() -> attempts() >= 3);
         // the refresh keeps working while alerts cannot be delivered
@@ -139,6 +150,7 @@ class AlertsTest {
                 .with("alert.webhook.url", receiver.url().toString())
                 .start();
         service.db().insertInstance("stale", "token-1", "connecting");
+        waitingFor("stale", "1 hour");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> receiver.deliveries().size() >= 2);
         assertThat(receiver.deliveries()).allSatisfy(delivery -> {
@@ -166,6 +178,12 @@ class AlertsTest {
         awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized")
                 && body.get("status").asText().equals("resolved"));
         assertThat(receiver.deliveries()).hasSize(2);
+    }
+
+    /** As if the row had entered connecting that long ago. */
+    private void waitingFor(String name, String interval) {
+        service.db().update("UPDATE qr_refresher.instance_state s SET connecting_since = now() - CAST(? AS interval)"
+                + " FROM evolution_instances e WHERE e.id = s.instance_id AND e.instance_name = ?", interval, name);
     }
 
     private long checks() throws Exception {

@@ -77,6 +77,10 @@ class ReplicasTest {
                         + ") g");
                 execute(db, "INSERT INTO evolution_instances (instance_name, instance_token, instance_status)"
                         + " VALUES ('" + GHOST + "', 'token-ghost', 'connecting')");
+                // it has waited for a QR for an hour: stale at the first check
+                execute(db, "UPDATE qr_refresher.instance_state SET connecting_since = now() - interval '1 hour'"
+                        + " WHERE instance_id = (SELECT id FROM evolution_instances WHERE instance_name = '" + GHOST
+                        + "')");
                 await().atMost(Duration.ofSeconds(30)).until(() -> count(db,
                         "SELECT count(*) FROM evolution_instances WHERE qr_code IS NOT NULL") == INSTANCES);
                 assertThat(callsPerInstance(evolution.recordedCalls(), requests,
