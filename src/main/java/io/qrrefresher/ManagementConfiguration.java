@@ -1,6 +1,7 @@
 package io.qrrefresher;
 
 import java.time.Clock;
+import java.time.Duration;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.qrrefresher.common.RouteFailures;
@@ -25,8 +26,8 @@ public final class ManagementConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("qrMetrics")
-    public QrMetrics qrMetrics(PrometheusMeterRegistry registry, Database database) {
-        QrMetrics metrics = new QrMetrics(registry);
+    public QrMetrics qrMetrics(PrometheusMeterRegistry registry, Database database, Settings settings) {
+        QrMetrics metrics = new QrMetrics(registry, Duration.ofMillis(settings.evolution().timeoutMs()));
         new FleetGauges(database.dataSource()).register(metrics);
         return metrics;
     }

@@ -1,6 +1,7 @@
 package io.qrrefresher.ops;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -15,13 +16,46 @@ import io.micrometer.core.instrument.Timer;
  * {@code qr_refresher_instance_failures_total{reason}}, {@code qr_refresher_evolution_call_seconds{call,result}}
  * (histogram), {@code qr_refresher_alerts_total{alert,status,result}}, {@code qr_refresher_webhooks_total{event,result}},
  * and gauges. The circuit breaker's state comes from resilience4j's own binder ({@code resilience4j_circuitbreaker_*}).
+ * Counters whose labels are known in advance exist at zero from the start, so that {@code increase()} sees their first
+ * event. The latency histogram has a few buckets around what matters (the SLOs and the call timeout), not dozens.
  */
 public final class QrMetrics {
 
-    private final MeterRegistry registry;
+    static final List<String> RUN_TRIGGERS = List.of("schedule", "manual");
+    static final List<String> RUN_STATUSES = List.of("succeeded", "partially_failed", "failed", "skipped");
+    static final List<String> WEBHOOK_EVENTS = List.of("qrcode.updated", "connection.update", "status.instance",
+            "logout.instance");
+    static final List<String> WEBHOOK_RESULTS = List.of("stored", "ignored", "rejected", "unknown_instance",
+            "unavailable");
 
-    public QrMetrics(MeterRegistry registry) {
+    private final MeterRegistry registry;
+    private final Duration[] latencyBuckets;
+
+    /** @param evolutionTimeout EVOLUTION_TIMEOUT_MS: the last latency bucket below +Inf */
+    public QrMetrics(MeterRegistry registry, Duration evolutionTimeout) {
         this.registry = registry;
+        this.latencyBuckets = java.util.stream.Stream.concat(
+                        java.util.stream.Stream.of(Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                                Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+                                Duration.ofSeconds(5)),
+                        java.util.stream.Stream.of(evolutionTimeout))
+                .distinct().sorted().toArray(Duration[]::new);
+        for (String trigger : RUN_TRIGGERS) {
+            for (String status : RUN_STATUSES) {
+                runs(trigger, status);
+            }
+        }
+        for (String event : WEBHOOK_EVENTS) {
+            for (String result : WEBHOOK_RESULTS) {
+                webhooks(event, result);
+            }
+        }
+        listenerRebuilds();
+    }
+
+    /** Registers the instance counters of these outcomes at zero. */
+    public void instanceOutcomes(List<String> outcomes) {
+        outcomes.forEach(this::instances);
     }
 
     public MeterRegistry registry() {
@@ -29,13 +63,21 @@ public final class QrMetrics {
     }
 
     public void run(String trigger, String status) {
-        Counter.builder("qr_refresher.runs").description("Refresh runs by trigger and final status")
-                .tag("trigger", trigger).tag("status", status).register(registry).increment();
+        runs(trigger, status).increment();
+    }
+
+    private Counter runs(String trigger, String status) {
+        return Counter.builder("qr_refresher.runs").description("Refresh runs by trigger and final status")
+                .tag("trigger", trigger).tag("status", status).register(registry);
+    }
+
+    private Counter instances(String outcome) {
+        return Counter.builder("qr_refresher.instances").description("Instances refreshed, by outcome")
+                .tag("outcome", outcome).register(registry);
     }
 
     public void instance(String outcome, String failureReason) {
-        Counter.builder("qr_refresher.instances").description("Instances refreshed, by outcome")
-                .tag("outcome", outcome).register(registry).increment();
+        instances(outcome).increment();
         if (failureReason != null) {
             Counter.builder("qr_refresher.instance.failures").description("Failed instance refreshes, by reason")
                     .tag("reason", failureReason).register(registry).increment();
@@ -45,9 +87,7 @@ public final class QrMetrics {
     public void evolutionCall(String call, String result, long nanos) {
         Timer.builder("qr_refresher.evolution.call").description("Evolution API call latency")
                 .tag("call", call).tag("result", result)
-                .publishPercentileHistogram()
-                .serviceLevelObjectives(Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-                        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5))
+                .serviceLevelObjectives(latencyBuckets)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -57,8 +97,12 @@ public final class QrMetrics {
     }
 
     public void webhook(String event, String result) {
-        Counter.builder("qr_refresher.webhooks").description("Evolution API webhooks received, by event and result")
-                .tag("event", event).tag("result", result).register(registry).increment();
+        webhooks(event, result).increment();
+    }
+
+    private Counter webhooks(String event, String result) {
+        return Counter.builder("qr_refresher.webhooks").description("Evolution API webhooks received, by event and result")
+                .tag("event", event).tag("result", result).register(registry);
     }
 
     public void streamRefused(String reason) {
@@ -78,8 +122,12 @@ public final class QrMetrics {
     }
 
     public void listenerRebuild() {
-        Counter.builder("qr_refresher.listener.rebuilds").description("LISTEN connections rebuilt by the watchdog")
-                .register(registry).increment();
+        listenerRebuilds().increment();
+    }
+
+    private Counter listenerRebuilds() {
+        return Counter.builder("qr_refresher.listener.rebuilds").description("LISTEN connections rebuilt by the watchdog")
+                .register(registry);
     }
 
     /** A gauge whose value is read at scrape time; NaN when it cannot be read. */

@@ -78,10 +78,31 @@ class OperationsTest {
     }
 
     @Test
-    void withoutJolokiaEnabledThereIsNoJolokia() throws Exception {
+    void withoutJolokiaEnabledThereIsNoJolokiaAndCountersStartAtZero() throws Exception {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
-             RunningService service = RunningService.against(evolution).start()) {
+             RunningService service = RunningService.against(evolution).with("evolution.timeout-ms", "8000")
+                     .start()) {
             assertThat(get(service.managementUrl("/observe/jolokia/version"), null).statusCode()).isEqualTo(404);
+
+            // known series exist before their first event, so that increase() counts it
+            String metrics = metrics(service);
+            assertThat(metrics).contains(
+                    "qr_refresher_webhooks_total{event=\"qrcode.updated\",result=\"stored\"} 0.0",
+                    "qr_refresher_listener_rebuilds_total 0.0",
+                    "qr_refresher_runs_total{status=\"failed\",trigger=\"schedule\"} 0.0",
+                    "qr_refresher_instances_total{outcome=\"refreshed\"} 0.0",
+                    "qr_refresher_refresh_paused 0.0");
+
+            // a few latency buckets, ending at the call timeout
+            evolution.addInstance("timed", "token-timed", State.CONNECTING);
+            service.db().insertInstance("timed", "token-timed", "connecting");
+            service.refresh();
+            List<String> buckets = metrics(service).lines()
+                    .filter(line -> line.startsWith("qr_refresher_evolution_call_seconds_bucket{")
+                            && line.contains("call=\"connectionState\""))
+                    .toList();
+            assertThat(buckets).hasSizeBetween(8, 10);
+            assertThat(buckets).anySatisfy(line -> assertThat(line).contains("le=\"8.0\""));
         }
     }
 
