@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ComposeFileTest {
 
-    static final Map<String, String> REQUIRED = Map.of("ADMIN_TOKEN", "t", "EVOLUTION_API_BASE_URL", "http://e:8080");
+    static final Map<String, String> REQUIRED = Map.of("ADMIN_TOKEN", "t", "EVOLUTION_API_BASE_URL", "http://e:8080",
+            "POSTGRES_PASSWORD", "p");
 
     @Test
     void composeAcceptsTheFileWithAndWithoutProfiles() throws Exception {
@@ -33,9 +34,18 @@ class ComposeFileTest {
         assertThat(compose(REQUIRED, "config", "-q").exitCode()).isZero();
         assertThat(compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "config", "-q").exitCode())
                 .isZero();
-        Result missing = compose(Map.of(), "config", "-q");
+        Result missing = compose(Map.of("POSTGRES_PASSWORD", "p"), "config", "-q");
         assertThat(missing.exitCode()).isNotZero();
         assertThat(missing.output()).contains("set ADMIN_TOKEN");
+        // no default database password
+        Map<String, String> noPassword = new java.util.HashMap<>(REQUIRED);
+        noPassword.remove("POSTGRES_PASSWORD");
+        Result weak = compose(noPassword, "config", "-q");
+        assertThat(weak.exitCode()).isNotZero();
+        assertThat(weak.output()).contains("set POSTGRES_PASSWORD");
+        // the management port is published on loopback unless asked otherwise
+        Result resolved = compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "config");
+        assertThat(resolved.output()).contains("127.0.0.1").doesNotContain(":latest", "change-me");
     }
 
     @Test
