@@ -341,16 +341,28 @@ public final class RefreshControl {
         });
         String cron = base.getCron();
         if (body.has("cron")) {
+            if (!body.get("cron").isTextual()) {
+                throw new IllegalArgumentException("cron must be a Quartz cron expression as a string");
+            }
             cron = body.get("cron").asText();
+            CronExpression expression;
             try {
-                CronExpression.validateExpression(cron);
+                expression = new CronExpression(cron);
             } catch (ParseException e) {
                 throw new IllegalArgumentException("cron '" + cron + "' is not a valid Quartz cron expression: "
                         + e.getMessage() + " (seconds first: '0 * * * * ?' is every minute)");
             }
+            // Quartz refuses to schedule a trigger that never fires: refused here, before anything is saved
+            if (expression.getNextValidTimeAfter(new java.util.Date()) == null) {
+                throw new IllegalArgumentException("cron '" + cron + "' never fires again (a date in the past?)");
+            }
         }
         int concurrency = number(body, "concurrency", base.getConcurrency(), 1, 512);
         int limit = number(body, "limit", base.getLimit(), 0, Integer.MAX_VALUE);
+        if (body.has("active") && !body.get("active").isBoolean()) {
+            throw new IllegalArgumentException("active must be true or false (a JSON boolean, not "
+                    + body.get("active") + ")");
+        }
         boolean active = body.has("active") ? body.get("active").asBoolean() : base.isActive();
         return new Values(active, cron, concurrency, limit);
     }

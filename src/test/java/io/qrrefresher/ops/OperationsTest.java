@@ -205,6 +205,18 @@ class OperationsTest {
             assertThat(control(first, "PUT", "/refresh-control", "{\"cron\": \"*/30 * * * *\"}").body())
                     .contains("not a valid Quartz cron expression");
             assertThat(control(first, "PUT", "/refresh-control", "{\"concurrency\": 0}").statusCode()).isEqualTo(400);
+            // refused before anything is saved or applied: a cron that never fires, a boolean that is not one
+            HttpResponse<String> never = control(first, "PUT", "/refresh-control", "{\"cron\": \"0 0 0 1 1 ? 2020\"}");
+            assertThat(never.statusCode()).isEqualTo(400);
+            assertThat(never.body()).contains("never fires");
+            HttpResponse<String> notBoolean = control(first, "PUT", "/refresh-control", "{\"active\": \"no\"}");
+            assertThat(notBoolean.statusCode()).isEqualTo(400);
+            assertThat(notBoolean.body()).contains("active must be true or false");
+            assertThat(control(first, "PUT", "/refresh-control", "{\"cron\": 5}").statusCode()).isEqualTo(400);
+            assertThat(cron(first)).isEqualTo("0 */5 * * * ?");
+            assertThat(first.bean(io.qrrefresher.ops.RefreshControl.class).isPaused()).isFalse();
+            assertThat(first.db().queryOne("SELECT cron, active FROM qr_refresher.refresh_control"))
+                    .containsEntry("cron", "0 */5 * * * ?").containsEntry("active", true);
             HttpResponse<String> form = HTTP.send(HttpRequest.newBuilder(first.url("/refresh-control"))
                     .PUT(HttpRequest.BodyPublishers.ofString("{\"limit\": 5}"))
                     .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN)
