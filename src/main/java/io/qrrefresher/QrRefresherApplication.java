@@ -29,6 +29,8 @@ public final class QrRefresherApplication {
             main.run(args);
         } catch (Exception e) {
             lifecycle.close();
+            // Camel's shutdown hook would otherwise log "JVM shutdown hook triggered by SIGTERM" as we exit
+            main.getShutdownStrategy().shutdown();
             System.err.println("qr-refresher: " + startupError(e));
             System.exit(e instanceof InvalidSettingException || hasCause(e, InvalidSettingException.class) ? 2 : 1);
         }
@@ -67,7 +69,7 @@ public final class QrRefresherApplication {
     }
 
     /**
-     * LOG_FORMAT=json switches the console to JSON lines. Logging starts before Camel reads its properties, so this
+     * LOG_FORMAT=json switches the console to JSON lines, LOG_FORMAT=ecs to Elastic Common Schema lines. Logging starts before Camel reads its properties, so this
      * looks at the environment, then at {@code log.format} in application.properties.
      */
     static void chooseLogFormat() {
@@ -89,8 +91,9 @@ public final class QrRefresherApplication {
             }
             format = properties.getProperty("log.format");
         }
-        if ("json".equalsIgnoreCase(format == null ? "" : format.trim())) {
-            System.setProperty("log4j2.configurationFile", "log4j2-json.properties");
+        String chosen = format == null ? "" : format.trim().toLowerCase(java.util.Locale.ROOT);
+        if (chosen.equals("json") || chosen.equals("ecs")) {
+            System.setProperty("log4j2.configurationFile", "log4j2-" + chosen + ".properties");
         }
     }
 

@@ -50,7 +50,24 @@ class StartupTest {
         assertThat(result.stderr().strip().lines()).singleElement().asString()
                 .startsWith("qr-refresher: failed to start: cannot connect to the database")
                 .contains("password=***");
-        assertThat(result.stdout() + result.stderr()).doesNotContain("s3cr3t-pw");
+        assertThat(result.stdout() + result.stderr()).doesNotContain("s3cr3t-pw")
+                .as("nothing sent a SIGTERM").doesNotContain("SIGTERM");
+    }
+
+    @Test
+    void ecsLinesAreJsonWithTheEcsFields() throws Exception {
+        Result result = run(Map.of("LOG_FORMAT", "ecs", "QR_REFRESH_CRON", "*/30 * * * *"));
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        List<String> lines = result.stdout().strip().lines().toList();
+        assertThat(lines).isNotEmpty().allSatisfy(line -> {
+            com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(line);
+            assertThat(json.get("ecs.version").asText()).isEqualTo("1.2.0");
+            assertThat(json.has("@timestamp") && json.has("log.level") && json.has("log.logger")
+                    && json.has("message")).isTrue();
+            assertThat(json.get("service.name").asText()).isEqualTo("qr-refresher");
+        });
     }
 
     static Result run(Map<String, String> environment) throws Exception {

@@ -210,7 +210,7 @@ public final class Settings {
                 in.bool(Setting.JOLOKIA_ENABLED, false),
                 in.text(Setting.JOLOKIA_USER),
                 in.text(Setting.JOLOKIA_PASSWORD),
-                in.oneOf(Setting.LOG_FORMAT, "text", "text", "json"));
+                in.oneOf(Setting.LOG_FORMAT, "text", "text", "json", "ecs"));
         if (management.jolokiaEnabled()) {
             if (management.jolokiaUser().isEmpty() || management.jolokiaPassword().isEmpty()) {
                 throw new InvalidSettingException(Setting.JOLOKIA_ENABLED, "JOLOKIA_USER and JOLOKIA_PASSWORD are"

@@ -192,6 +192,8 @@ public final class RefreshRuns {
         if (!"failed".equals(status)) {
             lastSuccess = Instant.now();
         }
+        // the run's line is about no instance (Camel's MDC propagation can bring back the last one refreshed)
+        MDC.remove("instance");
         if (run.getFailed() > 0) {
             LOG.warn("Refresh run {} ({}) {} in {} ms: {}", run.getId(), run.getTrigger(), status,
                     run.getDurationMillis(), message);

@@ -51,6 +51,7 @@ public final class PhonePairings {
             case PAIRING_CODE, REQUESTED, OPEN -> LOG.info("{}: {}", request, request.getResult().name().toLowerCase());
             default -> LOG.warn("{}: {}: {}", request, request.getResult().name().toLowerCase(), request.getProblem());
         }
+        MDC.remove("instance");
         exchange.getMessage().setBody("pairing");
     }
 }

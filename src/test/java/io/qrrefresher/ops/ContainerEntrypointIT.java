@@ -120,6 +120,9 @@ class ContainerEntrypointIT {
             // the run number is not asserted: a scheduled run may start first when the service starts at a minute
             assertThat(lines).anySatisfy(line -> assertThat(line.path("message").asText())
                     .matches("Refresh run \\d+ \\(manual\\) succeeded.*"));
+            // a run's summary is about no single instance
+            assertThat(lines).filteredOn(line -> line.path("message").asText().startsWith("Refresh run "))
+                    .isNotEmpty().allSatisfy(line -> assertThat(line.path("instance").asText("")).isEmpty());
             String console = Files.readString(app.resolve("console.log"));
             assertThat(console).doesNotContain(ADMIN_TOKEN, Webhooks.TOKEN, ScriptedEvolutionApi.GLOBAL_KEY,
                     "token-boxed-7");

@@ -41,6 +41,22 @@ class LogMaskingTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"log-line.json, message", "ecs-line.json, message"})
+    void jsonLinesMaskTheSameWay(String template, String field) throws Exception {
+        org.apache.logging.log4j.layout.template.json.JsonTemplateLayout layout =
+                org.apache.logging.log4j.layout.template.json.JsonTemplateLayout
+                        .newBuilder().setConfiguration(new org.apache.logging.log4j.core.config.DefaultConfiguration())
+                        .setEventTemplateUri("classpath:" + template).build();
+        LogEvent event = Log4jLogEvent.newBuilder().setLevel(Level.INFO)
+                .setMessage(new SimpleMessage("Authorization: Bearer eyJhbGciOi.x.y")).build();
+
+        String line = layout.toSerializable(event);
+
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).get(field).asText())
+                .isEqualTo("Authorization: Bearer ***");
+    }
+
     private static String render(String message) throws Exception {
         Properties configuration = new Properties();
         try (InputStream in = LogMaskingTest.class.getResourceAsStream("/log4j2.properties")) {
