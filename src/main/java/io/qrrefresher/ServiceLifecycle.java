@@ -92,6 +92,11 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
             new DemoPage(beans.findSingleByType(ViewerTokens.class), widget.version(), settings.management().port(),
                     Clock.systemUTC()).install(context, settings.httpPort());
         }
+        // these are served by Vert.x handlers, not routes: Camel's startup list of routes does not show them
+        org.slf4j.LoggerFactory.getLogger(ServiceLifecycle.class).info("Also on :{}: GET /instances/{name}/qr/stream"
+                + " (live QR, SSE), POST /instances/{name}/qr/renew, POST /instances/{name}/qr/pairing-code,"
+                + " GET /widget/whatsapp-qr.js{}", settings.httpPort(),
+                beans.findSingleByType(ServiceMode.class).demo() ? ", GET / (demo page)" : "");
         EventLoopProbe eventLoopProbe = resources.add(new EventLoopProbe(Clock.systemUTC()));
         eventLoopProbe.start(qrStreams.vertx());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);

@@ -85,7 +85,7 @@ class RunControlTest {
     }
 
     @Test
-    void aManualRunDuringARunIsRefusedWith409() throws Exception {
+    void aManualRunDuringARunWaitsForItAndThenRuns() throws Exception {
         sut.evolution().addInstance("slow", "token-slow", State.CONNECTING);
         sut.evolution().rotate("slow");
         sut.evolution().delay("slow", Duration.ofMillis(1500));
@@ -95,10 +95,16 @@ class RunControlTest {
         await().until(() -> sut.evolution().calls(EvolutionCall.CONNECTION_STATE, "slow") == 1);
         HttpResponse<String> second = sut.service().post("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
 
-        assertThat(second.statusCode()).isEqualTo(409);
-        assertThat(second.body()).contains("\"error\":\"run_in_progress\"");
-        assertThat(first.get().getRefreshed()).isEqualTo(1);
-        assertThat(sut.evolution().calls(EvolutionCall.CONNECTION_STATE, "slow")).isEqualTo(1);
+        // runs never overlap: the manual run starts once the first has ended, and answers its own result
+        assertThat(second.statusCode()).isEqualTo(200);
+        RefreshRun before = first.get();
+        assertThat(before.getRefreshed()).isEqualTo(1);
+        com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(second.body());
+        assertThat(answer.get("run_id").asLong()).isGreaterThan(before.getId());
+        assertThat(answer.get("unchanged").asInt()).isEqualTo(1);
+        assertThat(sut.evolution().calls(EvolutionCall.CONNECTION_STATE, "slow")).isEqualTo(2);
+        assertThat(sut.evolution().maxInFlight()).isEqualTo(1);
     }
 
     @Test

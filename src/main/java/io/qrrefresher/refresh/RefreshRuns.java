@@ -143,6 +143,14 @@ public final class RefreshRuns {
                 run.getId(), run.getTrigger());
     }
 
+    /** Waits until no run is going on this replica, at most {@code maxMillis}. */
+    public void awaitIdle(long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + maxMillis * 1_000_000;
+        while (current.get() != null && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
     /** Takes the id of the history row the run inserted. */
     public void started(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
