@@ -19,6 +19,12 @@ import org.apache.camel.CamelConfiguration;
  */
 public final class ManagementConfiguration implements CamelConfiguration {
 
+    private final OpenResources resources;
+
+    public ManagementConfiguration(OpenResources resources) {
+        this.resources = resources;
+    }
+
     /** platform-http's engine (camel.component.platform-http.engine), bound to HTTP_PORT. */
     @BindToRegistry("apiHttpEngine")
     public ApiHttpEngine apiHttpEngine(Settings settings) {
@@ -28,7 +34,7 @@ public final class ManagementConfiguration implements CamelConfiguration {
     @BindToRegistry("qrMetrics")
     public QrMetrics qrMetrics(PrometheusMeterRegistry registry, Database database, Settings settings) {
         QrMetrics metrics = new QrMetrics(registry, Duration.ofMillis(settings.evolution().timeoutMs()));
-        new FleetGauges(database.dataSource()).register(metrics);
+        resources.add(new FleetGauges(database.dataSource())).register(metrics);
         return metrics;
     }
 

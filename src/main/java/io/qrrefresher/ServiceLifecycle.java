@@ -48,7 +48,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                 new ServiceConfiguration(),
                 new DatabaseConfiguration(resources),
                 new ModeConfiguration(resources),
-                new ManagementConfiguration(),
+                new ManagementConfiguration(resources),
                 new AlertsConfiguration(),
                 new EvolutionConfiguration(),
                 new RefreshConfiguration(),

@@ -12,13 +12,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The log line of the error policy {@code retry-on-next-trigger} (routes/error-policy.yaml): a route started by a
- * timer, a schedule or a queue failed, and its next trigger tries again. One WARN line per route per minute, without
- * a stack trace (a database that is down would otherwise print one every few seconds); the rest at DEBUG.
+ * The error policies of routes/error-policy.yaml: {@code retry-on-next-trigger} (a route started by a timer, a schedule
+ * or a queue failed, and its next trigger tries again) and {@code answer-api-errors} (an HTTP caller gets JSON with the
+ * reason). One WARN line per route per minute, without a stack trace (a database that is down would otherwise print
+ * one every few seconds); the rest at DEBUG.
  */
 public final class RouteFailures {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteFailures.class);
+    private static final String ANSWERED = "routeFailureAnswered";
     private static final Duration WARN_EVERY = Duration.ofMinutes(1);
 
     private final Clock clock;
@@ -26,6 +28,29 @@ public final class RouteFailures {
 
     public RouteFailures(Clock clock) {
         this.clock = clock;
+    }
+
+    /**
+     * Policy answer-api-errors: the HTTP caller gets JSON with the reason, 503 with Retry-After when the database did
+     * not answer (nothing was done; try again), 500 otherwise; the log gets the route's WARN line (once a minute).
+     */
+    public void answer(Exchange exchange) {
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        boolean database = false;
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            database |= t instanceof java.sql.SQLException
+                    || t.getClass().getName().startsWith("org.springframework.dao.")
+                    || t.getClass().getName().startsWith("org.springframework.jdbc.");
+        }
+        exchange.setProperty(ANSWERED, database ? "answered 503" : "answered 500");
+        log(exchange);
+        if (database) {
+            JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
+                    "the database does not answer; nothing was changed, retry in a few seconds"));
+            exchange.getMessage().setHeader("Retry-After", "5");
+        } else {
+            JsonAnswers.answer(exchange, 500, JsonAnswers.error("internal_error", Failures.describe(error)));
+        }
     }
 
     public void log(Exchange exchange) {
@@ -38,7 +63,8 @@ public final class RouteFailures {
         Instant last = lastWarning.get(String.valueOf(routeId));
         if (last == null || !now.isBefore(last.plus(WARN_EVERY))) {
             lastWarning.put(String.valueOf(routeId), now);
-            LOG.warn("{} failed, its next trigger retries: {}", what, reason);
+            LOG.warn("{} failed, {}: {}", what, exchange.getProperty(ANSWERED, "its next trigger retries",
+                    String.class), reason);
         } else {
             LOG.debug("{} failed again: {}", what, reason);
         }

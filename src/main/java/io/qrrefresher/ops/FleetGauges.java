@@ -4,18 +4,28 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
 /**
- * The gauges that need the database: connecting instances and the age of the oldest QR among them. Read at most
- * every ten seconds whatever the scrape rate, and NaN while the database is away.
+ * The gauges that need the database: connecting instances and the age of the oldest QR among them. Read every ten
+ * seconds on a thread of their own, never during a scrape, so that /observe/metrics answers at once whatever the
+ * database does; NaN while the database is away (or the last read is older than 30 s).
  */
-public final class FleetGauges {
+public final class FleetGauges implements AutoCloseable {
 
-    private static final Duration CACHE = Duration.ofSeconds(10);
+    private static final Duration EVERY = Duration.ofSeconds(10);
+    private static final Duration TRUSTED_FOR = Duration.ofSeconds(30);
 
     private final DataSource dataSource;
+    private final ScheduledExecutorService reader = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "fleet-gauges");
+        thread.setDaemon(true);
+        return thread;
+    });
     private volatile long readAt;
     private volatile double connecting = Double.NaN;
     private volatile double oldestQrAgeSeconds = Double.NaN;
@@ -26,18 +36,18 @@ public final class FleetGauges {
 
     public void register(QrMetrics metrics) {
         metrics.gauge("qr_refresher.connecting.instances", "Instances waiting for a scan (status connecting)", null,
-                () -> read().connecting);
+                () -> fresh() ? connecting : Double.NaN);
         metrics.gauge("qr_refresher.oldest.connecting.qr.age",
                 "Age of the oldest QR code (or of the row's last change, when it has none) among connecting instances", "seconds",
-                () -> read().oldestQrAgeSeconds);
+                () -> fresh() ? oldestQrAgeSeconds : Double.NaN);
+        reader.scheduleWithFixedDelay(this::read, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private synchronized FleetGauges read() {
-        long now = System.nanoTime();
-        if (readAt != 0 && now - readAt < CACHE.toNanos()) {
-            return this;
-        }
-        readAt = now;
+    private boolean fresh() {
+        return readAt != 0 && System.nanoTime() - readAt < TRUSTED_FOR.toNanos();
+    }
+
+    private void read() {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(
                      "SELECT count(*), EXTRACT(EPOCH FROM now() - min(COALESCE(last_qr_update, updated_at)))"
@@ -48,11 +58,16 @@ public final class FleetGauges {
                 connecting = rs.getLong(1);
                 double age = rs.getDouble(2);
                 oldestQrAgeSeconds = rs.wasNull() ? 0 : age;
+                readAt = System.nanoTime();
             }
         } catch (Exception e) {
             connecting = Double.NaN;
             oldestQrAgeSeconds = Double.NaN;
         }
-        return this;
+    }
+
+    @Override
+    public void close() {
+        reader.shutdownNow();
     }
 }

@@ -122,6 +122,17 @@ class OperationsTest {
             assertThat(notReady.statusCode()).isEqualTo(503);
             assertThat(notReady.body()).contains("database", "DOWN");
             assertThat(get(service.managementUrl("/observe/health/live"), null).statusCode()).isEqualTo(200);
+            // metrics come from what was read in the background: a scrape never waits for the database
+            assertThat(metrics(service)).contains("qr_refresher_refresh_paused 0.0");
+            // the API says why, as JSON: nothing was changed, retry later
+            for (HttpResponse<String> failed : List.of(
+                    control(service, "GET", "/refresh-runs", null),
+                    control(service, "PUT", "/refresh-control", "{\"limit\": 5}"),
+                    control(service, "GET", "/wall/instances", null))) {
+                assertThat(failed.statusCode()).isEqualTo(503);
+                assertThat(failed.headers().firstValue("Retry-After")).hasValue("5");
+                assertThat(JSON.readTree(failed.body()).get("error").asText()).isEqualTo("database_unavailable");
+            }
 
             database.start();
             await().atMost(Duration.ofSeconds(20)).until(() ->
