@@ -29,6 +29,8 @@ public final class AlertsConfiguration implements CamelConfiguration {
     public AlertDelivery alertDelivery(Settings settings, QrMetrics metrics, CamelContext context) {
         context.getPropertiesComponent().addOverrideProperty(Settings.Alerts.WEBHOOK_ORIGIN_KEY,
                 settings.alerts().webhookOrigin());
+        metrics.alertNames(java.util.List.of(AlertSignals.STALE_QR_CODES, AlertSignals.EVOLUTION_UNREACHABLE,
+                AlertSignals.EVOLUTION_UNAUTHORIZED, AlertSignals.QR_LIMIT_REACHED));
         return new AlertDelivery(settings.alerts(), metrics);
     }
 }

@@ -36,8 +36,11 @@ public final class ListenerConfiguration implements CamelConfiguration {
     @BindToRegistry("listenerWatchdog")
     public ListenerWatchdog listenerWatchdog(Settings settings, ListenerConnections connections, QrMetrics metrics,
                                              CamelContext context) {
-        return new ListenerWatchdog(context, connections, Duration.ofMillis(settings.events().heartbeatMillis()),
-                metrics, Clock.systemUTC());
+        ListenerWatchdog watchdog = new ListenerWatchdog(context, connections,
+                Duration.ofMillis(settings.events().heartbeatMillis()), metrics, Clock.systemUTC());
+        metrics.gauge("qr_refresher.listener.up", "1 while the service's heartbeats come back through LISTEN", null,
+                () -> watchdog.isListening() ? 1 : 0);
+        return watchdog;
     }
 
     @BindToRegistry("listenerErrors")

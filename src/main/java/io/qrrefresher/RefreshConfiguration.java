@@ -14,6 +14,7 @@ import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.Outcome;
+import io.qrrefresher.refresh.RefreshDecisions;
 import io.qrrefresher.refresh.RefreshRuns;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -44,7 +45,8 @@ public final class RefreshConfiguration implements CamelConfiguration {
                                    RefreshControl control, QrMetrics metrics, Replica replica) {
         // a claimed instance waits for a free worker (at most one instance's time), then makes two calls
         Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
-        metrics.instanceOutcomes(java.util.Arrays.stream(Outcome.values()).map(Outcome::label).toList());
+        metrics.instanceOutcomes(java.util.Arrays.stream(Outcome.values()).map(Outcome::label).toList(),
+                RefreshDecisions.FAILURE_REASONS);
         return new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
                 () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control,
                 metrics, replica, lease);

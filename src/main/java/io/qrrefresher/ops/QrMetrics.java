@@ -53,9 +53,21 @@ public final class QrMetrics {
         listenerRebuilds();
     }
 
-    /** Registers the instance counters of these outcomes at zero. */
-    public void instanceOutcomes(List<String> outcomes) {
+    /** Registers the instance counters of these outcomes, and the failure counters of these reasons, at zero. */
+    public void instanceOutcomes(List<String> outcomes, List<String> failureReasons) {
         outcomes.forEach(this::instances);
+        failureReasons.forEach(this::failures);
+    }
+
+    /** Registers the alert-post counters of these alerts at zero (firing and resolved; delivered, failed, abandoned). */
+    public void alertNames(List<String> alerts) {
+        for (String alert : alerts) {
+            for (String status : List.of("firing", "resolved")) {
+                for (String result : List.of("delivered", "failed", "abandoned")) {
+                    alerts(alert, status, result);
+                }
+            }
+        }
     }
 
     public MeterRegistry registry() {
@@ -79,9 +91,13 @@ public final class QrMetrics {
     public void instance(String outcome, String failureReason) {
         instances(outcome).increment();
         if (failureReason != null) {
-            Counter.builder("qr_refresher.instance.failures").description("Failed instance refreshes, by reason")
-                    .tag("reason", failureReason).register(registry).increment();
+            failures(failureReason).increment();
         }
+    }
+
+    private Counter failures(String reason) {
+        return Counter.builder("qr_refresher.instance.failures").description("Failed instance refreshes, by reason")
+                .tag("reason", reason).register(registry);
     }
 
     public void evolutionCall(String call, String result, long nanos) {
@@ -92,8 +108,12 @@ public final class QrMetrics {
     }
 
     public void alert(String alert, String status, String result) {
-        Counter.builder("qr_refresher.alerts").description("Alert posts to the webhook, by alert, status and result")
-                .tag("alert", alert).tag("status", status).tag("result", result).register(registry).increment();
+        alerts(alert, status, result).increment();
+    }
+
+    private Counter alerts(String alert, String status, String result) {
+        return Counter.builder("qr_refresher.alerts").description("Alert posts to the webhook, by alert, status and result")
+                .tag("alert", alert).tag("status", status).tag("result", result).register(registry);
     }
 
     public void webhook(String event, String result) {

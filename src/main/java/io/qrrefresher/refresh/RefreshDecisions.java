@@ -76,6 +76,10 @@ public final class RefreshDecisions {
         }
     }
 
+    /** Every {@link Decision#failureReason()} (and "internal": a failure of the service itself). */
+    public static final java.util.List<String> FAILURE_REASONS = java.util.List.of("not_found", "unauthorized",
+            "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open", "internal");
+
     private final QrContent qrContent;
 
     public RefreshDecisions(QrContent qrContent) {

@@ -32,7 +32,8 @@ class ComposeFileTest {
         assumeTrue(available(), "docker-compose is not installed (.ci/run installs it): compose file not checked");
 
         assertThat(compose(REQUIRED, "config", "-q").exitCode()).isZero();
-        assertThat(compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "config", "-q").exitCode())
+        assertThat(compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "--profile", "monitoring",
+                "config", "-q").exitCode())
                 .isZero();
         Result missing = compose(Map.of("POSTGRES_PASSWORD", "p"), "config", "-q");
         assertThat(missing.exitCode()).isNotZero();
@@ -44,7 +45,8 @@ class ComposeFileTest {
         assertThat(weak.exitCode()).isNotZero();
         assertThat(weak.output()).contains("set POSTGRES_PASSWORD");
         // the management port is published on loopback unless asked otherwise
-        Result resolved = compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "config");
+        Result resolved = compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "--profile",
+                "monitoring", "config");
         assertThat(resolved.output()).contains("127.0.0.1").doesNotContain(":latest", "change-me");
     }
 
