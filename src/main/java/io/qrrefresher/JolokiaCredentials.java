@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Jolokia can stop routes and read every MBean: when it is on, its path requires the Basic credentials of
- * JOLOKIA_USER / JOLOKIA_PASSWORD, written to a file only this user can read (Vert.x's property-file format) and
- * deleted when the service stops.
+ * JOLOKIA_USER / JOLOKIA_PASSWORD, written to a file only this user can read (Vert.x's property-file format, which
+ * Vert.x reads once, when Camel's management server starts) and deleted as soon as the service has started (or
+ * failed to start; and at exit at the latest): no password stays on disk.
  */
 final class JolokiaCredentials implements AutoCloseable {
 
@@ -39,6 +40,7 @@ final class JolokiaCredentials implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the Jolokia credentials file: " + e.getMessage(), e);
         }
+        file.toFile().deleteOnExit();
         JolokiaCredentials credentials = new JolokiaCredentials(file);
         try {
             Files.writeString(file, "user." + management.jolokiaUser().orElseThrow() + " = "

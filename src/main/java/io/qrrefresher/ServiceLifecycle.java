@@ -13,6 +13,7 @@ import io.qrrefresher.demo.DemoPage;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.ops.DatabaseProbe;
 import io.qrrefresher.ops.EventLoopProbe;
+import io.qrrefresher.ops.JolokiaGuard;
 import io.qrrefresher.ops.HealthChecks;
 import io.qrrefresher.ops.RefreshControl;
 import io.qrrefresher.refresh.RefreshRuns;
@@ -34,6 +35,9 @@ import org.apache.camel.spi.Registry;
  * configurations opened is closed.
  */
 public final class ServiceLifecycle extends MainListenerSupport implements AutoCloseable {
+
+    /** Written before Camel Main's management server starts, deleted once it has read them. */
+    private JolokiaCredentials jolokiaCredentials;
 
     private final Instant startedAt = Instant.now();
     private final OpenResources resources = new OpenResources();
@@ -68,7 +72,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
             PropertiesComponent properties = context.getPropertiesComponent();
             // the same check ServiceConfiguration makes: a bad value stops the start here with the same line
             Settings settings = Settings.load(key -> properties.resolveProperty(key).orElse(null));
-            resources.add(JolokiaCredentials.protect(settings.management(), properties));
+            jolokiaCredentials = resources.add(JolokiaCredentials.protect(settings.management(), properties));
         }
     }
 
@@ -82,6 +86,15 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         ListenerWatchdog watchdog = beans.findSingleByType(ListenerWatchdog.class);
         QrStreams qrStreams = beans.findSingleByType(QrStreams.class);
 
+        // the management server read the Jolokia credentials when it started: no password stays on disk
+        if (jolokiaCredentials != null) {
+            jolokiaCredentials.close();
+        }
+        if (settings.management().jolokiaEnabled()) {
+            new JolokiaGuard(settings.management().jolokiaUser().orElseThrow(),
+                    settings.management().jolokiaPassword().orElseThrow())
+                    .install(context, settings.management().port());
+        }
         // runs left 'running' by a replica that stopped mid-run (this one's previous life, say)
         context.createFluentProducerTemplate().to(RouteContract.MARK_INTERRUPTED_RUNS).send();
         qrStreams.install(context, settings.httpPort());
