@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.support.FreePorts;
+import io.qrrefresher.support.DebianTool;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +29,6 @@ import static org.awaitility.Awaitility.await;
  */
 class AlertmanagerTest {
 
-    static final File ALERTMANAGER = new File("/usr/bin/prometheus-alertmanager");
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,15 +37,12 @@ class AlertmanagerTest {
 
     @Test
     void anIncidentFiresInAlertmanagerAndResolves() throws Exception {
-        if (!ALERTMANAGER.canExecute()) {
-            System.out.println("SKIPPED AlertmanagerTest: " + ALERTMANAGER + " is missing (apt-get install -y"
-                    + " prometheus-alertmanager; .ci/run installs it)");
-        }
-        Assumptions.assumeTrue(ALERTMANAGER.canExecute(), "prometheus-alertmanager is not installed");
+        File program = DebianTool.require("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager",
+                "AlertmanagerTest");
         int port = FreePorts.next();
         Path config = Files.writeString(folder.resolve("alertmanager.yml"),
                 "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n");
-        Process alertmanager = new ProcessBuilder(ALERTMANAGER.getPath(), "--config.file=" + config,
+        Process alertmanager = new ProcessBuilder(program.getPath(), "--config.file=" + config,
                 "--storage.path=" + Files.createDirectories(folder.resolve("data")),
                 "--web.listen-address=127.0.0.1:" + port, "--cluster.listen-address=")
                 .redirectErrorStream(true).redirectOutput(folder.resolve("alertmanager.log").toFile()).start();

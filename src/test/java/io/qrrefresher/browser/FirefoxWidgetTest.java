@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.DebianTool;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,11 +33,7 @@ class FirefoxWidgetTest {
 
     @Test
     void firefoxShowsTheCurrentQrWithATrueCountdownFromAnotherOrigin() throws Exception {
-        if (!FIREFOX.canExecute()) {
-            System.out.println("SKIPPED Firefox test: " + FIREFOX + " is missing (apt-get install -y firefox-esr;"
-                    + " .ci/run installs it)");
-        }
-        Assumptions.assumeTrue(FIREFOX.canExecute(), "firefox-esr is not installed");
+        DebianTool.require(FIREFOX.getPath(), "firefox-esr", "FirefoxWidgetTest");
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              PageServer site = new PageServer();
              RunningService service = RunningService.against(evolution)

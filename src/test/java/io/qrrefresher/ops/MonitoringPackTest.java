@@ -17,9 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.DebianTool;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,11 +43,7 @@ class MonitoringPackTest {
 
     @Test
     void theRulesAndTheDashboardUseWhatTheServiceExportsAndTheRulesFire() throws Exception {
-        if (!PROMTOOL.canExecute()) {
-            System.out.println("SKIPPED MonitoringPackTest: " + PROMTOOL + " is missing (apt-get install -y"
-                    + " prometheus; .ci/run installs it)");
-        }
-        Assumptions.assumeTrue(PROMTOOL.canExecute(), "promtool is not installed");
+        DebianTool.require(PROMTOOL.getPath(), "prometheus", "MonitoringPackTest");
         assertThat(promtool("check", "rules", RULES.toString())).contains("SUCCESS");
 
         String scrape;
