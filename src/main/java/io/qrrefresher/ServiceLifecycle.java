@@ -38,6 +38,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
 
     /** Written before Camel Main's management server starts, deleted once it has read them. */
     private JolokiaCredentials jolokiaCredentials;
+    private volatile boolean started;
 
     private final Instant startedAt = Instant.now();
     private final OpenResources resources = new OpenResources();
@@ -129,6 +130,12 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
             health.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,
                     refreshRuns.instanceBound(), Clock.systemUTC()));
         }
+        started = true;
+    }
+
+    /** Whether everything the service adds after Camel's start (HTTP handlers, probes, checks) is in place. */
+    public boolean isStarted() {
+        return started;
     }
 
     @Override

@@ -131,7 +131,7 @@ public final class RunningService implements AutoCloseable {
         }, "service-under-test");
         runner.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> failure.get() != null
-                || main.getCamelContext() != null && main.getCamelContext().isStarted());
+                || main.getCamelContext() != null && main.getCamelContext().isStarted() && lifecycle.isStarted());
         if (failure.get() != null) {
             lifecycle.close();
             throw new IllegalStateException("Service did not start: " + failure.get().getMessage(), failure.get());
