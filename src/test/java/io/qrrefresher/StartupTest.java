@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Bad configuration stops the real entry point ({@code main}, a separate JVM, as {@code java -jar} runs it) with one
  * line on stderr that names the variable, and an exit code of 2.
  */
+// beside the other test classes: its services are JVMs of their own, nothing in this JVM is shared (junit-platform.properties)
+@Execution(ExecutionMode.CONCURRENT)
 class StartupTest {
 
     record Result(int exitCode, String stdout, String stderr) {

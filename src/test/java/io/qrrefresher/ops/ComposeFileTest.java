@@ -12,6 +12,8 @@ import java.util.stream.Collectors;
 
 import io.qrrefresher.config.Setting;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
@@ -22,6 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * docker-compose.yml checked by a real Compose implementation ({@code docker-compose config -q}, which needs no Docker
  * engine; .ci/run installs it), and its environment checked against the settings the service knows.
  */
+// beside the other test classes: it only runs docker-compose, nothing in this JVM is shared (junit-platform.properties)
+@Execution(ExecutionMode.CONCURRENT)
 class ComposeFileTest {
 
     static final Map<String, String> REQUIRED = Map.of("ADMIN_TOKEN", "t", "EVOLUTION_API_BASE_URL", "http://e:8080",

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.qrrefresher.support.FreePorts;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +24,8 @@ import static org.awaitility.Awaitility.await;
  * hawtio without Docker, as the profile {@code mvn -Phawtio exec:java} starts it (io.hawt:hawtio-embedded 3.0.0 from
  * Maven Central, its own Jetty, on this project's test classpath): it serves its console page.
  */
+// beside the other test classes: hawtio is a JVM of its own, nothing in this JVM is shared (junit-platform.properties)
+@Execution(ExecutionMode.CONCURRENT)
 class HawtioTest {
 
     static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();

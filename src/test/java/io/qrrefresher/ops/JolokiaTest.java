@@ -5,7 +5,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
+import java.lang.management.ManagementFactory;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+import javax.management.MBeanServer;
 import javax.management.ObjectName;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.EvolutionSimulator.State;
 
 import io.qrrefresher.support.LogCapture;
 import io.qrrefresher.support.RunningService;
@@ -16,10 +28,13 @@ import org.jolokia.client.exception.JolokiaRemoteException;
 import org.jolokia.client.request.JolokiaExecRequest;
 import org.jolokia.client.request.JolokiaReadRequest;
 import org.jolokia.client.response.JolokiaReadResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Jolokia as operators' tools meet it: Jolokia's own Java client with its defaults (Basic credentials, not pre-emptive,
@@ -30,16 +45,60 @@ class JolokiaTest {
 
     static final String USER = "ops";
     static final String PASSWORD = "jolokia-test-password-42";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static List<Path> credentialFilesBefore;
+    static LogCapture logs;
+    static ScriptedEvolutionApi evolution;
+    static RunningService service;
+
+    @BeforeAll
+    static void start() throws Exception {
+        credentialFilesBefore = credentialFiles();
+        logs = LogCapture.open();
+        evolution = ScriptedEvolutionApi.start();
+        service = RunningService.against(evolution)
+                .with("qr.refresh.cron", "* * * * * ?")
+                .with("jolokia.enabled", "true").with("jolokia.user", USER).with("jolokia.password", PASSWORD)
+                .start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        service.close();
+        evolution.close();
+        logs.close();
+    }
+
+    @Test
+    void routeStatisticsOverJmxAndJolokiaWhichRefusesStrangers() throws Exception {
+        evolution.addInstance("jmx", "token-jmx", State.CONNECTING);
+        evolution.rotate("jmx");
+        service.db().insertInstance("jmx", "token-jmx", "connecting");
+        ObjectName route = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
+                + ",type=routes,name=\"refresh-qr-codes\"");
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> (Long) jmx.getAttribute(route, "ExchangesCompleted") >= 1);
+        assertThat((Long) jmx.getAttribute(route, "ExchangesFailed")).isZero();
+
+        String read = "/observe/jolokia/read/org.apache.camel:context=" + service.context().getManagementName()
+                + ",type=routes,name=%22refresh-qr-codes%22/ExchangesCompleted,ExchangesFailed";
+        HttpResponse<String> answer = get(read, basic(USER, PASSWORD));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        JsonNode value = JSON.readTree(answer.body()).get("value");
+        assertThat(value.get("ExchangesCompleted").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(value.get("ExchangesFailed").asLong()).isZero();
+
+        assertThat(get(read, null).statusCode()).isEqualTo(401);
+        assertThat(get(read, basic(USER, "wrong-password-123")).statusCode()).isEqualTo(401);
+        assertThat(get("/observe/health", null).statusCode()).isEqualTo(200);
+    }
 
     @Test
     void theStandardClientWorksAndThePolicyAllowsWhatHawtioNeedsOnly() throws Exception {
-        java.util.List<Path> before = credentialFiles();
-        try (LogCapture logs = LogCapture.open();
-             ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
-             RunningService service = RunningService.against(evolution)
-                     .with("jolokia.enabled", "true").with("jolokia.user", USER).with("jolokia.password", PASSWORD)
-                     .start();
-             JolokiaClient client = new JolokiaClientBuilder().url(service.managementUrl("/observe/jolokia").toString())
+        try (JolokiaClient client = new JolokiaClientBuilder().url(service.managementUrl("/observe/jolokia").toString())
                      .user(USER).password(PASSWORD).build()) {
             String context = service.context().getManagementName();
             ObjectName route = new ObjectName("org.apache.camel:context=" + context
@@ -67,7 +126,7 @@ class JolokiaTest {
             assertThat(logs.text()).doesNotContain("No access restrictor found");
             // and the credentials still work: Vert.x read them when the management server started
             assertThat(credentialFiles()).as("no password left on disk once the service runs")
-                    .isSubsetOf(before);
+                    .isSubsetOf(credentialFilesBefore);
             assertThat(client.<JolokiaReadResponse, JolokiaReadRequest>execute(new JolokiaReadRequest(route, "State"))
                     .<String>getValue()).isEqualTo("Started");
         }
@@ -75,10 +134,7 @@ class JolokiaTest {
 
     @Test
     void aClientThatWaitsFor100ContinueAndRetriesWithCredentialsIsAnswered() throws Exception {
-        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
-             RunningService service = RunningService.against(evolution)
-                     .with("jolokia.enabled", "true").with("jolokia.user", USER).with("jolokia.password", PASSWORD)
-                     .start()) {
+        {
             java.net.URI url = service.managementUrl("/observe/jolokia");
             String body = "{\"type\":\"version\"}";
             String credentials = java.util.Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes());
@@ -134,11 +190,24 @@ class JolokiaTest {
         return head.toString();
     }
 
+    private static HttpResponse<String> get(String path, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(service.managementUrl(path)).timeout(Duration.ofSeconds(10))
+                .GET();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes());
+    }
+
     private static Stream<Path> credentialFilesIn(Path folder) throws IOException {
         return Files.list(folder).filter(file -> file.getFileName().toString().startsWith("qr-refresher-jolokia-"));
     }
 
-    private static java.util.List<Path> credentialFiles() throws IOException {
+    private static List<Path> credentialFiles() throws IOException {
         try (Stream<Path> files = credentialFilesIn(Path.of(System.getProperty("java.io.tmpdir")))) {
             return files.toList();
         }

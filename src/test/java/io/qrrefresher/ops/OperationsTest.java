@@ -12,7 +12,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,47 +34,10 @@ import static org.awaitility.Awaitility.await;
 class OperationsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String JOLOKIA_USER = "ops";
-    static final String JOLOKIA_PASSWORD = "jolokia-password-5531";
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path dataDir;
-
-    @Test
-    void routeStatisticsOverJmxAndJolokiaWhichRefusesStrangers() throws Exception {
-        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
-             RunningService service = RunningService.against(evolution)
-                     .with("qr.refresh.cron", "* * * * * ?")
-                     .with("jolokia.enabled", "true")
-                     .with("jolokia.user", JOLOKIA_USER)
-                     .with("jolokia.password", JOLOKIA_PASSWORD)
-                     .start()) {
-            evolution.addInstance("jmx", "token-jmx", State.CONNECTING);
-            evolution.rotate("jmx");
-            service.db().insertInstance("jmx", "token-jmx", "connecting");
-            ObjectName route = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
-                    + ",type=routes,name=\"refresh-qr-codes\"");
-            MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
-
-            await().atMost(Duration.ofSeconds(15)).until(() -> (Long) jmx.getAttribute(route, "ExchangesCompleted") >= 1);
-            assertThat((Long) jmx.getAttribute(route, "ExchangesFailed")).isZero();
-            assertThat(jmx.getAttribute(route, "State")).isEqualTo("Started");
-
-            String read = "/observe/jolokia/read/org.apache.camel:context=" + service.context().getManagementName()
-                    + ",type=routes,name=%22refresh-qr-codes%22/ExchangesCompleted,ExchangesFailed";
-            HttpResponse<String> answer = get(service.managementUrl(read), basic(JOLOKIA_USER, JOLOKIA_PASSWORD));
-            assertThat(answer.statusCode()).isEqualTo(200);
-            JsonNode value = JSON.readTree(answer.body()).get("value");
-            assertThat(value.get("ExchangesCompleted").asLong()).isGreaterThanOrEqualTo(1);
-            assertThat(value.get("ExchangesFailed").asLong()).isZero();
-
-            assertThat(get(service.managementUrl(read), null).statusCode()).isEqualTo(401);
-            assertThat(get(service.managementUrl(read), basic(JOLOKIA_USER, "wrong-password-123")).statusCode())
-                    .isEqualTo(401);
-            assertThat(get(service.managementUrl("/observe/health"), null).statusCode()).isEqualTo(200);
-        }
-    }
 
     @Test
     void withoutJolokiaEnabledThereIsNoJolokiaAndCountersStartAtZero() throws Exception {
@@ -306,7 +268,4 @@ class OperationsTest {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
 }
