@@ -11,13 +11,13 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
- * The gauges that need the database: connecting instances and the age of the oldest QR among them. Read every ten
+ * The gauges that need the database: connecting instances and the age of the oldest QR among them. Read every five
  * seconds on a thread of their own, never during a scrape, so that /observe/metrics answers at once whatever the
  * database does; NaN while the database is away (or the last read is older than 30 s).
  */
 public final class FleetGauges implements AutoCloseable {
 
-    private static final Duration EVERY = Duration.ofSeconds(10);
+    private static final Duration EVERY = Duration.ofSeconds(5);
     private static final Duration TRUSTED_FOR = Duration.ofSeconds(30);
 
     private final DataSource dataSource;

@@ -40,7 +40,7 @@ class OperationsTest {
     Path dataDir;
 
     @Test
-    void withoutJolokiaEnabledThereIsNoJolokiaAndCountersStartAtZero() throws Exception {
+    void withoutJolokiaEnabledThereIsNoJolokiaCountersStartAtZeroAndTheMonitoringPackFits() throws Exception {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution).with("evolution.timeout-ms", "8000")
                      .start()) {
@@ -65,6 +65,10 @@ class OperationsTest {
                     .toList();
             assertThat(buckets).hasSizeBetween(8, 10);
             assertThat(buckets).anySatisfy(line -> assertThat(line).contains("le=\"8.0\""));
+
+            // the monitoring pack (monitoring/) against this service: promtool, its metrics, its rules firing
+            service.circuitBreaker().transitionToOpenState();
+            new MonitoringPack(dataDir).check(metrics(service));
         }
     }
 
@@ -129,7 +133,7 @@ class OperationsTest {
             assertThat(after).contains("qr_refresher_evolution_call_seconds_bucket{call=\"connectionState\"",
                     "resilience4j_circuitbreaker_state{name=\"evolution-api\",state=\"closed\"} 1.0",
                     "qr_refresher_oldest_connecting_qr_age_seconds", "jvm_memory_used_bytes", "camel_exchanges_total");
-            // the database gauges are read in the background, every 10 s
+            // the database gauges are read in the background, every 5 s
             await().until(() -> metrics(service).contains("qr_refresher_connecting_instances 4.0"));
         }
     }
