@@ -25,6 +25,7 @@ import io.qrrefresher.support.WebhookReceiver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,8 @@ import static org.awaitility.Awaitility.await;
  * JVMs of their own, and its test mostly waits.
  */
 @Execution(ExecutionMode.CONCURRENT)
+// one background class at a time: ReplicasTest measures Quartz clustering, which CPU starvation disturbs
+@ResourceLock("background-processes")
 class ReplicasTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

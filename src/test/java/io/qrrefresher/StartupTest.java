@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 // beside the other test classes: its services are JVMs of their own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock("background-processes") // not beside ReplicasTest, whose cluster checks starvation disturbs
 class StartupTest {
 
     record Result(int exitCode, String stdout, String stderr) {

@@ -15,6 +15,7 @@ import io.qrrefresher.support.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  */
 // beside the other test classes: hawtio is a JVM of its own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock("background-processes") // not beside ReplicasTest, whose cluster checks starvation disturbs
 class HawtioTest {
 
     static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
