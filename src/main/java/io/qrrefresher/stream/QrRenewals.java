@@ -106,7 +106,7 @@ public final class QrRenewals {
             return;
         }
         String name = routing.pathParam("name");
-        String address = address(routing);
+        String address = HttpReplies.address(routing.request());
         Instant now = clock.instant();
         long retryAfter = authFailures.retryAfterSeconds(address, now);
         if (retryAfter > 0) {
@@ -182,7 +182,7 @@ public final class QrRenewals {
                 return;
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
-                unauthorized(response, name, address(routing), clock.instant());
+                unauthorized(response, name, HttpReplies.address(routing.request()), clock.instant());
                 return;
             }
             answered.accept(exchange);
@@ -217,11 +217,6 @@ public final class QrRenewals {
                     "Evolution API refused the request; the operators can see why in the logs");
             case UNAVAILABLE -> answer(response, 503, "unavailable", "Evolution API cannot be reached now; retry later");
         }
-    }
-
-    private static String address(RoutingContext routing) {
-        return routing.request().remoteAddress() == null ? "unknown"
-                : routing.request().remoteAddress().hostAddress();
     }
 
     private void unauthorized(HttpServerResponse response, String name, String address, Instant now) {
@@ -286,14 +281,6 @@ public final class QrRenewals {
     }
 
     private static void answer(HttpServerResponse response, int status, Map<String, Object> body) {
-        if (response.ended() || response.closed()) {
-            return;
-        }
-        try {
-            response.setStatusCode(status).putHeader("Content-Type", "application/json")
-                    .putHeader("Cache-Control", "no-store").end(JSON.writeValueAsString(body));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("plain data always serialises", e);
-        }
+        HttpReplies.json(response, status, body);
     }
 }

@@ -180,8 +180,7 @@ public final class QrStreams {
             return;
         }
         String name = routing.pathParam("name");
-        String address = routing.request().remoteAddress() == null ? "unknown"
-                : routing.request().remoteAddress().hostAddress();
+        String address = HttpReplies.address(routing.request());
         Instant now = clock.instant();
         long retryAfter = authFailures.retryAfterSeconds(address, now);
         if (retryAfter > 0) {
@@ -295,14 +294,11 @@ public final class QrStreams {
 
     private void refuse(HttpServerResponse response, int status, String error, String message) {
         metrics.streamRefused(error);
-        if (response.ended() || response.closed()) {
-            return;
-        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", false);
         body.put("error", error);
         body.put("message", message);
-        response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json(body));
+        HttpReplies.json(response, status, body);
     }
 
     private static String json(Object value) {
