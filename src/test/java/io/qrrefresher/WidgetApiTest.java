@@ -248,6 +248,28 @@ class WidgetApiTest {
     }
 
     @Test
+    void aConnectEvolutionFailsIs503AndTheSocketItMayHaveOpenedIsNotAskedAgain() throws Exception {
+        evolution.addInstance("api-phone-down", "token-api-phone-down", State.CLOSE);
+        service.db().insertInstance("api-phone-down", "token-api-phone-down", "close");
+        // Evolution fails the connect itself (after it may have started the socket): HTTP 500
+        evolution.fault("api-phone-down", EvolutionCall.CONNECT, io.qrrefresher.demo.EvolutionSimulator.Reply.json(500,
+                java.util.Map.of("status", 500, "error", "Internal Server Error",
+                        "response", java.util.Map.of("message", List.of("Error: socket hang up")))));
+        String token = RunningService.viewerToken("api-phone-down");
+
+        HttpResponse<String> failed = pairingCode("api-phone-down", token, "{\"number\":\"5511987654321\"}");
+
+        assertThat(failed.statusCode()).isEqualTo(503);
+        assertThat(failed.body()).contains("\"result\":\"unavailable\"").doesNotContain("socket hang up");
+        // the row waits for the code the socket may bring; no second socket within QR_RENEW_MIN_INTERVAL
+        assertThat(service.db().instance("api-phone-down").get("instance_status")).isEqualTo("connecting");
+        assertThat(service.db().instance("api-phone-down").get("pairing_code")).isNull();
+        assertThat(pairingCode("api-phone-down", token, "{\"number\":\"5511987654321\"}").statusCode())
+                .isEqualTo(429);
+        assertThat(evolution.calls(EvolutionCall.CONNECT, "api-phone-down")).isEqualTo(1);
+    }
+
+    @Test
     void whatIsNotAPhoneNumberNeverReachesEvolution() throws Exception {
         evolution.addInstance("api-badnumber", "token-api-badnumber", State.CLOSE);
         service.db().insertInstance("api-badnumber", "token-api-badnumber", "close");

@@ -88,8 +88,10 @@ class OperationsTest {
             assertThat(notReady.statusCode()).isEqualTo(503);
             assertThat(notReady.body()).contains("database", "DOWN");
             assertThat(get(service.managementUrl("/observe/health/live"), null).statusCode()).isEqualTo(200);
-            // metrics come from what was read in the background: a scrape never waits for the database
+            // metrics come from what was read in the background: a scrape never waits for the database, and the
+            // database gauges say they do not know
             assertThat(metrics(service)).contains("qr_refresher_refresh_paused 0.0");
+            await().until(() -> metrics(service).contains("qr_refresher_connecting_instances NaN"));
             // the API says why, as JSON: nothing was changed, retry later
             for (HttpResponse<String> failed : List.of(
                     control(service, "GET", "/refresh-runs", null),
