@@ -245,12 +245,17 @@ public final class QrRenewals {
 
     /** For the route renew-qr: whether this instance was renewed less than QR_RENEW_MIN_INTERVAL ago here. */
     public boolean isTooSoon(String name) {
-        Instant last = lastRenewal.get(name);
         Instant now = clock.instant();
+        forgetExpired(now);
+        Instant last = lastRenewal.get(name);
+        return last != null && now.isBefore(last.plus(minInterval));
+    }
+
+    /** Bounds the map: a flood of instance names cannot grow it past what the allowance still needs. */
+    private void forgetExpired(Instant now) {
         if (lastRenewal.size() > 10_000) {
             lastRenewal.values().removeIf(at -> !now.isBefore(at.plus(minInterval)));
         }
-        return last != null && now.isBefore(last.plus(minInterval));
     }
 
     /**
@@ -260,7 +265,7 @@ public final class QrRenewals {
      */
     public boolean isTooSoonElseReserve(String name) {
         Instant now = clock.instant();
-        isTooSoon(name); // prunes
+        forgetExpired(now);
         boolean[] tooSoon = {false};
         lastRenewal.compute(name, (key, last) -> {
             if (last != null && now.isBefore(last.plus(minInterval))) {
