@@ -1,9 +1,14 @@
 package io.qrrefresher;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertDelivery;
+import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.StaleQrCheck;
+import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -21,16 +26,19 @@ public final class AlertsConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("staleQrCheck")
-    public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals) {
-        return new StaleQrCheck(settings.alerts(), signals);
+    public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context) {
+        // the breaker's registry is bound later (EvolutionConfiguration): looked up when a check runs
+        return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals,
+                () -> EvolutionCircuitBreaker.state(context.getRegistry().findSingleByType(CircuitBreakerRegistry.class),
+                        RouteContract.EVOLUTION_CIRCUIT_BREAKER) != CircuitBreaker.State.CLOSED,
+                settings.events().webhookToken().isPresent());
     }
 
     @BindToRegistry("alertDelivery")
     public AlertDelivery alertDelivery(Settings settings, QrMetrics metrics, CamelContext context) {
         context.getPropertiesComponent().addOverrideProperty(Settings.Alerts.WEBHOOK_ORIGIN_KEY,
                 settings.alerts().webhookOrigin());
-        metrics.alertNames(java.util.List.of(AlertSignals.STALE_QR_CODES, AlertSignals.EVOLUTION_UNREACHABLE,
-                AlertSignals.EVOLUTION_UNAUTHORIZED, AlertSignals.QR_LIMIT_REACHED));
+        metrics.alertNames(java.util.Arrays.stream(Cause.values()).map(Cause::alert).distinct().toList());
         return new AlertDelivery(settings.alerts(), metrics);
     }
 }

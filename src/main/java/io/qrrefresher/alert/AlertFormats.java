@@ -22,17 +22,25 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class AlertFormats {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<String, String> TITLES = Map.of(
-            AlertSignals.STALE_QR_CODES, "QR codes not refreshed",
-            AlertSignals.EVOLUTION_UNREACHABLE, "Evolution API unreachable",
-            AlertSignals.EVOLUTION_UNAUTHORIZED, "Evolution API refuses the apikey",
-            AlertSignals.QR_LIMIT_REACHED, "QR code limit reached");
+    private static final Map<String, String> TITLES = titles();
+    private static final Map<String, String> SEVERITIES = severities();
 
-    private static final Map<String, String> SEVERITIES = Map.of(
-            AlertSignals.STALE_QR_CODES, "warning",
-            AlertSignals.EVOLUTION_UNREACHABLE, "critical",
-            AlertSignals.EVOLUTION_UNAUTHORIZED, "critical",
-            AlertSignals.QR_LIMIT_REACHED, "info");
+    private static Map<String, String> titles() {
+        Map<String, String> titles = new LinkedHashMap<>();
+        for (Cause cause : Cause.values()) {
+            titles.putIfAbsent(cause.alert(), cause.title());
+        }
+        titles.put(AlertSignals.STALE_QR_CODES, "QR codes not refreshed");
+        return titles;
+    }
+
+    private static Map<String, String> severities() {
+        Map<String, String> severities = new LinkedHashMap<>();
+        for (Cause cause : Cause.values()) {
+            severities.putIfAbsent(cause.alert(), cause.severity());
+        }
+        return severities;
+    }
 
     private AlertFormats() {
     }
@@ -64,14 +72,23 @@ public final class AlertFormats {
         String title = (firing(alert) ? ":red_circle: " : ":large_green_circle: ") + title(alert) + " — "
                 + alert.path("status").asText();
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("text", slackEscaped(title + ": " + text(alert)));
+        body.put("text", slackEscaped(title + ": " + text(alert)
+                + (instances(alert).isEmpty() ? "" : ": " + instances(alert))));
         List<Object> blocks = new ArrayList<>();
         blocks.add(Map.of("type", "header", "text", Map.of("type", "plain_text", "text", cut(title, 150),
                 "emoji", true)));
-        blocks.add(Map.of("type", "section", "text", Map.of("type", "mrkdwn",
-                "text", cut(slackEscaped(text(alert)), 3000))));
+        StringBuilder section = new StringBuilder(slackEscaped(text(alert)));
+        if (firing(alert) && !hint(alert).isEmpty()) {
+            section.append("\n*What to do:* ").append(slackEscaped(hint(alert)));
+        }
+        if (!instances(alert).isEmpty()) {
+            section.append("\n*Instances:* ").append(slackEscaped(instances(alert)));
+        }
+        blocks.add(Map.of("type", "section", "text", Map.of("type", "mrkdwn", "text", cut(section.toString(), 3000))));
         blocks.add(Map.of("type", "context", "elements", List.of(Map.of("type", "mrkdwn",
-                "text", cut(slackEscaped("`" + alert.path("alert").asText() + "` · " + alert.path("service").asText()
+                "text", cut(slackEscaped("`" + alert.path("alert").asText() + "`"
+                        + (alert.hasNonNull("cause") ? " · cause `" + alert.get("cause").asText() + "`" : "")
+                        + " · " + alert.path("service").asText()
                         + " · " + alert.path("detected_at").asText()), 3000)))));
         body.put("blocks", blocks);
         return body;
@@ -86,11 +103,10 @@ public final class AlertFormats {
         card.put("title", title(alert) + " — " + alert.path("status").asText());
         card.put("text", text(alert));
         List<Map<String, String>> facts = new ArrayList<>();
-        facts.add(Map.of("name", "Alert", "value", alert.path("alert").asText()));
-        facts.add(Map.of("name", "Status", "value", alert.path("status").asText()));
-        facts.add(Map.of("name", "Service", "value", alert.path("service").asText()));
-        facts.add(Map.of("name", "Detected at", "value", alert.path("detected_at").asText()));
-        card.put("sections", List.of(Map.of("facts", facts, "markdown", true)));
+        for (Map.Entry<String, String> fact : facts(alert).entrySet()) {
+            facts.add(Map.of("name", fact.getKey(), "value", fact.getValue()));
+        }
+        card.put("sections", List.of(Map.of("facts", facts, "markdown", false)));
         return card;
     }
 
@@ -100,11 +116,11 @@ public final class AlertFormats {
         body.add(Map.of("type", "TextBlock", "text", title(alert) + " — " + alert.path("status").asText(),
                 "weight", "Bolder", "size", "Medium", "wrap", true, "color", firing(alert) ? "Attention" : "Good"));
         body.add(Map.of("type", "TextBlock", "text", cut(text(alert), 3000), "wrap", true));
-        body.add(Map.of("type", "FactSet", "facts", List.of(
-                Map.of("title", "Alert", "value", alert.path("alert").asText()),
-                Map.of("title", "Status", "value", alert.path("status").asText()),
-                Map.of("title", "Service", "value", alert.path("service").asText()),
-                Map.of("title", "Detected at", "value", alert.path("detected_at").asText()))));
+        List<Object> facts = new ArrayList<>();
+        for (Map.Entry<String, String> fact : facts(alert).entrySet()) {
+            facts.add(Map.of("title", fact.getKey(), "value", fact.getValue()));
+        }
+        body.add(Map.of("type", "FactSet", "facts", facts));
         Map<String, Object> card = new LinkedHashMap<>();
         card.put("$schema", "http://adaptivecards.io/schemas/adaptive-card.json");
         card.put("type", "AdaptiveCard");
@@ -133,9 +149,22 @@ public final class AlertFormats {
         if (alert.hasNonNull("instance_name")) {
             labels.put("instance_name", alert.get("instance_name").asText());
         }
+        // the cause stays out of the labels: it may change while qr_refresh_failures fires, and labels name the alert
         Map<String, Object> annotations = new LinkedHashMap<>();
         annotations.put("summary", title(alert));
         annotations.put("description", cut(text(alert), 3000));
+        if (alert.hasNonNull("cause")) {
+            annotations.put("cause", alert.get("cause").asText());
+        }
+        if (!hint(alert).isEmpty()) {
+            annotations.put("hint", hint(alert));
+        }
+        if (!instances(alert).isEmpty()) {
+            annotations.put("instances", cut(instances(alert), 3000));
+        }
+        if (alert.has("affected_count")) {
+            annotations.put("affected_count", alert.get("affected_count").asText());
+        }
         Instant detected = Instant.parse(alert.path("detected_at").asText(now.toString()));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("labels", labels);
@@ -167,15 +196,49 @@ public final class AlertFormats {
         if (alert.has("message")) {
             return alert.get("message").asText();
         }
-        if (!firing(alert)) {
-            return "QR codes are fresh again";
+        if (alert.has("failed_count") && firing(alert)) {
+            // queued by a version before causes: the stale count had no message
+            return alert.path("failed_count").asLong() + " connecting instances have no QR code newer than "
+                    + alert.path("stale_after_seconds").asLong() + " s";
         }
+        return firing(alert) ? title(alert) : title(alert) + ": resolved";
+    }
+
+    private static String hint(JsonNode alert) {
+        return alert.hasNonNull("hint") ? alert.get("hint").asText() : "";
+    }
+
+    /** The names listed, with "…" when the alert counts more instances than it lists. */
+    private static String instances(JsonNode alert) {
         List<String> names = new ArrayList<>();
         alert.path("instances").forEach(name -> names.add(name.asText()));
-        long count = alert.path("failed_count").asLong();
-        return count + " connecting instances have no QR code newer than " + alert.path("stale_after_seconds").asLong()
-                + " s" + (names.isEmpty() ? "" : ": " + String.join(", ", names)
-                + (names.size() < count ? ", ..." : ""));
+        if (names.isEmpty()) {
+            return "";
+        }
+        long affected = alert.path("affected_count").asLong(names.size());
+        return String.join(", ", names) + (names.size() < affected ? ", … (" + affected + " in all)" : "");
+    }
+
+    /** The facts of the Teams cards: what, why, what to do, which instances. */
+    private static Map<String, String> facts(JsonNode alert) {
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("Alert", alert.path("alert").asText());
+        facts.put("Status", alert.path("status").asText());
+        if (alert.hasNonNull("cause")) {
+            facts.put("Cause", alert.get("cause").asText());
+        }
+        if (firing(alert) && !hint(alert).isEmpty()) {
+            facts.put("What to do", hint(alert));
+        }
+        if (alert.has("affected_count")) {
+            facts.put("Affected", alert.get("affected_count").asText());
+        }
+        if (!instances(alert).isEmpty()) {
+            facts.put("Instances", cut(instances(alert), 3000));
+        }
+        facts.put("Service", alert.path("service").asText());
+        facts.put("Detected at", alert.path("detected_at").asText());
+        return facts;
     }
 
     private static String cut(String text, int max) {

@@ -48,21 +48,67 @@ public final class AlertSignals {
         maybeFiring.addAll(List.of(STALE_QR_CODES, EVOLUTION_UNREACHABLE, EVOLUTION_UNAUTHORIZED));
     }
 
-    /** The result of the stale-QR count: firing when any {@code connecting} instance has no recent QR. */
-    public AlertSignal staleQrCodes(long failedCount, List<String> instances) {
+    /**
+     * The result of the stale-QR count: firing when any {@code connecting} instance has no recent QR. {@code cause}
+     * and {@code hint} are those of the most frequent cause among them; {@code causes} counts each.
+     */
+    public AlertSignal staleQrCodes(long failedCount, List<String> instances, Map<String, Integer> causes) {
         Map<String, Object> payload = payload(STALE_QR_CODES, failedCount > 0);
+        String mainCause = causes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                .orElse(null);
+        Cause cause = mainCause == null ? null : causeOf(mainCause);
+        payload.put("cause", mainCause);
+        payload.put("hint", cause == null ? null : cause.hint());
         payload.put("failed_count", failedCount);
+        payload.put("affected_count", failedCount);
         payload.put("instances", instances);
+        payload.put("causes", causes);
         payload.put("stale_after_seconds", settings.staleAfter().toSeconds());
+        String message = failedCount > 0
+                ? failedCount + " connecting instances have no QR code newer than " + settings.staleAfter()
+                  + " (" + causes.entrySet().stream().map(entry -> entry.getValue() + " " + entry.getKey())
+                          .reduce((a, b) -> a + ", " + b).orElse("") + ")"
+                : "QR codes are fresh again";
+        payload.put("message", message);
         String summary = failedCount > 0
-                ? "QR refresh failures detected: " + failedCount + " connecting instances have no QR code newer than "
-                  + settings.staleAfter() + ": " + instances + (instances.size() < failedCount ? " ..." : "")
+                ? "QR refresh failures detected: " + message + ": " + instances
+                  + (instances.size() < failedCount ? " ..." : "")
                 : "QR codes are fresh again";
         return signal(STALE_QR_CODES, failedCount > 0, payload, summary);
     }
 
+    /**
+     * The alert of one cause ({@link Cause#alert()}): firing while {@code affected} is above zero, resolved when it
+     * is zero (only sent on when an incident is open).
+     */
+    public AlertSignal causeAlert(Cause cause, int affected, List<String> instances, Map<String, Object> counts,
+                                  String hint, String message) {
+        boolean firing = affected > 0;
+        Map<String, Object> payload = payload(cause.alert(), firing);
+        payload.put("cause", cause.id());
+        payload.put("hint", hint);
+        payload.put("message", firing ? message : cause.title() + ": cleared");
+        payload.put("affected_count", affected);
+        payload.put("instances", firing ? instances : List.of());
+        payload.putAll(counts);
+        String summary = firing ? cause.title() + ": " + message + (instances.isEmpty() ? "" : ": " + instances
+                + (instances.size() < affected ? " ..." : "")) + ". " + hint : cause.title() + ": cleared";
+        return signal(cause.alert(), firing, payload, summary);
+    }
+
+    private static Cause causeOf(String id) {
+        for (Cause cause : Cause.values()) {
+            if (cause.id().equals(id)) {
+                return cause;
+            }
+        }
+        return null;
+    }
+
     public void evolutionUnreachable(String reason) {
         Map<String, Object> payload = payload(EVOLUTION_UNREACHABLE, true);
+        payload.put("cause", Cause.EVOLUTION_UNREACHABLE.id());
+        payload.put("hint", Cause.EVOLUTION_UNREACHABLE.hint());
         payload.put("message", reason);
         send(signal(EVOLUTION_UNREACHABLE, true, payload, "Evolution API unreachable: " + reason));
     }
@@ -73,16 +119,21 @@ public final class AlertSignals {
             return;
         }
         Map<String, Object> payload = payload(EVOLUTION_UNREACHABLE, false);
+        payload.put("cause", Cause.EVOLUTION_UNREACHABLE.id());
+        payload.put("hint", Cause.EVOLUTION_UNREACHABLE.hint());
         payload.put("message", "Evolution API answers again");
         send(signal(EVOLUTION_UNREACHABLE, false, payload, "Evolution API answers again"));
     }
 
     public void evolutionUnauthorized(int failedCount, int totalInstances) {
         Map<String, Object> payload = payload(EVOLUTION_UNAUTHORIZED, true);
+        payload.put("cause", Cause.API_KEY_REJECTED.id());
+        payload.put("hint", Cause.API_KEY_REJECTED.hint());
         payload.put("failed_count", failedCount);
+        payload.put("affected_count", failedCount);
         payload.put("total_instances", totalInstances);
         payload.put("message", "Evolution API refused the apikey (HTTP 401) for " + failedCount + " of "
-                + totalInstances + " instances: check instance_token and EVOLUTION_API_KEY");
+                + totalInstances + " instances: check EVOLUTION_API_KEY and the instance tokens");
         send(signal(EVOLUTION_UNAUTHORIZED, true, payload, (String) payload.get("message")));
     }
 
@@ -92,6 +143,8 @@ public final class AlertSignals {
             return;
         }
         Map<String, Object> payload = payload(EVOLUTION_UNAUTHORIZED, false);
+        payload.put("cause", Cause.API_KEY_REJECTED.id());
+        payload.put("hint", Cause.API_KEY_REJECTED.hint());
         payload.put("message", "Evolution API accepts the apikey again");
         send(signal(EVOLUTION_UNAUTHORIZED, false, payload, "Evolution API accepts the apikey again"));
     }
@@ -102,7 +155,11 @@ public final class AlertSignals {
      */
     public void qrLimitReached(String instanceName) {
         Map<String, Object> payload = payload(QR_LIMIT_REACHED, true);
+        payload.put("cause", Cause.QR_LIMIT_REACHED.id());
+        payload.put("hint", Cause.QR_LIMIT_REACHED.hint());
         payload.put("instance_name", instanceName);
+        payload.put("affected_count", 1);
+        payload.put("instances", List.of(instanceName));
         payload.put("message", "Evolution API reached its QR code limit for '" + instanceName
                 + "': nobody scanned in time; status set to close");
         AlertSignal signal = new AlertSignal(QR_LIMIT_REACHED, true, json(payload), (String) payload.get("message"),

@@ -2,45 +2,197 @@ package io.qrrefresher.alert;
 
 import java.sql.Array;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
+import io.qrrefresher.alert.Diagnosis.Fleet;
+import io.qrrefresher.alert.Diagnosis.Waiting;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.Exchange;
 
 /**
- * The check of the system we replace ({@code check_qr_refresh_failures()}): how many {@code connecting} instances have
- * no QR code, or none newer than {@code QR_STALE_AFTER}. Turns the count into an {@link AlertSignal}.
+ * The failure check (route {@code check-qr-failures}): the check of the system we replace
+ * ({@code check_qr_refresh_failures()}: how many {@code connecting} instances have no fresh QR), plus why. Each
+ * waiting row gets a {@link Cause} ({@link Diagnosis}); each cause that has an alert of its own fires it (one incident
+ * per cause) or resolves it, and the count of stale instances keeps its alert {@code qr_refresh_failures}.
  */
 public final class StaleQrCheck {
 
-    private final Settings.Alerts settings;
-    private final AlertSignals signals;
+    static final String FINDINGS = "checkFindings";
+    /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
+    static final List<Cause> ROW_CAUSES = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
+            Cause.INSTANCE_KEY_REJECTED);
 
-    public StaleQrCheck(Settings.Alerts settings, AlertSignals signals) {
+    private final Settings.Alerts settings;
+    private final Settings.AlertCauses thresholds;
+    private final AlertSignals signals;
+    private final BooleanSupplier evolutionUnreachable;
+    private final boolean webhooksConfigured;
+
+    /**
+     * @param evolutionUnreachable whether the circuit breaker to Evolution is open now
+     * @param webhooksConfigured   EVOLUTION_WEBHOOK_TOKEN is set: Evolution is meant to push every QR
+     */
+    public StaleQrCheck(Settings.Alerts settings, Settings.AlertCauses thresholds, AlertSignals signals,
+                        BooleanSupplier evolutionUnreachable, boolean webhooksConfigured) {
         this.settings = settings;
+        this.thresholds = thresholds;
         this.signals = signals;
+        this.evolutionUnreachable = evolutionUnreachable;
+        this.webhooksConfigured = webhooksConfigured;
+    }
+
+    /** What one check found, gathered over its queries. */
+    static final class Findings {
+        final List<String> stale = new ArrayList<>();
+        final Map<Cause, List<String>> byCause = new EnumMap<>(Cause.class);
+        final Map<String, Integer> staleCauses = new LinkedHashMap<>();
+        int connecting;
+        final Map<String, Long> qrLimitCloses = new LinkedHashMap<>();
+        long reads;
+        long staleFound;
+        List<String> staleQrInstances = List.of();
     }
 
     public long getStaleAfterSeconds() {
         return settings.staleAfter().toSeconds();
     }
 
-    public int getMaxInstances() {
-        return settings.maxInstances();
+    public long getNoQrAfterSeconds() {
+        return thresholds.noQrAfter().toSeconds();
     }
 
-    /** Reads the row {@code (failed_count, instances)} of the count query and replaces it with the signal. */
-    public void evaluate(Exchange exchange) throws SQLException {
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
-        long failedCount = ((Number) row.get("failed_count")).longValue();
-        List<String> instances = List.of();
-        Object names = row.get("instances");
-        if (names instanceof Array array) {
-            instances = Arrays.stream((Object[]) array.getArray()).map(String::valueOf).toList();
+    public long getQrLimitWindowSeconds() {
+        return thresholds.qrLimitWindow().toSeconds();
+    }
+
+    public int getQrLimitRepeats() {
+        return thresholds.qrLimitRepeats();
+    }
+
+    public long getStaleQrWindowSeconds() {
+        return thresholds.staleQrWindow().toSeconds();
+    }
+
+    /** Classifies the waiting rows of the first query (oldest QR first). */
+    public void classify(Exchange exchange) {
+        Findings findings = new Findings();
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        boolean unreachable = evolutionUnreachable.getAsBoolean();
+        for (Object item : rows) {
+            Map<?, ?> row = (Map<?, ?>) item;
+            findings.connecting = number(row.get("connecting_count")).intValue();
+            Fleet fleet = new Fleet(findings.connecting, number(row.get("key_rejected_count")).intValue(),
+                    unreachable);
+            boolean stale = Boolean.TRUE.equals(row.get("stale"));
+            Waiting waiting = new Waiting(stale, Boolean.TRUE.equals(row.get("waited_past_no_qr")),
+                    Boolean.TRUE.equals(row.get("read_since_waiting")),
+                    number(row.get("consecutive_failures")).intValue(), (String) row.get("last_failure_reason"),
+                    Boolean.TRUE.equals(row.get("own_token")));
+            Cause cause = Diagnosis.classify(waiting, fleet);
+            String name = String.valueOf(row.get("instance_name"));
+            if (stale) {
+                findings.stale.add(name);
+                findings.staleCauses.merge(cause == null ? "unknown" : cause.id(), 1, Integer::sum);
+            }
+            if (cause != null) {
+                findings.byCause.computeIfAbsent(cause, key -> new ArrayList<>()).add(name);
+            }
         }
-        AlertSignal signal = signals.staleQrCodes(failedCount, instances);
-        exchange.getMessage().setBody(signal);
+        exchange.setProperty(FINDINGS, findings);
+    }
+
+    /** Reads the instances closed by the QR limit too often (name, closes). */
+    public void qrLimitRepeats(Exchange exchange) {
+        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
+        for (Object item : exchange.getMessage().getBody(List.class)) {
+            Map<?, ?> row = (Map<?, ?>) item;
+            findings.qrLimitCloses.put(String.valueOf(row.get("instance_name")), number(row.get("closes")).longValue());
+        }
+    }
+
+    /** Reads how many QRs the runs read in the window and how many of them replaced an expired one. */
+    public void staleQrs(Exchange exchange) throws SQLException {
+        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
+        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+        findings.reads = number(row.get("reads")).longValue();
+        findings.staleFound = number(row.get("stale_found")).longValue();
+        if (row.get("instances") instanceof Array array) {
+            findings.staleQrInstances = Arrays.stream((Object[]) array.getArray()).map(String::valueOf).toList();
+        }
+    }
+
+    /** The signals of this check: the stale count, then one per cause (firing, or resolved when clear). */
+    public List<AlertSignal> signals(Exchange exchange) {
+        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
+        List<AlertSignal> result = new ArrayList<>();
+        result.add(signals.staleQrCodes(findings.stale.size(), cap(findings.stale), findings.staleCauses));
+
+        for (Cause cause : ROW_CAUSES) {
+            List<String> names = findings.byCause.getOrDefault(cause, List.of());
+            Map<String, Object> counts = new LinkedHashMap<>();
+            counts.put("connecting_count", findings.connecting);
+            String hint = cause.hint();
+            if (cause == Cause.NO_QR_GENERATED) {
+                String scope = Diagnosis.noQrScope(names.size(), findings.connecting);
+                counts.put("scope", scope);
+                counts.put("no_qr_after_seconds", thresholds.noQrAfter().toSeconds());
+                hint = Diagnosis.noQrHint(scope);
+            }
+            result.add(signals.causeAlert(cause, names.size(), cap(names), counts, hint,
+                    message(cause, names.size(), findings.connecting)));
+        }
+
+        List<String> repeated = new ArrayList<>(findings.qrLimitCloses.keySet());
+        Map<String, Object> limitCounts = new LinkedHashMap<>();
+        limitCounts.put("closes", findings.qrLimitCloses.values().stream().mapToLong(Long::longValue).sum());
+        limitCounts.put("repeats", thresholds.qrLimitRepeats());
+        limitCounts.put("window_seconds", thresholds.qrLimitWindow().toSeconds());
+        result.add(signals.causeAlert(Cause.QR_LIMIT_REPEATED, repeated.size(), cap(repeated), limitCounts,
+                Cause.QR_LIMIT_REPEATED.hint(), repeated.size() + " instances were closed by Evolution's QR code limit"
+                        + " at least " + thresholds.qrLimitRepeats() + " times in " + thresholds.qrLimitWindow()
+                        + ": nobody is scanning"));
+
+        boolean staleShown = Diagnosis.staleQrsShown(findings.reads, findings.staleFound,
+                thresholds.staleQrMinReads(), thresholds.staleQrMaxPercent());
+        List<String> staleQrs = staleShown ? findings.staleQrInstances : List.of();
+        Map<String, Object> staleCounts = new LinkedHashMap<>();
+        staleCounts.put("qr_read", findings.reads);
+        staleCounts.put("stale_qr_found", findings.staleFound);
+        staleCounts.put("stale_percent", findings.reads == 0 ? 0 : Math.round(100.0 * findings.staleFound
+                / findings.reads));
+        staleCounts.put("window_seconds", thresholds.staleQrWindow().toSeconds());
+        staleCounts.put("webhooks_configured", webhooksConfigured);
+        staleCounts.put("webhook_path", "/webhooks/evolution");
+        result.add(signals.causeAlert(Cause.STALE_QR_SHOWN, staleShown ? Math.max(staleQrs.size(), 1) : 0,
+                cap(staleQrs), staleCounts, Diagnosis.staleQrHint(webhooksConfigured),
+                findings.staleFound + " of the " + findings.reads + " QR codes read in the last "
+                        + thresholds.staleQrWindow() + " had been replaced in Evolution while the stored one had"
+                        + " expired" + (webhooksConfigured ? ": webhooks are not arriving" : "")));
+        return result;
+    }
+
+    private static String message(Cause cause, int affected, int connecting) {
+        return switch (cause) {
+            case NO_QR_GENERATED -> affected + " of " + connecting + " connecting instances get no new QR code from"
+                    + " Evolution API ({\"count\":0} or the same code)";
+            case INSTANCE_MISSING -> affected + " connecting instances do not exist in Evolution API (HTTP 404)";
+            case INSTANCE_KEY_REJECTED -> affected + " connecting instances have an instance_token Evolution API"
+                    + " refuses (HTTP 401) while it accepts other keys";
+            default -> affected + " instances: " + cause.title();
+        };
+    }
+
+    private List<String> cap(List<String> names) {
+        return names.size() <= settings.maxInstances() ? names : names.subList(0, settings.maxInstances());
+    }
+
+    private static Number number(Object value) {
+        return value instanceof Number number ? number : 0;
     }
 }

@@ -76,6 +76,16 @@ public final class Settings {
         }
     }
 
+    /**
+     * When an observation becomes an alert that says why (README, "Alerts and what they mean"): count 0 for longer than
+     * {@code noQrAfter}; {@code qrLimitRepeats} QR-limit closes of one instance within {@code qrLimitWindow}; more than
+     * {@code staleQrMaxPercent} % of the QRs read within {@code staleQrWindow} (at least {@code staleQrMinReads})
+     * found stale on screen.
+     */
+    public record AlertCauses(Duration noQrAfter, int qrLimitRepeats, Duration qrLimitWindow, Duration staleQrWindow,
+                              int staleQrMaxPercent, int staleQrMinReads) {
+    }
+
     /** Health, metrics and Jolokia on their own port; Jolokia only with credentials. */
     public record Management(int port, boolean jolokiaEnabled, Optional<String> jolokiaUser,
                              Optional<String> jolokiaPassword, String logFormat) {
@@ -111,6 +121,7 @@ public final class Settings {
     private final Evolution evolution;
     private final Refresh refresh;
     private final Alerts alerts;
+    private final AlertCauses alertCauses;
     private final Events events;
     private final Stream stream;
     private final Management management;
@@ -175,6 +186,13 @@ public final class Settings {
                 in.integer(Setting.ALERT_DELIVERY_BATCH_SIZE, 20, 1, 1000),
                 in.duration(Setting.ALERT_DELIVERY_CLAIM_FOR, Duration.ofMinutes(5), Duration.ofSeconds(10)),
                 in.duration(Setting.ALERT_DELIVERY_RETRY_MAX, Duration.ofMinutes(5), Duration.ofSeconds(1)));
+        this.alertCauses = new AlertCauses(
+                in.duration(Setting.ALERT_NO_QR_AFTER, Duration.ofMinutes(3), Duration.ofSeconds(1)),
+                in.integer(Setting.ALERT_QR_LIMIT_REPEATS, 3, 1, 1000),
+                in.duration(Setting.ALERT_QR_LIMIT_WINDOW, Duration.ofHours(2), Duration.ofSeconds(1)),
+                in.duration(Setting.ALERT_STALE_QR_WINDOW, Duration.ofMinutes(10), Duration.ofSeconds(1)),
+                in.integer(Setting.ALERT_STALE_QR_MAX_PERCENT, 20, 0, 100),
+                in.integer(Setting.ALERT_STALE_QR_MIN_READS, 20, 1, 1_000_000));
         in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
 
         this.events = new Events(
@@ -257,6 +275,10 @@ public final class Settings {
 
     public Alerts alerts() {
         return alerts;
+    }
+
+    public AlertCauses alertCauses() {
+        return alertCauses;
     }
 
     public Events events() {

@@ -18,6 +18,7 @@ public class ConnectingInstance {
     private boolean closeSeen;
     private int connectRequests;
     private int connectRequestsServed;
+    private java.time.OffsetDateTime qrExpiresAt;
 
     public UUID getInstanceId() {
         return instanceId;
@@ -94,6 +95,20 @@ public class ConnectingInstance {
 
     public void setConnectRequestsServed(int connectRequestsServed) {
         this.connectRequestsServed = connectRequestsServed;
+    }
+
+    /** When the stored QR stops being scannable, or null when none is stored. */
+    public java.time.OffsetDateTime getQrExpiresAt() {
+        return qrExpiresAt;
+    }
+
+    public void setQrExpiresAt(java.time.OffsetDateTime qrExpiresAt) {
+        this.qrExpiresAt = qrExpiresAt;
+    }
+
+    /** Whether the row has its own instance_token (else calls carry EVOLUTION_API_KEY). */
+    public boolean hasOwnToken() {
+        return instanceToken != null && !instanceToken.isBlank();
     }
 
     public boolean hasUnservedConnectRequest() {

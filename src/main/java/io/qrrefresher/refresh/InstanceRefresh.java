@@ -1,6 +1,9 @@
 package io.qrrefresher.refresh;
 
+import java.time.Instant;
 import java.util.UUID;
+
+import io.qrrefresher.alert.Cause;
 
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionCallSite;
@@ -21,6 +24,7 @@ public final class InstanceRefresh implements EvolutionCallSite {
     private final RefreshDecisions decisions;
     private Decision decision;
     private Outcome outcome;
+    private boolean staleQrFound;
 
     InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions) {
         this.instance = instance;
@@ -108,6 +112,30 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return outcome == Outcome.REFRESHED;
     }
 
+    /** The refresh found another QR in Evolution while the stored one had already expired: a stale QR was on screen. */
+    public boolean isStaleQrFound() {
+        return staleQrFound && outcome == Outcome.REFRESHED;
+    }
+
+    /** Evolution answered for the instance without an error (a QR, count 0, a state). */
+    public boolean isReadByEvolution() {
+        return outcome != null && outcome != Outcome.FAILED && outcome != Outcome.LEFT_ALONE;
+    }
+
+    /**
+     * Why the instance has no working QR, as far as this one refresh tells ({@link Cause} ids, or {@code no_qr_yet}
+     * for a {@code {"count":0}}: whether that lasts is the failure check's to say); null when nothing is wrong.
+     */
+    public String getCause() {
+        if (outcome == Outcome.FAILED) {
+            return Cause.ofFailure(decision.failureReason(), instance.hasOwnToken()).id();
+        }
+        if (outcome == Outcome.NO_QR_YET) {
+            return Outcome.NO_QR_YET.label();
+        }
+        return isStaleQrFound() ? Cause.STALE_QR_SHOWN.id() : null;
+    }
+
     /** The decision taken last. */
     Decision decision() {
         return decision;
@@ -137,6 +165,10 @@ public final class InstanceRefresh implements EvolutionCallSite {
     void decide(Decision decision) {
         this.decision = decision;
         this.outcome = decision.outcome();
+        if (decision.outcome() == Outcome.REFRESHED) {
+            staleQrFound = instance.getQrExpiresAt() != null
+                    && instance.getQrExpiresAt().toInstant().isBefore(Instant.now());
+        }
     }
 
     /** What the write found: the application changed the row meanwhile, or a noted close was confirmed. */

@@ -7,10 +7,16 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.config.Settings;
 
 /**
@@ -19,6 +25,7 @@ import io.qrrefresher.config.Settings;
  */
 public final class RefreshRun {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     public static final String SCHEDULE = "schedule";
     public static final String MANUAL = "manual";
     /** One instance refreshed at once because the application asked for a QR (LISTEN qr_code_updated). */
@@ -45,6 +52,11 @@ public final class RefreshRun {
     private final AtomicInteger unauthorized = new AtomicInteger();
     private final Queue<InstanceRefresh> shortCircuited = new ConcurrentLinkedQueue<>();
     private final AtomicInteger answeredByEvolution = new AtomicInteger();
+    private final AtomicInteger unauthorizedGlobalKey = new AtomicInteger();
+    private final AtomicInteger qrRead = new AtomicInteger();
+    private final AtomicInteger staleQrFound = new AtomicInteger();
+    private final Map<String, CauseTally> causes = new ConcurrentHashMap<>();
+    private final Queue<UUID> readInstances = new ConcurrentLinkedQueue<>();
     private volatile Long id;
     private volatile Instant endedAt;
     private volatile String status = "running";
@@ -83,12 +95,45 @@ public final class RefreshRun {
         }
         if (refresh.isUnauthorized()) {
             unauthorized.incrementAndGet();
+            if (!refresh.instance().hasOwnToken()) {
+                unauthorizedGlobalKey.incrementAndGet();
+            }
         }
         if (refresh.getOutcome() != Outcome.FAILED || refresh.isUnauthorized()) {
             answeredByEvolution.incrementAndGet();
         }
+        if (refresh.getOutcome() == Outcome.REFRESHED || refresh.getOutcome() == Outcome.UNCHANGED) {
+            qrRead.incrementAndGet();
+        }
+        if (refresh.isStaleQrFound()) {
+            staleQrFound.incrementAndGet();
+        }
+        if (refresh.isReadByEvolution()) {
+            readInstances.add(refresh.getInstanceId());
+        }
+        noteCause(refresh);
         if (results != null) {
             results.add(InstanceResult.of(refresh));
+        }
+    }
+
+    private void noteCause(InstanceRefresh refresh) {
+        String cause = refresh.getOutcome() == null ? null : refresh.getCause();
+        if (cause != null) {
+            causes.computeIfAbsent(cause, key -> new CauseTally()).add(refresh.getInstanceName());
+        }
+    }
+
+    /** How many instances had one cause in a run, and the first few of them. */
+    private static final class CauseTally {
+        static final int MAX_NAMES = 20;
+        final AtomicInteger count = new AtomicInteger();
+        final Queue<String> instances = new ConcurrentLinkedQueue<>();
+
+        void add(String instance) {
+            if (count.incrementAndGet() <= MAX_NAMES) {
+                instances.add(instance);
+            }
         }
     }
 
@@ -234,6 +279,7 @@ public final class RefreshRun {
         for (InstanceRefresh refresh = shortCircuited.poll(); refresh != null; refresh = shortCircuited.poll()) {
             total.incrementAndGet();
             failed.incrementAndGet();
+            noteCause(refresh);
             if (results != null) {
                 results.add(InstanceResult.of(refresh));
             }
@@ -247,6 +293,52 @@ public final class RefreshRun {
     /** Instances for which Evolution API gave an answer (any answer, including 401). */
     public int getAnsweredByEvolution() {
         return answeredByEvolution.get();
+    }
+
+    /** 401 answers to calls that carried EVOLUTION_API_KEY (rows without their own token). */
+    public int getUnauthorizedGlobalKey() {
+        return unauthorizedGlobalKey.get();
+    }
+
+    /** Instances whose QR the run read: refreshed or unchanged. */
+    public int getQrRead() {
+        return qrRead.get();
+    }
+
+    /** Of those, how many had an expired QR stored while Evolution showed another one. */
+    public int getStaleQrFound() {
+        return staleQrFound.get();
+    }
+
+    /** The ids of the instances Evolution answered for without an error, comma-separated (for one UPDATE). */
+    public String getReadInstanceIds() {
+        StringBuilder ids = new StringBuilder();
+        for (UUID id : readInstances) {
+            if (!ids.isEmpty()) {
+                ids.append(',');
+            }
+            ids.append(id);
+        }
+        return ids.toString();
+    }
+
+    public boolean hasReadInstances() {
+        return !readInstances.isEmpty();
+    }
+
+    /** Per cause seen in the run: {@code {"instance_missing":{"count":2,"instances":["a","b"]}}}; null when none. */
+    public String getCausesJson() {
+        if (causes.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> json = new TreeMap<>();
+        causes.forEach((cause, tally) -> json.put(cause, Map.of("count", tally.count.get(),
+                "instances", List.copyOf(tally.instances))));
+        try {
+            return JSON.writeValueAsString(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cause counts are plain data", e);
+        }
     }
 
     /** Per-instance results, in completion order; empty for scheduled runs. */

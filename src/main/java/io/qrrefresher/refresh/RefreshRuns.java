@@ -209,9 +209,13 @@ public final class RefreshRuns {
             LOG.info("Refresh run {} ({}) {} in {} ms: {}", run.getId(), run.getTrigger(), status,
                     run.getDurationMillis(), message);
         }
-        if (run.getUnauthorized() > 0) {
+        // the key of the whole service is refused when EVOLUTION_API_KEY got a 401, or when every instance (two or
+        // more) did; a 401 to one row's own token while other keys work is that instance's (the failure check says so)
+        boolean keyRefused = run.getUnauthorizedGlobalKey() > 0
+                || (run.getUnauthorized() >= 2 && run.getUnauthorized() == run.getAnsweredByEvolution());
+        if (keyRefused) {
             alerts.evolutionUnauthorized(run.getUnauthorized(), run.getTotal());
-        } else if (run.getAnsweredByEvolution() > 0) {
+        } else if (run.getAnsweredByEvolution() > run.getUnauthorized()) {
             alerts.evolutionAuthorized();
         }
         if (run.getAnsweredByEvolution() > 0 && circuitState.get() == CircuitBreaker.State.CLOSED) {

@@ -48,6 +48,11 @@ public final class WebhookEvent {
     }
 
     /** The event as Evolution named it, such as {@code qrcode.updated}. */
+    /** Evolution's QR limit ended the pairing (qrcode.updated with statusCode 500). */
+    public boolean isQrLimit() {
+        return kind == Kind.QR_LIMIT;
+    }
+
     public String getEvent() {
         return event;
     }

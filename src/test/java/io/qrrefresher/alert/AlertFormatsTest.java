@@ -22,9 +22,35 @@ class AlertFormatsTest {
     static final String STALE = "{\"alert\":\"qr_refresh_failures\",\"status\":\"firing\","
             + "\"detected_at\":\"2026-11-25T10:20:00Z\",\"service\":\"qr-refresher\",\"failed_count\":3,"
             + "\"instances\":[\"a\",\"b\"],\"stale_after_seconds\":300}";
+    static final String MISSING = "{\"alert\":\"evolution_instance_missing\",\"status\":\"firing\","
+            + "\"detected_at\":\"2026-11-25T10:20:00Z\",\"service\":\"qr-refresher\",\"cause\":\"instance_missing\","
+            + "\"hint\":\"" + Cause.INSTANCE_MISSING.hint() + "\",\"message\":\"3 connecting instances do not exist"
+            + " in Evolution API (HTTP 404)\",\"affected_count\":3,\"instances\":[\"shop-1\",\"shop-2\"],"
+            + "\"connecting_count\":40}";
     static final String RESOLVED = "{\"alert\":\"evolution_api_unreachable\",\"status\":\"resolved\","
             + "\"detected_at\":\"2026-11-25T10:30:00Z\",\"service\":\"qr-refresher\","
             + "\"message\":\"Evolution API answers again\"}";
+
+    @Test
+    void everyFormatSaysTheCauseWhatToDoAndWhichInstances() throws Exception {
+        for (String format : List.of("generic", "slack", "teams", "teams-workflows", "alertmanager")) {
+            String body = render(format, MISSING);
+            assertThat(body).as(format).contains("instance_missing", "recreate them", "shop-1", "shop-2",
+                    "do not exist in Evolution API");
+            if (!format.equals("generic")) {
+                assertThat(body).as(format).contains("shop-1, shop-2, … (3 in all)");
+            }
+        }
+        JsonNode annotations = JSON.readTree(render("alertmanager", MISSING)).get(0).get("annotations");
+        assertThat(annotations.get("cause").asText()).isEqualTo("instance_missing");
+        assertThat(annotations.get("hint").asText()).isEqualTo(Cause.INSTANCE_MISSING.hint());
+        JsonNode labels = JSON.readTree(render("alertmanager", MISSING)).get(0).get("labels");
+        assertThat(labels.get("alertname").asText()).isEqualTo("evolution_instance_missing");
+        assertThat(labels.has("cause")).isFalse();
+        // resolved: no hint to act on
+        String resolved = MISSING.replace("\"firing\"", "\"resolved\"");
+        assertThat(render("slack", resolved)).doesNotContain("What to do");
+    }
 
     @Test
     void genericIsTheQueuedJsonAsIs() {
@@ -61,7 +87,7 @@ class AlertFormatsTest {
         }
         JsonNode stale = JSON.readTree(render("slack", STALE));
         assertThat(stale.get("text").asText()).contains("QR codes not refreshed", "firing", "3 connecting instances",
-                "a, b, ...");
+                "a, b, … (3 in all)");
     }
 
     @Test

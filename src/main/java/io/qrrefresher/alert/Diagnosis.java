@@ -1,0 +1,83 @@
+package io.qrrefresher.alert;
+
+/**
+ * Why one connecting instance has no working QR, from what the service recorded about it: a pure function, so each
+ * row of its table is a unit test ({@code DiagnosisTest}). The failure check classifies every waiting row with it, and
+ * {@code GET /instances/{name}/status} the one asked for.
+ */
+public final class Diagnosis {
+
+    /**
+     * What is recorded about one connecting row.
+     *
+     * @param stale               it has waited for a QR longer than QR_STALE_AFTER (since the later of its last QR and
+     *                            the moment it entered connecting)
+     * @param waitedPastNoQr      it has waited longer than ALERT_NO_QR_AFTER
+     * @param readSinceWaiting    Evolution answered a refresh of it (without an error) since it started waiting
+     * @param consecutiveFailures failed refreshes in a row; the last one's reason is {@code failureReason}
+     * @param ownToken            the row has its own instance_token (else the calls carry EVOLUTION_API_KEY)
+     */
+    public record Waiting(boolean stale, boolean waitedPastNoQr, boolean readSinceWaiting, int consecutiveFailures,
+                          String failureReason, boolean ownToken) {
+    }
+
+    /**
+     * What is known of all connecting rows.
+     *
+     * @param connecting           connecting rows
+     * @param keyRejected          of those, how many failed last with a 401
+     * @param evolutionUnreachable the circuit breaker to Evolution is not closed
+     */
+    public record Fleet(int connecting, int keyRejected, boolean evolutionUnreachable) {
+    }
+
+    private Diagnosis() {
+    }
+
+    /** The cause, or null when the row is not (yet) a problem. */
+    public static Cause classify(Waiting row, Fleet fleet) {
+        if (row.consecutiveFailures() > 0) {
+            if (!row.stale()) {
+                return null;
+            }
+            Cause cause = Cause.ofFailure(row.failureReason(), row.ownToken());
+            // one row refused is its token; every row refused (two or more) is the key of the whole service
+            boolean everyRowRefused = fleet.connecting() >= 2 && fleet.keyRejected() == fleet.connecting();
+            return cause == Cause.INSTANCE_KEY_REJECTED && everyRowRefused ? Cause.API_KEY_REJECTED : cause;
+        }
+        if (row.readSinceWaiting() && row.waitedPastNoQr()) {
+            return Cause.NO_QR_GENERATED;
+        }
+        if (!row.stale()) {
+            return null;
+        }
+        // the circuit breaker turns calls away without recording a failure against the instance
+        return fleet.evolutionUnreachable() ? Cause.EVOLUTION_UNREACHABLE : Cause.NOT_POLLED;
+    }
+
+    /**
+     * Where the fault of {@link Cause#NO_QR_GENERATED} lies: {@code server} when every connecting instance (two or more)
+     * is affected, {@code instance} when one is, {@code instances} in between.
+     */
+    public static String noQrScope(int affected, int connecting) {
+        if (affected >= 2 && affected >= connecting) {
+            return "server";
+        }
+        return affected == 1 ? "instance" : "instances";
+    }
+
+    /** The hint for {@link Cause#NO_QR_GENERATED} in that scope. */
+    public static String noQrHint(String scope) {
+        return "server".equals(scope) ? Cause.NO_QR_ON_SERVER_HINT : Cause.NO_QR_GENERATED.hint();
+    }
+
+    /** The hint for {@link Cause#STALE_QR_SHOWN}: webhooks that do not arrive, or none configured. */
+    public static String staleQrHint(boolean webhooksConfigured) {
+        return webhooksConfigured ? Cause.STALE_QR_SHOWN.hint() : Cause.STALE_QR_WITHOUT_WEBHOOKS_HINT;
+    }
+
+    /** Whether polls found stale QRs often enough to say so. */
+    public static boolean staleQrsShown(long reads, long staleFound, int minReads, int maxPercent) {
+        return reads >= minReads && reads > 0 && staleFound * 100 > (long) maxPercent * reads;
+    }
+}

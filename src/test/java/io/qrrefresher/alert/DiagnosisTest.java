@@ -1,0 +1,93 @@
+package io.qrrefresher.alert;
+
+import java.util.stream.Stream;
+
+import io.qrrefresher.alert.Diagnosis.Fleet;
+import io.qrrefresher.alert.Diagnosis.Waiting;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/** The cause table: what is recorded about a connecting row, and what the check says of it. */
+class DiagnosisTest {
+
+    static final Fleet FLEET = new Fleet(10, 1, false);
+    static final Fleet ALL_REFUSED = new Fleet(3, 3, false);
+    static final Fleet ONE_ROW_REFUSED = new Fleet(1, 1, false);
+    static final Fleet CIRCUIT_OPEN = new Fleet(10, 0, true);
+
+    static Stream<Arguments> rows() {
+        return Stream.of(
+                // stale, waitedPastNoQr, readSinceWaiting, failures, reason, ownToken
+                arguments("fresh row", new Waiting(false, false, true, 0, null, true), FLEET, null),
+                arguments("just entered connecting", new Waiting(false, false, false, 0, null, true), FLEET, null),
+                arguments("one failure, not stale yet", new Waiting(false, true, true, 1, "not_found", true), FLEET,
+                        null),
+                arguments("404", new Waiting(true, true, true, 3, "not_found", true), FLEET, Cause.INSTANCE_MISSING),
+                arguments("401 on its own token", new Waiting(true, true, false, 2, "unauthorized", true), FLEET,
+                        Cause.INSTANCE_KEY_REJECTED),
+                arguments("401 on the only row", new Waiting(true, true, false, 2, "unauthorized", true),
+                        ONE_ROW_REFUSED, Cause.INSTANCE_KEY_REJECTED),
+                arguments("401 on every row", new Waiting(true, true, false, 2, "unauthorized", true), ALL_REFUSED,
+                        Cause.API_KEY_REJECTED),
+                arguments("401 on the global key", new Waiting(true, true, false, 2, "unauthorized", false), FLEET,
+                        Cause.API_KEY_REJECTED),
+                arguments("timeouts", new Waiting(true, true, false, 5, "unavailable", true), FLEET,
+                        Cause.EVOLUTION_UNREACHABLE),
+                arguments("not loaded", new Waiting(true, true, false, 5, "not_loaded", true), FLEET,
+                        Cause.REFRESH_FAILING),
+                arguments("refused image", new Waiting(true, true, true, 1, "bad_image", true), FLEET,
+                        Cause.REFRESH_FAILING),
+                arguments("count 0 past the threshold", new Waiting(true, true, true, 0, null, true), FLEET,
+                        Cause.NO_QR_GENERATED),
+                arguments("count 0 past the threshold, before QR_STALE_AFTER",
+                        new Waiting(false, true, true, 0, null, true), FLEET, Cause.NO_QR_GENERATED),
+                arguments("count 0 for a short while", new Waiting(false, false, true, 0, null, true), FLEET, null),
+                arguments("a failure resets nothing of the count-0 wait: the failure says more",
+                        new Waiting(true, true, true, 1, "unavailable", true), FLEET, Cause.EVOLUTION_UNREACHABLE),
+                arguments("never read since waiting", new Waiting(true, true, false, 0, null, true), FLEET,
+                        Cause.NOT_POLLED),
+                arguments("never read, circuit open", new Waiting(true, true, false, 0, null, true), CIRCUIT_OPEN,
+                        Cause.EVOLUTION_UNREACHABLE));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void classifies(String situation, Waiting row, Fleet fleet, Cause expected) {
+        assertThat(Diagnosis.classify(row, fleet)).isEqualTo(expected);
+    }
+
+    @Test
+    void noQrOnEveryInstancePointsAtTheServer() {
+        assertThat(Diagnosis.noQrScope(5, 5)).isEqualTo("server");
+        assertThat(Diagnosis.noQrScope(1, 1)).isEqualTo("instance");
+        assertThat(Diagnosis.noQrScope(1, 9)).isEqualTo("instance");
+        assertThat(Diagnosis.noQrScope(3, 9)).isEqualTo("instances");
+        assertThat(Diagnosis.noQrHint("server")).contains("CONFIG_SESSION_PHONE_VERSION");
+        assertThat(Diagnosis.noQrHint("instance")).contains("recreate");
+    }
+
+    @Test
+    void staleQrsNeedEnoughReadsAndMoreThanTheRate() {
+        assertThat(Diagnosis.staleQrsShown(19, 19, 20, 20)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 20, 20, 20)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 21, 20, 20)).isTrue();
+        assertThat(Diagnosis.staleQrsShown(0, 0, 0, 0)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 100, 20, 100)).isFalse();
+        assertThat(Diagnosis.staleQrHint(true)).contains("not arriving").contains("/webhooks/evolution");
+        assertThat(Diagnosis.staleQrHint(false)).contains("No webhooks");
+    }
+
+    @Test
+    void everyCauseHasAHintAndAnAlert() {
+        for (Cause cause : Cause.values()) {
+            assertThat(cause.hint()).isNotBlank().doesNotContain("\n");
+            assertThat(cause.alert()).matches("[a-z_]+");
+            assertThat(cause.severity()).isIn("info", "warning", "critical");
+        }
+    }
+}
