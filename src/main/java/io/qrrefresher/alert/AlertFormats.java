@@ -215,7 +215,7 @@ public final class AlertFormats {
         if (names.isEmpty()) {
             return "";
         }
-        long affected = alert.path("affected_count").asLong(names.size());
+        long affected = alert.path("affected_count").asLong(alert.path("failed_count").asLong(names.size()));
         return String.join(", ", names) + (names.size() < affected ? ", … (" + affected + " in all)" : "");
     }
 
