@@ -4,8 +4,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.api.InstanceStatus;
 import io.qrrefresher.api.OperatorsWall;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.common.RouteContract;
@@ -53,6 +55,13 @@ public final class RefreshConfiguration implements CamelConfiguration {
     }
 
     /** The operators' wall (GET /wall, GET /wall/instances). */
+    @BindToRegistry("instanceStatus")
+    public InstanceStatus instanceStatus(Settings settings, CircuitBreakerRegistry breakers) {
+        return new InstanceStatus(settings.alertCauses(),
+                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER)
+                        != CircuitBreaker.State.CLOSED);
+    }
+
     @BindToRegistry("operatorsWall")
     public OperatorsWall operatorsWall(Settings settings, CircuitBreakerRegistry breakers, RefreshControl control) {
         return new OperatorsWall(

@@ -45,7 +45,8 @@ public final class Diagnosis {
             boolean everyRowRefused = fleet.connecting() >= 2 && fleet.keyRejected() == fleet.connecting();
             return cause == Cause.INSTANCE_KEY_REJECTED && everyRowRefused ? Cause.API_KEY_REJECTED : cause;
         }
-        if (row.readSinceWaiting() && row.waitedPastNoQr()) {
+        // Evolution answered since the row started waiting, yet no new QR came: count 0, or the same code
+        if (row.readSinceWaiting() && (row.waitedPastNoQr() || row.stale())) {
             return Cause.NO_QR_GENERATED;
         }
         if (!row.stale()) {

@@ -1,5 +1,7 @@
 package io.qrrefresher.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.JsonAnswers;
 import java.sql.Timestamp;
 import java.time.temporal.TemporalAccessor;
@@ -18,6 +20,7 @@ public final class AdminAnswers {
 
     static final int DEFAULT_HISTORY = 20;
     static final int MAX_HISTORY = 500;
+    private static final ObjectMapper CAUSES = new ObjectMapper();
 
     /**
      * The answer of the system we replace ({@code success}, {@code total_instances}, {@code refreshed},
@@ -66,6 +69,9 @@ public final class AdminAnswers {
             if (result.error() != null) {
                 line.put("error", result.error());
             }
+            if (result.cause() != null) {
+                line.put("cause", result.cause());
+            }
             results.add(line);
         }
         body.put("results", results);
@@ -102,9 +108,19 @@ public final class AdminAnswers {
         for (Object row : rows) {
             Map<String, Object> run = new LinkedHashMap<>();
             ((Map<?, ?>) row).forEach((key, value) -> run.put(String.valueOf(key), json(value)));
+            run.computeIfPresent("causes", (key, causes) -> parsed((String) causes));
             runs.add(run);
         }
         JsonAnswers.answer(exchange, 200, Map.of("runs", runs));
+    }
+
+    /** The run's causes, stored as JSON text by the run itself. */
+    private static Object parsed(String causes) {
+        try {
+            return CAUSES.readTree(causes);
+        } catch (JsonProcessingException e) {
+            return causes;
+        }
     }
 
     private static Object json(Object value) {

@@ -58,7 +58,8 @@ public class EvolutionSimulator implements AutoCloseable {
     /** Baileys' pairing codes: 8 characters of this alphabet (Crockford base32 without 0, I, O, U). */
     private static final String PAIRING_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 
-    private final String globalApiKey;
+    private volatile String globalApiKey;
+    private volatile boolean generatingQrs = true;
     private final Duration rotation;
     private final Duration firstQrDelay;
     private final Duration connectDelay;
@@ -111,6 +112,75 @@ public class EvolutionSimulator implements AutoCloseable {
 
     public String globalApiKey() {
         return globalApiKey;
+    }
+
+    /** The server's AUTHENTICATION_API_KEY changed: the old global key gets 401 from now on. */
+    public void changeGlobalApiKey(String key) {
+        this.globalApiKey = key;
+    }
+
+    /** The instance was recreated or its token changed: the old token gets 401 from now on. */
+    public void changeToken(String name, String token) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            instance.token = token;
+        }
+    }
+
+    /**
+     * The known "no QR code is generated" failure: the socket stays connecting and connect answers {"count":0} for
+     * ever. For one instance (a session that never recovers), or with {@link #stopGeneratingQrs()} for all (an outdated
+     * WhatsApp Web version, CONFIG_SESSION_PHONE_VERSION).
+     */
+    public void stopGeneratingQr(String name) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            instance.generatingQrs = false;
+            forgetQr(instance);
+        }
+    }
+
+    /** Every instance stops getting QR codes (see {@link #stopGeneratingQr(String)}). */
+    public void stopGeneratingQrs() {
+        generatingQrs = false;
+        instances.values().forEach(instance -> {
+            synchronized (instance) {
+                forgetQr(instance);
+            }
+        });
+    }
+
+    /** QR codes come again, for every instance. */
+    public void resumeGeneratingQrs() {
+        generatingQrs = true;
+        instances.values().forEach(instance -> {
+            synchronized (instance) {
+                instance.generatingQrs = true;
+            }
+        });
+    }
+
+    /** This instance's QRCODE_LIMIT: its socket closes after that many QR codes (the server's limit for the rest). */
+    public void limitQrs(String name, int limit) {
+        SimulatedInstance instance = instance(name);
+        synchronized (instance) {
+            instance.qrLimit = limit;
+        }
+    }
+
+    /** Webhooks are sent but never arrive (true), or arrive again (false). Requires {@link Builder#webhook}. */
+    public void loseWebhooks(boolean lost) {
+        if (webhooks == null) {
+            throw new IllegalStateException("This simulator sends no webhooks");
+        }
+        webhooks.dropping(lost);
+    }
+
+    private static void forgetQr(SimulatedInstance instance) {
+        instance.count = 0;
+        instance.code = null;
+        instance.base64 = null;
+        instance.pairingCode = null;
     }
 
     /** Adds an instance in the given state; a connecting one starts its socket now. */
@@ -362,7 +432,10 @@ public class EvolutionSimulator implements AutoCloseable {
     }
 
     private void newQr(SimulatedInstance instance) {
-        if (instance.count >= qrLimit) {
+        if (!generatingQrs || !instance.generatingQrs) {
+            return;
+        }
+        if (instance.count >= (instance.qrLimit > 0 ? instance.qrLimit : qrLimit)) {
             // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (Evolution API v2, as recorded in src/test/resources/evolution)
             instance.state = State.CLOSE;
             instance.count = 0;
@@ -496,7 +569,9 @@ public class EvolutionSimulator implements AutoCloseable {
 
     private static final class SimulatedInstance {
         final String name;
-        final String token;
+        volatile String token;
+        boolean generatingQrs = true;
+        int qrLimit;
         final AtomicInteger socketsOpened = new AtomicInteger();
         State state = State.CLOSE;
         int count;

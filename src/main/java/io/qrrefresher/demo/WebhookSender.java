@@ -36,6 +36,7 @@ final class WebhookSender implements AutoCloseable {
         return thread;
     });
     private volatile String serverUrl = "";
+    private volatile boolean dropping;
 
     WebhookSender(URI url, Duration timeOffset, Duration retryBase, Clock clock) {
         this.url = url;
@@ -52,7 +53,15 @@ final class WebhookSender implements AutoCloseable {
         scheduler.scheduleAtFixedRate(task, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Lost webhooks: a wrong WEBHOOK_GLOBAL_URL, a firewall, events not enabled. Evolution sends; nothing arrives. */
+    void dropping(boolean dropping) {
+        this.dropping = dropping;
+    }
+
     void send(String event, String instance, Map<String, Object> data) {
+        if (dropping) {
+            return;
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("event", event);
         body.put("instance", instance);

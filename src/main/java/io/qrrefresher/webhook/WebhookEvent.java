@@ -11,11 +11,14 @@ public final class WebhookEvent {
     public enum Kind {
         /** {@code qrcode.updated} with a new QR. */
         QR,
-        /** {@code qrcode.updated} with {@code statusCode: 500}: Evolution's QR limit ended the session. */
+        /**
+         * Evolution's QR limit ended the session: {@code qrcode.updated} with {@code statusCode: 500}, or
+         * {@code connection.update} refused (statusReason 428).
+         */
         QR_LIMIT,
         /** {@code connection.update} open: paired. */
         OPENED,
-        /** A terminal close: {@code connection.update} close or refused, {@code status.instance} closed, logout. */
+        /** A terminal close: {@code connection.update} close, {@code status.instance} closed, logout. */
         CLOSED
     }
 
@@ -47,12 +50,12 @@ public final class WebhookEvent {
         return kind;
     }
 
-    /** The event as Evolution named it, such as {@code qrcode.updated}. */
-    /** Evolution's QR limit ended the pairing (qrcode.updated with statusCode 500). */
+    /** Evolution's QR limit ended the pairing (qrcode.updated statusCode 500, or connection.update refused). */
     public boolean isQrLimit() {
         return kind == Kind.QR_LIMIT;
     }
 
+    /** The event as Evolution named it, such as {@code qrcode.updated}. */
     public String getEvent() {
         return event;
     }

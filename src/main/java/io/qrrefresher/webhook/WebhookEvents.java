@@ -139,7 +139,10 @@ public final class WebhookEvents {
                 switch (state) {
                     case "open" -> parsed = new WebhookEvent(Kind.OPENED, event, instance, null, null, eventTime);
                     // Evolution sends no webhook for a close it reconnects from: a close here is terminal
-                    case "close", "refused" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null,
+                    case "close" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
+                    // the QR limit (statusReason 428), sent with qrcode.updated statusCode 500: whichever comes
+                    // first closes the row
+                    case "refused" -> parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null,
                             eventTime);
                     case "connecting" -> {
                         early(exchange, 202, "connection.update connecting needs no write");

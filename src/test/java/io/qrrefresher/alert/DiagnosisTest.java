@@ -47,6 +47,8 @@ class DiagnosisTest {
                 arguments("count 0 past the threshold, before QR_STALE_AFTER",
                         new Waiting(false, true, true, 0, null, true), FLEET, Cause.NO_QR_GENERATED),
                 arguments("count 0 for a short while", new Waiting(false, false, true, 0, null, true), FLEET, null),
+                arguments("answered without a QR past QR_STALE_AFTER (set below ALERT_NO_QR_AFTER)",
+                        new Waiting(true, false, true, 0, null, true), FLEET, Cause.NO_QR_GENERATED),
                 arguments("a failure resets nothing of the count-0 wait: the failure says more",
                         new Waiting(true, true, true, 1, "unavailable", true), FLEET, Cause.EVOLUTION_UNREACHABLE),
                 arguments("never read since waiting", new Waiting(true, true, false, 0, null, true), FLEET,

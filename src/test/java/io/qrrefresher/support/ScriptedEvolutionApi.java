@@ -34,6 +34,11 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
         return new ScriptedEvolutionApi(EvolutionSimulator.builder().globalApiKey(GLOBAL_KEY));
     }
 
+    /** The same, built from {@code builder} (rotation, webhooks...) with {@link #GLOBAL_KEY} as its global key. */
+    public static ScriptedEvolutionApi start(Builder builder) throws IOException {
+        return new ScriptedEvolutionApi(builder.globalApiKey(GLOBAL_KEY));
+    }
+
     /** Answers {@code reply} to every {@code call} for {@code name}. */
     public void fault(String name, EvolutionCall call, Reply reply) {
         faults.put(call.pathSegment() + "/" + name, () -> reply);

@@ -1,0 +1,106 @@
+package io.qrrefresher.api;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import io.qrrefresher.alert.Cause;
+import io.qrrefresher.alert.Diagnosis;
+import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.config.Settings;
+import org.apache.camel.Exchange;
+
+/**
+ * {@code GET /instances/{name}/status} (admin): what support needs to answer "why does my customer see no QR?"
+ * without reading logs: the row, its QR's age, the last refresh error, when Evolution last answered and the last
+ * webhook arrived, and the cause with its hint, classified like the failure check does ({@link Diagnosis}).
+ */
+public final class InstanceStatus {
+
+    private final Settings.AlertCauses thresholds;
+    private final BooleanSupplier evolutionUnreachable;
+
+    public InstanceStatus(Settings.AlertCauses thresholds, BooleanSupplier evolutionUnreachable) {
+        this.thresholds = thresholds;
+        this.evolutionUnreachable = evolutionUnreachable;
+    }
+
+    /** Answers the row read by the route {@code instance-status}, or 404 when there is none. */
+    public void answer(Exchange exchange) {
+        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+        if (row == null || row.isEmpty()) {
+            JsonAnswers.answer(exchange, 404, JsonAnswers.error("unknown_instance",
+                    "no row in evolution_instances has this instance_name"));
+            return;
+        }
+        Instant now = Instant.now();
+        String status = (String) row.get("instance_status");
+        int failures = number(row.get("consecutive_failures")).intValue();
+        long qrLimitCloses = number(row.get("qr_limit_closes")).longValue();
+        boolean stale = Boolean.TRUE.equals(row.get("stale"));
+
+        Cause cause = null;
+        String hint = null;
+        if ("connecting".equals(status)) {
+            Diagnosis.Waiting waiting = new Diagnosis.Waiting(stale, Boolean.TRUE.equals(row.get("waited_past_no_qr")),
+                    Boolean.TRUE.equals(row.get("read_since_waiting")), failures,
+                    (String) row.get("last_failure_reason"), Boolean.TRUE.equals(row.get("own_token")));
+            Diagnosis.Fleet fleet = new Diagnosis.Fleet(number(row.get("connecting_count")).intValue(),
+                    number(row.get("key_rejected_count")).intValue(), evolutionUnreachable.getAsBoolean());
+            cause = Diagnosis.classify(waiting, fleet);
+            hint = cause == null ? null : cause.hint();
+        }
+        if (cause == null && qrLimitCloses >= thresholds.qrLimitRepeats()) {
+            cause = Cause.QR_LIMIT_REPEATED;
+            hint = cause.hint();
+        }
+
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("instance_name", row.get("instance_name"));
+        body.put("status", status);
+        body.put("cause", cause == null ? null : cause.id());
+        body.put("hint", hint);
+        body.put("alert", cause == null ? null : cause.alert());
+        body.put("stale", stale);
+        body.put("waiting_since", time(row.get("waiting_since")));
+        Instant lastQr = instant(row.get("last_qr_update"));
+        body.put("last_qr_update", lastQr == null ? null : lastQr.toString());
+        body.put("qr_age_seconds", lastQr == null ? null : Duration.between(lastQr, now).toSeconds());
+        Instant expires = instant(row.get("qr_expires_at"));
+        body.put("qr_expires_at", expires == null ? null : expires.toString());
+        body.put("qr_expired", expires == null ? null : expires.isBefore(now));
+        body.put("consecutive_failures", failures);
+        body.put("last_failure_reason", failures > 0 ? row.get("last_failure_reason") : null);
+        body.put("last_error", failures > 0 ? row.get("last_error") : null);
+        body.put("last_error_at", failures > 0 ? time(row.get("last_error_at")) : null);
+        body.put("last_read_at", time(row.get("last_read_at")));
+        body.put("last_webhook_qr_at", time(row.get("last_qr_event_at")));
+        body.put("stale_qr_found_at", time(row.get("stale_qr_found_at")));
+        body.put("qr_limit_closes", qrLimitCloses);
+        body.put("qr_limit_window_seconds", thresholds.qrLimitWindow().toSeconds());
+        JsonAnswers.answer(exchange, 200, body);
+    }
+
+    private static Instant instant(Object value) {
+        if (value instanceof Timestamp timestamp) {
+            return timestamp.toInstant();
+        }
+        if (value instanceof OffsetDateTime time) {
+            return time.toInstant();
+        }
+        return null;
+    }
+
+    private static String time(Object value) {
+        Instant instant = instant(value);
+        return instant == null ? null : instant.toString();
+    }
+
+    private static Number number(Object value) {
+        return value instanceof Number number ? number : 0;
+    }
+}

@@ -1,0 +1,299 @@
+package io.qrrefresher;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.EvolutionSimulator;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.WebhookReceiver;
+import io.qrrefresher.support.WebhookReceiver.Delivery;
+import io.qrrefresher.support.Webhooks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Alerts that say why, one test per cause, each driven through the Evolution test server reproducing the behaviour
+ * (count 0 for ever, 404 after deletion, a rotated instance token, repeated QR-limit closes, lost webhooks): the
+ * alert's cause, hint and instances, the status endpoint and the run history, and the resolution. One service for
+ * the class; QR codes rotate every second and reach the service by webhook, the failure check runs every second.
+ */
+class AlertCausesTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static WebhookReceiver receiver;
+    static ScriptedEvolutionApi evolution;
+    static RunningService service;
+    int deliveriesBefore;
+
+    @BeforeAll
+    static void start() throws Exception {
+        receiver = new WebhookReceiver();
+        service = RunningService.bare()
+                .with("database.url", SharedPostgres.newDatabase())
+                .with("database.user", "postgres");
+        evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
+                .rotation(Duration.ofSeconds(1), Duration.ofMillis(200))
+                .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),
+                        Duration.ofMillis(200)));
+        service.with("evolution.api.base-url", evolution.baseUrl().toString())
+                .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
+                .with("evolution.webhook-token", Webhooks.TOKEN)
+                .with("qr.failure-check.cron", "* * * * * ?")
+                .with("qr.stale-after", "PT2S")
+                .with("qr.lifetime", "PT2S")
+                .with("alert.no-qr-after", "PT3S")
+                .with("alert.qr-limit.repeats", "2")
+                .with("alert.qr-limit.window", "PT8S")
+                .with("alert.stale-qr.window", "PT6S")
+                .with("alert.stale-qr.min-reads", "4")
+                .with("alert.reminder-interval", "PT0S")
+                .with("alert.webhook.url", receiver.url().toString())
+                .start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        service.close();
+        evolution.close();
+        receiver.close();
+    }
+
+    @BeforeEach
+    void clean() {
+        evolution.clearFaults();
+        evolution.resumeGeneratingQrs();
+        evolution.loseWebhooks(false);
+        for (java.util.Map<String, Object> row : service.db().query("SELECT instance_name FROM evolution_instances")) {
+            evolution.removeInstance((String) row.get("instance_name"));
+        }
+        service.db().update("DELETE FROM evolution_instances");
+        service.db().update("DELETE FROM qr_refresher.refresh_runs");
+        // incidents left by the test before resolve unseen: its posts are behind deliveriesBefore
+        service.db().update("DELETE FROM qr_refresher.alert_incidents");
+        await().until(() -> service.db().query("SELECT 1 FROM qr_refresher.alert_outbox"
+                + " WHERE delivered_at IS NULL AND abandoned_at IS NULL").isEmpty());
+        deliveriesBefore = receiver.deliveries().size();
+    }
+
+    @Test
+    void evolutionAnsweringCountZeroForEveryInstanceIsNotGeneratingQrCodes() throws Exception {
+        evolution.stopGeneratingQrs();
+        for (String name : List.of("count-zero-1", "count-zero-2")) {
+            evolution.addInstance(name, "token-" + name, State.CONNECTING);
+            service.db().insertInstance(name, "token-" + name, "connecting");
+        }
+
+        JsonNode firing = refreshUntil(alert("evolution_not_generating_qr", "firing"));
+
+        assertThat(firing.get("cause").asText()).isEqualTo("no_qr_generated");
+        assertThat(firing.get("scope").asText()).isEqualTo("server");
+        assertThat(firing.get("affected_count").asInt()).isEqualTo(2);
+        assertThat(firing.get("connecting_count").asInt()).isEqualTo(2);
+        assertThat(names(firing)).containsExactlyInAnyOrder("count-zero-1", "count-zero-2");
+        assertThat(firing.get("hint").asText()).contains("CONFIG_SESSION_PHONE_VERSION", "every waiting instance");
+        JsonNode status = status("count-zero-1");
+        assertThat(status.get("cause").asText()).isEqualTo("no_qr_generated");
+        assertThat(status.get("alert").asText()).isEqualTo("evolution_not_generating_qr");
+        assertThat(status.get("last_read_at").isNull()).isFalse();
+        assertThat(status.get("last_qr_update").isNull()).isTrue();
+        assertThat(history().findValues("no_qr_yet")).isNotEmpty();
+
+        evolution.resumeGeneratingQrs();
+        JsonNode resolved = refreshUntil(alert("evolution_not_generating_qr", "resolved"));
+        assertThat(resolved.get("affected_count").asInt()).isZero();
+        assertThat(status("count-zero-1").get("cause").isNull()).isTrue();
+    }
+
+    @Test
+    void anInstanceDeletedInEvolutionIsMissing() throws Exception {
+        waitingInstance("deleted", "token-1");
+        waitingInstance("present", "token-2");
+        evolution.removeInstance("deleted");
+
+        JsonNode firing = refreshUntil(alert("evolution_instance_missing", "firing"));
+
+        assertThat(firing.get("cause").asText()).isEqualTo("instance_missing");
+        assertThat(names(firing)).containsExactly("deleted");
+        assertThat(firing.get("hint").asText()).contains("HTTP 404", "recreate");
+        JsonNode status = status("deleted");
+        assertThat(status.get("cause").asText()).isEqualTo("instance_missing");
+        assertThat(status.get("last_failure_reason").asText()).isEqualTo("not_found");
+        assertThat(status.get("stale").asBoolean()).isTrue();
+        JsonNode runCauses = history().get("runs").get(0).get("causes");
+        assertThat(runCauses.get("instance_missing").get("instances").get(0).asText()).isEqualTo("deleted");
+        assertThat(status("present").get("cause").isNull()).isTrue();
+
+        // the application gives up on it
+        service.db().update("UPDATE evolution_instances SET instance_status = 'close' WHERE instance_name = 'deleted'");
+        awaitDelivery(alert("evolution_instance_missing", "resolved"));
+    }
+
+    @Test
+    void aRotatedInstanceTokenIsThatInstancesNotTheWholeKey() throws Exception {
+        waitingInstance("rotated", "old-token");
+        waitingInstance("uses-global-key", null);
+        evolution.changeToken("rotated", "new-token");
+        // webhooks would keep its QR fresh: then the poll's 401 shows no one a stale QR
+        evolution.loseWebhooks(true);
+
+        JsonNode firing = refreshUntil(alert("evolution_instance_key_rejected", "firing"));
+
+        assertThat(firing.get("cause").asText()).isEqualTo("instance_key_rejected");
+        assertThat(names(firing)).containsExactly("rotated");
+        assertThat(firing.get("hint").asText()).contains("instance_token", "HTTP 401");
+        assertThat(status("rotated").get("cause").asText()).isEqualTo("instance_key_rejected");
+        assertThat(posted(alert("evolution_api_unauthorized", "firing"))).isEmpty();
+
+        service.db().update("UPDATE evolution_instances SET instance_token = 'new-token'"
+                + " WHERE instance_name = 'rotated'");
+        refreshUntil(alert("evolution_instance_key_rejected", "resolved"));
+        assertThat(posted(alert("evolution_api_unauthorized", "firing"))).isEmpty();
+    }
+
+    @Test
+    void anInstanceClosedByTheQrLimitAgainAndAgainIsAnAbandonedScreen() throws Exception {
+        waitingInstance("abandoned", "token-1");
+        evolution.limitQrs("abandoned", 1);
+
+        // the QR limit closes the row (webhook); the application asks for a QR again; one connect opens a socket
+        for (int close = 1; close <= 2; close++) {
+            await().until(() -> "close".equals(service.db().instance("abandoned").get("instance_status")));
+            service.db().update("UPDATE evolution_instances SET instance_status = 'connecting'"
+                    + " WHERE instance_name = 'abandoned'");
+            service.refresh();
+        }
+
+        JsonNode firing = awaitDelivery(alert("qr_limit_repeated", "firing"));
+        assertThat(firing.get("cause").asText()).isEqualTo("qr_limit_repeated");
+        assertThat(names(firing)).containsExactly("abandoned");
+        assertThat(firing.get("closes").asInt()).isGreaterThanOrEqualTo(2);
+        assertThat(firing.get("hint").asText()).contains("Nobody scans", "abandoned");
+        JsonNode rendered = JSON.readTree(io.qrrefresher.alert.AlertFormats.render("alertmanager",
+                JSON.writeValueAsString(firing), java.time.Instant.now(), Duration.ofHours(1))).get(0);
+        assertThat(rendered.get("labels").get("severity").asText()).isEqualTo("info");
+        await().until(() -> "close".equals(service.db().instance("abandoned").get("instance_status")));
+        assertThat(status("abandoned").get("cause").asText()).isEqualTo("qr_limit_repeated");
+
+        // nobody asks again: once the window has passed, it clears
+        awaitDelivery(alert("qr_limit_repeated", "resolved"), Duration.ofSeconds(30));
+    }
+
+    @Test
+    void lostWebhooksShowStaleQrCodesAndSayWhereEvolutionShouldPost() throws Exception {
+        waitingInstance("lost-1", "token-1");
+        waitingInstance("lost-2", "token-2");
+        evolution.loseWebhooks(true);
+
+        JsonNode firing = refreshUntil(alert("stale_qr_shown", "firing"));
+
+        assertThat(firing.get("cause").asText()).isEqualTo("stale_qr_shown");
+        assertThat(firing.get("webhooks_configured").asBoolean()).isTrue();
+        assertThat(firing.get("webhook_path").asText()).isEqualTo("/webhooks/evolution");
+        assertThat(firing.get("hint").asText()).contains("Webhooks are not arriving", "/webhooks/evolution");
+        assertThat(firing.get("stale_qr_found").asInt() * 100)
+                .isGreaterThan(20 * firing.get("qr_read").asInt());
+        assertThat(names(firing)).containsAnyOf("lost-1", "lost-2");
+        JsonNode runs = history().get("runs");
+        assertThat(runs.findValues("stale_qr_found").stream().mapToInt(JsonNode::asInt).sum()).isPositive();
+        assertThat(runs.findValues("stale_qr_shown")).isNotEmpty();
+
+        evolution.loseWebhooks(false);
+        refreshUntil(alert("stale_qr_shown", "resolved"));
+    }
+
+    @Test
+    void healthyInstancesRaiseNothingOverSeveralQrLifetimes() throws Exception {
+        waitingInstance("healthy-1", "token-1");
+        waitingInstance("healthy-2", null);
+        long checksBefore = checks();
+        // one that just entered connecting, and has no QR yet
+        service.db().insertInstance("just-entered", "token-3", "connecting");
+        evolution.addInstance("just-entered", "token-3", State.CONNECTING);
+
+        // QR lifetime 2 s: refreshes while the failure check runs eight times (once a second: four lifetimes)
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            service.refresh();
+            return checks() >= checksBefore + 8;
+        });
+
+        assertThat(receiver.deliveries().subList(deliveriesBefore, receiver.deliveries().size())).isEmpty();
+        for (String name : List.of("healthy-1", "healthy-2", "just-entered")) {
+            assertThat(status(name).get("cause").isNull()).as(name).isTrue();
+        }
+    }
+
+    /** A connecting instance in Evolution and in the table, with its first QR delivered by webhook. */
+    private void waitingInstance(String name, String token) {
+        evolution.addInstance(name, token == null ? "unused-" + name : token, State.CONNECTING);
+        service.db().insertInstance(name, token, "connecting");
+        await().until(() -> service.db().instance(name).get("qr_code") != null);
+    }
+
+    private JsonNode status(String name) throws Exception {
+        var response = service.get("/instances/" + name + "/status", RunningService.ADMIN_TOKEN);
+        assertThat(response.statusCode()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private JsonNode history() throws Exception {
+        return JSON.readTree(service.get("/refresh-runs?limit=50", RunningService.ADMIN_TOKEN).body());
+    }
+
+    private long checks() throws Exception {
+        return service.context().getCamelContextExtension()
+                .getContextPlugin(org.apache.camel.api.management.ManagedCamelContext.class)
+                .getManagedRoute("check-qr-failures").getExchangesCompleted();
+    }
+
+    private static Predicate<JsonNode> alert(String name, String status) {
+        return body -> body.path("alert").asText().equals(name) && body.path("status").asText().equals(status);
+    }
+
+    private static List<String> names(JsonNode alert) {
+        List<String> names = new java.util.ArrayList<>();
+        alert.get("instances").forEach(name -> names.add(name.asText()));
+        return names;
+    }
+
+    /** Refreshes about every second (as a fast schedule would) until the alert is posted. */
+    private JsonNode refreshUntil(Predicate<JsonNode> matching) {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1000)).until(() -> {
+            service.refresh();
+            return posted(matching).stream().findFirst().orElse(null);
+        }, Objects::nonNull);
+    }
+
+    private JsonNode awaitDelivery(Predicate<JsonNode> matching) {
+        return awaitDelivery(matching, Duration.ofSeconds(20));
+    }
+
+    private JsonNode awaitDelivery(Predicate<JsonNode> matching, Duration atMost) {
+        return await().atMost(atMost).until(() -> posted(matching).stream().findFirst().orElse(null),
+                Objects::nonNull);
+    }
+
+    /** The alerts posted since this test began that match. */
+    private List<JsonNode> posted(Predicate<JsonNode> matching) {
+        List<Delivery> deliveries = receiver.deliveries();
+        return deliveries.subList(deliveriesBefore, deliveries.size()).stream().map(delivery -> {
+            try {
+                return JSON.readTree(delivery.body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).filter(matching).toList();
+    }
+}
