@@ -56,8 +56,8 @@ class AlertCausesTest {
                 .with("qr.lifetime", "PT2S")
                 .with("alert.no-qr-after", "PT3S")
                 .with("alert.qr-limit.repeats", "2")
-                .with("alert.qr-limit.window", "PT8S")
-                .with("alert.stale-qr.window", "PT6S")
+                .with("alert.qr-limit.window", "PT5S")
+                .with("alert.stale-qr.window", "PT4S")
                 .with("alert.stale-qr.min-reads", "4")
                 .with("alert.reminder-interval", "PT0S")
                 .with("alert.webhook.url", receiver.url().toString())
@@ -223,10 +223,10 @@ class AlertCausesTest {
         service.db().insertInstance("just-entered", "token-3", "connecting");
         evolution.addInstance("just-entered", "token-3", State.CONNECTING);
 
-        // QR lifetime 2 s: refreshes while the failure check runs eight times (once a second: four lifetimes)
+        // QR lifetime 2 s: refreshes while the failure check runs six times (once a second: three lifetimes)
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1)).until(() -> {
             service.refresh();
-            return checks() >= checksBefore + 8;
+            return checks() >= checksBefore + 6;
         });
 
         assertThat(receiver.deliveries().subList(deliveriesBefore, receiver.deliveries().size())).isEmpty();

@@ -137,9 +137,11 @@ class AlertsTest {
         awaitDelivery(body -> body.get("status").asText().equals("firing"));
         long checksBefore = checks();
         await().until(() -> checks() >= checksBefore + 2);
-        assertThat(receiver.deliveries()).hasSize(1);
-        assertThat(service.db().queryOne("SELECT delivered_at, last_error FROM qr_refresher.alert_outbox")
-                .get("delivered_at")).isNotNull();
+        // the refresh met a 404 meanwhile: "stale" is also missing in Evolution, an alert of its own
+        assertThat(receiver.deliveries()).filteredOn(delivery -> delivery.body().contains("qr_refresh_failures"))
+                .hasSize(1);
+        assertThat(service.db().queryOne("SELECT delivered_at, last_error FROM qr_refresher.alert_outbox"
+                + " WHERE alert = 'qr_refresh_failures'").get("delivered_at")).isNotNull();
     }
 
     @Test
@@ -164,16 +166,25 @@ class AlertsTest {
         service = RunningService.against(evolution)
                 .with("alert.webhook.url", receiver.url().toString())
                 .start();
-        evolution.addInstance("revoked", "new-token", io.qrrefresher.demo.EvolutionSimulator.State.CONNECTING);
-        service.db().insertInstance("revoked", "old-token", "connecting");
-        service.db().update("UPDATE evolution_instances SET instance_token = 'old-token'");
-
-        service.refresh();
-        Delivery firing = awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized"));
-        assertThat(JSON.readTree(firing.body()).get("status").asText()).isEqualTo("firing");
-        service.refresh();
-
-        service.db().update("UPDATE evolution_instances SET instance_token = 'new-token'");
+        // rows without their own token: every call carries EVOLUTION_API_KEY
+        evolution.addInstance("global-1", "unused-1", io.qrrefresher.demo.EvolutionSimulator.State.CONNECTING);
+        evolution.addInstance("global-2", "unused-2", io.qrrefresher.demo.EvolutionSimulator.State.CONNECTING);
+        service.db().insertInstance("global-1", null, "connecting");
+        service.db().insertInstance("global-2", null, "connecting");
+        try {
+            // the server's AUTHENTICATION_API_KEY changed
+            evolution.changeGlobalApiKey("rotated-on-the-server");
+            service.refresh();
+            Delivery firing = awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized"));
+            JsonNode alert = JSON.readTree(firing.body());
+            assertThat(alert.get("status").asText()).isEqualTo("firing");
+            assertThat(alert.get("cause").asText()).isEqualTo("api_key_rejected");
+            assertThat(alert.get("hint").asText()).contains("EVOLUTION_API_KEY", "AUTHENTICATION_API_KEY");
+            assertThat(alert.get("affected_count").asInt()).isEqualTo(2);
+            service.refresh();
+        } finally {
+            evolution.changeGlobalApiKey(ScriptedEvolutionApi.GLOBAL_KEY);
+        }
         service.refresh();
         awaitDelivery(body -> body.get("alert").asText().equals("evolution_api_unauthorized")
                 && body.get("status").asText().equals("resolved"));
