@@ -28,7 +28,7 @@ public enum Cause {
     /** Evolution does not answer: timeouts, connection errors, 5xx, or the circuit breaker is open. */
     EVOLUTION_UNREACHABLE(AlertSignals.EVOLUTION_UNREACHABLE, "Evolution API unreachable", "critical",
             "Evolution API does not answer (timeouts, connection errors, HTTP 5xx): check that it runs and that"
-                    + " EVOLUTION_API_URL reaches it"),
+                    + " EVOLUTION_API_BASE_URL reaches it"),
     /** Evolution answers, but not in a usable way (not loaded, malformed, a refused image). */
     REFRESH_FAILING(AlertSignals.STALE_QR_CODES, "QR refresh failing", "warning",
             "Evolution's answers for these instances cannot be used (see last_error in GET /instances/{name}/status):"
