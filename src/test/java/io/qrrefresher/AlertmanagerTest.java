@@ -66,7 +66,10 @@ class AlertmanagerTest {
                 assertThat(alert.get("labels").get("service").asText()).isEqualTo("qr-refresher-am");
                 assertThat(alert.get("labels").get("severity").asText()).isEqualTo("warning");
                 assertThat(alert.get("annotations").get("summary").asText()).isEqualTo("QR codes not refreshed");
-                assertThat(alert.get("annotations").get("description").asText()).contains("am-stale");
+                assertThat(alert.get("annotations").get("description").asText()).contains("1 connecting instances");
+                assertThat(alert.get("annotations").get("instances").asText()).isEqualTo("am-stale");
+                assertThat(alert.get("annotations").get("cause").asText()).isEqualTo("not_polled");
+                assertThat(alert.get("annotations").get("hint").asText()).contains("GET /refresh-control");
                 assertThat(alert.get("status").get("state").asText()).isEqualTo("active");
 
                 service.db().update("UPDATE evolution_instances SET last_qr_update = now()");
