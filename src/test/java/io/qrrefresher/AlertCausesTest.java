@@ -1,6 +1,7 @@
 package io.qrrefresher;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -10,7 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.demo.EvolutionSimulator.State;
-import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.Db;
+import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.WebhookReceiver;
@@ -20,6 +22,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.postgresql.ds.PGSimpleDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -28,39 +35,51 @@ import static org.awaitility.Awaitility.await;
  * Alerts that say why, one test per cause, each driven through the Evolution test server reproducing the behaviour
  * (count 0 for ever, 404 after deletion, a rotated instance token, repeated QR-limit closes, lost webhooks): the
  * alert's cause, hint and instances, the status endpoint and the run history, and the resolution. One service for
- * the class; QR codes rotate every second and reach the service by webhook, the failure check runs every second.
+ * the class, in a JVM of its own (it runs beside the in-process tests; not beside ReplicasTest, whose clustered
+ * checks CPU starvation disturbs); QR codes rotate every second and reach the service by webhook, the failure check
+ * runs every second.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock("background-processes")
 class AlertCausesTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static WebhookReceiver receiver;
     static ScriptedEvolutionApi evolution;
-    static RunningService service;
+    static ServiceProcess service;
+    static Db db;
     int deliveriesBefore;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start(@TempDir Path work) throws Exception {
         receiver = new WebhookReceiver();
-        service = RunningService.bare()
-                .with("database.url", SharedPostgres.newDatabase())
-                .with("database.user", "postgres");
+        String database = SharedPostgres.newDatabase();
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setURL(database);
+        dataSource.setUser("postgres");
+        db = new Db(dataSource);
+        // the service's port first: Evolution posts its webhooks there
+        service = ServiceProcess.against(URI.create("http://127.0.0.1:1"), ScriptedEvolutionApi.GLOBAL_KEY, database,
+                work.resolve("service"));
         evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
                 .rotation(Duration.ofSeconds(1), Duration.ofMillis(200))
                 .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),
                         Duration.ofMillis(200)));
-        service.with("evolution.api.base-url", evolution.baseUrl().toString())
-                .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
-                .with("evolution.webhook-token", Webhooks.TOKEN)
-                .with("qr.failure-check.cron", "* * * * * ?")
-                .with("qr.stale-after", "PT2S")
-                .with("qr.lifetime", "PT2S")
-                .with("alert.no-qr-after", "PT3S")
-                .with("alert.qr-limit.repeats", "2")
-                .with("alert.qr-limit.window", "PT5S")
-                .with("alert.stale-qr.window", "PT4S")
-                .with("alert.stale-qr.min-reads", "4")
-                .with("alert.reminder-interval", "PT0S")
-                .with("alert.webhook.url", receiver.url().toString())
+        service.env("EVOLUTION_API_BASE_URL", evolution.baseUrl().toString())
+                .env("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN)
+                .env("QR_REFRESH_ON_REQUEST", "false")
+                .env("QR_FAILURE_CHECK_CRON", "* * * * * ?")
+                .env("QR_STALE_AFTER", "PT2S")
+                .env("QR_LIFETIME", "PT2S")
+                .env("ALERT_NO_QR_AFTER", "PT3S")
+                .env("ALERT_QR_LIMIT_REPEATS", "2")
+                .env("ALERT_QR_LIMIT_WINDOW", "PT5S")
+                .env("ALERT_STALE_QR_WINDOW", "PT4S")
+                .env("ALERT_STALE_QR_MIN_READS", "4")
+                .env("ALERT_REMINDER_INTERVAL", "PT0S")
+                .env("ALERT_DELIVERY_POLL_MS", "100")
+                .env("ALERT_DELIVERY_RETRY_BASE", "PT0.2S")
+                .env("ALERT_WEBHOOK_URL", receiver.url().toString())
                 .start();
     }
 
@@ -76,14 +95,14 @@ class AlertCausesTest {
         evolution.clearFaults();
         evolution.resumeGeneratingQrs();
         evolution.loseWebhooks(false);
-        for (java.util.Map<String, Object> row : service.db().query("SELECT instance_name FROM evolution_instances")) {
+        for (java.util.Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
             evolution.removeInstance((String) row.get("instance_name"));
         }
-        service.db().update("DELETE FROM evolution_instances");
-        service.db().update("DELETE FROM qr_refresher.refresh_runs");
+        db.update("DELETE FROM evolution_instances");
+        db.update("DELETE FROM qr_refresher.refresh_runs");
         // incidents left by the test before resolve unseen: its posts are behind deliveriesBefore
-        service.db().update("DELETE FROM qr_refresher.alert_incidents");
-        await().until(() -> service.db().query("SELECT 1 FROM qr_refresher.alert_outbox"
+        db.update("DELETE FROM qr_refresher.alert_incidents");
+        await().until(() -> db.query("SELECT 1 FROM qr_refresher.alert_outbox"
                 + " WHERE delivered_at IS NULL AND abandoned_at IS NULL").isEmpty());
         deliveriesBefore = receiver.deliveries().size();
     }
@@ -93,7 +112,7 @@ class AlertCausesTest {
         evolution.stopGeneratingQrs();
         for (String name : List.of("count-zero-1", "count-zero-2")) {
             evolution.addInstance(name, "token-" + name, State.CONNECTING);
-            service.db().insertInstance(name, "token-" + name, "connecting");
+            db.insertInstance(name, "token-" + name, "connecting");
         }
 
         JsonNode firing = refreshUntil(alert("evolution_not_generating_qr", "firing"));
@@ -137,7 +156,7 @@ class AlertCausesTest {
         assertThat(status("present").get("cause").isNull()).isTrue();
 
         // the application gives up on it
-        service.db().update("UPDATE evolution_instances SET instance_status = 'close' WHERE instance_name = 'deleted'");
+        db.update("UPDATE evolution_instances SET instance_status = 'close' WHERE instance_name = 'deleted'");
         awaitDelivery(alert("evolution_instance_missing", "resolved"));
     }
 
@@ -157,7 +176,7 @@ class AlertCausesTest {
         assertThat(status("rotated").get("cause").asText()).isEqualTo("instance_key_rejected");
         assertThat(posted(alert("evolution_api_unauthorized", "firing"))).isEmpty();
 
-        service.db().update("UPDATE evolution_instances SET instance_token = 'new-token'"
+        db.update("UPDATE evolution_instances SET instance_token = 'new-token'"
                 + " WHERE instance_name = 'rotated'");
         refreshUntil(alert("evolution_instance_key_rejected", "resolved"));
         assertThat(posted(alert("evolution_api_unauthorized", "firing"))).isEmpty();
@@ -170,10 +189,10 @@ class AlertCausesTest {
 
         // the QR limit closes the row (webhook); the application asks for a QR again; one connect opens a socket
         for (int close = 1; close <= 2; close++) {
-            await().until(() -> "close".equals(service.db().instance("abandoned").get("instance_status")));
-            service.db().update("UPDATE evolution_instances SET instance_status = 'connecting'"
+            await().until(() -> "close".equals(db.instance("abandoned").get("instance_status")));
+            db.update("UPDATE evolution_instances SET instance_status = 'connecting'"
                     + " WHERE instance_name = 'abandoned'");
-            service.refresh();
+            refresh();
         }
 
         JsonNode firing = awaitDelivery(alert("qr_limit_repeated", "firing"));
@@ -184,7 +203,7 @@ class AlertCausesTest {
         JsonNode rendered = JSON.readTree(io.qrrefresher.alert.AlertFormats.render("alertmanager",
                 JSON.writeValueAsString(firing), java.time.Instant.now(), Duration.ofHours(1))).get(0);
         assertThat(rendered.get("labels").get("severity").asText()).isEqualTo("info");
-        await().until(() -> "close".equals(service.db().instance("abandoned").get("instance_status")));
+        await().until(() -> "close".equals(db.instance("abandoned").get("instance_status")));
         assertThat(status("abandoned").get("cause").asText()).isEqualTo("qr_limit_repeated");
 
         // nobody asks again: once the window has passed, it clears
@@ -218,15 +237,15 @@ class AlertCausesTest {
     void healthyInstancesRaiseNothingOverSeveralQrLifetimes() throws Exception {
         waitingInstance("healthy-1", "token-1");
         waitingInstance("healthy-2", null);
-        long checksBefore = checks();
+        long threeLifetimesLater = System.currentTimeMillis() + 6000;
         // one that just entered connecting, and has no QR yet
-        service.db().insertInstance("just-entered", "token-3", "connecting");
+        db.insertInstance("just-entered", "token-3", "connecting");
         evolution.addInstance("just-entered", "token-3", State.CONNECTING);
 
-        // QR lifetime 2 s: refreshes while the failure check runs six times (once a second: three lifetimes)
+        // QR lifetime 2 s: refreshes until a failure check (one a second) has fired three lifetimes later
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            service.refresh();
-            return checks() >= checksBefore + 6;
+            refresh();
+            return lastCheck() >= threeLifetimesLater;
         });
 
         assertThat(receiver.deliveries().subList(deliveriesBefore, receiver.deliveries().size())).isEmpty();
@@ -238,24 +257,31 @@ class AlertCausesTest {
     /** A connecting instance in Evolution and in the table, with its first QR delivered by webhook. */
     private void waitingInstance(String name, String token) {
         evolution.addInstance(name, token == null ? "unused-" + name : token, State.CONNECTING);
-        service.db().insertInstance(name, token, "connecting");
-        await().until(() -> service.db().instance(name).get("qr_code") != null);
+        db.insertInstance(name, token, "connecting");
+        await().until(() -> db.instance(name).get("qr_code") != null);
+    }
+
+    /** A manual run (POST /refresh-qr-codes), as a fast schedule would run. */
+    private static void refresh() throws Exception {
+        assertThat(service.send("POST", "/refresh-qr-codes", null).statusCode()).isEqualTo(200);
     }
 
     private JsonNode status(String name) throws Exception {
-        var response = service.get("/instances/" + name + "/status", RunningService.ADMIN_TOKEN);
+        var response = service.send("GET", "/instances/" + name + "/status", null);
         assertThat(response.statusCode()).isEqualTo(200);
         return JSON.readTree(response.body());
     }
 
     private JsonNode history() throws Exception {
-        return JSON.readTree(service.get("/refresh-runs?limit=50", RunningService.ADMIN_TOKEN).body());
+        return JSON.readTree(service.send("GET", "/refresh-runs?limit=50", null).body());
     }
 
-    private long checks() throws Exception {
-        return service.context().getCamelContextExtension()
-                .getContextPlugin(org.apache.camel.api.management.ManagedCamelContext.class)
-                .getManagedRoute("check-qr-failures").getExchangesCompleted();
+    /** When the clustered failure check last fired (Quartz's own record of it). */
+    private static long lastCheck() {
+        List<java.util.Map<String, Object>> rows = db.query("SELECT prev_fire_time FROM qr_refresher.qrtz_triggers"
+                + " WHERE trigger_name = 'check-qr-failures'");
+        return rows.isEmpty() || rows.get(0).get("prev_fire_time") == null ? 0
+                : ((Number) rows.get(0).get("prev_fire_time")).longValue();
     }
 
     private static Predicate<JsonNode> alert(String name, String status) {
@@ -271,7 +297,7 @@ class AlertCausesTest {
     /** Refreshes about every second (as a fast schedule would) until the alert is posted. */
     private JsonNode refreshUntil(Predicate<JsonNode> matching) {
         return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1000)).until(() -> {
-            service.refresh();
+            refresh();
             return posted(matching).stream().findFirst().orElse(null);
         }, Objects::nonNull);
     }

@@ -42,6 +42,9 @@ class SecretsTest {
                     .with("alert.webhook.url", webhook.toString())
                     .with("alert.webhook.secret", WEBHOOK_SECRET)
                     .with("evolution.webhook-token", Webhooks.TOKEN)
+                    // "revoked" (its own token refused) and "keyless" (unknown to Evolution) raise alerts of their own
+                    .with("qr.failure-check.cron", "* * * * * ?")
+                    .with("qr.stale-after", "PT1S")
                     .start()) {
                 evolution.addInstance("good", INSTANCE_TOKEN, State.CONNECTING);
                 evolution.rotate("good");
