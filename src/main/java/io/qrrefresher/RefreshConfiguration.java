@@ -49,9 +49,12 @@ public final class RefreshConfiguration implements CamelConfiguration {
         Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
         metrics.instanceOutcomes(java.util.Arrays.stream(Outcome.values()).map(Outcome::label).toList(),
                 RefreshDecisions.FAILURE_REASONS);
-        return new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
+        RefreshRuns runs = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
                 () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control,
-                metrics, replica, lease);
+                metrics, replica, lease, settings.events().webhookToken().isPresent());
+        metrics.gauge("qr_refresher.webhooks.silent", "1 while connecting instances get no qrcode.updated webhook"
+                + " (every instance is polled meanwhile)", null, () -> runs.isWebhooksSilent() ? 1 : 0);
+        return runs;
     }
 
     /** The operators' wall (GET /wall, GET /wall/instances). */

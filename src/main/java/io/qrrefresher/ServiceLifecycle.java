@@ -124,7 +124,8 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
             health.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess,
                     () -> control.current().getCron(), control::isPaused, startedAt, Clock.systemUTC()));
             health.register(HealthChecks.refreshSchedule(control::isPaused, () -> String.valueOf(
-                    context.getRouteController().getRouteStatus(RouteContract.REFRESH_SCHEDULE_ROUTE))));
+                    context.getRouteController().getRouteStatus(RouteContract.REFRESH_SCHEDULE_ROUTE)),
+                    refreshRuns::webhookCoverage));
             health.register(HealthChecks.qrEventsListener(watchdog::lastHeartbeat, () -> (long) watchdog.rebuilds(),
                     watchdog::isListening));
             health.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,

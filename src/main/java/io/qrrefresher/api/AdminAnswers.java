@@ -57,6 +57,7 @@ public final class AdminAnswers {
         body.put("opened", run.getOpened());
         body.put("closed", run.getClosed());
         body.put("failed", run.getFailed());
+        body.put("covered", run.getCovered());
         body.put("duration_ms", run.getDurationMillis());
         body.put("message", run.getMessage());
         List<Map<String, Object>> results = new ArrayList<>();

@@ -30,6 +30,9 @@ public enum Setting {
     QR_REFRESH_MIN_AGE("qr.refresh.min-age"),
     QR_CLOSE_CONFIRM_AFTER("qr.close-confirm-after"),
     QR_RUN_HISTORY_RETENTION("qr.run-history.retention"),
+    QR_REFRESH_COVERED("qr.refresh.covered"),
+    QR_COVERED_FOR("qr.covered-for"),
+    QR_COVERED_READ_INTERVAL("qr.covered-read-interval"),
     QR_FAILURE_CHECK_CRON("qr.failure-check.cron"),
     QR_STALE_AFTER("qr.stale-after"),
 

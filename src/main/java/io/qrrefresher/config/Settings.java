@@ -53,7 +53,15 @@ public final class Settings {
     }
 
     public record Refresh(String cron, int concurrency, int limit, Duration minAge, Duration closeConfirmAfter,
-                          Duration historyRetention) {
+                          Duration historyRetention, Coverage coverage) {
+    }
+
+    /**
+     * Poll only what webhooks miss: an instance whose last {@code qrcode.updated} arrived within {@code coveredFor} is
+     * skipped by the runs (no Evolution call), except once per {@code readInterval} (the safety read), and only while
+     * some connecting instance got a webhook within one QR lifetime (else webhooks have stopped: everything is polled).
+     */
+    public record Coverage(boolean enabled, Duration coveredFor, Duration readInterval) {
     }
 
     public record Alerts(String failureCheckCron, Duration staleAfter, Optional<URI> webhookUrl,
@@ -169,7 +177,10 @@ public final class Settings {
                 in.integer(Setting.QR_REFRESH_LIMIT, 0, 0, Integer.MAX_VALUE),
                 in.duration(Setting.QR_REFRESH_MIN_AGE, Duration.ZERO, Duration.ZERO),
                 in.duration(Setting.QR_CLOSE_CONFIRM_AFTER, Duration.ofSeconds(10), Duration.ZERO),
-                in.duration(Setting.QR_RUN_HISTORY_RETENTION, Duration.ofDays(30), Duration.ofHours(1)));
+                in.duration(Setting.QR_RUN_HISTORY_RETENTION, Duration.ofDays(30), Duration.ofHours(1)),
+                new Coverage(in.bool(Setting.QR_REFRESH_COVERED, true),
+                        in.duration(Setting.QR_COVERED_FOR, Duration.ofSeconds(60), Duration.ofSeconds(1)),
+                        in.duration(Setting.QR_COVERED_READ_INTERVAL, Duration.ofMinutes(5), Duration.ofSeconds(1))));
 
         this.alerts = new Alerts(
                 in.cron(Setting.QR_FAILURE_CHECK_CRON, "0 */10 * * * ?"),

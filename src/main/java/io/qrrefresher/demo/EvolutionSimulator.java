@@ -176,6 +176,14 @@ public class EvolutionSimulator implements AutoCloseable {
         webhooks.dropping(lost);
     }
 
+    /** The webhooks of one instance are sent but never arrive (true), or arrive again (false). */
+    public void loseWebhooks(String name, boolean lost) {
+        if (webhooks == null) {
+            throw new IllegalStateException("This simulator sends no webhooks");
+        }
+        webhooks.dropping(name, lost);
+    }
+
     private static void forgetQr(SimulatedInstance instance) {
         instance.count = 0;
         instance.code = null;

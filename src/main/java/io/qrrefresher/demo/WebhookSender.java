@@ -37,6 +37,7 @@ final class WebhookSender implements AutoCloseable {
     });
     private volatile String serverUrl = "";
     private volatile boolean dropping;
+    private final java.util.Set<String> droppedInstances = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     WebhookSender(URI url, Duration timeOffset, Duration retryBase, Clock clock) {
         this.url = url;
@@ -58,8 +59,17 @@ final class WebhookSender implements AutoCloseable {
         this.dropping = dropping;
     }
 
-    void send(String event, String instance, Map<String, Object> data) {
+    /** Lost webhooks of one instance only (its events never arrive). */
+    void dropping(String instance, boolean dropping) {
         if (dropping) {
+            droppedInstances.add(instance);
+        } else {
+            droppedInstances.remove(instance);
+        }
+    }
+
+    void send(String event, String instance, Map<String, Object> data) {
+        if (dropping || droppedInstances.contains(instance)) {
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();

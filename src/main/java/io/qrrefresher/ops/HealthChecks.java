@@ -81,13 +81,15 @@ public final class HealthChecks {
      * never takes the service out of a load balancer; the details say which. Camel's own route and consumer checks of
      * that route are excluded (camel.health.exclude-pattern): they go DOWN on any suspension.
      */
-    public static HealthCheck refreshSchedule(Supplier<Boolean> paused, Supplier<String> routeStatus) {
+    public static HealthCheck refreshSchedule(Supplier<Boolean> paused, Supplier<String> routeStatus,
+                                              Supplier<String> webhooks) {
         return new Check("refresh-schedule", true, builder -> {
             boolean isPaused = paused.get();
             builder.detail("paused", isPaused);
             builder.detail("route_status", routeStatus.get());
-            builder.message(isPaused ? "paused: the scheduled refresh does not run (webhooks, manual runs and the API"
-                    + " do)" : "running").up();
+            builder.detail("webhooks", webhooks.get());
+            builder.message((isPaused ? "paused: the scheduled refresh does not run (webhooks, manual runs and the API"
+                    + " do)" : "running") + "; webhooks " + webhooks.get()).up();
         });
     }
 

@@ -19,6 +19,8 @@ public class ConnectingInstance {
     private int connectRequests;
     private int connectRequestsServed;
     private java.time.OffsetDateTime qrExpiresAt;
+    private java.time.OffsetDateTime lastWebhookAt;
+    private java.time.OffsetDateTime lastReadAt;
 
     public UUID getInstanceId() {
         return instanceId;
@@ -104,6 +106,24 @@ public class ConnectingInstance {
 
     public void setQrExpiresAt(java.time.OffsetDateTime qrExpiresAt) {
         this.qrExpiresAt = qrExpiresAt;
+    }
+
+    /** When a qrcode.updated last arrived for it, or null. */
+    public java.time.OffsetDateTime getLastWebhookAt() {
+        return lastWebhookAt;
+    }
+
+    public void setLastWebhookAt(java.time.OffsetDateTime lastWebhookAt) {
+        this.lastWebhookAt = lastWebhookAt;
+    }
+
+    /** When Evolution last answered a refresh of it without an error, or null. */
+    public java.time.OffsetDateTime getLastReadAt() {
+        return lastReadAt;
+    }
+
+    public void setLastReadAt(java.time.OffsetDateTime lastReadAt) {
+        this.lastReadAt = lastReadAt;
     }
 
     /** Whether the row has its own instance_token (else calls carry EVOLUTION_API_KEY). */

@@ -26,11 +26,11 @@ public final class InstanceRefresh implements EvolutionCallSite {
     private Outcome outcome;
     private boolean staleQrFound;
 
-    InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions) {
+    InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions, boolean covered) {
         this.instance = instance;
         this.apiKey = apiKey;
         this.decisions = decisions;
-        decide(decisions.start(apiKey != null));
+        decide(decisions.start(apiKey != null, covered));
     }
 
     public ConnectingInstance instance() {
@@ -119,7 +119,8 @@ public final class InstanceRefresh implements EvolutionCallSite {
 
     /** Evolution answered for the instance without an error (a QR, count 0, a state). */
     public boolean isReadByEvolution() {
-        return outcome != null && outcome != Outcome.FAILED && outcome != Outcome.LEFT_ALONE;
+        return outcome != null && outcome != Outcome.FAILED && outcome != Outcome.LEFT_ALONE
+                && outcome != Outcome.COVERED;
     }
 
     /**

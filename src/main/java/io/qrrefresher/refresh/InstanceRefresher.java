@@ -1,5 +1,6 @@
 package io.qrrefresher.refresh;
 
+import java.time.Instant;
 import java.util.Optional;
 
 import io.qrrefresher.common.Failures;
@@ -37,7 +38,9 @@ public final class InstanceRefresher {
     public void begin(Exchange exchange) {
         ConnectingInstance instance = exchange.getMessage().getBody(ConnectingInstance.class);
         String apiKey = EvolutionRequests.apiKeyFor(instance.getInstanceToken(), globalApiKey);
-        exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions));
+        RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
+        boolean covered = run != null && run.covers(instance, Instant.now());
+        exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions, covered));
         MDC.put("instance", instance.getInstanceName());
         exchange.getMessage().setBody(null);
     }

@@ -16,6 +16,8 @@ public enum Outcome {
     CLOSED,
     /** The application changed the row during the refresh; the refresher left it alone. */
     LEFT_ALONE,
+    /** Webhooks keep its QR current: no call was made (the run only counted it). */
+    COVERED,
     /** The refresh failed; see the error. */
     FAILED;
 

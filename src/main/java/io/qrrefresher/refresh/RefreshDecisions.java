@@ -86,8 +86,14 @@ public final class RefreshDecisions {
         this.qrContent = qrContent;
     }
 
-    /** The first step: read the state, unless there is no key to call with. */
-    public Decision start(boolean hasApiKey) {
+    /**
+     * The first step: nothing when webhooks cover the instance ({@link Coverage}), else read the state, unless there
+     * is no key to call with.
+     */
+    public Decision start(boolean hasApiKey, boolean covered) {
+        if (covered) {
+            return Decision.done(Outcome.COVERED, Save.NOTHING);
+        }
         return hasApiKey ? Decision.go(Step.CALL_CONNECTION_STATE)
                 : Decision.failed("no_apikey", "no apikey (instance_token is empty and EVOLUTION_API_KEY is not set)",
                 Save.RECORD_FAILURE);

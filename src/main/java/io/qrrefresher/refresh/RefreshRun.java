@@ -57,6 +57,10 @@ public final class RefreshRun {
     private final AtomicInteger staleQrFound = new AtomicInteger();
     private final Map<String, CauseTally> causes = new ConcurrentHashMap<>();
     private final Queue<UUID> readInstances = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger covered = new AtomicInteger();
+    private final Coverage coverage;
+    private volatile boolean webhooksAlive;
+    private volatile boolean webhooksAwaited;
     private volatile Long id;
     private volatile Instant endedAt;
     private volatile String status = "running";
@@ -66,6 +70,7 @@ public final class RefreshRun {
     RefreshRun(String trigger, Instant cycle, String replica, Duration lease, int limit, Settings.Refresh settings,
                Duration qrLifetime) {
         this.trigger = trigger;
+        this.coverage = new Coverage(settings.coverage());
         this.cycle = cycle;
         this.replica = replica;
         this.leaseSeconds = lease.toSeconds();
@@ -88,6 +93,7 @@ public final class RefreshRun {
         total.incrementAndGet();
         switch (refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome()) {
             case REFRESHED -> refreshed.incrementAndGet();
+            case COVERED -> covered.incrementAndGet();
             case OPENED -> opened.incrementAndGet();
             case CLOSED -> closed.incrementAndGet();
             case FAILED -> failed.incrementAndGet();
@@ -99,7 +105,8 @@ public final class RefreshRun {
                 unauthorizedGlobalKey.incrementAndGet();
             }
         }
-        if (refresh.getOutcome() != Outcome.FAILED || refresh.isUnauthorized()) {
+        if ((refresh.getOutcome() != Outcome.FAILED && refresh.getOutcome() != Outcome.COVERED)
+                || refresh.isUnauthorized()) {
             answeredByEvolution.incrementAndGet();
         }
         if (refresh.getOutcome() == Outcome.REFRESHED || refresh.getOutcome() == Outcome.UNCHANGED) {
@@ -293,6 +300,37 @@ public final class RefreshRun {
     /** Instances for which Evolution API gave an answer (any answer, including 401). */
     public int getAnsweredByEvolution() {
         return answeredByEvolution.get();
+    }
+
+    /**
+     * Whether webhooks cover the instance in this run (no call): scheduled and manual runs only; a requested refresh
+     * (the application asked for this instance's QR) always calls.
+     */
+    boolean covers(ConnectingInstance instance, Instant now) {
+        return !REQUEST.equals(trigger) && coverage.covers(instance, now, webhooksAlive);
+    }
+
+    /** What the run learnt of the webhooks before it started: some connecting instance got one within a lifetime. */
+    void webhooksAlive(boolean alive) {
+        this.webhooksAlive = alive;
+    }
+
+    public boolean isWebhooksAlive() {
+        return webhooksAlive;
+    }
+
+    /** Webhooks are configured, instances have waited longer than a QR lifetime, and none got a webhook meanwhile. */
+    void webhooksAwaited(boolean awaited) {
+        this.webhooksAwaited = awaited;
+    }
+
+    boolean isWebhooksAwaited() {
+        return webhooksAwaited;
+    }
+
+    /** Instances skipped because webhooks keep their QR current. */
+    public int getCovered() {
+        return covered.get();
     }
 
     /** 401 answers to calls that carried EVOLUTION_API_KEY (rows without their own token). */

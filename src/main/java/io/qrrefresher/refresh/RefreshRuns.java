@@ -53,6 +53,8 @@ public final class RefreshRuns {
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
     private volatile Instant lastRunEndedAt = Instant.EPOCH;
     private volatile Instant lastProgress = Instant.now();
+    private final boolean webhooksExpected;
+    private volatile boolean webhooksSilent;
 
     /**
      * @param lease how long an instance claimed by this replica stays reserved to it: long enough for two Evolution
@@ -61,7 +63,8 @@ public final class RefreshRuns {
      */
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
                        Supplier<CircuitBreaker.State> circuitState, RefreshControl control, QrMetrics metrics, Replica replica,
-                       Duration lease) {
+                       Duration lease, boolean webhooksExpected) {
+        this.webhooksExpected = webhooksExpected;
         this.settings = settings;
         this.replica = replica;
         this.lease = lease;
@@ -151,6 +154,40 @@ public final class RefreshRuns {
         }
     }
 
+    public long getQrLifetimeSeconds() {
+        return Math.max(1, qrLifetime.toSeconds());
+    }
+
+    /**
+     * Reads whether webhooks are alive, from the run's query: some connecting instance got a {@code qrcode.updated}
+     * within one QR lifetime ({@code webhooks_alive}), and how many have waited longer than that
+     * ({@code waiting_longer}). Without it, coverage is off for the run: every instance is polled.
+     */
+    public void webhookState(Exchange exchange) {
+        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+        java.util.Map<?, ?> row = exchange.getMessage().getBody(java.util.Map.class);
+        boolean alive = row != null && Boolean.TRUE.equals(row.get("webhooks_alive"));
+        long waitingLonger = row == null || !(row.get("waiting_longer") instanceof Number number) ? 0
+                : number.longValue();
+        run.webhooksAlive(alive);
+        run.webhooksAwaited(webhooksExpected && !alive && waitingLonger > 0);
+        exchange.getMessage().setBody(null);
+    }
+
+    /** Whether the last run found webhooks silent while Evolution answered: every instance is polled meanwhile. */
+    public boolean isWebhooksSilent() {
+        return webhooksSilent;
+    }
+
+    /** What the health check says of the webhooks. */
+    public String webhookCoverage() {
+        if (!webhooksExpected) {
+            return "not configured (EVOLUTION_WEBHOOK_TOKEN unset): every instance is polled";
+        }
+        return webhooksSilent ? "silent: no qrcode.updated for any connecting instance within QR_LIFETIME;"
+                + " every instance is polled" : "arriving";
+    }
+
     /** Takes the id of the history row the run inserted. */
     public void started(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
@@ -194,7 +231,7 @@ public final class RefreshRuns {
                 : run.getFailed() == run.getTotal() ? "failed" : "partially_failed";
         String message = String.format("%d instances: %d refreshed, %d unchanged, %d opened, %d closed, %d failed",
                 run.getTotal(), run.getRefreshed(), run.getUnchanged(), run.getOpened(), run.getClosed(),
-                run.getFailed());
+                run.getFailed()) + (run.getCovered() > 0 ? ", " + run.getCovered() + " covered by webhooks" : "");
         run.end(status, message);
         metrics.run(run.getTrigger(), status);
         if (!"failed".equals(status)) {
@@ -221,6 +258,23 @@ public final class RefreshRuns {
         if (run.getAnsweredByEvolution() > 0 && circuitState.get() == CircuitBreaker.State.CLOSED) {
             alerts.evolutionReachable();
         }
+        noteWebhooks(run);
+    }
+
+    /** Webhooks silent (none for a QR lifetime, while Evolution answers) or back: said once each way. */
+    private void noteWebhooks(RefreshRun run) {
+        if (run.getAnsweredByEvolution() == 0 && !run.isWebhooksAlive()) {
+            return; // Evolution did not answer either: nothing to tell about the webhooks
+        }
+        boolean silent = run.isWebhooksAwaited();
+        if (silent && !webhooksSilent) {
+            LOG.warn("Webhooks are not arriving: no qrcode.updated for any connecting instance within {}; every"
+                    + " instance is polled until they come back (check Evolution's webhook URL: /webhooks/evolution)",
+                    qrLifetime);
+        } else if (!silent && webhooksSilent) {
+            LOG.info("Webhooks arrive again: instances they cover are not polled");
+        }
+        webhooksSilent = silent;
     }
 
     /**

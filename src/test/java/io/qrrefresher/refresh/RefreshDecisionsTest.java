@@ -170,9 +170,13 @@ class RefreshDecisionsTest {
     }
 
     @Test
-    void theStartNeedsAKey() {
-        assertThat(DECISIONS.start(true).next()).isEqualTo(Step.CALL_CONNECTION_STATE);
-        Decision noKey = DECISIONS.start(false);
+    void theStartNeedsAKeyAndMakesNoCallForACoveredInstance() {
+        assertThat(DECISIONS.start(true, false).next()).isEqualTo(Step.CALL_CONNECTION_STATE);
+        Decision covered = DECISIONS.start(true, true);
+        assertThat(covered.next()).isEqualTo(Step.SAVE);
+        assertThat(covered.outcome()).isEqualTo(Outcome.COVERED);
+        assertThat(covered.save()).isEqualTo(Save.NOTHING);
+        Decision noKey = DECISIONS.start(false, false);
         assertThat(noKey.next()).isEqualTo(Step.SAVE);
         assertThat(noKey.failureReason()).isEqualTo("no_apikey");
         assertThat(noKey.save()).isEqualTo(Save.RECORD_FAILURE);

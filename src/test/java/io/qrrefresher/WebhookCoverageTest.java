@@ -1,0 +1,184 @@
+package io.qrrefresher;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.demo.EvolutionSimulator;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.support.Db;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.ServiceProcess;
+import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.Webhooks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Poll only what webhooks miss: covered instances get no call, a covered instance is read again after the safety
+ * interval (which finds a pairing whose connection.update was lost), and when webhooks stop the next run polls
+ * everything. QR codes rotate every second and reach the service by webhook; QR_LIFETIME 2 s, QR_COVERED_FOR 3 s.
+ * The service runs in a JVM of its own, beside the in-process tests (not beside ReplicasTest).
+ */
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock("background-processes")
+class WebhookCoverageTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static ScriptedEvolutionApi evolution;
+    static ServiceProcess service;
+    static Db db;
+
+    @BeforeAll
+    static void start(@TempDir Path work) throws Exception {
+        String database = SharedPostgres.newDatabase();
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setURL(database);
+        dataSource.setUser("postgres");
+        db = new Db(dataSource);
+        service = ServiceProcess.against(URI.create("http://127.0.0.1:1"), ScriptedEvolutionApi.GLOBAL_KEY, database,
+                work.resolve("service"));
+        evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
+                .rotation(Duration.ofSeconds(1), Duration.ofMillis(200))
+                .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),
+                        Duration.ofMillis(200)));
+        service.env("EVOLUTION_API_BASE_URL", evolution.baseUrl().toString())
+                .env("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN)
+                .env("QR_REFRESH_ON_REQUEST", "false")
+                .env("QR_LIFETIME", "PT2S")
+                .env("QR_COVERED_FOR", "PT3S")
+                .env("QR_COVERED_READ_INTERVAL", "PT1H")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        service.close();
+        evolution.close();
+    }
+
+    @BeforeEach
+    void clean() {
+        evolution.loseWebhooks(false);
+        for (java.util.Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
+            evolution.loseWebhooks((String) row.get("instance_name"), false);
+            evolution.removeInstance((String) row.get("instance_name"));
+        }
+        db.update("DELETE FROM evolution_instances");
+    }
+
+    @Test
+    void coveredInstancesGetNoCallsInARun() throws Exception {
+        List<String> names = List.of("covered-1", "covered-2", "covered-3");
+        names.forEach(this::waitingInstance);
+        JsonNode first = refresh();
+        assertThat(first.get("covered").asInt()).as("never read yet: read once").isZero();
+        awaitWebhookSinceLastRead(names);
+        evolution.resetCalls();
+
+        JsonNode run = refresh();
+
+        assertThat(run.get("covered").asInt()).isEqualTo(3);
+        assertThat(run.get("total_instances").asInt()).isEqualTo(3);
+        assertThat(run.get("message").asText()).contains("3 covered by webhooks");
+        assertThat(run.get("results")).allSatisfy(result -> assertThat(result.get("outcome").asText())
+                .isEqualTo("covered"));
+        assertThat(evolution.totalCalls()).isZero();
+        JsonNode history = JSON.readTree(service.send("GET", "/refresh-runs?limit=1", null).body());
+        assertThat(history.get("runs").get(0).get("covered").asInt()).isEqualTo(3);
+        assertThat(service.metrics()).contains("qr_refresher_instances_total{outcome=\"covered\"}");
+    }
+
+    @Test
+    void aCoveredInstanceIsReadAgainAfterTheSafetyIntervalWhichFindsALostPairing() throws Exception {
+        waitingInstance("paired-quietly");
+        waitingInstance("still-waiting");
+        refresh();
+        awaitWebhookSinceLastRead(List.of("paired-quietly", "still-waiting"));
+        // the person scans; Evolution's connection.update never arrives
+        evolution.loseWebhooks("paired-quietly", true);
+        evolution.pair("paired-quietly");
+        evolution.resetCalls();
+
+        assertThat(refresh().get("covered").asInt()).isEqualTo(2);
+        assertThat(db.instance("paired-quietly").get("instance_status")).isEqualTo("connecting");
+
+        // QR_COVERED_READ_INTERVAL has passed for it
+        db.update("UPDATE qr_refresher.instance_state s SET last_read_at = now() - interval '2 hours'"
+                + " FROM evolution_instances e WHERE e.id = s.instance_id AND e.instance_name = 'paired-quietly'");
+        JsonNode run = refresh();
+
+        assertThat(run.get("opened").asInt()).isEqualTo(1);
+        assertThat(db.instance("paired-quietly").get("instance_status")).isEqualTo("open");
+        assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "paired-quietly")).isEqualTo(1);
+        assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "still-waiting")).isZero();
+    }
+
+    @Test
+    void whenWebhooksStopTheNextRunPollsEverythingAndSaysSo() throws Exception {
+        List<String> names = List.of("cut-1", "cut-2");
+        names.forEach(this::waitingInstance);
+        refresh();
+        awaitWebhookSinceLastRead(names);
+        assertThat(refresh().get("covered").asInt()).isEqualTo(2);
+
+        evolution.loseWebhooks(true);
+        // once no connecting instance got a webhook for QR_LIFETIME, every instance is polled
+        JsonNode polled = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+                .until(WebhookCoverageTest::refresh, run -> run.get("covered").asInt() == 0);
+        assertThat(polled.get("refreshed").asInt() + polled.get("unchanged").asInt()).isEqualTo(2);
+        await().until(() -> service.metrics().contains("qr_refresher_webhooks_silent 1.0"));
+        assertThat(health()).contains("silent: no qrcode.updated");
+        assertThat(service.directory().resolve("console.log")).content().contains("Webhooks are not arriving");
+
+        evolution.loseWebhooks(false);
+        awaitWebhookSinceLastRead(names);
+        JsonNode covered = refresh();
+        assertThat(covered.get("covered").asInt()).isEqualTo(2);
+        assertThat(service.metrics()).contains("qr_refresher_webhooks_silent 0.0");
+        assertThat(health()).contains("arriving").doesNotContain("silent: no qrcode.updated");
+    }
+
+    private void waitingInstance(String name) {
+        evolution.addInstance(name, "token-" + name, State.CONNECTING);
+        db.insertInstance(name, "token-" + name, "connecting");
+        await().until(() -> db.instance(name).get("qr_code") != null);
+    }
+
+    /** Until each instance got a webhook after it was last read (the instance counts as covered then). */
+    private static void awaitWebhookSinceLastRead(List<String> names) {
+        await().until(() -> names.stream().allMatch(name -> Boolean.TRUE.equals(db.queryOne(
+                "SELECT s.last_webhook_at > s.last_read_at AS heard FROM qr_refresher.instance_state s"
+                        + " JOIN evolution_instances e ON e.id = s.instance_id WHERE e.instance_name = ?", name)
+                .get("heard"))));
+    }
+
+    private static JsonNode refresh() throws Exception {
+        HttpResponse<String> response = service.send("POST", "/refresh-qr-codes", null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private static String health() throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(service.managementUrl("/observe/health?exposureLevel=full")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+}
