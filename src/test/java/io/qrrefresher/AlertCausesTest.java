@@ -1,6 +1,5 @@
 package io.qrrefresher;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -9,12 +8,11 @@ import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.WebhookReceiver;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import io.qrrefresher.support.Webhooks;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -48,26 +45,17 @@ class AlertCausesTest {
     static ScriptedEvolutionApi evolution;
     static ServiceProcess service;
     static Db db;
+    static PushedService pushed;
     int deliveriesBefore;
 
     @BeforeAll
     static void start(@TempDir Path work) throws Exception {
         receiver = new WebhookReceiver();
-        String database = SharedPostgres.newDatabase();
-        PGSimpleDataSource dataSource = new PGSimpleDataSource();
-        dataSource.setURL(database);
-        dataSource.setUser("postgres");
-        db = new Db(dataSource);
-        // the service's port first: Evolution posts its webhooks there
-        service = ServiceProcess.against(URI.create("http://127.0.0.1:1"), ScriptedEvolutionApi.GLOBAL_KEY, database,
-                work.resolve("service"));
-        evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
-                .rotation(Duration.ofSeconds(1), Duration.ofMillis(200))
-                .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),
-                        Duration.ofMillis(200)));
-        service.env("EVOLUTION_API_BASE_URL", evolution.baseUrl().toString())
-                .env("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN)
-                .env("QR_REFRESH_ON_REQUEST", "false")
+        pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
+        service = pushed.service();
+        evolution = pushed.evolution();
+        db = pushed.db();
+        service
                 .env("QR_FAILURE_CHECK_CRON", "* * * * * ?")
                 .env("QR_STALE_AFTER", "PT2S")
                 .env("QR_LIFETIME", "PT2S")
@@ -85,8 +73,7 @@ class AlertCausesTest {
 
     @AfterAll
     static void stop() throws Exception {
-        service.close();
-        evolution.close();
+        pushed.close();
         receiver.close();
     }
 

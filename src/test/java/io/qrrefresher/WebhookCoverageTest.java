@@ -1,6 +1,5 @@
 package io.qrrefresher;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -10,13 +9,12 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.ServiceProcess;
-import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -46,23 +43,15 @@ class WebhookCoverageTest {
     static ScriptedEvolutionApi evolution;
     static ServiceProcess service;
     static Db db;
+    static PushedService pushed;
 
     @BeforeAll
     static void start(@TempDir Path work) throws Exception {
-        String database = SharedPostgres.newDatabase();
-        PGSimpleDataSource dataSource = new PGSimpleDataSource();
-        dataSource.setURL(database);
-        dataSource.setUser("postgres");
-        db = new Db(dataSource);
-        service = ServiceProcess.against(URI.create("http://127.0.0.1:1"), ScriptedEvolutionApi.GLOBAL_KEY, database,
-                work.resolve("service"));
-        evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
-                .rotation(Duration.ofSeconds(1), Duration.ofMillis(200))
-                .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),
-                        Duration.ofMillis(200)));
-        service.env("EVOLUTION_API_BASE_URL", evolution.baseUrl().toString())
-                .env("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN)
-                .env("QR_REFRESH_ON_REQUEST", "false")
+        pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
+        service = pushed.service();
+        evolution = pushed.evolution();
+        db = pushed.db();
+        service
                 .env("QR_LIFETIME", "PT2S")
                 .env("QR_COVERED_FOR", "PT3S")
                 .env("QR_COVERED_READ_INTERVAL", "PT1H")
@@ -71,8 +60,7 @@ class WebhookCoverageTest {
 
     @AfterAll
     static void stop() {
-        service.close();
-        evolution.close();
+        pushed.close();
     }
 
     @BeforeEach
@@ -121,15 +109,25 @@ class WebhookCoverageTest {
         assertThat(refresh().get("covered").asInt()).isEqualTo(2);
         assertThat(db.instance("paired-quietly").get("instance_status")).isEqualTo("connecting");
 
-        // QR_COVERED_READ_INTERVAL has passed for it
+        // QR_COVERED_READ_INTERVAL has passed for both; "covered-too" is read later
+        waitingInstance("covered-too");
+        refresh();
+        awaitWebhookSinceLastRead(List.of("paired-quietly", "still-waiting", "covered-too"));
+        evolution.resetCalls();
         db.update("UPDATE qr_refresher.instance_state s SET last_read_at = now() - interval '2 hours'"
-                + " FROM evolution_instances e WHERE e.id = s.instance_id AND e.instance_name = 'paired-quietly'");
+                + " FROM evolution_instances e WHERE e.id = s.instance_id"
+                + " AND e.instance_name IN ('paired-quietly', 'still-waiting')");
         JsonNode run = refresh();
 
         assertThat(run.get("opened").asInt()).isEqualTo(1);
+        assertThat(run.get("covered").asInt()).isEqualTo(1);
         assertThat(db.instance("paired-quietly").get("instance_status")).isEqualTo("open");
+        assertThat(db.instance("still-waiting").get("instance_status")).isEqualTo("connecting");
+        // the safety read is connectionState only: the webhooks bring the QR
         assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "paired-quietly")).isEqualTo(1);
-        assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "still-waiting")).isZero();
+        assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "still-waiting")).isEqualTo(1);
+        assertThat(evolution.calls(EvolutionCall.CONNECT, "still-waiting")).isZero();
+        assertThat(evolution.totalCalls()).isEqualTo(2);
     }
 
     @Test

@@ -19,6 +19,16 @@ public final class Coverage {
         this.settings = settings;
     }
 
+    /** What a run does for one instance. */
+    public enum Plan {
+        /** connectionState, then connect while connecting: the full refresh. */
+        POLL,
+        /** Covered, but its safety read is due: connectionState only (a lost connection.update shows there). */
+        SAFETY_READ,
+        /** Covered: no call. */
+        SKIP
+    }
+
     public boolean isEnabled() {
         return settings.enabled();
     }
@@ -27,14 +37,17 @@ public final class Coverage {
      * @param webhooksAlive some connecting instance got a webhook within one QR lifetime (else they have stopped, and
      *                      every instance is polled)
      */
-    public boolean covers(ConnectingInstance instance, Instant now, boolean webhooksAlive) {
-        return settings.enabled() && webhooksAlive
+    public Plan plan(ConnectingInstance instance, Instant now, boolean webhooksAlive) {
+        boolean covered = settings.enabled() && webhooksAlive
                 // the application asked for a QR, a failure or a close to confirm: the run has work to do
                 && !instance.hasUnservedConnectRequest() && instance.getConsecutiveFailures() == 0
                 && !instance.isCloseSeen()
-                && within(instance.getLastWebhookAt(), settings.coveredFor(), now)
-                // the safety read: a missed connection.update (paired, closed) is found within readInterval
-                && within(instance.getLastReadAt(), settings.readInterval(), now);
+                && within(instance.getLastWebhookAt(), settings.coveredFor(), now);
+        if (!covered) {
+            return Plan.POLL;
+        }
+        // the safety read: a missed connection.update (paired, closed) is found within readInterval
+        return within(instance.getLastReadAt(), settings.readInterval(), now) ? Plan.SKIP : Plan.SAFETY_READ;
     }
 
     private static boolean within(OffsetDateTime time, Duration window, Instant now) {

@@ -25,12 +25,14 @@ public final class InstanceRefresh implements EvolutionCallSite {
     private Decision decision;
     private Outcome outcome;
     private boolean staleQrFound;
+    private final boolean stateOnly;
 
-    InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions, boolean covered) {
+    InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions, Coverage.Plan plan) {
         this.instance = instance;
         this.apiKey = apiKey;
         this.decisions = decisions;
-        decide(decisions.start(apiKey != null, covered));
+        this.stateOnly = plan == Coverage.Plan.SAFETY_READ;
+        decide(decisions.start(apiKey != null, plan == Coverage.Plan.SKIP));
     }
 
     public ConnectingInstance instance() {
@@ -145,7 +147,7 @@ public final class InstanceRefresh implements EvolutionCallSite {
     /** Evolution API answered the current call (any answer, including an error): decides the next step. */
     @Override
     public void replied(EvolutionReply reply) {
-        decide(decisions.afterReply(getCall(), reply, RefreshDecisions.Stored.of(instance)));
+        decide(decisions.afterReply(getCall(), reply, RefreshDecisions.Stored.of(instance, stateOnly)));
     }
 
     /** Evolution API could not answer the current call. */

@@ -39,8 +39,8 @@ public final class InstanceRefresher {
         ConnectingInstance instance = exchange.getMessage().getBody(ConnectingInstance.class);
         String apiKey = EvolutionRequests.apiKeyFor(instance.getInstanceToken(), globalApiKey);
         RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
-        boolean covered = run != null && run.covers(instance, Instant.now());
-        exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions, covered));
+        Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
+        exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions, plan));
         MDC.put("instance", instance.getInstanceName());
         exchange.getMessage().setBody(null);
     }

@@ -34,13 +34,19 @@ public final class RefreshDecisions {
     }
 
     /** What is stored about the instance, as far as the decision needs it. */
-    public record Stored(String qrCodeHash, Integer qrCount, boolean stateToClear, boolean unservedConnectRequest) {
+    public record Stored(String qrCodeHash, Integer qrCount, boolean stateToClear, boolean unservedConnectRequest,
+                         boolean stateOnly) {
 
-        static Stored of(ConnectingInstance instance) {
+        /** A full refresh; {@code stateOnly}: the safety read of an instance webhooks cover (no connect). */
+        public Stored(String qrCodeHash, Integer qrCount, boolean stateToClear, boolean unservedConnectRequest) {
+            this(qrCodeHash, qrCount, stateToClear, unservedConnectRequest, false);
+        }
+
+        static Stored of(ConnectingInstance instance, boolean stateOnly) {
             return new Stored(instance.getQrCodeHash(), instance.getQrCount(),
                     instance.getConsecutiveFailures() > 0 || instance.isCloseSeen()
                             || instance.hasUnservedConnectRequest(),
-                    instance.hasUnservedConnectRequest());
+                    instance.hasUnservedConnectRequest(), stateOnly);
         }
     }
 
@@ -145,8 +151,9 @@ public final class RefreshDecisions {
                     Save.RECORD_FAILURE);
         }
         return switch (state) {
-            case "connecting" -> beforeConnect ? Decision.go(Step.CALL_CONNECT)
-                    : Decision.done(Outcome.NO_QR_YET, reset(stored));
+            // the safety read of a covered instance stops here: webhooks bring its QR
+            case "connecting" -> beforeConnect ? (stored.stateOnly() ? Decision.done(Outcome.UNCHANGED, reset(stored))
+                    : Decision.go(Step.CALL_CONNECT)) : Decision.done(Outcome.NO_QR_YET, reset(stored));
             case "open" -> Decision.done(Outcome.OPENED, Save.MARK_OPEN);
             case "close" -> beforeConnect && stored.unservedConnectRequest() ? Decision.go(Step.CLAIM_CONNECT)
                     : Decision.done(Outcome.CLOSE_PENDING, Save.NOTE_CLOSE);

@@ -303,11 +303,11 @@ public final class RefreshRun {
     }
 
     /**
-     * Whether webhooks cover the instance in this run (no call): scheduled and manual runs only; a requested refresh
-     * (the application asked for this instance's QR) always calls.
+     * What this run does for the instance ({@link Coverage}): scheduled and manual runs only skip covered instances;
+     * a requested refresh (the application asked for this instance's QR) always polls.
      */
-    boolean covers(ConnectingInstance instance, Instant now) {
-        return !REQUEST.equals(trigger) && coverage.covers(instance, now, webhooksAlive);
+    Coverage.Plan plan(ConnectingInstance instance, Instant now) {
+        return REQUEST.equals(trigger) ? Coverage.Plan.POLL : coverage.plan(instance, now, webhooksAlive);
     }
 
     /** What the run learnt of the webhooks before it started: some connecting instance got one within a lifetime. */

@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.util.stream.Stream;
 
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.refresh.Coverage.Plan;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,23 +25,23 @@ class CoverageTest {
     static Stream<Arguments> instances() {
         return Stream.of(
                 // webhook seconds ago, read seconds ago (null: never), failures, close seen, unserved request
-                arguments("webhook 10 s ago, read 1 min ago", ON, row(10, 60, 0, false, false), true, true),
-                arguments("coverage off", OFF, row(10, 60, 0, false, false), true, false),
-                arguments("webhooks stopped for the whole fleet", ON, row(10, 60, 0, false, false), false, false),
-                arguments("last webhook older than QR_COVERED_FOR", ON, row(61, 60, 0, false, false), true, false),
-                arguments("never a webhook", ON, row(null, 60, 0, false, false), true, false),
-                arguments("safety read due", ON, row(10, 301, 0, false, false), true, false),
-                arguments("never read yet", ON, row(10, null, 0, false, false), true, false),
-                arguments("last refresh failed", ON, row(10, 60, 1, false, false), true, false),
-                arguments("a close to confirm", ON, row(10, 60, 0, true, false), true, false),
-                arguments("the application asked for a QR again", ON, row(10, 60, 0, false, true), true, false));
+                arguments("webhook 10 s ago, read 1 min ago", ON, row(10, 60, 0, false, false), true, Plan.SKIP),
+                arguments("coverage off", OFF, row(10, 60, 0, false, false), true, Plan.POLL),
+                arguments("webhooks stopped for the whole fleet", ON, row(10, 60, 0, false, false), false, Plan.POLL),
+                arguments("last webhook older than QR_COVERED_FOR", ON, row(61, 60, 0, false, false), true, Plan.POLL),
+                arguments("never a webhook", ON, row(null, 60, 0, false, false), true, Plan.POLL),
+                arguments("safety read due", ON, row(10, 301, 0, false, false), true, Plan.SAFETY_READ),
+                arguments("never read yet", ON, row(10, null, 0, false, false), true, Plan.SAFETY_READ),
+                arguments("last refresh failed", ON, row(10, 60, 1, false, false), true, Plan.POLL),
+                arguments("a close to confirm", ON, row(10, 60, 0, true, false), true, Plan.POLL),
+                arguments("the application asked for a QR again", ON, row(10, 60, 0, false, true), true, Plan.POLL));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("instances")
-    void covers(String situation, Coverage coverage, ConnectingInstance instance, boolean webhooksAlive,
-                boolean expected) {
-        assertThat(coverage.covers(instance, NOW, webhooksAlive)).isEqualTo(expected);
+    void plans(String situation, Coverage coverage, ConnectingInstance instance, boolean webhooksAlive,
+               Plan expected) {
+        assertThat(coverage.plan(instance, NOW, webhooksAlive)).isEqualTo(expected);
     }
 
     private static ConnectingInstance row(Integer webhookSecondsAgo, Integer readSecondsAgo, int failures,

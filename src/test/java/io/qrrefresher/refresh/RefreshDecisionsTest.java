@@ -170,6 +170,19 @@ class RefreshDecisionsTest {
     }
 
     @Test
+    void theSafetyReadOfACoveredInstanceReadsItsStateOnly() {
+        Stored safetyRead = new Stored("hash", 3, false, false, true);
+        Decision connecting = DECISIONS.afterReply(EvolutionCall.CONNECTION_STATE,
+                new EvolutionReply(EvolutionReply.Kind.STATE, 200, "connecting", null, null, null, null, null),
+                safetyRead);
+        assertThat(connecting.next()).isEqualTo(Step.SAVE);
+        assertThat(connecting.outcome()).isEqualTo(Outcome.UNCHANGED);
+        Decision paired = DECISIONS.afterReply(EvolutionCall.CONNECTION_STATE,
+                new EvolutionReply(EvolutionReply.Kind.STATE, 200, "open", null, null, null, null, null), safetyRead);
+        assertThat(paired.outcome()).isEqualTo(Outcome.OPENED);
+    }
+
+    @Test
     void theStartNeedsAKeyAndMakesNoCallForACoveredInstance() {
         assertThat(DECISIONS.start(true, false).next()).isEqualTo(Step.CALL_CONNECTION_STATE);
         Decision covered = DECISIONS.start(true, true);
