@@ -256,8 +256,8 @@ class PublicEdgeTest {
 
         sut.db().update("UPDATE qr_refresher.instance_state SET last_qr_event_at = '2099-01-01'");
         sut.evolution().rotate("repaired");
-        // the webhook just now covers it: the poll that repairs is its safety read
-        sut.db().update("UPDATE qr_refresher.instance_state SET last_read_at = NULL");
+        // the webhook just now covers it (coverage): as if none had arrived lately, so that the next run polls it
+        sut.db().update("UPDATE qr_refresher.instance_state SET last_webhook_at = NULL");
         sut.service().refresh();
         assertThat(sut.db().state("repaired").get("last_qr_event_at")).isNull();
     }
