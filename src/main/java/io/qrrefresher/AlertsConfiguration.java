@@ -26,12 +26,12 @@ public final class AlertsConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("staleQrCheck")
-    public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context) {
+    public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context, ServiceMode mode) {
         // the breaker's registry is bound later (EvolutionConfiguration): looked up when a check runs
         return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals,
                 () -> EvolutionCircuitBreaker.state(context.getRegistry().findSingleByType(CircuitBreakerRegistry.class),
                         RouteContract.EVOLUTION_CIRCUIT_BREAKER) != CircuitBreaker.State.CLOSED,
-                settings.events().webhookToken().isPresent());
+                mode.webhookToken().isPresent());
     }
 
     @BindToRegistry("alertDelivery")
