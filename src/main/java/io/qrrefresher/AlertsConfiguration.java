@@ -1,10 +1,13 @@
 package io.qrrefresher;
 
+import java.util.Arrays;
+import java.util.List;
+
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertDelivery;
-import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.StaleQrCheck;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
@@ -38,7 +41,7 @@ public final class AlertsConfiguration implements CamelConfiguration {
     public AlertDelivery alertDelivery(Settings settings, QrMetrics metrics, CamelContext context) {
         context.getPropertiesComponent().addOverrideProperty(Settings.Alerts.WEBHOOK_ORIGIN_KEY,
                 settings.alerts().webhookOrigin());
-        metrics.alertNames(java.util.Arrays.stream(Cause.values()).map(Cause::alert).distinct().toList());
+        metrics.alertNames(Arrays.stream(Cause.values()).map(Cause::alert).distinct().toList());
         return new AlertDelivery(settings.alerts(), metrics);
     }
 }

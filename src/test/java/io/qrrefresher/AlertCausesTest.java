@@ -2,19 +2,23 @@ package io.qrrefresher;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.alert.AlertFormats;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.Db;
-import io.qrrefresher.support.ServiceProcess;
-import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.PushedService;
-import io.qrrefresher.support.WebhookReceiver;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
+import io.qrrefresher.support.WebhookReceiver;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,7 +86,7 @@ class AlertCausesTest {
         evolution.clearFaults();
         evolution.resumeGeneratingQrs();
         evolution.loseWebhooks(false);
-        for (java.util.Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
+        for (Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
             evolution.removeInstance((String) row.get("instance_name"));
         }
         db.update("DELETE FROM evolution_instances");
@@ -187,8 +191,8 @@ class AlertCausesTest {
         assertThat(names(firing)).containsExactly("abandoned");
         assertThat(firing.get("closes").asInt()).isGreaterThanOrEqualTo(2);
         assertThat(firing.get("hint").asText()).contains("Nobody scans", "abandoned");
-        JsonNode rendered = JSON.readTree(io.qrrefresher.alert.AlertFormats.render("alertmanager",
-                JSON.writeValueAsString(firing), java.time.Instant.now(), Duration.ofHours(1))).get(0);
+        JsonNode rendered = JSON.readTree(AlertFormats.render("alertmanager",
+                JSON.writeValueAsString(firing), Instant.now(), Duration.ofHours(1))).get(0);
         assertThat(rendered.get("labels").get("severity").asText()).isEqualTo("info");
         await().until(() -> "close".equals(db.instance("abandoned").get("instance_status")));
         assertThat(status("abandoned").get("cause").asText()).isEqualTo("qr_limit_repeated");
@@ -265,7 +269,7 @@ class AlertCausesTest {
 
     /** When the clustered failure check last fired (Quartz's own record of it). */
     private static long lastCheck() {
-        List<java.util.Map<String, Object>> rows = db.query("SELECT prev_fire_time FROM qr_refresher.qrtz_triggers"
+        List<Map<String, Object>> rows = db.query("SELECT prev_fire_time FROM qr_refresher.qrtz_triggers"
                 + " WHERE trigger_name = 'check-qr-failures'");
         return rows.isEmpty() || rows.get(0).get("prev_fire_time") == null ? 0
                 : ((Number) rows.get(0).get("prev_fire_time")).longValue();
@@ -276,7 +280,7 @@ class AlertCausesTest {
     }
 
     private static List<String> names(JsonNode alert) {
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         alert.get("instances").forEach(name -> names.add(name.asText()));
         return names;
     }

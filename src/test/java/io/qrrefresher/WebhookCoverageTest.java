@@ -6,15 +6,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.support.Db;
+import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.ServiceProcess;
-import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +67,7 @@ class WebhookCoverageTest {
     @BeforeEach
     void clean() {
         evolution.loseWebhooks(false);
-        for (java.util.Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
+        for (Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
             evolution.loseWebhooks((String) row.get("instance_name"), false);
             evolution.removeInstance((String) row.get("instance_name"));
         }

@@ -8,6 +8,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +39,7 @@ final class WebhookSender implements AutoCloseable {
     });
     private volatile String serverUrl = "";
     private volatile boolean dropping;
-    private final java.util.Set<String> droppedInstances = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> droppedInstances = ConcurrentHashMap.newKeySet();
 
     WebhookSender(URI url, Duration timeOffset, Duration retryBase, Clock clock) {
         this.url = url;

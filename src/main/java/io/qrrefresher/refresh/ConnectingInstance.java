@@ -1,5 +1,6 @@
 package io.qrrefresher.refresh;
 
+import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
@@ -18,9 +19,9 @@ public class ConnectingInstance {
     private boolean closeSeen;
     private int connectRequests;
     private int connectRequestsServed;
-    private java.time.OffsetDateTime qrExpiresAt;
-    private java.time.OffsetDateTime lastWebhookAt;
-    private java.time.OffsetDateTime lastReadAt;
+    private OffsetDateTime qrExpiresAt;
+    private OffsetDateTime lastWebhookAt;
+    private OffsetDateTime lastReadAt;
 
     public UUID getInstanceId() {
         return instanceId;
@@ -100,29 +101,29 @@ public class ConnectingInstance {
     }
 
     /** When the stored QR stops being scannable, or null when none is stored. */
-    public java.time.OffsetDateTime getQrExpiresAt() {
+    public OffsetDateTime getQrExpiresAt() {
         return qrExpiresAt;
     }
 
-    public void setQrExpiresAt(java.time.OffsetDateTime qrExpiresAt) {
+    public void setQrExpiresAt(OffsetDateTime qrExpiresAt) {
         this.qrExpiresAt = qrExpiresAt;
     }
 
     /** When a qrcode.updated last arrived for it, or null. */
-    public java.time.OffsetDateTime getLastWebhookAt() {
+    public OffsetDateTime getLastWebhookAt() {
         return lastWebhookAt;
     }
 
-    public void setLastWebhookAt(java.time.OffsetDateTime lastWebhookAt) {
+    public void setLastWebhookAt(OffsetDateTime lastWebhookAt) {
         this.lastWebhookAt = lastWebhookAt;
     }
 
     /** When Evolution last answered a refresh of it without an error, or null. */
-    public java.time.OffsetDateTime getLastReadAt() {
+    public OffsetDateTime getLastReadAt() {
         return lastReadAt;
     }
 
-    public void setLastReadAt(java.time.OffsetDateTime lastReadAt) {
+    public void setLastReadAt(OffsetDateTime lastReadAt) {
         this.lastReadAt = lastReadAt;
     }
 

@@ -6,15 +6,16 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.qrrefresher.common.Failures;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.cluster.Replica;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.ops.RefreshControl;
@@ -165,7 +166,7 @@ public final class RefreshRuns {
      */
     public void webhookState(Exchange exchange) {
         RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        java.util.Map<?, ?> row = exchange.getMessage().getBody(java.util.Map.class);
+        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
         boolean alive = row != null && Boolean.TRUE.equals(row.get("webhooks_alive"));
         long waitingLonger = row == null || !(row.get("waiting_longer") instanceof Number number) ? 0
                 : number.longValue();
