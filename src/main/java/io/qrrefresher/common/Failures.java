@@ -13,6 +13,25 @@ public final class Failures {
     private Failures() {
     }
 
+    /** The SQLState of the first SQLException in the chain, or null. */
+    public static String sqlState(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+                return sql.getSQLState();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * PostgreSQL refused the content it was given (SQLState class 22, data exception: a NUL byte in a text, a value
+     * out of range; or 23, a constraint): the caller's input is bad, the database is fine. Such a failure is a 4xx.
+     */
+    public static boolean isContentRefused(Throwable failure) {
+        String state = sqlState(failure);
+        return state != null && (state.startsWith("22") || state.startsWith("23"));
+    }
+
     public static String describe(Throwable error) {
         if (error == null) {
             return "unknown error";

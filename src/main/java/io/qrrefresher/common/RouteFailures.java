@@ -31,11 +31,19 @@ public final class RouteFailures {
     }
 
     /**
-     * Policy answer-api-errors: the HTTP caller gets JSON with the reason, 503 with Retry-After when the database did
-     * not answer (nothing was done; try again), 500 otherwise; the log gets the route's WARN line (once a minute).
+     * Policy answer-api-errors: the HTTP caller gets JSON with the reason: 400 when PostgreSQL refused the request's
+     * content (a NUL byte in a name, say: bad input, not an outage), 503 with Retry-After when the database did not
+     * answer (nothing was done; try again), 500 otherwise; the log gets the route's WARN line (once a minute).
      */
     public void answer(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (Failures.isContentRefused(error)) {
+            exchange.setProperty(ANSWERED, "answered 400");
+            log(exchange);
+            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
+                    "the request's content cannot be used (SQLState " + Failures.sqlState(error) + ")"));
+            return;
+        }
         boolean database = false;
         for (Throwable t = error; t != null; t = t.getCause()) {
             database |= t instanceof java.sql.SQLException

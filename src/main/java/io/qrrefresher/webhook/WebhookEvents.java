@@ -1,7 +1,6 @@
 package io.qrrefresher.webhook;
 
 import java.io.IOException;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -228,8 +227,8 @@ public final class WebhookEvents {
         String reason = Failures.describe(failure);
         WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
         String eventName = event == null ? "unknown" : event.getEvent();
-        String sqlState = sqlState(failure);
-        if (sqlState != null && (sqlState.startsWith("22") || sqlState.startsWith("23"))) {
+        String sqlState = Failures.sqlState(failure);
+        if (Failures.isContentRefused(failure)) {
             metrics.webhook(eventName, "rejected");
             LOG.warn("Webhook {} refused: PostgreSQL rejected its content ({}): {}", event, sqlState, reason);
             JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
@@ -244,16 +243,6 @@ public final class WebhookEvents {
         }
         JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
                 "the event could not be stored; deliver it again later"));
-    }
-
-    /** The SQLState of the first SQLException in the chain, or null. */
-    static String sqlState(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
-                return sql.getSQLState();
-            }
-        }
-        return null;
     }
 
     /** Why {@code name} cannot be an instance name, or null. */
