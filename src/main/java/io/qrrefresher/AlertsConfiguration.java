@@ -9,7 +9,6 @@ import io.qrrefresher.alert.AlertDelivery;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.StaleQrCheck;
-import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.ops.QrMetrics;
@@ -32,8 +31,8 @@ public final class AlertsConfiguration implements CamelConfiguration {
     public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context, ServiceMode mode) {
         // the breaker's registry is bound later (EvolutionConfiguration): looked up when a check runs
         return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals,
-                () -> EvolutionCircuitBreaker.state(context.getRegistry().findSingleByType(CircuitBreakerRegistry.class),
-                        RouteContract.EVOLUTION_CIRCUIT_BREAKER) != CircuitBreaker.State.CLOSED,
+                () -> EvolutionCircuitBreaker.evolutionState(
+                        context.getRegistry().findSingleByType(CircuitBreakerRegistry.class)) != CircuitBreaker.State.CLOSED,
                 mode.webhookToken().isPresent());
     }
 

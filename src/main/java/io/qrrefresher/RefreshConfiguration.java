@@ -10,7 +10,6 @@ import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.api.InstanceStatus;
 import io.qrrefresher.api.OperatorsWall;
 import io.qrrefresher.cluster.Replica;
-import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.ops.QrMetrics;
@@ -50,7 +49,7 @@ public final class RefreshConfiguration implements CamelConfiguration {
         metrics.instanceOutcomes(java.util.Arrays.stream(Outcome.values()).map(Outcome::label).toList(),
                 RefreshDecisions.FAILURE_REASONS);
         RefreshRuns runs = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
-                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER), control,
+                () -> EvolutionCircuitBreaker.evolutionState(breakers), control,
                 metrics, replica, lease, mode.webhookToken().isPresent());
         metrics.gauge("qr_refresher.webhooks.silent", "1 while connecting instances get no qrcode.updated webhook"
                 + " (every instance is polled meanwhile)", null, () -> runs.isWebhooksSilent() ? 1 : 0);
@@ -61,14 +60,14 @@ public final class RefreshConfiguration implements CamelConfiguration {
     @BindToRegistry("instanceStatus")
     public InstanceStatus instanceStatus(Settings settings, CircuitBreakerRegistry breakers) {
         return new InstanceStatus(settings.alertCauses(),
-                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER)
+                () -> EvolutionCircuitBreaker.evolutionState(breakers)
                         != CircuitBreaker.State.CLOSED);
     }
 
     @BindToRegistry("operatorsWall")
     public OperatorsWall operatorsWall(Settings settings, CircuitBreakerRegistry breakers, RefreshControl control) {
         return new OperatorsWall(
-                () -> EvolutionCircuitBreaker.state(breakers, RouteContract.EVOLUTION_CIRCUIT_BREAKER).name(),
+                () -> EvolutionCircuitBreaker.evolutionState(breakers).name(),
                 control::isPaused, settings.events().maxQrImageBytes(), Clock.systemUTC());
     }
 }

@@ -78,12 +78,11 @@ public final class AlertSignals {
     }
 
     /**
-     * The alert of one cause ({@link Cause#alert()}): firing while {@code affected} is above zero, resolved when it
-     * is zero (only sent on when an incident is open).
+     * The alert of one cause ({@link Cause#alert()}), firing or resolved (a resolve is only posted when an incident is
+     * open).
      */
-    public AlertSignal causeAlert(Cause cause, int affected, List<String> instances, Map<String, Object> counts,
-                                  String hint, String message) {
-        boolean firing = affected > 0;
+    public AlertSignal causeAlert(Cause cause, boolean firing, int affected, List<String> instances,
+                                  Map<String, Object> counts, String hint, String message) {
         Map<String, Object> payload = payload(cause.alert(), firing);
         payload.put("cause", cause.id());
         payload.put("hint", hint);

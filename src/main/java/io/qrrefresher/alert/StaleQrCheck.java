@@ -144,7 +144,7 @@ public final class StaleQrCheck {
                 counts.put("no_qr_after_seconds", thresholds.noQrAfter().toSeconds());
                 hint = Diagnosis.noQrHint(scope);
             }
-            result.add(signals.causeAlert(cause, names.size(), cap(names), counts, hint,
+            result.add(signals.causeAlert(cause, !names.isEmpty(), names.size(), cap(names), counts, hint,
                     message(cause, names.size(), findings.connecting)));
         }
 
@@ -153,8 +153,8 @@ public final class StaleQrCheck {
         limitCounts.put("closes", findings.qrLimitCloses.values().stream().mapToLong(Long::longValue).sum());
         limitCounts.put("repeats", thresholds.qrLimitRepeats());
         limitCounts.put("window_seconds", thresholds.qrLimitWindow().toSeconds());
-        result.add(signals.causeAlert(Cause.QR_LIMIT_REPEATED, repeated.size(), cap(repeated), limitCounts,
-                Cause.QR_LIMIT_REPEATED.hint(), repeated.size() + " instances were closed by Evolution's QR code limit"
+        result.add(signals.causeAlert(Cause.QR_LIMIT_REPEATED, !repeated.isEmpty(), repeated.size(), cap(repeated),
+                limitCounts, Cause.QR_LIMIT_REPEATED.hint(), repeated.size() + " instances were closed by Evolution's QR code limit"
                         + " at least " + thresholds.qrLimitRepeats() + " times in " + thresholds.qrLimitWindow()
                         + ": nobody is scanning"));
 
@@ -169,8 +169,9 @@ public final class StaleQrCheck {
         staleCounts.put("window_seconds", thresholds.staleQrWindow().toSeconds());
         staleCounts.put("webhooks_configured", webhooksConfigured);
         staleCounts.put("webhook_path", "/webhooks/evolution");
-        result.add(signals.causeAlert(Cause.STALE_QR_SHOWN, staleShown ? Math.max(staleQrs.size(), 1) : 0,
-                cap(staleQrs), staleCounts, Diagnosis.staleQrHint(webhooksConfigured),
+        // the rate decides; the names are those a poll found stale within the window (some may have paired since)
+        result.add(signals.causeAlert(Cause.STALE_QR_SHOWN, staleShown, staleQrs.size(), cap(staleQrs), staleCounts,
+                Diagnosis.staleQrHint(webhooksConfigured),
                 findings.staleFound + " of the " + findings.reads + " QR codes read in the last "
                         + thresholds.staleQrWindow() + " had been replaced in Evolution while the stored one had"
                         + " expired" + (webhooksConfigured ? ": webhooks are not arriving" : "")));

@@ -3,7 +3,6 @@ package io.qrrefresher.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.JsonAnswers;
-import java.sql.Timestamp;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -125,8 +124,9 @@ public final class AdminAnswers {
     }
 
     private static Object json(Object value) {
-        if (value instanceof Timestamp timestamp) {
-            return timestamp.toInstant().toString();
+        String time = JsonAnswers.isoTime(value);
+        if (time != null) {
+            return time;
         }
         if (value instanceof TemporalAccessor temporal) {
             return temporal.toString();

@@ -1,9 +1,7 @@
 package io.qrrefresher.api;
 
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -66,38 +64,23 @@ public final class InstanceStatus {
         body.put("hint", hint);
         body.put("alert", cause == null ? null : cause.alert());
         body.put("stale", stale);
-        body.put("waiting_since", time(row.get("waiting_since")));
-        Instant lastQr = instant(row.get("last_qr_update"));
+        body.put("waiting_since", JsonAnswers.isoTime(row.get("waiting_since")));
+        Instant lastQr = JsonAnswers.instant(row.get("last_qr_update"));
         body.put("last_qr_update", lastQr == null ? null : lastQr.toString());
         body.put("qr_age_seconds", lastQr == null ? null : Duration.between(lastQr, now).toSeconds());
-        Instant expires = instant(row.get("qr_expires_at"));
+        Instant expires = JsonAnswers.instant(row.get("qr_expires_at"));
         body.put("qr_expires_at", expires == null ? null : expires.toString());
         body.put("qr_expired", expires == null ? null : expires.isBefore(now));
         body.put("consecutive_failures", failures);
         body.put("last_failure_reason", failures > 0 ? row.get("last_failure_reason") : null);
         body.put("last_error", failures > 0 ? row.get("last_error") : null);
-        body.put("last_error_at", failures > 0 ? time(row.get("last_error_at")) : null);
-        body.put("last_read_at", time(row.get("last_read_at")));
-        body.put("last_webhook_qr_at", time(row.get("last_qr_event_at")));
-        body.put("stale_qr_found_at", time(row.get("stale_qr_found_at")));
+        body.put("last_error_at", failures > 0 ? JsonAnswers.isoTime(row.get("last_error_at")) : null);
+        body.put("last_read_at", JsonAnswers.isoTime(row.get("last_read_at")));
+        body.put("last_webhook_qr_at", JsonAnswers.isoTime(row.get("last_webhook_at")));
+        body.put("stale_qr_found_at", JsonAnswers.isoTime(row.get("stale_qr_found_at")));
         body.put("qr_limit_closes", qrLimitCloses);
         body.put("qr_limit_window_seconds", thresholds.qrLimitWindow().toSeconds());
         JsonAnswers.answer(exchange, 200, body);
-    }
-
-    private static Instant instant(Object value) {
-        if (value instanceof Timestamp timestamp) {
-            return timestamp.toInstant();
-        }
-        if (value instanceof OffsetDateTime time) {
-            return time.toInstant();
-        }
-        return null;
-    }
-
-    private static String time(Object value) {
-        Instant instant = instant(value);
-        return instant == null ? null : instant.toString();
     }
 
     private static Number number(Object value) {

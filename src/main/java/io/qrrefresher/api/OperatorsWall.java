@@ -102,11 +102,11 @@ public final class OperatorsWall {
             }
             Map<String, Object> instance = new LinkedHashMap<>();
             instance.put("name", row.get("instance_name"));
-            instance.put("last_qr_update", iso(row.get("last_qr_update")));
-            instance.put("qr_expires_at", iso(row.get("qr_expires_at")));
+            instance.put("last_qr_update", JsonAnswers.isoTime(row.get("last_qr_update")));
+            instance.put("qr_expires_at", JsonAnswers.isoTime(row.get("qr_expires_at")));
             instance.put("consecutive_failures", failures);
             instance.put("last_error", row.get("last_error"));
-            instance.put("last_error_at", iso(row.get("last_error_at")));
+            instance.put("last_error_at", JsonAnswers.isoTime(row.get("last_error_at")));
             Object qr = row.get("qr_code");
             // the application writes this column too: only a PNG data URL becomes an image source
             if (qr instanceof String image && image.length() <= maxImageChars
@@ -137,10 +137,6 @@ public final class OperatorsWall {
         message.setHeader("Referrer-Policy", "no-referrer");
         message.setHeader("Cache-Control", "no-cache");
         message.setBody(content);
-    }
-
-    private static String iso(Object value) {
-        return value instanceof Timestamp timestamp ? timestamp.toInstant().toString() : null;
     }
 
     private static String resource(String path) {

@@ -1,5 +1,8 @@
 package io.qrrefresher.common;
 
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,6 +29,20 @@ public final class JsonAnswers {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("Answers are plain data and always serialise", e);
         }
+    }
+
+    /** A time read by camel-sql (a {@code timestamptz}), or null. */
+    public static Instant instant(Object value) {
+        if (value instanceof Timestamp timestamp) {
+            return timestamp.toInstant();
+        }
+        return value instanceof OffsetDateTime time ? time.toInstant() : null;
+    }
+
+    /** The same in ISO-8601 ({@code 2026-12-02T10:20:00Z}), as answers show times; null stays null. */
+    public static String isoTime(Object value) {
+        Instant instant = instant(value);
+        return instant == null ? null : instant.toString();
     }
 
     public static Map<String, Object> error(String error, String message) {

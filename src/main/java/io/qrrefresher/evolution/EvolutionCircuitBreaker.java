@@ -6,6 +6,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.common.RouteContract;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,11 @@ public final class EvolutionCircuitBreaker {
             }
         });
         return registry;
+    }
+
+    /** The state of the breaker around Evolution API calls (the route's circuitBreaker step); CLOSED before it exists. */
+    public static CircuitBreaker.State evolutionState(CircuitBreakerRegistry registry) {
+        return state(registry, RouteContract.EVOLUTION_CIRCUIT_BREAKER);
     }
 
     /** The state of the breaker, CLOSED before its route created it. */
