@@ -1,5 +1,8 @@
 package io.qrrefresher;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,13 +86,7 @@ class AlertCausesTest {
 
     @BeforeEach
     void clean() {
-        evolution.clearFaults();
-        evolution.resumeGeneratingQrs();
-        evolution.loseWebhooks(false);
-        for (Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
-            evolution.removeInstance((String) row.get("instance_name"));
-        }
-        db.update("DELETE FROM evolution_instances");
+        pushed.reset();
         db.update("DELETE FROM qr_refresher.refresh_runs");
         // incidents left by the test before resolve unseen: its posts are behind deliveriesBefore
         db.update("DELETE FROM qr_refresher.alert_incidents");
@@ -243,6 +240,36 @@ class AlertCausesTest {
         for (String name : List.of("healthy-1", "healthy-2", "just-entered")) {
             assertThat(status(name).get("cause").isNull()).as(name).isTrue();
         }
+    }
+
+    @Test
+    void theStatusEndpointWantsTheAdminTokenAndTakesANameAsANameOnly() throws Exception {
+        waitingInstance("asked-about", "token-1");
+        HttpClient http = HttpClient.newHttpClient();
+        for (String token : new String[] {null, "wrong", ServiceProcess.ADMIN_TOKEN + "x"}) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(service.url("/instances/asked-about/status"));
+            if (token != null) {
+                request.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<String> refused = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as(String.valueOf(token)).isEqualTo(401);
+            assertThat(refused.body()).doesNotContain("asked-about", "token-1");
+        }
+        HttpResponse<String> unknown = service.send("GET", "/instances/nobody/status", null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("unknown_instance");
+        // SQL and placeholders in the name are a name that does not exist
+        for (String hostile : List.of("x'%20OR%20'1'%3D'1", "%7B%7Badmin.token%7D%7D")) {
+            HttpResponse<String> answer = service.send("GET", "/instances/" + hostile + "/status", null);
+            assertThat(answer.statusCode()).as(hostile).isEqualTo(404);
+            assertThat(answer.body()).doesNotContain(ServiceProcess.ADMIN_TOKEN, "token-1");
+        }
+        // a NUL byte PostgreSQL refuses is bad input, not a database outage (it was a 503)
+        HttpResponse<String> nul = service.send("GET", "/instances/asked-about%00/status", null);
+        assertThat(nul.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(nul.body()).get("error").asText()).isEqualTo("bad_request");
+        assertThat(nul.headers().firstValue("Retry-After")).isEmpty();
+        assertThat(db.query("SELECT 1 FROM evolution_instances WHERE instance_name = 'asked-about'")).hasSize(1);
     }
 
     /** A connecting instance in Evolution and in the table, with its first QR delivered by webhook. */

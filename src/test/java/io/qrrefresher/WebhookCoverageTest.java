@@ -6,7 +6,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -66,12 +65,7 @@ class WebhookCoverageTest {
 
     @BeforeEach
     void clean() {
-        evolution.loseWebhooks(false);
-        for (Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
-            evolution.loseWebhooks((String) row.get("instance_name"), false);
-            evolution.removeInstance((String) row.get("instance_name"));
-        }
-        db.update("DELETE FROM evolution_instances");
+        pushed.reset();
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.net.http.HttpResponse;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -121,18 +122,33 @@ class WebhookIngestTest {
                      .with("evolution.webhook-token", Webhooks.TOKEN)
                      .with("alert.webhook.url", receiver.url().toString()).start()) {
             alerting.db().insertInstance("limited", "token", "connecting");
+            alerting.db().insertInstance("refused-first", "token", "connecting");
             Webhooks posting = new Webhooks(alerting);
 
             posting.post(Webhooks.fixture("webhook-qrcode-limit-reached.json", "limited", null));
             posting.post(Webhooks.fixture("webhook-connection-update-refused.json", "limited", null));
             posting.post(Webhooks.fixture("webhook-qrcode-limit-reached.json", "limited", null));
+            // Evolution sends the pair concurrently: the refused one may come first, and is the same limit
+            posting.post(Webhooks.fixture("webhook-connection-update-refused.json", "refused-first", null));
+            posting.post(Webhooks.fixture("webhook-qrcode-limit-reached.json", "refused-first", null));
 
-            await().until(() -> !receiver.deliveries().isEmpty());
-            JsonNode alert = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(receiver.deliveries().get(0).body());
-            assertThat(alert.get("alert").asText()).isEqualTo("qr_code_limit_reached");
-            assertThat(alert.get("instance_name").asText()).isEqualTo("limited");
-            await().during(Duration.ofMillis(800)).until(() -> receiver.deliveries().size() == 1);
+            await().until(() -> receiver.deliveries().size() >= 2);
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<String> noticed = new java.util.ArrayList<>();
+            for (WebhookReceiver.Delivery delivery : receiver.deliveries()) {
+                JsonNode alert = json.readTree(delivery.body());
+                assertThat(alert.get("alert").asText()).isEqualTo("qr_code_limit_reached");
+                noticed.add(alert.get("instance_name").asText());
+            }
+            assertThat(noticed).containsExactlyInAnyOrder("limited", "refused-first");
+            await().during(Duration.ofMillis(800)).until(() -> receiver.deliveries().size() == 2);
+            // each close counts once towards qr_limit_repeated
+            for (String name : List.of("limited", "refused-first")) {
+                assertThat(alerting.db().queryOne("SELECT count(*) AS n FROM qr_refresher.qr_limit_closes c"
+                        + " JOIN evolution_instances e ON e.id = c.instance_id WHERE e.instance_name = ?", name)
+                        .get("n")).isEqualTo(1L);
+                assertThat(alerting.db().instance(name).get("instance_status")).isEqualTo("close");
+            }
         }
     }
 

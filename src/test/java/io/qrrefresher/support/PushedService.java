@@ -33,6 +33,19 @@ public record PushedService(ServiceProcess service, ScriptedEvolutionApi evoluti
         return new PushedService(service, evolution, new Db(dataSource));
     }
 
+    /** Between tests: no instance left in Evolution or in the table, webhooks arriving, QR codes generated. */
+    public void reset() {
+        evolution.clearFaults();
+        evolution.resumeGeneratingQrs();
+        evolution.loseWebhooks(false);
+        for (java.util.Map<String, Object> row : db.query("SELECT instance_name FROM evolution_instances")) {
+            String name = (String) row.get("instance_name");
+            evolution.loseWebhooks(name, false);
+            evolution.removeInstance(name);
+        }
+        db.update("DELETE FROM evolution_instances");
+    }
+
     @Override
     public void close() {
         service.close();
