@@ -19,14 +19,18 @@ import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.ServiceLogOnFailure;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import io.qrrefresher.support.WebhookReceiver;
 import io.qrrefresher.support.Webhooks;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -53,10 +57,13 @@ class AlertCausesTest {
     static ServiceProcess service;
     static Db db;
     static PushedService pushed;
+
+    @RegisterExtension
+    static final ServiceLogOnFailure SERVICE_LOG = new ServiceLogOnFailure(() -> service);
     int deliveriesBefore;
 
     @BeforeAll
-    static void start(@TempDir Path work) throws Exception {
+    static void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
         receiver = new WebhookReceiver();
         pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
         service = pushed.service();
@@ -323,15 +330,38 @@ class AlertCausesTest {
 
     /** Refreshes about every second (as a fast schedule would) until the alert is posted. */
     private JsonNode refreshUntil(Predicate<JsonNode> matching) {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1000)).until(() -> {
-            refresh();
-            return posted(matching).stream().findFirst().orElse(null);
-        }, Objects::nonNull);
+        try {
+            return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1000)).until(() -> {
+                refresh();
+                return posted(matching).stream().findFirst().orElse(null);
+            }, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("Not posted within 60 s; " + situation(), e);
+        }
     }
 
     private JsonNode awaitDelivery(Predicate<JsonNode> matching) {
-        return await().atMost(Duration.ofSeconds(20)).until(() -> posted(matching).stream().findFirst().orElse(null),
-                Objects::nonNull);
+        try {
+            return await().atMost(Duration.ofSeconds(60))
+                    .until(() -> posted(matching).stream().findFirst().orElse(null), Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("Not posted within 60 s; " + situation(), e);
+        }
+    }
+
+    /** What the service had recorded and posted, for a failure's message. */
+    private String situation() {
+        List<String> posted = new ArrayList<>();
+        for (JsonNode alert : posted(body -> true)) {
+            posted.add(alert.path("alert").asText() + "/" + alert.path("status").asText());
+        }
+        return "instances " + db.query("SELECT e.instance_name, e.instance_status, e.last_qr_update,"
+                + " s.consecutive_failures, s.last_failure_reason, s.last_read_at"
+                + " FROM evolution_instances e LEFT JOIN qr_refresher.instance_state s ON s.instance_id = e.id")
+                + "; QR-limit closes " + db.query("SELECT instance_id, closed_at FROM qr_refresher.qr_limit_closes")
+                + "; last failure check " + (System.currentTimeMillis() - lastCheck()) + " ms ago"
+                + "; incidents " + db.query("SELECT alert, status FROM qr_refresher.alert_incidents")
+                + "; posted since the test began " + posted;
     }
 
     /** The alerts posted since this test began that match. */

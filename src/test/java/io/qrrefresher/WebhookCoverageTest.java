@@ -14,12 +14,15 @@ import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.ServiceLogOnFailure;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -45,8 +48,11 @@ class WebhookCoverageTest {
     static Db db;
     static PushedService pushed;
 
+    @RegisterExtension
+    static final ServiceLogOnFailure SERVICE_LOG = new ServiceLogOnFailure(() -> service);
+
     @BeforeAll
-    static void start(@TempDir Path work) throws Exception {
+    static void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
         pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
         service = pushed.service();
         evolution = pushed.evolution();

@@ -173,6 +173,22 @@ public final class ServiceProcess implements AutoCloseable {
         return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     }
 
+    /**
+     * The last {@code count} lines the service logged at INFO or above (stack frames and DEBUG left out), each cut to
+     * 200 characters: what a failing test adds to its message, so that a CI summary shows what the service did.
+     */
+    public List<String> recentLog(int count) {
+        try {
+            List<String> lines = Files.readAllLines(directory.resolve("console.log"), StandardCharsets.UTF_8).stream()
+                    .filter(line -> line.matches("^\\d\\d:\\d\\d:\\d\\d\\.\\d+ (INFO|WARN|ERROR) .*"))
+                    .map(line -> line.length() <= 200 ? line : line.substring(0, 200) + "...")
+                    .toList();
+            return lines.subList(Math.max(0, lines.size() - count), lines.size());
+        } catch (IOException e) {
+            return List.of("(no console log: " + e.getMessage() + ")");
+        }
+    }
+
     private static String tail(String text) {
         return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
     }
