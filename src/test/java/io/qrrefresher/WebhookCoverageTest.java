@@ -95,6 +95,30 @@ class WebhookCoverageTest {
         JsonNode history = JSON.readTree(service.send("GET", "/refresh-runs?limit=1", null).body());
         assertThat(history.get("runs").get(0).get("covered").asInt()).isEqualTo(3);
         assertThat(service.metrics()).contains("qr_refresher_instances_total{outcome=\"covered\"}");
+        assertThat(run.get("all").asBoolean()).isFalse();
+
+        // an operator who wants every instance polled now, covered or not
+        evolution.resetCalls();
+        JsonNode all = refresh("/refresh-qr-codes?all=true");
+        assertThat(all.get("all").asBoolean()).isTrue();
+        assertThat(all.get("covered").asInt()).isZero();
+        assertThat(all.get("refreshed").asInt() + all.get("unchanged").asInt()).isEqualTo(3);
+        assertThat(all.get("message").asText()).contains("every instance polled");
+        for (String name : names) {
+            assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, name)).as(name).isEqualTo(1);
+            assertThat(evolution.calls(EvolutionCall.CONNECT, name)).as(name).isEqualTo(1);
+        }
+        assertThat(refresh("/refresh-qr-codes?all=false").get("all").asBoolean()).isFalse();
+        // anything else is refused, and starts no run
+        int runs = JSON.readTree(service.send("GET", "/refresh-runs?limit=500", null).body()).get("runs").size();
+        HttpResponse<String> refused = service.send("POST", "/refresh-qr-codes?all=yes%27--", null);
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).get("error").asText()).isEqualTo("bad_request");
+        assertThat(JSON.readTree(refused.body()).get("message").asText()).contains("all must be true or false");
+        assertThat(JSON.readTree(service.send("GET", "/refresh-runs?limit=500", null).body()).get("runs"))
+                .hasSize(runs);
+        assertThat(service.recentLog(5)).anyMatch(line -> line.contains("Refused POST")
+                && line.contains("all must be true or false"));
     }
 
     @Test
@@ -172,7 +196,11 @@ class WebhookCoverageTest {
     }
 
     private static JsonNode refresh() throws Exception {
-        HttpResponse<String> response = service.send("POST", "/refresh-qr-codes", null);
+        return refresh("/refresh-qr-codes");
+    }
+
+    private static JsonNode refresh(String path) throws Exception {
+        HttpResponse<String> response = service.send("POST", path, null);
         assertThat(response.statusCode()).isEqualTo(200);
         return JSON.readTree(response.body());
     }

@@ -13,10 +13,15 @@ import io.qrrefresher.refresh.InstanceResult;
 import io.qrrefresher.refresh.RefreshRun;
 import io.qrrefresher.refresh.RefreshRuns;
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The JSON answers of {@code POST /refresh-qr-codes} and {@code GET /refresh-runs}. */
 public final class AdminAnswers {
 
+    /** What is wrong with a request's parameters (the route answers 400 {@link #badRequest} when set). */
+    public static final String REQUEST_PROBLEM = "requestProblem";
+    private static final Logger LOG = LoggerFactory.getLogger(AdminAnswers.class);
     static final int DEFAULT_HISTORY = 20;
     static final int MAX_HISTORY = 500;
     private static final ObjectMapper CAUSES = new ObjectMapper();
@@ -49,6 +54,7 @@ public final class AdminAnswers {
         body.put("success", completed);
         body.put("run_id", run.getId());
         body.put("trigger", run.getTrigger());
+        body.put("all", run.isPollAll());
         body.put("status", run.getStatus());
         body.put("total_instances", run.getTotal());
         body.put("refreshed", run.getRefreshed());
@@ -90,15 +96,30 @@ public final class AdminAnswers {
             }
         }
         if (value < 1 || value > MAX_HISTORY) {
-            exchange.setProperty("historyProblem", "limit must be a whole number from 1 to " + MAX_HISTORY);
+            exchange.setProperty(REQUEST_PROBLEM, "limit must be a whole number from 1 to " + MAX_HISTORY);
         } else {
             exchange.setProperty("historyLimit", value);
         }
     }
 
-    public void badHistoryRequest(Exchange exchange) {
-        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                exchange.getProperty("historyProblem", String.class)));
+    /** {@code ?all=true}: the manual run polls every instance, those webhooks cover included. */
+    public void readPollAll(Exchange exchange) {
+        String all = exchange.getMessage().getHeader("all", String.class);
+        if (all == null || all.isBlank() || all.trim().equalsIgnoreCase("false")) {
+            exchange.setProperty(RefreshRuns.POLL_ALL_PROPERTY, false);
+        } else if (all.trim().equalsIgnoreCase("true")) {
+            exchange.setProperty(RefreshRuns.POLL_ALL_PROPERTY, true);
+        } else {
+            exchange.setProperty(REQUEST_PROBLEM, "all must be true or false");
+        }
+    }
+
+    /** 400 with what was wrong, and one log line. */
+    public void badRequest(Exchange exchange) {
+        String problem = exchange.getProperty(REQUEST_PROBLEM, String.class);
+        LOG.warn("Refused {} {}: {}", exchange.getMessage().getHeader(Exchange.HTTP_METHOD),
+                exchange.getMessage().getHeader(Exchange.HTTP_PATH), problem);
+        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", problem));
     }
 
     /** Lists history rows (newest first) as {@code {"runs":[...]}}. */

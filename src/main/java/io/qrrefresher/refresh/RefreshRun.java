@@ -60,6 +60,7 @@ public final class RefreshRun {
     private final AtomicInteger covered = new AtomicInteger();
     private final Coverage coverage;
     private volatile boolean webhooksAlive;
+    private volatile boolean pollAll;
     private volatile boolean webhooksAwaited;
     private volatile Long id;
     private volatile Instant endedAt;
@@ -304,10 +305,20 @@ public final class RefreshRun {
 
     /**
      * What this run does for the instance ({@link Coverage}): scheduled and manual runs only skip covered instances;
-     * a requested refresh (the application asked for this instance's QR) always polls.
+     * a requested refresh (the application asked for this instance's QR) and a manual run with {@code ?all=true}
+     * always poll.
      */
     Coverage.Plan plan(ConnectingInstance instance, Instant now) {
-        return REQUEST.equals(trigger) ? Coverage.Plan.POLL : coverage.plan(instance, now, webhooksAlive);
+        return REQUEST.equals(trigger) || pollAll ? Coverage.Plan.POLL : coverage.plan(instance, now, webhooksAlive);
+    }
+
+    /** An operator asked this run to poll every instance, covered ones included ({@code ?all=true}). */
+    void pollAll() {
+        this.pollAll = true;
+    }
+
+    public boolean isPollAll() {
+        return pollAll;
     }
 
     /** What the run learnt of the webhooks before it started: some connecting instance got one within a lifetime. */

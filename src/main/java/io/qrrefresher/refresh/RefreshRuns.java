@@ -36,6 +36,8 @@ public final class RefreshRuns {
     public static final String RUN_PROPERTY = "refreshRun";
     public static final String BUSY_PROPERTY = "refreshRunBusy";
     public static final String TRIGGER_PROPERTY = "trigger";
+    /** Set true by a manual run's {@code ?all=true}: covered instances are polled too. */
+    public static final String POLL_ALL_PROPERTY = "pollAll";
     public static final String SAVED_RUN_PROPERTY = "savedRun";
     private static final Logger LOG = LoggerFactory.getLogger(RefreshRuns.class);
     static final int MAX_UNSAVED = 1440;
@@ -101,6 +103,9 @@ public final class RefreshRuns {
             exchange.setProperty(BUSY_PROPERTY, going);
             metrics.run(trigger, "skipped");
             return;
+        }
+        if (Boolean.TRUE.equals(exchange.getProperty(POLL_ALL_PROPERTY, Boolean.class))) {
+            run.pollAll();
         }
         exchange.setProperty(RUN_PROPERTY, run);
         lastProgress = Instant.now();
@@ -232,7 +237,8 @@ public final class RefreshRuns {
                 : run.getFailed() == run.getTotal() ? "failed" : "partially_failed";
         String message = String.format("%d instances: %d refreshed, %d unchanged, %d opened, %d closed, %d failed",
                 run.getTotal(), run.getRefreshed(), run.getUnchanged(), run.getOpened(), run.getClosed(),
-                run.getFailed()) + (run.getCovered() > 0 ? ", " + run.getCovered() + " covered by webhooks" : "");
+                run.getFailed()) + (run.getCovered() > 0 ? ", " + run.getCovered() + " covered by webhooks" : "")
+                + (run.isPollAll() ? " (every instance polled: all=true)" : "");
         run.end(status, message);
         metrics.run(run.getTrigger(), status);
         if (!"failed".equals(status)) {
