@@ -123,6 +123,8 @@ class AlertCausesTest {
         JsonNode status = status("count-zero-1");
         assertThat(status.get("cause").asText()).isEqualTo("no_qr_generated");
         assertThat(status.get("alert").asText()).isEqualTo("evolution_not_generating_qr");
+        assertThat(status.get("scope").asText()).as("as the alert says it").isEqualTo("server");
+        assertThat(status.get("hint").asText()).isEqualTo(firing.get("hint").asText());
         assertThat(status.get("last_read_at").isNull()).isFalse();
         assertThat(status.get("last_qr_update").isNull()).isTrue();
         assertThat(history().findValues("no_qr_yet")).isNotEmpty();
@@ -131,6 +133,25 @@ class AlertCausesTest {
         JsonNode resolved = refreshUntil(alert("evolution_not_generating_qr", "resolved"));
         assertThat(resolved.get("affected_count").asInt()).isZero();
         assertThat(status("count-zero-1").get("cause").isNull()).isTrue();
+    }
+
+    @Test
+    void oneInstanceWithoutQrCodesAmongHealthyOnesIsThatInstance() throws Exception {
+        waitingInstance("lively", "token-1");
+        evolution.addInstance("mute", "token-2", State.CONNECTING);
+        evolution.stopGeneratingQr("mute");
+        db.insertInstance("mute", "token-2", "connecting");
+
+        JsonNode firing = refreshUntil(alert("evolution_not_generating_qr", "firing"));
+
+        assertThat(firing.get("scope").asText()).isEqualTo("instance");
+        assertThat(names(firing)).containsExactly("mute");
+        JsonNode status = status("mute");
+        assertThat(status.get("cause").asText()).isEqualTo("no_qr_generated");
+        assertThat(status.get("scope").asText()).isEqualTo("instance");
+        assertThat(status.get("hint").asText()).isEqualTo(firing.get("hint").asText())
+                .doesNotContain("CONFIG_SESSION_PHONE_VERSION");
+        assertThat(status("lively").has("scope")).isFalse();
     }
 
     @Test

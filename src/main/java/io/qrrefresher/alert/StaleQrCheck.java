@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-import io.qrrefresher.alert.Diagnosis.Fleet;
-import io.qrrefresher.alert.Diagnosis.Waiting;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.Exchange;
+
+import static io.qrrefresher.common.JsonAnswers.number;
 
 /**
  * The failure check (route {@code check-qr-failures}): the check of the system we replace
@@ -79,29 +79,19 @@ public final class StaleQrCheck {
         return thresholds.staleQrWindow().toSeconds();
     }
 
-    /** Classifies the waiting rows of the first query (oldest QR first). */
+    /** Classifies the waiting rows of {@code read-waiting-instances} (oldest QR first). */
     public void classify(Exchange exchange) {
         Findings findings = new Findings();
-        List<?> rows = exchange.getMessage().getBody(List.class);
-        boolean unreachable = evolutionUnreachable.getAsBoolean();
-        for (Object item : rows) {
-            Map<?, ?> row = (Map<?, ?>) item;
-            findings.connecting = number(row.get("connecting_count")).intValue();
-            Fleet fleet = new Fleet(findings.connecting, number(row.get("key_rejected_count")).intValue(),
-                    unreachable);
-            boolean stale = Boolean.TRUE.equals(row.get("stale"));
-            Waiting waiting = new Waiting(stale, Boolean.TRUE.equals(row.get("waited_past_no_qr")),
-                    Boolean.TRUE.equals(row.get("read_since_waiting")),
-                    number(row.get("consecutive_failures")).intValue(), (String) row.get("last_failure_reason"),
-                    Boolean.TRUE.equals(row.get("own_token")));
-            Cause cause = Diagnosis.classify(waiting, fleet);
-            String name = String.valueOf(row.get("instance_name"));
-            if (stale) {
-                findings.stale.add(name);
-                findings.staleCauses.merge(cause == null ? "unknown" : cause.id(), 1, Integer::sum);
+        WaitingRows waiting = WaitingRows.classify(exchange.getMessage().getBody(List.class),
+                evolutionUnreachable.getAsBoolean());
+        findings.connecting = waiting.connecting();
+        for (WaitingRows.Row row : waiting.rows()) {
+            if (row.stale()) {
+                findings.stale.add(row.name());
+                findings.staleCauses.merge(row.cause() == null ? "unknown" : row.cause().id(), 1, Integer::sum);
             }
-            if (cause != null) {
-                findings.byCause.computeIfAbsent(cause, key -> new ArrayList<>()).add(name);
+            if (row.cause() != null) {
+                findings.byCause.computeIfAbsent(row.cause(), key -> new ArrayList<>()).add(row.name());
             }
         }
         exchange.setProperty(FINDINGS, findings);
@@ -191,9 +181,5 @@ public final class StaleQrCheck {
 
     private List<String> cap(List<String> names) {
         return names.size() <= settings.maxInstances() ? names : names.subList(0, settings.maxInstances());
-    }
-
-    private static Number number(Object value) {
-        return value instanceof Number number ? number : 0;
     }
 }

@@ -3,14 +3,18 @@ package io.qrrefresher.api;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.Diagnosis;
+import io.qrrefresher.alert.WaitingRows;
 import io.qrrefresher.common.JsonAnswers;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.Exchange;
+
+import static io.qrrefresher.common.JsonAnswers.number;
 
 /**
  * {@code GET /instances/{name}/status} (admin): what support needs to answer "why does my customer see no QR?"
@@ -19,12 +23,21 @@ import org.apache.camel.Exchange;
  */
 public final class InstanceStatus {
 
+    private static final String FLEET = "waitingFleet";
+
     private final Settings.AlertCauses thresholds;
     private final BooleanSupplier evolutionUnreachable;
 
     public InstanceStatus(Settings.AlertCauses thresholds, BooleanSupplier evolutionUnreachable) {
         this.thresholds = thresholds;
         this.evolutionUnreachable = evolutionUnreachable;
+    }
+
+    /** Keeps the waiting instances (route {@code read-waiting-instances}) to compare the instance asked about with. */
+    public void compareWithFleet(Exchange exchange) {
+        exchange.setProperty(FLEET, WaitingRows.classify(exchange.getMessage().getBody(List.class),
+                evolutionUnreachable.getAsBoolean()));
+        exchange.getMessage().setBody(null);
     }
 
     /** Answers the row read by the route {@code instance-status}, or 404 when there is none. */
@@ -43,6 +56,7 @@ public final class InstanceStatus {
 
         Cause cause = null;
         String hint = null;
+        String scope = null;
         if ("connecting".equals(status)) {
             Diagnosis.Waiting waiting = new Diagnosis.Waiting(stale, Boolean.TRUE.equals(row.get("waited_past_no_qr")),
                     Boolean.TRUE.equals(row.get("read_since_waiting")), failures,
@@ -51,6 +65,13 @@ public final class InstanceStatus {
                     number(row.get("key_rejected_count")).intValue(), evolutionUnreachable.getAsBoolean());
             cause = Diagnosis.classify(waiting, fleet);
             hint = cause == null ? null : cause.hint();
+            if (cause == Cause.NO_QR_GENERATED) {
+                // as the alert says it: this instance alone, or every waiting instance (the server's settings)
+                WaitingRows waitingRows = exchange.getProperty(FLEET, WaitingRows.class);
+                int affected = Math.max(1, waitingRows == null ? 1 : waitingRows.count(Cause.NO_QR_GENERATED));
+                scope = Diagnosis.noQrScope(affected, fleet.connecting());
+                hint = Diagnosis.noQrHint(scope);
+            }
         }
         if (cause == null && qrLimitCloses >= thresholds.qrLimitRepeats()) {
             cause = Cause.QR_LIMIT_REPEATED;
@@ -62,6 +83,9 @@ public final class InstanceStatus {
         body.put("status", status);
         body.put("cause", cause == null ? null : cause.id());
         body.put("hint", hint);
+        if (scope != null) {
+            body.put("scope", scope);
+        }
         body.put("alert", cause == null ? null : cause.alert());
         body.put("stale", stale);
         body.put("waiting_since", JsonAnswers.isoTime(row.get("waiting_since")));
@@ -81,9 +105,5 @@ public final class InstanceStatus {
         body.put("qr_limit_closes", qrLimitCloses);
         body.put("qr_limit_window_seconds", thresholds.qrLimitWindow().toSeconds());
         JsonAnswers.answer(exchange, 200, body);
-    }
-
-    private static Number number(Object value) {
-        return value instanceof Number number ? number : 0;
     }
 }

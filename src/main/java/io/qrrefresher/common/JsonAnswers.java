@@ -45,6 +45,11 @@ public final class JsonAnswers {
         return instant == null ? null : instant.toString();
     }
 
+    /** A numeric column of a row read by the sql component; 0 when it is null. */
+    public static Number number(Object value) {
+        return value instanceof Number number ? number : 0;
+    }
+
     public static Map<String, Object> error(String error, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", false);
