@@ -2,6 +2,7 @@ package io.qrrefresher;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -9,6 +10,7 @@ import io.qrrefresher.alert.AlertDelivery;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.StaleQrCheck;
+import io.qrrefresher.alert.WaitingCauseGauges;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.ops.QrMetrics;
@@ -29,11 +31,21 @@ public final class AlertsConfiguration implements CamelConfiguration {
 
     @BindToRegistry("staleQrCheck")
     public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context, ServiceMode mode) {
-        // the breaker's registry is bound later (EvolutionConfiguration): looked up when a check runs
-        return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals,
-                () -> EvolutionCircuitBreaker.evolutionState(
-                        context.getRegistry().findSingleByType(CircuitBreakerRegistry.class)) != CircuitBreaker.State.CLOSED,
+        return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals, evolutionUnreachable(context),
                 mode.webhookToken().isPresent());
+    }
+
+    @BindToRegistry("waitingCauseGauges")
+    public WaitingCauseGauges waitingCauseGauges(QrMetrics metrics, CamelContext context) {
+        WaitingCauseGauges gauges = new WaitingCauseGauges(evolutionUnreachable(context));
+        gauges.register(metrics);
+        return gauges;
+    }
+
+    /** Whether the breaker to Evolution is not closed (its registry is bound later, by EvolutionConfiguration). */
+    private static BooleanSupplier evolutionUnreachable(CamelContext context) {
+        return () -> EvolutionCircuitBreaker.evolutionState(
+                context.getRegistry().findSingleByType(CircuitBreakerRegistry.class)) != CircuitBreaker.State.CLOSED;
     }
 
     @BindToRegistry("alertDelivery")

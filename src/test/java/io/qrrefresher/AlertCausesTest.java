@@ -11,10 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.alert.AlertFormats;
+import io.qrrefresher.alert.Diagnosis;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.PushedService;
@@ -128,6 +131,8 @@ class AlertCausesTest {
         assertThat(status.get("last_read_at").isNull()).isFalse();
         assertThat(status.get("last_qr_update").isNull()).isTrue();
         assertThat(history().findValues("no_qr_yet")).isNotEmpty();
+        // the same classification as a gauge, counted every 15 s on every replica
+        await().atMost(Duration.ofSeconds(60)).until(() -> waitingGauge(service.metrics(), "no_qr_generated") == 2.0);
 
         evolution.resumeGeneratingQrs();
         JsonNode resolved = refreshUntil(alert("evolution_not_generating_qr", "resolved"));
@@ -277,6 +282,11 @@ class AlertCausesTest {
         for (String name : List.of("healthy-1", "healthy-2", "just-entered")) {
             assertThat(status(name).get("cause").isNull()).as(name).isTrue();
         }
+        // a series per cause, all at 0 once counted after the last test's instances were gone
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            String metrics = service.metrics();
+            return Diagnosis.ROW_CAUSES.stream().allMatch(cause -> waitingGauge(metrics, cause.id()) == 0.0);
+        });
     }
 
     @Test
@@ -329,6 +339,13 @@ class AlertCausesTest {
 
     private JsonNode history() throws Exception {
         return JSON.readTree(service.send("GET", "/refresh-runs?limit=50", null).body());
+    }
+
+    /** The value of qr_refresher_waiting_instances{cause=...} (NaN when the scrape has no such series). */
+    private static double waitingGauge(String metrics, String cause) {
+        Matcher value = Pattern.compile("(?m)^qr_refresher_waiting_instances\\{cause=\"" + cause + "\",?} (\\S+)$")
+                .matcher(metrics);
+        return value.find() ? Double.parseDouble(value.group(1)) : Double.NaN;
     }
 
     /** When the clustered failure check last fired (Quartz's own record of it). */

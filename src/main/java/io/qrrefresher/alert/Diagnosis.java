@@ -1,5 +1,7 @@
 package io.qrrefresher.alert;
 
+import java.util.List;
+
 /**
  * Why one connecting instance has no working QR, from what the service recorded about it: a pure function, so each
  * row of its table is a unit test ({@code DiagnosisTest}). The failure check classifies every waiting row with it, and
@@ -30,6 +32,11 @@ public final class Diagnosis {
      */
     public record Fleet(int connecting, int keyRejected, boolean evolutionUnreachable) {
     }
+
+    /** Every cause {@link #classify} can give a row. */
+    public static final List<Cause> ROW_CAUSES = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
+            Cause.INSTANCE_KEY_REJECTED, Cause.API_KEY_REJECTED, Cause.EVOLUTION_UNREACHABLE, Cause.REFRESH_FAILING,
+            Cause.NOT_POLLED);
 
     private Diagnosis() {
     }

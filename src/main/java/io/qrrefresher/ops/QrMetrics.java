@@ -152,9 +152,20 @@ public final class QrMetrics {
 
     /** A gauge whose value is read at scrape time; NaN when it cannot be read. */
     public void gauge(String name, String description, String unit, Supplier<Number> value) {
-        Gauge.builder(name, () -> {
+        gaugeBuilder(name, description, unit, value).register(registry);
+    }
+
+    /** One series of a labelled gauge ({@code name{tagKey="tagValue"}}). */
+    public void gauge(String name, String description, String unit, String tagKey, String tagValue,
+                      Supplier<Number> value) {
+        gaugeBuilder(name, description, unit, value).tag(tagKey, tagValue).register(registry);
+    }
+
+    private static Gauge.Builder<Supplier<Double>> gaugeBuilder(String name, String description, String unit,
+                                                                Supplier<Number> value) {
+        return Gauge.builder(name, () -> {
             Number number = value.get();
             return number == null ? Double.NaN : number.doubleValue();
-        }).description(description).baseUnit(unit).register(registry);
+        }).description(description).baseUnit(unit);
     }
 }

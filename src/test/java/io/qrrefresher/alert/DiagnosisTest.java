@@ -1,9 +1,14 @@
 package io.qrrefresher.alert;
 
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import io.qrrefresher.alert.Diagnosis.Fleet;
 import io.qrrefresher.alert.Diagnosis.Waiting;
+import io.qrrefresher.refresh.RefreshDecisions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -19,6 +24,7 @@ class DiagnosisTest {
     static final Fleet ALL_REFUSED = new Fleet(3, 3, false);
     static final Fleet ONE_ROW_REFUSED = new Fleet(1, 1, false);
     static final Fleet CIRCUIT_OPEN = new Fleet(10, 0, true);
+    static final boolean[] BOOLEANS = {false, true};
 
     static Stream<Arguments> rows() {
         return Stream.of(
@@ -82,6 +88,35 @@ class DiagnosisTest {
         assertThat(Diagnosis.staleQrsShown(100, 100, 20, 100)).isFalse();
         assertThat(Diagnosis.staleQrHint(true)).contains("not arriving").contains("/webhooks/evolution");
         assertThat(Diagnosis.staleQrHint(false)).contains("No webhooks");
+    }
+
+    /** The gauge qr_refresher_waiting_instances has a series for each cause a row can get: none is left out. */
+    @Test
+    void everyCauseARowCanGetIsListed() {
+        Set<Cause> given = EnumSet.noneOf(Cause.class);
+        List<String> reasons = new ArrayList<>(RefreshDecisions.FAILURE_REASONS);
+        reasons.add(null);
+        reasons.add("a reason added later");
+        for (boolean stale : BOOLEANS) {
+            for (boolean waitedPastNoQr : BOOLEANS) {
+                for (boolean read : BOOLEANS) {
+                    for (int failures : new int[] {0, 1, 5}) {
+                        for (String reason : reasons) {
+                            for (boolean ownToken : BOOLEANS) {
+                                for (Fleet fleet : List.of(FLEET, ALL_REFUSED, ONE_ROW_REFUSED, CIRCUIT_OPEN)) {
+                                    Cause cause = Diagnosis.classify(
+                                            new Waiting(stale, waitedPastNoQr, read, failures, reason, ownToken), fleet);
+                                    if (cause != null) {
+                                        given.add(cause);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(Diagnosis.ROW_CAUSES).containsExactlyInAnyOrderElementsOf(given);
     }
 
     @Test
