@@ -58,18 +58,15 @@ public final class InstanceStatus {
         String hint = null;
         String scope = null;
         if ("connecting".equals(status)) {
-            Diagnosis.Waiting waiting = new Diagnosis.Waiting(stale, Boolean.TRUE.equals(row.get("waited_past_no_qr")),
-                    Boolean.TRUE.equals(row.get("read_since_waiting")), failures,
-                    (String) row.get("last_failure_reason"), Boolean.TRUE.equals(row.get("own_token")));
-            Diagnosis.Fleet fleet = new Diagnosis.Fleet(number(row.get("connecting_count")).intValue(),
-                    number(row.get("key_rejected_count")).intValue(), evolutionUnreachable.getAsBoolean());
-            cause = Diagnosis.classify(waiting, fleet);
+            // the row has the columns of read-waiting-instances: classified the same way
+            WaitingRows own = WaitingRows.classify(List.of(row), evolutionUnreachable.getAsBoolean());
+            cause = own.rows().get(0).cause();
             hint = cause == null ? null : cause.hint();
             if (cause == Cause.NO_QR_GENERATED) {
                 // as the alert says it: this instance alone, or every waiting instance (the server's settings)
-                WaitingRows waitingRows = exchange.getProperty(FLEET, WaitingRows.class);
-                int affected = Math.max(1, waitingRows == null ? 1 : waitingRows.count(Cause.NO_QR_GENERATED));
-                scope = Diagnosis.noQrScope(affected, fleet.connecting());
+                WaitingRows fleet = exchange.getProperty(FLEET, WaitingRows.class);
+                int affected = Math.max(1, fleet == null ? 1 : fleet.count(Cause.NO_QR_GENERATED));
+                scope = Diagnosis.noQrScope(affected, own.connecting());
                 hint = Diagnosis.noQrHint(scope);
             }
         }
