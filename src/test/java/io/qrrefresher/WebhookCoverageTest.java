@@ -154,6 +154,9 @@ class WebhookCoverageTest {
         assertThat(evolution.calls(EvolutionCall.CONNECTION_STATE, "still-waiting")).isEqualTo(1);
         assertThat(evolution.calls(EvolutionCall.CONNECT, "still-waiting")).isZero();
         assertThat(evolution.totalCalls()).isEqualTo(2);
+        // a state read is not a QR read: the stale-QR rate (alert stale_qr_shown) is taken over QRs compared only
+        JsonNode history = JSON.readTree(service.send("GET", "/refresh-runs?limit=1", null).body());
+        assertThat(history.get("runs").get(0).get("qr_read").asInt()).isZero();
     }
 
     @Test

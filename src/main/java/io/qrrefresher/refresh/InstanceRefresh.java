@@ -114,6 +114,14 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return outcome == Outcome.REFRESHED;
     }
 
+    /**
+     * Evolution showed the instance's current QR and it was compared with the stored one (stored, or the same): the
+     * reads the stale-QR rate is taken over. The safety read of a covered instance reads the state only.
+     */
+    public boolean isQrRead() {
+        return !stateOnly && (outcome == Outcome.REFRESHED || outcome == Outcome.UNCHANGED);
+    }
+
     /** The refresh found another QR in Evolution while the stored one had already expired: a stale QR was on screen. */
     public boolean isStaleQrFound() {
         return staleQrFound && outcome == Outcome.REFRESHED;

@@ -110,7 +110,7 @@ public final class RefreshRun {
                 || refresh.isUnauthorized()) {
             answeredByEvolution.incrementAndGet();
         }
-        if (refresh.getOutcome() == Outcome.REFRESHED || refresh.getOutcome() == Outcome.UNCHANGED) {
+        if (refresh.isQrRead()) {
             qrRead.incrementAndGet();
         }
         if (refresh.isStaleQrFound()) {

@@ -174,13 +174,17 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /**
-     * The last {@code count} lines the service logged at INFO or above (stack frames and DEBUG left out), each cut to
-     * 200 characters: what a failing test adds to its message, so that a CI summary shows what the service did.
+     * The last {@code count} lines the service logged at INFO or above (stack frames, DEBUG and the start's lists of
+     * endpoints and routes left out), each cut to 200 characters: what a failing test adds to its message, so that a
+     * CI summary shows what the service did.
      */
     public List<String> recentLog(int count) {
         try {
             List<String> lines = Files.readAllLines(directory.resolve("console.log"), StandardCharsets.UTF_8).stream()
                     .filter(line -> line.matches("^\\d\\d:\\d\\d:\\d\\d\\.\\d+ (INFO|WARN|ERROR) .*"))
+                    // the start's lists of endpoints and routes say nothing about a failure
+                    .filter(line -> !line.contains("MainHttpServerUtil -")
+                            && !line.matches(".*AbstractCamelContext - +(Started|Stopped) .*"))
                     .map(line -> line.length() <= 200 ? line : line.substring(0, 200) + "...")
                     .toList();
             return lines.subList(Math.max(0, lines.size() - count), lines.size());
