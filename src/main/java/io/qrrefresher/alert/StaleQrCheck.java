@@ -25,7 +25,7 @@ public final class StaleQrCheck {
 
     static final String FINDINGS = "checkFindings";
     /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
-    static final List<Cause> ROW_CAUSES = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
+    static final List<Cause> CAUSES_WITH_OWN_ALERT = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
             Cause.INSTANCE_KEY_REJECTED);
 
     private final Settings.Alerts settings;
@@ -123,7 +123,7 @@ public final class StaleQrCheck {
         List<AlertSignal> result = new ArrayList<>();
         result.add(signals.staleQrCodes(findings.stale.size(), cap(findings.stale), findings.staleCauses));
 
-        for (Cause cause : ROW_CAUSES) {
+        for (Cause cause : CAUSES_WITH_OWN_ALERT) {
             List<String> names = findings.byCause.getOrDefault(cause, List.of());
             Map<String, Object> counts = new LinkedHashMap<>();
             counts.put("connecting_count", findings.connecting);
