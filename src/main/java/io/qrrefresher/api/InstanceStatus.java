@@ -23,6 +23,8 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public final class InstanceStatus {
 
+    private static final String ROW = "statusRow";
+    private static final String OWN = "statusRowClassified";
     private static final String FLEET = "waitingFleet";
 
     private final Settings.AlertCauses thresholds;
@@ -33,16 +35,31 @@ public final class InstanceStatus {
         this.evolutionUnreachable = evolutionUnreachable;
     }
 
+    /**
+     * Keeps the row read by the route {@code instance-status} and classifies it; true when its cause is
+     * {@code no_qr_generated}: then the route reads the other waiting instances, to tell one instance from the server.
+     */
+    public boolean classifyRow(Exchange exchange) {
+        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+        exchange.setProperty(ROW, row);
+        if (row == null || !"connecting".equals(row.get("instance_status"))) {
+            return false;
+        }
+        // the row has the columns of read-waiting-instances: classified the same way
+        WaitingRows own = WaitingRows.classify(List.of(row), evolutionUnreachable.getAsBoolean());
+        exchange.setProperty(OWN, own);
+        return own.rows().get(0).cause() == Cause.NO_QR_GENERATED;
+    }
+
     /** Keeps the waiting instances (route {@code read-waiting-instances}) to compare the instance asked about with. */
     public void compareWithFleet(Exchange exchange) {
         exchange.setProperty(FLEET, WaitingRows.classify(exchange.getMessage().getBody(List.class),
                 evolutionUnreachable.getAsBoolean()));
-        exchange.getMessage().setBody(null);
     }
 
-    /** Answers the row read by the route {@code instance-status}, or 404 when there is none. */
+    /** Answers the row kept by {@link #classifyRow}, or 404 when there is none. */
     public void answer(Exchange exchange) {
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+        Map<?, ?> row = exchange.getProperty(ROW, Map.class);
         if (row == null || row.isEmpty()) {
             JsonAnswers.answer(exchange, 404, JsonAnswers.error("unknown_instance",
                     "no row in evolution_instances has this instance_name"));
@@ -57,9 +74,8 @@ public final class InstanceStatus {
         Cause cause = null;
         String hint = null;
         String scope = null;
-        if ("connecting".equals(status)) {
-            // the row has the columns of read-waiting-instances: classified the same way
-            WaitingRows own = WaitingRows.classify(List.of(row), evolutionUnreachable.getAsBoolean());
+        WaitingRows own = exchange.getProperty(OWN, WaitingRows.class);
+        if (own != null) {
             cause = own.rows().get(0).cause();
             hint = cause == null ? null : cause.hint();
             if (cause == Cause.NO_QR_GENERATED) {
