@@ -87,9 +87,10 @@ public final class HealthChecks {
             boolean isPaused = paused.get();
             builder.detail("paused", isPaused);
             builder.detail("route_status", routeStatus.get());
-            builder.detail("webhooks", webhooks.get());
+            String webhookState = webhooks.get();
+            builder.detail("webhooks", webhookState);
             builder.message((isPaused ? "paused: the scheduled refresh does not run (webhooks, manual runs and the API"
-                    + " do)" : "running") + "; webhooks " + webhooks.get()).up();
+                    + " do)" : "running") + "; webhooks " + webhookState).up();
         });
     }
 
