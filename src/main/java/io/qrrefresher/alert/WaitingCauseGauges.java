@@ -5,9 +5,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 import io.qrrefresher.ops.QrMetrics;
-import org.apache.camel.Exchange;
 
 /**
  * The gauge {@code qr_refresher_waiting_instances{cause}}: how many connecting instances have each cause now, as the
@@ -20,11 +20,17 @@ public final class WaitingCauseGauges {
     static final Duration TRUSTED_FOR = Duration.ofSeconds(60);
 
     private final BooleanSupplier evolutionUnreachable;
+    private final LongSupplier nanoTime;
     private final Map<Cause, Integer> counts = new EnumMap<>(Cause.class);
-    private volatile long countedAt;
+    private volatile Long countedAt;
 
     public WaitingCauseGauges(BooleanSupplier evolutionUnreachable) {
+        this(evolutionUnreachable, System::nanoTime);
+    }
+
+    WaitingCauseGauges(BooleanSupplier evolutionUnreachable, LongSupplier nanoTime) {
         this.evolutionUnreachable = evolutionUnreachable;
+        this.nanoTime = nanoTime;
     }
 
     public void register(QrMetrics metrics) {
@@ -35,20 +41,20 @@ public final class WaitingCauseGauges {
     }
 
     /** Counts the rows of {@code read-waiting-instances} per cause. */
-    public void count(Exchange exchange) {
-        WaitingRows waiting = WaitingRows.classify(exchange.getMessage().getBody(List.class),
-                evolutionUnreachable.getAsBoolean());
+    public void count(List<?> rows) {
+        WaitingRows waiting = WaitingRows.classify(rows, evolutionUnreachable.getAsBoolean());
         synchronized (counts) {
             for (Cause cause : Diagnosis.ROW_CAUSES) {
                 counts.put(cause, waiting.count(cause));
             }
         }
-        countedAt = System.nanoTime();
-        exchange.getMessage().setBody(null);
+        countedAt = nanoTime.getAsLong();
     }
 
-    private Number value(Cause cause) {
-        if (countedAt == 0 || System.nanoTime() - countedAt > TRUSTED_FOR.toNanos()) {
+    /** The series' value: NaN before the first count and once the last one is older than {@link #TRUSTED_FOR}. */
+    Number value(Cause cause) {
+        Long counted = countedAt;
+        if (counted == null || nanoTime.getAsLong() - counted > TRUSTED_FOR.toNanos()) {
             return Double.NaN;
         }
         synchronized (counts) {
