@@ -3,7 +3,6 @@ package io.qrrefresher;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,19 +21,15 @@ import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import io.qrrefresher.support.ServiceLogOnFailure;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import io.qrrefresher.support.WebhookReceiver;
 import io.qrrefresher.support.Webhooks;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.CleanupMode;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -56,24 +51,10 @@ class AlertCausesTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static WebhookReceiver receiver;
-    static ScriptedEvolutionApi evolution;
-    static ServiceProcess service;
-    static Db db;
-    static PushedService pushed;
-
     @RegisterExtension
-    static final ServiceLogOnFailure SERVICE_LOG = new ServiceLogOnFailure(() -> service);
-    int deliveriesBefore;
-
-    @BeforeAll
-    static void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
+    static final PushedService PUSHED = PushedService.rotatingEvery(Duration.ofSeconds(1), process -> {
         receiver = new WebhookReceiver();
-        pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
-        service = pushed.service();
-        evolution = pushed.evolution();
-        db = pushed.db();
-        service
-                .env("QR_FAILURE_CHECK_CRON", "* * * * * ?")
+        process.env("QR_FAILURE_CHECK_CRON", "* * * * * ?")
                 // a little slack: a loaded machine must not make the healthy instances look stale
                 .env("QR_STALE_AFTER", "PT4S")
                 .env("QR_LIFETIME", "PT3S")
@@ -86,19 +67,22 @@ class AlertCausesTest {
                 .env("ALERT_REMINDER_INTERVAL", "PT0S")
                 .env("ALERT_DELIVERY_POLL_MS", "100")
                 .env("ALERT_DELIVERY_RETRY_BASE", "PT0.2S")
-                .env("ALERT_WEBHOOK_URL", receiver.url().toString())
-                .start();
-    }
+                .env("ALERT_WEBHOOK_URL", receiver.url().toString());
+    });
+    static final ServiceProcess service = PUSHED.service();
+    static final ScriptedEvolutionApi evolution = PUSHED.evolution();
+    static final Db db = PUSHED.db();
+    int deliveriesBefore;
 
     @AfterAll
-    static void stop() throws Exception {
-        pushed.close();
-        receiver.close();
+    static void stopReceiver() {
+        if (receiver != null) {
+            receiver.close();
+        }
     }
 
     @BeforeEach
     void clean() {
-        pushed.reset();
         db.update("DELETE FROM qr_refresher.refresh_runs");
         // incidents left by the test before resolve unseen: its posts are behind deliveriesBefore
         db.update("DELETE FROM qr_refresher.alert_incidents");

@@ -3,7 +3,6 @@ package io.qrrefresher;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,16 +13,10 @@ import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.PushedService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
-import io.qrrefresher.support.ServiceLogOnFailure;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.Webhooks;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.CleanupMode;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -43,37 +36,15 @@ class WebhookCoverageTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newHttpClient();
-    static ScriptedEvolutionApi evolution;
-    static ServiceProcess service;
-    static Db db;
-    static PushedService pushed;
-
     @RegisterExtension
-    static final ServiceLogOnFailure SERVICE_LOG = new ServiceLogOnFailure(() -> service);
-
-    @BeforeAll
-    static void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
-        pushed = PushedService.create(work.resolve("service"), Duration.ofSeconds(1));
-        service = pushed.service();
-        evolution = pushed.evolution();
-        db = pushed.db();
-        service
-                // slack for a loaded machine: webhooks every second count as covering for 6 s
-                .env("QR_LIFETIME", "PT3S")
-                .env("QR_COVERED_FOR", "PT6S")
-                .env("QR_COVERED_READ_INTERVAL", "PT1H")
-                .start();
-    }
-
-    @AfterAll
-    static void stop() {
-        pushed.close();
-    }
-
-    @BeforeEach
-    void clean() {
-        pushed.reset();
-    }
+    static final PushedService PUSHED = PushedService.rotatingEvery(Duration.ofSeconds(1), process -> process
+            // slack for a loaded machine: webhooks every second count as covering for 6 s
+            .env("QR_LIFETIME", "PT3S")
+            .env("QR_COVERED_FOR", "PT6S")
+            .env("QR_COVERED_READ_INTERVAL", "PT1H"));
+    static final ServiceProcess service = PUSHED.service();
+    static final ScriptedEvolutionApi evolution = PUSHED.evolution();
+    static final Db db = PUSHED.db();
 
     @Test
     void coveredInstancesGetNoCallsInARun() throws Exception {
