@@ -48,7 +48,7 @@ public final class EvolutionConfiguration implements CamelConfiguration {
 
     @BindToRegistry("qrContent")
     public QrContent qrContent(Settings settings) {
-        return new QrContent(settings.events().maxQrImageBytes());
+        return new QrContent();
     }
 
     @BindToRegistry("instanceRefresher")

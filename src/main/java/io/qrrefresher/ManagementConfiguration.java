@@ -5,6 +5,8 @@ import java.time.Duration;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.qrrefresher.common.RouteFailures;
+import io.qrrefresher.config.InvalidSettingException;
+import io.qrrefresher.config.Setting;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.ops.ApiHttpEngine;
@@ -12,6 +14,10 @@ import io.qrrefresher.ops.FleetGauges;
 import io.qrrefresher.ops.QrMetrics;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import io.qrrefresher.edge.ClientAddresses;
+import io.qrrefresher.edge.EdgeGate;
+import io.qrrefresher.edge.EdgeHttpServer;
 
 /**
  * What operators use: the HTTP server the API runs on, the service's metrics (in the Prometheus registry that
@@ -29,6 +35,27 @@ public final class ManagementConfiguration implements CamelConfiguration {
     @BindToRegistry("apiHttpEngine")
     public ApiHttpEngine apiHttpEngine(Settings settings) {
         return new ApiHttpEngine(settings.httpPort());
+    }
+
+    /**
+     * The public HTTP server platform-http runs on (instead of camel.server's, which has no setting for the limits):
+     * its edge gate and connection limits apply to every route and Vert.x handler on HTTP_PORT.
+     */
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        Settings settings = context.getRegistry().findSingleByType(Settings.class);
+        Settings.Edge edge = settings.edge();
+        ClientAddresses addresses;
+        try {
+            addresses = new ClientAddresses(edge.trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException(Setting.TRUSTED_PROXIES, e.getMessage());
+        }
+        EdgeGate gate = new EdgeGate(addresses, settings.widget()::allowsOrigin);
+        EdgeHttpServer server = new EdgeHttpServer(settings.httpPort(), EdgeHttpServer.MAX_BODY_BYTES, edge,
+                addresses, gate);
+        context.getRegistry().bind("edgeHttpServer", server);
+        context.addService(server, true, true);
     }
 
     @BindToRegistry("qrMetrics")

@@ -27,7 +27,9 @@ public final class QrRefresherApplication {
         Main main = createMain(lifecycle, new Properties());
         try {
             main.run(args);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // an Error in the start (a class that cannot load, a stack overflow) must end the process too: Quartz's
+            // and Vert.x's threads would otherwise keep a half-started service running, never ready
             lifecycle.close();
             // Camel's shutdown hook would otherwise log "JVM shutdown hook triggered by SIGTERM" as we exit
             main.getShutdownStrategy().shutdown();

@@ -25,32 +25,42 @@ public final class AccessAnswers {
         this.webhookAuth = webhookAuth;
     }
 
-    /** Whether the request can be answered; otherwise the answer is set (the route stops). */
-    public boolean viewerTokenRefused(Exchange exchange, @Header("ttl_seconds") String ttlSeconds) {
+    /**
+     * Why a viewer token cannot be minted for this request, or null. Used as a filter's expression, so it only
+     * decides: the answer is written by {@link #refuseViewerToken} (an expression's changes to the message are not
+     * the route's).
+     */
+    public String viewerTokenProblem(@Header("ttl_seconds") String ttlSeconds) {
+        if (!viewerTokens.isEnabled()) {
+            return "disabled";
+        }
+        return ttlSeconds == null || ttl(ttlSeconds) != null ? null : "ttl";
+    }
+
+    /** Answers the refusal {@link #viewerTokenProblem} found: 409 disabled, 400 a lifetime out of range. */
+    public void refuseViewerToken(Exchange exchange, @Header("ttl_seconds") String ttlSeconds) {
         if (!viewerTokens.isEnabled()) {
             JsonAnswers.answer(exchange, 409, JsonAnswers.error("viewer_tokens_disabled",
                     "set VIEWER_TOKEN_SECRET (32+ characters) to mint viewer tokens"));
-            return true;
+            return;
         }
-        if (ttlSeconds != null) {
-            long seconds;
-            try {
-                seconds = Long.parseLong(ttlSeconds.trim());
-            } catch (NumberFormatException e) {
-                seconds = -1;
-            }
-            if (seconds < 10 || seconds > ViewerTokens.MAX_LIFETIME.toSeconds()) {
-                JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                        "ttl_seconds must be a whole number of seconds from 10 to 86400"));
-                return true;
-            }
-            exchange.setProperty("viewerTokenTtl", Duration.ofSeconds(seconds));
-        }
-        return false;
+        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
+                "ttl_seconds must be a whole number of seconds from 10 to " + ViewerTokens.MAX_LIFETIME.toSeconds()));
     }
 
-    public void viewerToken(Exchange exchange, @Header("name") String name) {
-        Duration ttl = exchange.getProperty("viewerTokenTtl", viewerTokens.defaultTtl(), Duration.class);
+    private static Duration ttl(String ttlSeconds) {
+        long seconds;
+        try {
+            seconds = Long.parseLong(ttlSeconds.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        return seconds < 10 || seconds > ViewerTokens.MAX_LIFETIME.toSeconds() ? null : Duration.ofSeconds(seconds);
+    }
+
+    public void viewerToken(Exchange exchange, @Header("name") String name,
+                            @Header("ttl_seconds") String ttlSeconds) {
+        Duration ttl = ttlSeconds == null ? viewerTokens.defaultTtl() : ttl(ttlSeconds);
         Instant expiresAt = Instant.now().plus(ttl);
         String token = viewerTokens.mint(name, expiresAt);
         Map<String, Object> body = new LinkedHashMap<>();

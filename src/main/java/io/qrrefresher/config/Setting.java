@@ -84,6 +84,14 @@ public enum Setting {
 
     ADMIN_TOKEN("admin.token"),
     HTTP_PORT("http.port"),
+    HTTP_BIND("http.bind"),
+    MANAGEMENT_BIND("management.bind"),
+    HTTP_HEADER_TIMEOUT_MS("http.header-timeout-ms"),
+    HTTP_IDLE_TIMEOUT_SECONDS("http.idle-timeout-seconds"),
+    HTTP_MAX_CONNECTIONS("http.max-connections"),
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS("http.max-connections-per-address"),
+    HTTP_SEND_BUFFER_BYTES("http.send-buffer-bytes"),
+    TRUSTED_PROXIES("trusted.proxies"),
     SERVICE_NAME("service.name");
 
     private final String key;

@@ -124,7 +124,18 @@ public final class Settings {
         }
     }
 
+    /**
+     * The public HTTP server's own protection: where it listens, how long a client may take to send a request's
+     * headers, how long a keep-alive connection may stay idle, how many connections it holds (in all, and per client
+     * address: peers in {@code trustedProxies} are exempt from the latter), the socket send buffer, and the proxies
+     * whose X-Forwarded-For / Forwarded headers name the client.
+     */
+    public record Edge(String bind, Duration headerTimeout, Duration idleTimeout, int maxConnections,
+                       int maxConnectionsPerAddress, int sendBufferBytes, List<String> trustedProxies) {
+    }
+
     private final Widget widget;
+    private final Edge edge;
     private final Database database;
     private final Evolution evolution;
     private final Refresh refresh;
@@ -253,6 +264,17 @@ public final class Settings {
             }
         }
 
+        this.edge = new Edge(in.text(Setting.HTTP_BIND).orElse("0.0.0.0"),
+                Duration.ofMillis(in.integer(Setting.HTTP_HEADER_TIMEOUT_MS, 10_000, 100, 600_000)),
+                Duration.ofSeconds(in.integer(Setting.HTTP_IDLE_TIMEOUT_SECONDS, 60, 1, 3600)),
+                in.integer(Setting.HTTP_MAX_CONNECTIONS, 4096, 16, 1_000_000),
+                in.integer(Setting.HTTP_MAX_CONNECTIONS_PER_ADDRESS, 128, 1, 1_000_000),
+                in.integer(Setting.HTTP_SEND_BUFFER_BYTES, 65_536, 4096, 16 * 1024 * 1024),
+                in.text(Setting.TRUSTED_PROXIES).map(value -> List.of(value.split("\\s*,\\s*"))).orElse(List.of()));
+        if (edge.idleTimeout().toMillis() <= events.streamHeartbeatMillis()) {
+            throw new InvalidSettingException(Setting.HTTP_IDLE_TIMEOUT_SECONDS, "must be longer than"
+                    + " QR_STREAM_HEARTBEAT_MS (" + events.streamHeartbeatMillis() + " ms): live streams would be cut");
+        }
         this.adminToken = in.text(Setting.ADMIN_TOKEN);
         this.httpPort = in.integer(Setting.HTTP_PORT, 8080, 1, 65535);
         this.serviceName = in.text(Setting.SERVICE_NAME).orElse("qr-refresher");
@@ -306,6 +328,10 @@ public final class Settings {
 
     public Management management() {
         return management;
+    }
+
+    public Edge edge() {
+        return edge;
     }
 
     public Optional<String> adminToken() {

@@ -1,14 +1,14 @@
 package io.qrrefresher.evolution;
 
-import java.util.Base64;
 import java.util.regex.Pattern;
 
 /**
- * What may be stored as a QR code and streamed to browsers: only a PNG data URL ({@code data:image/png;base64,}) whose
- * payload is strict base64, decodes to a PNG (signature, then an {@code IHDR} chunk) and stays within a size cap; and
- * a QR {@code code} string of bounded length made of the characters WhatsApp uses (base64, {@code @} and {@code ,});
- * and a phone-number pairing code of exactly 8 letters and digits.
- * Anything else, from Evolution's replies or from webhooks, is refused with a reason and never stored.
+ * What may be stored as a QR code and streamed to browsers. A stored QR is a QR of its code by construction: the image
+ * is always rendered here from Evolution's {@code code} ({@link QrImages}), and the image Evolution sends beside it
+ * ({@code base64}) is never decoded, checked or stored. A hostile or broken image (1×1, a 30000×30000 header, another
+ * picture) therefore cannot reach a browser, and no image from outside is ever decoded. The {@code code} itself must be
+ * of bounded length and made of the characters WhatsApp uses (base64, {@code @} and {@code ,}); a phone-number
+ * pairing code must be exactly 8 letters and digits. Anything else is refused with a reason and never stored.
  */
 public final class QrContent {
 
@@ -19,7 +19,6 @@ public final class QrContent {
     /** What WhatsApp shows on the phone after "Link with phone number" (Baileys: 8 Crockford base32 characters). */
     private static final Pattern PHONE_PAIRING_CODE = Pattern.compile("[A-Z0-9]{8}");
     private static final Pattern CODE = Pattern.compile("[A-Za-z0-9@,+/=_.:-]+");
-    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
     /** The image to store, or why there is none. {@code reason} is a short metric label. */
     public record Verdict(String image, String reason, String problem) {
@@ -32,27 +31,19 @@ public final class QrContent {
         }
     }
 
-    private final int maxImageChars;
-
-    /** @param maxImageChars the largest data URL accepted (QR_MAX_IMAGE_BYTES); real QRs are 10–20 KB */
-    public QrContent(int maxImageChars) {
-        this.maxImageChars = maxImageChars;
+    public QrContent() {
     }
 
     /**
-     * The image for a QR Evolution sent as {@code code} and, optionally, {@code base64}: the checked {@code base64}
-     * when present, otherwise the code rendered as a PNG.
+     * The image for a QR Evolution sent as {@code code}: the code rendered as a PNG data URL. Evolution's own
+     * {@code base64} is not used (see the class comment).
      */
-    public Verdict imageFor(String code, String base64) {
+    public Verdict imageFor(String code) {
         String codeProblem = codeProblem(code);
         if (codeProblem != null) {
             return Verdict.refused("bad_code", codeProblem);
         }
-        if (base64 == null || base64.isEmpty()) {
-            return new Verdict(QrImages.dataUrl(code), null, null);
-        }
-        String imageProblem = imageProblem(base64);
-        return imageProblem == null ? new Verdict(base64, null, null) : Verdict.refused("bad_image", imageProblem);
+        return new Verdict(QrImages.dataUrl(code), null, null);
     }
 
     /**
@@ -79,52 +70,5 @@ public final class QrContent {
             return "the QR code string holds characters a WhatsApp pairing code never has";
         }
         return null;
-    }
-
-    /** Why {@code dataUrl} is not a PNG data URL within the cap, or null when it is one. */
-    public String imageProblem(String dataUrl) {
-        if (dataUrl.length() > maxImageChars) {
-            return "the QR image has " + dataUrl.length() + " characters (QR_MAX_IMAGE_BYTES is " + maxImageChars + ")";
-        }
-        if (!dataUrl.startsWith(PNG_DATA_URL_PREFIX)) {
-            return "the QR image is not a data:image/png;base64, URL";
-        }
-        String payload = dataUrl.substring(PNG_DATA_URL_PREFIX.length());
-        if (!isStrictBase64(payload)) {
-            return "the QR image's payload is not base64";
-        }
-        byte[] png = Base64.getDecoder().decode(payload);
-        if (png.length < 16 || !startsWith(png, PNG_SIGNATURE) || png[12] != 'I' || png[13] != 'H' || png[14] != 'D'
-                || png[15] != 'R') {
-            return "the QR image's payload is not a PNG";
-        }
-        return null;
-    }
-
-    /** Standard alphabet, padded, nothing else (no whitespace, no URL-safe characters). */
-    private static boolean isStrictBase64(String text) {
-        int length = text.length();
-        if (length == 0 || length % 4 != 0) {
-            return false;
-        }
-        int padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-        for (int i = 0; i < length - padding; i++) {
-            char c = text.charAt(i);
-            boolean valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
-                    || c == '/';
-            if (!valid) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean startsWith(byte[] bytes, byte[] prefix) {
-        for (int i = 0; i < prefix.length; i++) {
-            if (bytes[i] != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 }

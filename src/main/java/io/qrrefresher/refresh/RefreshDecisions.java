@@ -169,7 +169,7 @@ public final class RefreshDecisions {
         if (!codeChanged && !countRose) {
             return Decision.done(Outcome.UNCHANGED, reset(stored));
         }
-        QrContent.Verdict image = qrContent.imageFor(reply.qrCode(), reply.qrBase64());
+        QrContent.Verdict image = qrContent.imageFor(reply.qrCode());
         if (!image.accepted()) {
             // never stored nor streamed; the QR stored before stays
             return new Decision(Step.SAVE, Outcome.FAILED, Save.RECORD_FAILURE, image.reason(),

@@ -59,7 +59,8 @@ final class CrossOrigin {
     /** Answers a preflight (OPTIONS) for {@code methods}: 204 with the permission, or 403 for another origin. */
     void preflight(HttpServerRequest request, HttpServerResponse response, String methods) {
         if (judge(request) == Verdict.REFUSED || request.getHeader("Origin") == null) {
-            response.setStatusCode(403).end();
+            HttpReplies.json(response, 403, java.util.Map.of("error", "origin_not_allowed", "message",
+                    "this page's origin is not in CORS_ALLOWED_ORIGINS"));
             return;
         }
         allow(request, response);
@@ -69,14 +70,19 @@ final class CrossOrigin {
                 .setStatusCode(204).end();
     }
 
-    /** Whether {@code origin} names the host and port the request was sent to (behind a proxy: its Host). */
+    /**
+     * Whether {@code origin} names the host and port the request was sent to (behind a proxy: its Host), and that host
+     * is an IP address or {@code localhost}. A domain name in both is not proof of anything: a DNS-rebinding page
+     * (evil.example resolving to this service) sends {@code Origin: http://evil.example} with {@code Host:
+     * evil.example}. A page on the service's own domain name is therefore listed in CORS_ALLOWED_ORIGINS like any other.
+     */
     static boolean isOwn(String origin, String host) {
         if (host == null) {
             return false;
         }
         try {
             URI uri = new URI(origin);
-            if (uri.getHost() == null) {
+            if (uri.getHost() == null || !isAddressLiteral(uri.getHost())) {
                 return false;
             }
             int port = uri.getPort() != -1 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
@@ -87,5 +93,9 @@ final class CrossOrigin {
         } catch (URISyntaxException e) {
             return false;
         }
+    }
+
+    private static boolean isAddressLiteral(String host) {
+        return "localhost".equalsIgnoreCase(host) || host.startsWith("[") || host.matches("[0-9.]+");
     }
 }

@@ -4,7 +4,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vertx.core.http.HttpServerRequest;
+import io.qrrefresher.edge.EdgeGate;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.http.HttpServerResponse;
 
 /** What the Vert.x handlers of the QR screen (stream, renew, pairing code) share: the client's address, JSON replies. */
@@ -15,9 +16,9 @@ final class HttpReplies {
     private HttpReplies() {
     }
 
-    /** The address failed credentials are counted against. */
-    static String address(HttpServerRequest request) {
-        return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+    /** The address failed credentials are counted against: the client's, behind trusted proxies too. */
+    static String address(RoutingContext routing) {
+        return EdgeGate.clientAddress(routing);
     }
 
     /** A JSON answer, never cached; nothing when the client has already gone or the answer is written. */

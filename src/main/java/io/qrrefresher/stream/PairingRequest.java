@@ -159,7 +159,7 @@ public final class PairingRequest implements EvolutionCallSite {
             case QR -> {
                 // without a pairing code, the reply is the QR cached before the new socket (Evolution answers what it
                 // has after 2 s): nothing of it is stored, the code comes with the next rotation
-                QrContent.Verdict image = qrContent.imageFor(reply.qrCode(), reply.qrBase64());
+                QrContent.Verdict image = qrContent.imageFor(reply.qrCode());
                 if (reply.pairingCode() != null && image.accepted()) {
                     qrImage = image.image();
                     qrCodeHash = QrFingerprint.of(reply.qrCode());

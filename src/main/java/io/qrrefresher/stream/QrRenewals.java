@@ -84,9 +84,11 @@ public final class QrRenewals {
         this.workers = router.vertx().createSharedWorkerExecutor("qr-renew", 2);
         router.post(PATH).handler(routing -> admitted(routing, name -> renew(routing, name)));
         router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "POST"));
-        // the body is read, up to its limit (past it, 413), before anything else
+        // the caller is known before the body is read (up to its limit; past it, 413): a refused request is answered
+        // from its headers alone
+        router.post(PAIRING_PATH).handler(routing -> admitted(routing, name -> routing.next()));
         router.post(PAIRING_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_PAIRING_BODY_BYTES))
-                .handler(routing -> admitted(routing, name -> pairingCode(routing, name)));
+                .handler(routing -> pairingCode(routing, routing.pathParam("name")));
         router.options(PAIRING_PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(),
                 "POST"));
     }
@@ -106,7 +108,7 @@ public final class QrRenewals {
             return;
         }
         String name = routing.pathParam("name");
-        String address = HttpReplies.address(routing.request());
+        String address = HttpReplies.address(routing);
         Instant now = clock.instant();
         long retryAfter = authFailures.retryAfterSeconds(address, now);
         if (retryAfter > 0) {
@@ -182,7 +184,7 @@ public final class QrRenewals {
                 return;
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
-                unauthorized(response, name, HttpReplies.address(routing.request()), clock.instant());
+                unauthorized(response, name, HttpReplies.address(routing), clock.instant());
                 return;
             }
             answered.accept(exchange);

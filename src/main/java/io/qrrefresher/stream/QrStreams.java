@@ -180,7 +180,7 @@ public final class QrStreams {
             return;
         }
         String name = routing.pathParam("name");
-        String address = HttpReplies.address(routing.request());
+        String address = HttpReplies.address(routing);
         Instant now = clock.instant();
         long retryAfter = authFailures.retryAfterSeconds(address, now);
         if (retryAfter > 0) {

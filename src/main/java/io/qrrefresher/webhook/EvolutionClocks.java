@@ -5,7 +5,9 @@ import java.util.ArrayDeque;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.LinkedHashMap;
+
+import io.qrrefresher.access.Secrets;
 
 /**
  * How late a webhook arrived. Evolution stamps events with its local time plus a fake "Z" (hours off real UTC), so
@@ -23,14 +25,40 @@ final class EvolutionClocks {
     private static final int SHIFT_EVIDENCE = 3;
     private static final long SHIFT_TOLERANCE_MILLIS = 5_000;
 
-    private final Map<String, Offset> offsets = new ConcurrentHashMap<>();
+    /** Servers remembered at most (the least recently heard is forgotten first): a bound on memory. */
+    static final int MAX_SERVERS = 1024;
+    /** Longer keys are remembered by their hash: a key never costs more than this many characters. */
+    static final int MAX_KEY_LENGTH = 256;
+
+    private final Map<String, Offset> offsets = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Offset> eldest) {
+            return size() > MAX_SERVERS;
+        }
+    };
 
     /**
      * How much later than a normal delivery an event of {@code server} arrived, judged against {@code tolerated}:
      * lateness beyond it counts as evidence of a clock shift.
      */
     Duration lateness(String server, Instant eventTime, Instant receivedAt, Duration tolerated) {
-        return offsets.computeIfAbsent(server, key -> new Offset()).lateness(eventTime, receivedAt, tolerated);
+        Offset offset;
+        synchronized (offsets) {
+            offset = offsets.computeIfAbsent(boundedKey(server), key -> new Offset());
+        }
+        return offset.lateness(eventTime, receivedAt, tolerated);
+    }
+
+    /** How many servers are remembered (at most {@link #MAX_SERVERS}). */
+    int size() {
+        synchronized (offsets) {
+            return offsets.size();
+        }
+    }
+
+    private static String boundedKey(String server) {
+        return server.length() <= MAX_KEY_LENGTH ? server
+                : "sha256:" + java.util.HexFormat.of().formatHex(Secrets.sha256(server));
     }
 
     private static final class Offset {

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import io.qrrefresher.access.Hs256Jwt;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.UrlQuery;
 import org.apache.camel.Exchange;
 
 /**
@@ -28,6 +29,8 @@ public final class WebhookAuth {
 
     private static final String DENIAL = "webhookDenial";
     private static final String CANDIDATES = "webhookTokenCandidates";
+    /** Set when a per-instance token authenticated the webhook: the only instance its event may be about. */
+    public static final String AUTHENTICATED_INSTANCE = "webhookAuthenticatedInstance";
     private static final String PER_INSTANCE_PREFIX = "evolution-webhook:";
     private static final Pattern PER_INSTANCE_TOKEN = Pattern.compile("[0-9a-f]{64}");
 
@@ -66,18 +69,25 @@ public final class WebhookAuth {
         return false;
     }
 
-    /** After the body is read: a per-instance token is only valid for events of its own instance. */
+    /**
+     * Before the event is parsed: a per-instance token is only valid for events of its own instance. Only the body's
+     * top-level {@code instance} is read here ({@link WebhookInstance}); the event itself is parsed once this passed,
+     * and must name the same instance ({@link WebhookEvents#read}).
+     */
     public boolean isDeniedForInstance(Exchange exchange) {
         @SuppressWarnings("unchecked")
         List<String> candidates = exchange.getProperty(CANDIDATES, List.class);
         if (candidates == null) {
             return false;
         }
-        String instance = exchange.getProperty(WebhookEvents.INSTANCE_NAME, String.class);
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        exchange.getMessage().setBody(body);
+        String instance = WebhookInstance.of(body);
         if (instance != null) {
             String instanceSecret = instanceToken(instance);
             for (String candidate : candidates) {
                 if (Secrets.sameSecret(candidate, instanceSecret) || isValidJwt(candidate, instanceSecret)) {
+                    exchange.setProperty(AUTHENTICATED_INSTANCE, instance);
                     return false;
                 }
             }
@@ -104,7 +114,9 @@ public final class WebhookAuth {
     }
 
     private static List<String> candidates(Exchange exchange) {
-        String queryToken = exchange.getMessage().getHeader("token", String.class);
+        // the URL's own ?token= (global webhooks cannot send headers), never a header that happens to be named so
+        String queryToken = UrlQuery.value(exchange.getMessage().getHeader(Exchange.HTTP_RAW_QUERY, String.class),
+                "token");
         String bearer = Secrets.bearer(exchange.getMessage().getHeader("Authorization", String.class));
         List<String> candidates = new ArrayList<>(3);
         for (String candidate : new String[] {queryToken, withoutEventSuffix(queryToken), bearer}) {

@@ -94,6 +94,12 @@ public final class WebhookEvents {
             early(exchange, 400, nameProblem);
             return;
         }
+        String authenticated = exchange.getProperty(WebhookAuth.AUTHENTICATED_INSTANCE, String.class);
+        if (authenticated != null && !authenticated.equals(instance)) {
+            // cannot happen with one top-level "instance" (WebhookInstance read the same one): refused all the same
+            early(exchange, 401, "the per-instance webhook token is for another instance");
+            return;
+        }
         exchange.setProperty(INSTANCE_NAME, instance);
         JsonNode data = body.path("data");
         OffsetDateTime eventTime = eventTime(body.path("date_time"));
@@ -103,8 +109,7 @@ public final class WebhookEvents {
                 JsonNode qrcode = data.path("qrcode");
                 if (qrcode.path("code").isTextual() && !qrcode.path("code").asText().isBlank()) {
                     String code = qrcode.path("code").asText();
-                    String base64 = qrcode.path("base64").isTextual() ? qrcode.path("base64").asText() : null;
-                    QrContent.Verdict image = qrContent.imageFor(code, base64);
+                    QrContent.Verdict image = qrContent.imageFor(code);
                     if (!image.accepted()) {
                         metrics.qrRejected("webhook", image.reason());
                         early(exchange, 422, "not stored: " + image.problem());
@@ -113,7 +118,11 @@ public final class WebhookEvents {
                     // ordered on our clock: when Evolution sent it = arrival less how late it came
                     Duration late = Duration.ZERO;
                     if (eventTime != null) {
-                        late = evolutionClocks.lateness(body.path("server_url").asText(""),
+                        // each server's clock is learnt from events its global token authenticated; a per-instance
+                        // token (which its tenant can read) only ever shapes the baseline of its own instance
+                        String clock = authenticated != null ? "instance:" + instance
+                                : body.path("server_url").asText("");
+                        late = evolutionClocks.lateness(clock,
                                 eventTime.toInstant(), receivedAt, qrLifetime);
                         if (late.compareTo(qrLifetime) > 0) {
                             early(exchange, 202, "expired QR: delivered " + late.toSeconds()
@@ -173,6 +182,10 @@ public final class WebhookEvents {
     /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
     public void answerEarly(Exchange exchange) {
         EarlyAnswer answer = exchange.getProperty(EARLY_ANSWER, EarlyAnswer.class);
+        if (answer.status() == 401) {
+            JsonAnswers.answer(exchange, 401, JsonAnswers.error("unauthorized", answer.reason()));
+            return;
+        }
         boolean refused = answer.status() == 400 || answer.status() == 422;
         metrics.webhook(answer.event(), refused ? "rejected" : "ignored");
         if (refused) {

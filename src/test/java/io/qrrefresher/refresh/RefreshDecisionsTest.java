@@ -27,7 +27,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class RefreshDecisionsTest {
 
-    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent(64 * 1024));
+    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent());
     /** Nothing stored yet: no QR, no failures, no pending request. */
     static final Stored FRESH = new Stored(null, null, false, false);
     /** Failures or a noted close that an answer showing neither clears. */

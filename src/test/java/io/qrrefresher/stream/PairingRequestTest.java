@@ -23,7 +23,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class PairingRequestTest {
 
-    static final QrContent QR_CONTENT = new QrContent(64 * 1024);
+    static final QrContent QR_CONTENT = new QrContent();
 
     /** One answer: an HTTP status and a fixture, or null for no answer (timeout). */
     record Answer(int status, String fixture) {

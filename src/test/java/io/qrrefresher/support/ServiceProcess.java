@@ -82,8 +82,11 @@ public final class ServiceProcess implements AutoCloseable {
         while (!isReady()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 String console = Files.readString(directory.resolve("console.log"), StandardCharsets.UTF_8);
+                String health = readiness();
+                String threads = process.isAlive() ? threadDump(process.pid()) : "";
                 close();
-                throw new IllegalStateException("The service process did not become ready:\n" + tail(console));
+                throw new IllegalStateException("The service process did not become ready:\n" + tail(console)
+                        + "\nreadiness: " + health + "\n" + threads);
             }
             sleep(200);
         }
@@ -134,6 +137,34 @@ public final class ServiceProcess implements AutoCloseable {
                 URI.create("http://127.0.0.1:" + managementPort + "/observe/metrics")).timeout(Duration.ofSeconds(10))
                 .build();
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** Where the service's threads are (the main thread above all), for a failure message. */
+    private static String threadDump(long pid) {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(pid), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int main = dump.indexOf("\"main\"");
+            return "main thread: " + (main < 0 ? "gone" : dump.substring(main, Math.min(dump.length(), main + 4000)));
+        } catch (IOException e) {
+            return "no thread dump: " + e;
+        }
+    }
+
+    /** The readiness answer with every check's state and details, for a failure message. */
+    private String readiness() {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort
+                    + "/observe/health/ready?exposureLevel=full&data=true")).timeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> answer = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            return answer.statusCode() + " " + answer.body();
+        } catch (IOException e) {
+            return "no answer: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 
     private boolean isReady() {

@@ -1,0 +1,235 @@
+package io.qrrefresher.edge;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The first handler of every request on the public port, before any route (Camel's or the Vert.x handlers'), and the
+ * last word on every answer. Once, for every endpoint, present and future:
+ * <ul>
+ * <li><b>Query parameters are data.</b> Only the names some endpoint reads ({@link #QUERY_PARAMETERS}) are accepted,
+ * each once; anything else is a 400 that names it. So no query parameter can pose as a header (Camel copies query
+ * parameters into message headers: {@code ?Authorization=…}), override a path variable ({@code ?name=…}), or reach a
+ * response ({@code ?Set-Cookie=…}).</li>
+ * <li><b>Instance names are names.</b> A path segment after {@code /instances/} that is {@code .}, {@code ..}, or
+ * decodes to something holding {@code /} or {@code \} is a 400 before any route runs.</li>
+ * <li><b>No inbound header reaches a response.</b> An answer carries only the headers of {@link #RESPONSE_HEADERS};
+ * one whose value repeats a request header of the same name is dropped (an echo), and an
+ * {@code Access-Control-Allow-Origin} only ever names an origin of CORS_ALLOWED_ORIGINS.</li>
+ * <li><b>Every 4xx and 5xx is JSON</b> that says what was wrong, including the router's own (404, 405, 413).</li>
+ * <li>The client's address (behind {@link ClientAddresses trusted proxies}) is computed once, for every throttle.</li>
+ * </ul>
+ */
+public final class EdgeGate implements Handler<RoutingContext> {
+
+    /** The routing context's key of the client address. */
+    public static final String CLIENT_ADDRESS = "qr-refresher.client-address";
+
+    /**
+     * Every query parameter an endpoint reads: {@code token} (webhooks, live stream), {@code limit} (run history),
+     * {@code all} (manual refresh), {@code since} (the wall), {@code ttl_seconds} (viewer tokens), {@code v} (the
+     * widget script's cache key). A new endpoint that reads another one adds it here.
+     */
+    public static final Set<String> QUERY_PARAMETERS = Set.of("token", "limit", "all", "since", "ttl_seconds", "v");
+
+    /** The only headers an answer may carry (lower case). */
+    public static final Set<String> RESPONSE_HEADERS = Set.of("content-type", "content-length", "transfer-encoding",
+            "connection", "keep-alive", "date", "cache-control", "etag", "vary", "retry-after", "www-authenticate",
+            "allow", "x-accel-buffering", "content-security-policy", "referrer-policy", "x-content-type-options",
+            "access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers",
+            "access-control-max-age");
+
+    /** Response headers whose value may legitimately equal the request's (a JSON request answered with JSON). */
+    private static final Set<String> MAY_EQUAL_REQUEST = Set.of("content-type", "content-length",
+            "transfer-encoding", "connection", "keep-alive", "date", "vary");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ClientAddresses addresses;
+    private final Predicate<String> allowedOrigin;
+
+    public EdgeGate(ClientAddresses addresses, Predicate<String> allowedOrigin) {
+        this.addresses = addresses;
+        this.allowedOrigin = allowedOrigin;
+    }
+
+    /** First on {@code router}, with JSON answers for the router's own failures. */
+    public void install(Router router) {
+        router.route().order(Integer.MIN_VALUE).handler(this);
+        for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 501, 503}) {
+            router.errorHandler(status, routing -> answer(routing.response(), status, failureCode(status),
+                    failureMessage(status)));
+        }
+    }
+
+    @Override
+    public void handle(RoutingContext routing) {
+        HttpServerRequest request = routing.request();
+        HttpServerResponse response = routing.response();
+        routing.addHeadersEndHandler(ignored -> filter(request, response));
+        String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+        routing.put(CLIENT_ADDRESS, addresses.client(peer, request.headers().getAll("X-Forwarded-For"),
+                request.headers().getAll("Forwarded")));
+        String problem = queryProblem(request.query());
+        if (problem == null) {
+            problem = pathProblem(request.path());
+        }
+        if (problem != null) {
+            answer(response, 400, "bad_request", problem);
+            return;
+        }
+        routing.next();
+    }
+
+    /** The client address of a request that passed the gate (the TCP peer otherwise). */
+    public static String clientAddress(RoutingContext routing) {
+        String address = routing.get(CLIENT_ADDRESS);
+        if (address != null) {
+            return address;
+        }
+        return routing.request().remoteAddress() == null ? "unknown" : routing.request().remoteAddress().hostAddress();
+    }
+
+    /** Why the query string is refused, or null. */
+    static String queryProblem(String rawQuery) {
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return null;
+        }
+        Set<String> seen = new TreeSet<>();
+        for (String pair : rawQuery.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            String name;
+            try {
+                name = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
+                if (equals >= 0) {
+                    URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+                }
+            } catch (IllegalArgumentException e) {
+                return "the query string is not URL-encoded";
+            }
+            if (!QUERY_PARAMETERS.contains(name)) {
+                return "unknown query parameter '" + printable(name) + "' (query parameters are data, never headers"
+                        + " or path variables; accepted: " + String.join(", ", new TreeSet<>(QUERY_PARAMETERS)) + ")";
+            }
+            if (!seen.add(name)) {
+                return "query parameter '" + name + "' given more than once";
+            }
+        }
+        return null;
+    }
+
+    /** Why the path is refused (an instance name that is a dot segment or holds a slash), or null. */
+    static String pathProblem(String path) {
+        if (path == null) {
+            return null;
+        }
+        String[] segments = path.split("/", -1);
+        for (int i = 0; i + 1 < segments.length; i++) {
+            if (!"instances".equals(segments[i])) {
+                continue;
+            }
+            String raw = segments[i + 1];
+            String name;
+            try {
+                name = URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return "the instance name is not URL-encoded";
+            }
+            if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0) {
+                return "'" + printable(name) + "' is not an instance name (no '.', '..', '/' or '\\')";
+            }
+        }
+        return null;
+    }
+
+    private void filter(HttpServerRequest request, HttpServerResponse response) {
+        MultiMap headers = response.headers();
+        List<String> names = new ArrayList<>(headers.names());
+        for (String name : names) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!RESPONSE_HEADERS.contains(lower)) {
+                headers.remove(name);
+                continue;
+            }
+            List<String> values = headers.getAll(name);
+            boolean echoed = !MAY_EQUAL_REQUEST.contains(lower)
+                    && values.stream().anyMatch(value -> request.headers().getAll(name).contains(value));
+            boolean foreignOrigin = lower.equals("access-control-allow-origin")
+                    && values.stream().anyMatch(value -> !allowedOrigin.test(value));
+            if (echoed || foreignOrigin) {
+                headers.remove(name);
+            }
+        }
+    }
+
+    static void answer(HttpServerResponse response, int status, String error, String message) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", error);
+        body.put("message", message);
+        try {
+            response.setStatusCode(status).putHeader("Content-Type", "application/json")
+                    .putHeader("Cache-Control", "no-store").end(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("plain data always serialises", e);
+        }
+    }
+
+    private static String failureCode(int status) {
+        return switch (status) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "body_too_large";
+            case 429 -> "too_many_requests";
+            case 503 -> "unavailable";
+            default -> status >= 500 ? "internal_error" : "bad_request";
+        };
+    }
+
+    private static String failureMessage(int status) {
+        return switch (status) {
+            case 404 -> "no such endpoint (see the README's API section)";
+            case 405 -> "this endpoint does not answer that HTTP method";
+            case 413 -> "the request body is larger than this endpoint accepts";
+            case 414 -> "the URL is too long";
+            case 431 -> "the request headers are too large";
+            case 401 -> "missing or invalid credentials";
+            case 403 -> "not allowed";
+            default -> status >= 500 ? "the request could not be served; retry later" : "the request is malformed";
+        };
+    }
+
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < text.length() && out.length() < 64; i++) {
+            char c = text.charAt(i);
+            out.append(c < 0x20 || c == 0x7f || c == '\'' || c == '"' || c == '<' || c == '>' ? '?' : c);
+        }
+        return out.toString();
+    }
+}

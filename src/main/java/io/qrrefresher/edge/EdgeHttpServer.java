@@ -1,0 +1,233 @@
+package io.qrrefresher.edge;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.qrrefresher.config.Settings;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public HTTP server of platform-http (Camel's routes and the Vert.x handlers share it), with the limits the stock
+ * server has no setting for:
+ * <ul>
+ * <li>a <b>header deadline</b>: a connection that has not sent a complete request line and headers within
+ * HTTP_HEADER_TIMEOUT_MS of opening (or of its previous answer, on keep-alive) is closed;</li>
+ * <li>an <b>idle timeout</b> (HTTP_IDLE_TIMEOUT_SECONDS) for connections that neither read nor write (live streams
+ * write a heartbeat, so they stay);</li>
+ * <li><b>connection caps</b>: HTTP_MAX_CONNECTIONS in all and HTTP_MAX_CONNECTIONS_PER_ADDRESS per client address
+ * (trusted proxies exempt); a connection past either is closed at once, before anything is read, so that a flood from
+ * one address never takes the descriptors the others (Evolution's webhooks, viewers) and the management port need;</li>
+ * <li>a bounded socket <b>send buffer</b> (HTTP_SEND_BUFFER_BYTES), so that a reader that stops reading is seen as
+ * slow after that many bytes, not after megabytes of kernel memory;</li>
+ * <li>the <b>bind address</b> HTTP_BIND.</li>
+ * </ul>
+ * Everything it serves passes the {@link EdgeGate} first.
+ */
+public final class EdgeHttpServer extends VertxPlatformHttpServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeHttpServer.class);
+    private static final long REFUSAL_LOG_INTERVAL_MILLIS = 10_000;
+    /** The largest request body any endpoint accepts (webhooks carry a QR image: 10–20 KB in practice). */
+    public static final long MAX_BODY_BYTES = 1_048_576;
+
+    private final VertxPlatformHttpServerConfiguration configuration;
+    private final Settings.Edge limits;
+    private final ClientAddresses addresses;
+    private final EdgeGate gate;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong headerTimeouts = new AtomicLong();
+    private volatile long lastRefusalLog;
+    private Vertx vertx;
+    private boolean ownVertx;
+    private HttpServer server;
+
+    public EdgeHttpServer(int port, long maxBodySize, Settings.Edge limits, ClientAddresses addresses,
+                          EdgeGate gate) {
+        this(configuration(port, limits.bind(), maxBodySize), limits, addresses, gate);
+    }
+
+    private EdgeHttpServer(VertxPlatformHttpServerConfiguration configuration, Settings.Edge limits,
+                           ClientAddresses addresses, EdgeGate gate) {
+        super(configuration);
+        this.configuration = configuration;
+        this.limits = limits;
+        this.addresses = addresses;
+        this.gate = gate;
+    }
+
+    private static VertxPlatformHttpServerConfiguration configuration(int port, String bind, long maxBodySize) {
+        VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
+        configuration.setBindPort(port);
+        configuration.setBindHost(bind);
+        configuration.setMaxBodySize(maxBodySize);
+        return configuration;
+    }
+
+    /** Connections open now, refused by a cap, and closed for not sending their headers in time. */
+    public record Counts(int open, long refused, long headerTimeouts) {
+    }
+
+    public Counts counts() {
+        return new Counts(open.get(), refused.get(), headerTimeouts.get());
+    }
+
+    @Override
+    protected void initializeServer() {
+        vertx = getVertx() != null ? getVertx() : lookupVertx();
+        if (vertx == null) {
+            vertx = createVertxInstance();
+            ownVertx = true;
+        }
+        Router router = Router.router(vertx);
+        Router routes = Router.router(vertx);
+        gate.install(router);
+        router.route("/*").subRouter(routes);
+        long maxBody = configuration.getMaxBodySize();
+        getCamelContext().getRegistry().bind(VertxPlatformHttpRouter.getRouterNameFromPort(configuration.getPort()),
+                new VertxPlatformHttpRouter(this, vertx, routes, VertxPlatformHttpRouter.getRouterNameFromPort(
+                        configuration.getPort())) {
+                    @Override
+                    public Handler<RoutingContext> bodyHandler() {
+                        BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBody);
+                        return routing -> {
+                            routing.request().resume();
+                            body.handle(routing);
+                        };
+                    }
+                });
+        this.routerHandler = router;
+    }
+
+    private Router routerHandler;
+
+    @Override
+    protected void startServer() throws Exception {
+        HttpServerOptions options = new HttpServerOptions()
+                .setIdleTimeout((int) limits.idleTimeout().toSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setSendBufferSize(limits.sendBufferBytes())
+                .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024);
+        server = vertx.createHttpServer(options);
+        server.connectionHandler(this::admit);
+        server.requestHandler(request -> {
+            Long timer = headerTimers.remove(request.connection());
+            if (timer != null) {
+                vertx.cancelTimer(timer);
+            }
+            // on HTTP/1.1 keep-alive, the next request's headers have the same deadline, from this answer's end
+            if (request.version() != HttpVersion.HTTP_2) {
+                request.response().endHandler(ignored -> startHeaderTimer(request.connection()));
+            }
+            routerHandler.handle(request);
+        });
+        CountDownLatch listening = new CountDownLatch(1);
+        Throwable[] failure = new Throwable[1];
+        server.listen(configuration.getBindPort(), configuration.getBindHost(), result -> {
+            if (result.failed()) {
+                failure[0] = result.cause();
+            }
+            listening.countDown();
+        });
+        listening.await();
+        if (failure[0] != null) {
+            throw new IllegalStateException("HTTP port " + configuration.getBindHost() + ":"
+                    + configuration.getBindPort() + " cannot be opened: " + failure[0].getMessage(), failure[0]);
+        }
+    }
+
+    private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();
+
+    private void admit(HttpConnection connection) {
+        String address = connection.remoteAddress() == null ? "unknown" : connection.remoteAddress().hostAddress();
+        boolean capped = !addresses.isTrusted(address);
+        int all = open.incrementAndGet();
+        AtomicInteger mine = capped ? perAddress.computeIfAbsent(address, key -> new AtomicInteger()) : null;
+        int fromAddress = mine == null ? 0 : mine.incrementAndGet();
+        connection.closeHandler(ignored -> {
+            open.decrementAndGet();
+            if (mine != null && mine.decrementAndGet() <= 0) {
+                perAddress.remove(address, mine);
+            }
+            Long timer = headerTimers.remove(connection);
+            if (timer != null) {
+                vertx.cancelTimer(timer);
+            }
+        });
+        connection.exceptionHandler(ignored -> {
+            // a client that resets or half-sends: nothing to log per connection
+        });
+        if (all > limits.maxConnections() || fromAddress > limits.maxConnectionsPerAddress()) {
+            refused.incrementAndGet();
+            long now = System.currentTimeMillis();
+            if (now - lastRefusalLog > REFUSAL_LOG_INTERVAL_MILLIS) {
+                lastRefusalLog = now;
+                LOG.warn("HTTP connections refused: {} open (HTTP_MAX_CONNECTIONS {}), {} from {}"
+                                + " (HTTP_MAX_CONNECTIONS_PER_ADDRESS {}); {} refused since start", all,
+                        limits.maxConnections(), fromAddress, address, limits.maxConnectionsPerAddress(),
+                        refused.get());
+            }
+            connection.close();
+            return;
+        }
+        startHeaderTimer(connection);
+    }
+
+    private void startHeaderTimer(HttpConnection connection) {
+        long timer = vertx.setTimer(limits.headerTimeout().toMillis(), ignored -> {
+            if (headerTimers.remove(connection) != null) {
+                headerTimeouts.incrementAndGet();
+                connection.close();
+            }
+        });
+        Long previous = headerTimers.put(connection, timer);
+        if (previous != null) {
+            vertx.cancelTimer(previous);
+        }
+    }
+
+    @Override
+    protected void stopServer() {
+        if (server == null) {
+            return;
+        }
+        CountDownLatch closed = new CountDownLatch(1);
+        server.close(ignored -> closed.countDown());
+        try {
+            closed.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server = null;
+        if (ownVertx) {
+            vertx.close();
+        }
+    }
+
+    @Override
+    public int getPort() {
+        return server != null && server.actualPort() > 0 ? server.actualPort() : configuration.getBindPort();
+    }
+
+    @Override
+    public String getHost() {
+        return configuration.getBindHost();
+    }
+}
