@@ -64,6 +64,6 @@ public final class AccessConfiguration implements CamelConfiguration {
         Optional<JwksKeys> jwks = settings.stream().viewerJwksUrl()
                 .map(url -> resources.add(new JwksKeys(url, Clock.systemUTC())));
         jwks.ifPresent(JwksKeys::start);
-        return new StreamAccess(settings.stream(), viewerTokens, mode.adminToken(), jwks);
+        return new StreamAccess(settings.stream(), settings.userJwt(), viewerTokens, mode.adminToken(), jwks);
     }
 }

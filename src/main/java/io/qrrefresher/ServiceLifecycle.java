@@ -103,8 +103,9 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         WidgetScript widget = beans.findSingleByType(WidgetScript.class);
         widget.install(context, settings.httpPort());
         if (beans.findSingleByType(ServiceMode.class).demo()) {
-            new DemoPage(beans.findSingleByType(ViewerTokens.class), widget.version(), settings.management().port(),
-                    Clock.systemUTC()).install(context, settings.httpPort());
+            new DemoPage(beans.findSingleByType(ViewerTokens.class), beans.findSingleByType(Database.class)
+                    .dataSource(), widget.version(), settings.management().port(), Clock.systemUTC())
+                    .install(context, settings.httpPort());
         }
         // these are served by Vert.x handlers, not routes: Camel's startup list of routes does not show them
         org.slf4j.LoggerFactory.getLogger(ServiceLifecycle.class).info("Also on :{}: GET /instances/{name}/qr/stream"

@@ -53,7 +53,10 @@ class WebhookIngestTest {
         assertThat(Webhooks.json(response).get("status").asText()).isEqualTo("stored");
         JsonNode expected = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Fixtures.bytes(fixture));
         Map<String, Object> row = sut.db().instance(INSTANCE);
-        assertThat(row.get("qr_code")).isEqualTo(expected.get("data").get("qrcode").get("base64").asText());
+        // the QR of the event's code, rendered by the service (never the event's own image)
+        String code = expected.get("data").get("qrcode").get("code").asText();
+        assertThat(row.get("qr_code")).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl(code));
+        assertThat(io.qrrefresher.evolution.QrImagesTest.decode((String) row.get("qr_code"))).isEqualTo(code);
         Timestamp stored = (Timestamp) row.get("last_qr_update");
         Timestamp expires = (Timestamp) row.get("qr_expires_at");
         assertThat(stored.toInstant()).isCloseTo(Instant.now(), within(Duration.ofSeconds(5)));

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.webhook.WebhookAuth;
+import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 
@@ -58,11 +59,14 @@ public final class AccessAnswers {
         return seconds < 10 || seconds > ViewerTokens.MAX_LIFETIME.toSeconds() ? null : Duration.ofSeconds(seconds);
     }
 
+    /** A token for the row read by the route ({@code row_id}, {@code user_id}). */
     public void viewerToken(Exchange exchange, @Header("name") String name,
-                            @Header("ttl_seconds") String ttlSeconds) {
+                            @Header("ttl_seconds") String ttlSeconds, @Body Map<String, Object> row) {
         Duration ttl = ttlSeconds == null ? viewerTokens.defaultTtl() : ttl(ttlSeconds);
         Instant expiresAt = Instant.now().plus(ttl);
-        String token = viewerTokens.mint(name, expiresAt);
+        Object owner = row.get("user_id");
+        String token = viewerTokens.mint(name, String.valueOf(row.get("row_id")), owner == null ? null
+                : owner.toString(), expiresAt);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("instance_name", name);
         body.put("token", token);

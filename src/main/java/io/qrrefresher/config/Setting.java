@@ -72,6 +72,9 @@ public enum Setting {
     VIEWER_JWT_SECRET("viewer.jwt-secret"),
     VIEWER_JWT_CLAIM("viewer.jwt-claim"),
     VIEWER_JWKS_URL("viewer.jwks-url"),
+    VIEWER_JWT_AUDIENCE("viewer.jwt-audience"),
+    VIEWER_JWT_ISSUER("viewer.jwt-issuer"),
+    VIEWER_JWT_MAX_LIFETIME("viewer.jwt-max-lifetime"),
     CORS_ALLOWED_ORIGINS("cors.allowed-origins"),
     QR_RENEW_MIN_INTERVAL("qr.renew.min-interval"),
 

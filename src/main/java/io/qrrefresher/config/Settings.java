@@ -134,8 +134,17 @@ public final class Settings {
                        int maxConnectionsPerAddress, int sendBufferBytes, List<String> trustedProxies) {
     }
 
+    /**
+     * What a user JWT must also say, beyond its signature and {@code exp}/{@code nbf}: the audience and issuer when
+     * set, and a lifetime ({@code exp} less {@code iat}, and {@code exp} less now) within {@code maxLifetime}.
+     */
+    public record UserJwt(Optional<String> audience, Optional<String> issuer, Duration maxLifetime) {
+        public static final UserJwt ANY = new UserJwt(Optional.empty(), Optional.empty(), Duration.ofHours(24));
+    }
+
     private final Widget widget;
     private final Edge edge;
+    private final UserJwt userJwt;
     private final Database database;
     private final Evolution evolution;
     private final Refresh refresh;
@@ -264,6 +273,8 @@ public final class Settings {
             }
         }
 
+        this.userJwt = new UserJwt(in.text(Setting.VIEWER_JWT_AUDIENCE), in.text(Setting.VIEWER_JWT_ISSUER),
+                in.duration(Setting.VIEWER_JWT_MAX_LIFETIME, Duration.ofHours(24), Duration.ofMinutes(1)));
         this.edge = new Edge(in.text(Setting.HTTP_BIND).orElse("0.0.0.0"),
                 Duration.ofMillis(in.integer(Setting.HTTP_HEADER_TIMEOUT_MS, 10_000, 100, 600_000)),
                 Duration.ofSeconds(in.integer(Setting.HTTP_IDLE_TIMEOUT_SECONDS, 60, 1, 3600)),
@@ -328,6 +339,10 @@ public final class Settings {
 
     public Management management() {
         return management;
+    }
+
+    public UserJwt userJwt() {
+        return userJwt;
     }
 
     public Edge edge() {

@@ -1,5 +1,14 @@
 package io.qrrefresher.demo;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,12 +27,15 @@ public final class DemoPage {
     private static final Duration TOKEN_LIFETIME = Duration.ofHours(1);
 
     private final ViewerTokens viewerTokens;
+    private final DataSource dataSource;
     private final String widgetVersion;
     private final int managementPort;
     private final Clock clock;
 
-    public DemoPage(ViewerTokens viewerTokens, String widgetVersion, int managementPort, Clock clock) {
+    public DemoPage(ViewerTokens viewerTokens, DataSource dataSource, String widgetVersion, int managementPort,
+                    Clock clock) {
         this.viewerTokens = viewerTokens;
+        this.dataSource = dataSource;
         this.widgetVersion = widgetVersion;
         this.managementPort = managementPort;
         this.clock = clock;
@@ -39,16 +51,44 @@ public final class DemoPage {
         var authority = routing.request().authority();
         String host = authority == null ? "localhost" : authority.host();
         String origin = "http://" + (authority == null ? "localhost" : authority.toString());
-        routing.response().putHeader("Content-Type", "text/html; charset=utf-8")
-                .putHeader("Cache-Control", "no-store")
-                .end(html(origin, host, clock.instant()));
+        // viewer tokens name their rows: read them off the event loop
+        routing.vertx().executeBlocking(this::rows, false).onComplete(rows -> {
+            if (rows.failed()) {
+                routing.response().setStatusCode(503).putHeader("Content-Type", "text/plain; charset=utf-8")
+                        .end("The demo database is not answering; reload in a few seconds.");
+                return;
+            }
+            routing.response().putHeader("Content-Type", "text/html; charset=utf-8")
+                    .putHeader("Cache-Control", "no-store")
+                    .end(html(origin, host, clock.instant(), rows.result()));
+        });
+    }
+
+    /** The demo rows' bindings (id, owner) by instance name. */
+    private Map<String, ViewerTokens.Binding> rows() throws SQLException {
+        Map<String, ViewerTokens.Binding> rows = new HashMap<>();
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT instance_name, id::text,"
+                     + " user_id::text FROM evolution_instances WHERE instance_name = ANY (?)")) {
+            select.setArray(1, connection.createArrayOf("text", DemoMode.instanceNames().toArray()));
+            try (ResultSet result = select.executeQuery()) {
+                while (result.next()) {
+                    rows.put(result.getString(1), new ViewerTokens.Binding(result.getString(2), result.getString(3)));
+                }
+            }
+        }
+        return rows;
     }
 
     /** {@code origin}: this page's (for the API example); {@code host}: its host (health and metrics). */
-    String html(String origin, String host, Instant now) {
+    String html(String origin, String host, Instant now, Map<String, ViewerTokens.Binding> rows) {
         StringBuilder widgets = new StringBuilder();
         for (String name : DemoMode.instanceNames()) {
-            String token = viewerTokens.mint(name, now.plus(TOKEN_LIFETIME));
+            ViewerTokens.Binding row = rows.get(name);
+            if (row == null) {
+                continue;
+            }
+            String token = viewerTokens.mint(name, row.rowId(), row.owner(), now.plus(TOKEN_LIFETIME));
             widgets.append("<figure><figcaption>").append(escape(name)).append("</figcaption>")
                     .append("<whatsapp-qr instance=\"").append(escape(name)).append("\" token=\"")
                     .append(escape(token)).append("\"></whatsapp-qr></figure>\n");

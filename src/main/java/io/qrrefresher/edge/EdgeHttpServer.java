@@ -124,7 +124,11 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
         HttpServerOptions options = new HttpServerOptions()
                 .setIdleTimeout((int) limits.idleTimeout().toSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setSendBufferSize(limits.sendBufferBytes())
-                .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024);
+                .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
+                // no cleartext HTTP/2 (browsers use HTTP/2 only over TLS, i.e. through a proxy): its protocol
+                // detection reads the first bytes before the connection is known, which would let a slow client
+                // hold a connection that no cap or deadline sees
+                .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options);
         server.connectionHandler(this::admit);
         server.requestHandler(request -> {

@@ -31,7 +31,14 @@ public final class QrContent {
         }
     }
 
+    private final java.util.concurrent.atomic.LongAdder rendered = new java.util.concurrent.atomic.LongAdder();
+
     public QrContent() {
+    }
+
+    /** How many images were rendered: work done only for authenticated events and Evolution's own replies. */
+    public long rendered() {
+        return rendered.sum();
     }
 
     /**
@@ -43,6 +50,7 @@ public final class QrContent {
         if (codeProblem != null) {
             return Verdict.refused("bad_code", codeProblem);
         }
+        rendered.increment();
         return new Verdict(QrImages.dataUrl(code), null, null);
     }
 

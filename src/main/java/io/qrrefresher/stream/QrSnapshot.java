@@ -6,6 +6,7 @@ import java.sql.Timestamp;
 public class QrSnapshot {
 
     private String instanceName;
+    private String rowId;
     private String instanceToken;
     private String instanceStatus;
     private String qrCode;
@@ -21,6 +22,15 @@ public class QrSnapshot {
 
     public void setInstanceName(String instanceName) {
         this.instanceName = instanceName;
+    }
+
+    /** The row's {@code id} as text: the row a viewer token must name. */
+    public String getRowId() {
+        return rowId;
+    }
+
+    public void setRowId(String rowId) {
+        this.rowId = rowId;
     }
 
     public String getInstanceToken() {

@@ -55,6 +55,10 @@ import org.slf4j.LoggerFactory;
 public final class QrStreams {
 
     public static final String PATH = "/instances/:name/qr/stream";
+    /** A client with this many writes waiting for its socket is behind: it is dropped (and reconnects). */
+    static final int MAX_QUEUED_WRITES = 4;
+    /** A client whose oldest waiting write is this old is behind. */
+    static final java.time.Duration MAX_LAG = java.time.Duration.ofSeconds(20);
     public static final String INSTANCE_PROPERTY = "streamInstance";
     public static final String CREDENTIAL_PROPERTY = "streamCredential";
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
@@ -364,6 +368,8 @@ public final class QrStreams {
         private long timer = -1;
         private String accessFingerprint = "";
         private long unwrittenBytes;
+        /** When each write not yet handed to the socket was made (nanoTime), oldest first. */
+        private final java.util.ArrayDeque<Long> waiting = new java.util.ArrayDeque<>();
         private String lastSent;
 
         Subscriber(String instanceName, HttpServerResponse response, Context context) {
@@ -395,19 +401,31 @@ public final class QrStreams {
             write(event.bytes());
         }
 
-        /** On the context: writes, or drops the client when its unwritten bytes would pass the bound. */
+        /**
+         * On the context: writes, or drops the client when it is behind: its unwritten bytes would pass the bound,
+         * {@value #MAX_QUEUED_WRITES} writes (events, heartbeats) are already waiting, or the oldest waiting one has
+         * waited {@link #MAX_LAG}. With the socket's send buffer bounded (HTTP_SEND_BUFFER_BYTES), a client that stops
+         * reading is found behind within a few events, whatever their size.
+         */
         void write(Buffer bytes) {
             if (released || response.closed() || response.ended()) {
                 return;
             }
             int length = bytes.length();
-            if (unwrittenBytes + length > settings.clientBufferBytes()) {
+            long now = System.nanoTime();
+            boolean behind = waiting.size() >= MAX_QUEUED_WRITES
+                    || !waiting.isEmpty() && now - waiting.peekFirst() > MAX_LAG.toNanos();
+            if (behind || unwrittenBytes + length > settings.clientBufferBytes()) {
                 metrics.streamDropped("slow_client");
                 drop();
                 return;
             }
             unwrittenBytes += length;
-            response.write(bytes).onComplete(done -> unwrittenBytes -= length);
+            waiting.addLast(now);
+            response.write(bytes).onComplete(done -> {
+                unwrittenBytes -= length;
+                waiting.pollFirst();
+            });
         }
 
         /** Ends the stream cleanly (the client reconnects): maximum duration reached, access changed, row gone. */

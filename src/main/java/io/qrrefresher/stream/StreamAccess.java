@@ -16,7 +16,8 @@ import io.qrrefresher.config.Settings;
  * the admin token); {@link #allows} then matches what needs the row (the JWT's user against {@code user_id}, the
  * instance token when the compatibility switch allows it).
  * <ul>
- * <li>viewer token ({@code v1.…}, {@link ViewerTokens}) for this instance: header or {@code ?token=};</li>
+ * <li>viewer token ({@code v2.…}, {@link ViewerTokens}) for this instance, this row and its owner: header or
+ * {@code ?token=};</li>
  * <li>the application's user JWT (HS256 with {@code VIEWER_JWT_SECRET}, or RS256/ES256 with the keys of
  * {@code VIEWER_JWKS_URL}) whose claim equals the row's {@code user_id};</li>
  * <li>the admin token, only as {@code Authorization: Bearer} (never in a URL, where logs and proxies keep it);</li>
@@ -27,8 +28,15 @@ public final class StreamAccess {
 
     public enum Kind { VIEWER_TOKEN, USER_JWT, ADMIN, INSTANCE_TOKEN }
 
-    /** A credential that passed the checks that need no row; {@code value} is the JWT subject or the instance token. */
-    public record Credential(Kind kind, String value) {
+    /**
+     * A credential that passed the checks that need no row; {@code value} is the JWT subject or the instance token,
+     * {@code binding} the row a viewer token was minted for.
+     */
+    public record Credential(Kind kind, String value, ViewerTokens.Binding binding) {
+        public Credential(Kind kind, String value) {
+            this(kind, value, null);
+        }
+
         @Override
         public String toString() {
             return kind.name().toLowerCase();
@@ -43,9 +51,16 @@ public final class StreamAccess {
     private final Optional<JwksKeys> jwks;
     private final String jwtClaim;
     private final boolean allowInstanceToken;
+    private final Settings.UserJwt userJwt;
 
     public StreamAccess(Settings.Stream settings, ViewerTokens viewerTokens, Optional<String> adminToken,
                         Optional<JwksKeys> jwks) {
+        this(settings, Settings.UserJwt.ANY, viewerTokens, adminToken, jwks);
+    }
+
+    public StreamAccess(Settings.Stream settings, Settings.UserJwt userJwt, ViewerTokens viewerTokens,
+                        Optional<String> adminToken, Optional<JwksKeys> jwks) {
+        this.userJwt = userJwt;
         this.viewerTokens = viewerTokens;
         this.jwks = jwks;
         this.adminToken = adminToken;
@@ -67,13 +82,14 @@ public final class StreamAccess {
             return Optional.empty();
         }
         if (ViewerTokens.looksLikeViewerToken(token)) {
-            return viewerTokens.allows(token, instanceName, now)
-                    ? Optional.of(new Credential(Kind.VIEWER_TOKEN, null)) : Optional.empty();
+            return viewerTokens.verify(token, instanceName, now)
+                    .map(binding -> new Credential(Kind.VIEWER_TOKEN, null, binding));
         }
         if (Hs256Jwt.looksLikeJwt(token) && (jwtSecret.isPresent() || jwks.isPresent())) {
             Optional<JsonNode> claims = jwtSecret.flatMap(secret -> Hs256Jwt.verify(token, secret, now, true))
                     .or(() -> jwks.flatMap(keys -> keys.verify(token, now)));
-            return claims.map(c -> c.path(jwtClaim)).filter(JsonNode::isValueNode).map(JsonNode::asText)
+            return claims.filter(c -> acceptable(c, now)).map(c -> c.path(jwtClaim)).filter(JsonNode::isValueNode)
+                    .map(JsonNode::asText)
                     .filter(subject -> !subject.isEmpty())
                     .map(subject -> new Credential(Kind.USER_JWT, subject));
         }
@@ -83,13 +99,40 @@ public final class StreamAccess {
         return Optional.empty();
     }
 
+    /**
+     * The claims beyond the signature: the audience ({@code aud}, a string or an array) and issuer when configured,
+     * and a lifetime within VIEWER_JWT_MAX_LIFETIME (a token valid for years is a leaked credential for years).
+     */
+    boolean acceptable(JsonNode claims, Instant now) {
+        if (userJwt.issuer().isPresent() && !userJwt.issuer().get().equals(claims.path("iss").asText(null))) {
+            return false;
+        }
+        if (userJwt.audience().isPresent()) {
+            JsonNode aud = claims.path("aud");
+            boolean listed = aud.isTextual() ? aud.asText().equals(userJwt.audience().get())
+                    : aud.isArray() && java.util.stream.StreamSupport.stream(aud.spliterator(), false)
+                    .anyMatch(value -> value.isTextual() && value.asText().equals(userJwt.audience().get()));
+            if (!listed) {
+                return false;
+            }
+        }
+        long max = userJwt.maxLifetime().toSeconds();
+        long exp = claims.path("exp").asLong();
+        if (exp - now.getEpochSecond() > max) {
+            return false;
+        }
+        return !claims.path("iat").canConvertToLong() || exp - claims.path("iat").asLong() <= max;
+    }
+
     /** Whether the credential opens the stream of {@code row} (null: no such instance). */
     public boolean allows(Credential credential, QrSnapshot row) {
         if (row == null) {
             return false;
         }
         return switch (credential.kind()) {
-            case VIEWER_TOKEN, ADMIN -> true;
+            case ADMIN -> true;
+            case VIEWER_TOKEN -> credential.binding() != null
+                    && credential.binding().matches(row.getRowId(), row.getUserId());
             case USER_JWT -> credential.value().equals(row.getUserId());
             case INSTANCE_TOKEN -> Secrets.sameSecret(credential.value(), row.getInstanceToken());
         };

@@ -63,6 +63,11 @@ public final class WebhookEvents {
         this.clock = clock;
     }
 
+    /** How many Evolution clocks are remembered (bounded; fed only by authenticated events). */
+    public int serversRemembered() {
+        return evolutionClocks.size();
+    }
+
     public long getQrLifetimeSeconds() {
         return qrLifetime.toSeconds();
     }

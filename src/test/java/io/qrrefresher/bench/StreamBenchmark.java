@@ -98,7 +98,7 @@ class StreamBenchmark {
 
             // 1. ten thousand clients, one QR rotating
             ViewerTokens tokens = new ViewerTokens(java.util.Optional.of(VIEWER_SECRET), Duration.ofMinutes(30));
-            String crowdToken = tokens.mint("crowd", java.time.Instant.now().plus(Duration.ofMinutes(30)));
+            String crowdToken = mint(tokens, db, "crowd");
             AtomicLong rotationPostedNanos = new AtomicLong();
             ConcurrentLinkedQueue<Long> latenciesMicros = new ConcurrentLinkedQueue<>();
             List<AtomicLong> lastArrival = Collections.synchronizedList(new ArrayList<>());
@@ -164,7 +164,7 @@ class StreamBenchmark {
             awaitGauge(service, "0.0");
 
             // 2. churn: clients that connect and hang up, for a minute
-            String churnToken = tokens.mint("churn", java.time.Instant.now().plus(Duration.ofMinutes(30)));
+            String churnToken = mint(tokens, db, "churn");
             long churnBefore = liveHeapAfterFullGc(service, gcLog);
             long churnEnd = System.nanoTime() + MEASURE.toNanos();
             int connections = 0;
@@ -272,6 +272,19 @@ class StreamBenchmark {
         return HTTP.send(HttpRequest.newBuilder(url).header("Content-Type", "application/json")
                 .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A viewer token for the row named {@code name}, bound to its id and owner as the service checks it. */
+    private static String mint(ViewerTokens tokens, Connection db, String name) throws Exception {
+        try (java.sql.PreparedStatement select = db.prepareStatement(
+                "SELECT id::text, user_id::text FROM evolution_instances WHERE instance_name = ?")) {
+            select.setString(1, name);
+            try (java.sql.ResultSet row = select.executeQuery()) {
+                row.next();
+                return tokens.mint(name, row.getString(1), row.getString(2),
+                        java.time.Instant.now().plus(Duration.ofMinutes(30)));
+            }
+        }
     }
 
     private static int liveness(ServiceProcess service) throws Exception {

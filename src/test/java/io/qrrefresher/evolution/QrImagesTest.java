@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The images are real QR codes a phone can read, in Evolution's format. */
-class QrImagesTest {
+public class QrImagesTest {
 
     @Test
     void theDataUrlDecodesBackToTheCode() throws Exception {
@@ -39,7 +39,7 @@ class QrImagesTest {
         assertThat(decode(QrImages.dataUrl(reply.qrCode()))).isEqualTo(reply.qrCode());
     }
 
-    static String decode(String dataUrl) throws Exception {
+    public static String decode(String dataUrl) throws Exception {
         byte[] png = Base64.getDecoder().decode(dataUrl.substring(dataUrl.indexOf(',') + 1));
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
         int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());

@@ -122,12 +122,14 @@ class RefreshDecisionsTest {
     }
 
     @Test
-    void aStoredQrCarriesTheCheckedImageItsFingerprintAndCount() {
+    void aStoredQrCarriesTheImageOfItsCodeItsFingerprintAndCount() {
         EvolutionReply qr = reply(200, "connect-qr.json");
 
         Decision decision = DECISIONS.afterReply(CONNECT, qr, FRESH);
 
-        assertThat(decision.qr().image()).isEqualTo(qr.qrBase64()).startsWith(QrContent.PNG_DATA_URL_PREFIX);
+        // rendered from the code, not Evolution's image (a QR of its code by construction)
+        assertThat(decision.qr().image()).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl(qr.qrCode()))
+                .startsWith(QrContent.PNG_DATA_URL_PREFIX);
         assertThat(decision.qr().codeHash()).isEqualTo(QrFingerprint.of(qr.qrCode()));
         assertThat(decision.qr().count()).isEqualTo(3);
     }
@@ -141,7 +143,7 @@ class RefreshDecisionsTest {
     }
 
     @Test
-    void aQrThatIsNotAPngIsRefusedAndTheStoredOneStays() {
+    void anImageThatIsNotAQrOfItsCodeIsIgnoredAndABadCodeRefused() {
         EvolutionReply html = new EvolutionReply(EvolutionReply.Kind.QR, 200, null, "2@abc",
                 "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString("<html>".getBytes()), 4, null, null);
         EvolutionReply badCode = new EvolutionReply(EvolutionReply.Kind.QR, 200, null, "2@abc\n<script>",
@@ -150,13 +152,12 @@ class RefreshDecisionsTest {
         Decision image = DECISIONS.afterReply(CONNECT, html, FRESH);
         Decision code = DECISIONS.afterReply(CONNECT, badCode, FRESH);
 
-        assertThat(image.failureReason()).isEqualTo("bad_image");
+        assertThat(image.save()).isEqualTo(Save.STORE_QR);
+        assertThat(image.qr().image()).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@abc"));
         assertThat(code.failureReason()).isEqualTo("bad_code");
-        for (Decision refused : new Decision[] {image, code}) {
-            assertThat(refused.qrRejected()).isTrue();
-            assertThat(refused.save()).isEqualTo(Save.RECORD_FAILURE);
-            assertThat(refused.qr()).isNull();
-        }
+        assertThat(code.qrRejected()).isTrue();
+        assertThat(code.save()).isEqualTo(Save.RECORD_FAILURE);
+        assertThat(code.qr()).isNull();
     }
 
     @Test

@@ -138,6 +138,7 @@ public final class RunningService implements AutoCloseable {
         }
         producer = context().createProducerTemplate();
         db = new Db(dataSource());
+        LIVE.add(this);
         return this;
     }
 
@@ -176,10 +177,51 @@ public final class RunningService implements AutoCloseable {
         return exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
     }
 
-    /** A viewer token for {@code instance}, valid for five minutes, as the application's backend mints it. */
+    /** The services started and not closed yet: where {@link #viewerToken} finds the row a token names. */
+    private static final java.util.Set<RunningService> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A viewer token for the row named {@code instance}, valid for five minutes, as the application's backend mints
+     * it: bound to the row's id and owner, read from the database of the running service that has such a row. With no
+     * such row anywhere, a token for a row that does not exist.
+     */
     public static String viewerToken(String instance) {
+        java.util.List<io.qrrefresher.access.ViewerTokens.Binding> found = new java.util.ArrayList<>();
+        for (RunningService service : LIVE) {
+            service.binding(instance).ifPresent(found::add);
+        }
+        if (found.size() > 1) {
+            throw new IllegalStateException("Instance '" + instance + "' exists in " + found.size()
+                    + " running services: mint its token with service.viewerTokenFor(name)");
+        }
+        io.qrrefresher.access.ViewerTokens.Binding row = found.isEmpty()
+                ? new io.qrrefresher.access.ViewerTokens.Binding("no-such-row", "") : found.get(0);
+        return viewerToken(instance, row);
+    }
+
+    /** A viewer token for the row named {@code instance} in this service's database (see {@link #viewerToken}). */
+    public String viewerTokenFor(String instance) {
+        return viewerToken(instance, binding(instance)
+                .orElse(new io.qrrefresher.access.ViewerTokens.Binding("no-such-row", "")));
+    }
+
+    public static String viewerToken(String instance, io.qrrefresher.access.ViewerTokens.Binding row) {
         return new io.qrrefresher.access.ViewerTokens(java.util.Optional.of(VIEWER_SECRET), Duration.ofMinutes(5))
-                .mint(instance, java.time.Instant.now().plus(Duration.ofMinutes(5)));
+                .mint(instance, row.rowId(), row.owner(), java.time.Instant.now().plus(Duration.ofMinutes(5)));
+    }
+
+    private java.util.Optional<io.qrrefresher.access.ViewerTokens.Binding> binding(String instance) {
+        try (java.sql.Connection connection = dataSource().getConnection();
+             java.sql.PreparedStatement select = connection.prepareStatement(
+                     "SELECT id::text, user_id::text FROM evolution_instances WHERE instance_name = ?")) {
+            select.setString(1, instance);
+            try (java.sql.ResultSet row = select.executeQuery()) {
+                return row.next() ? java.util.Optional.of(new io.qrrefresher.access.ViewerTokens.Binding(
+                        row.getString(1), row.getString(2))) : java.util.Optional.empty();
+            }
+        } catch (Exception e) {
+            return java.util.Optional.empty();
+        }
     }
 
     public URI url(String path) {
@@ -215,6 +257,7 @@ public final class RunningService implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        LIVE.remove(this);
         if (main != null) {
             main.completed();
             runner.join(30_000);

@@ -84,4 +84,15 @@ class EvolutionClocksTest {
         Instant received = start.plusMillis((long) (receivedSecond * 1000));
         return clocks.lateness("https://evo.example.com", sent, received, LIFETIME);
     }
+
+    @org.junit.jupiter.api.Test
+    void memoryIsBoundedWhateverTheServersNamed() {
+        java.time.Instant now = java.time.Instant.parse("2026-12-05T10:00:00Z");
+        for (int i = 0; i < EvolutionClocks.MAX_SERVERS * 3; i++) {
+            // a unique, long server_url each time: what an attacker would send
+            clocks.lateness("https://evo-" + i + ".example/" + "x".repeat(10_000), now, now.plusMillis(200), LIFETIME);
+        }
+
+        assertThat(clocks.size()).isEqualTo(EvolutionClocks.MAX_SERVERS);
+    }
 }
