@@ -52,10 +52,42 @@ public final class ManagementConfiguration implements CamelConfiguration {
             throw new InvalidSettingException(Setting.TRUSTED_PROXIES, e.getMessage());
         }
         EdgeGate gate = new EdgeGate(addresses, settings.widget()::allowsOrigin);
-        EdgeHttpServer server = new EdgeHttpServer(settings.httpPort(), EdgeHttpServer.MAX_BODY_BYTES, edge,
-                addresses, gate);
+        EdgeHttpServer server = new EdgeHttpServer(settings.httpPort(), EdgeHttpServer.MAX_BODY_BYTES, edge, gate,
+                reserved(addresses, context));
         context.getRegistry().bind("edgeHttpServer", server);
+        PrometheusMeterRegistry registry = context.getRegistry().findSingleByType(PrometheusMeterRegistry.class);
+        if (registry != null) {
+            io.micrometer.core.instrument.Gauge.builder("qr_refresher_http_connections_open", server,
+                    s -> s.counts().open()).description("Connections open on HTTP_PORT").register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("qr_refresher_http_connections_refused", server,
+                    s -> s.counts().refused()).description("Connections closed at once by HTTP_MAX_CONNECTIONS"
+                    + " or HTTP_MAX_CONNECTIONS_PER_ADDRESS").register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("qr_refresher_http_header_timeouts", server,
+                    s -> s.counts().headerTimeouts()).description("Connections closed for not sending their request"
+                    + " headers within HTTP_HEADER_TIMEOUT_MS").register(registry);
+        }
         context.addService(server, true, true);
+    }
+
+    /**
+     * Who is never turned away by a connection cap: the trusted proxies and Evolution API's own addresses (its
+     * webhooks), so that genuine webhooks are served while the port is flooded from elsewhere.
+     */
+    private static java.util.function.Predicate<String> reserved(ClientAddresses proxies, CamelContext context) {
+        java.util.Set<String> evolution = new java.util.HashSet<>();
+        ServiceMode mode = context.getRegistry().findSingleByType(ServiceMode.class);
+        String host = mode == null ? null : mode.evolutionBaseUrl().getHost();
+        if (host != null) {
+            try {
+                for (java.net.InetAddress address : java.net.InetAddress.getAllByName(host)) {
+                    evolution.add(address.getHostAddress());
+                }
+            } catch (java.net.UnknownHostException e) {
+                org.slf4j.LoggerFactory.getLogger(ManagementConfiguration.class).warn("Evolution API's host {} does"
+                        + " not resolve now: its webhooks get no reserved connections", host);
+            }
+        }
+        return address -> proxies.isTrusted(address) || evolution.contains(address);
     }
 
     @BindToRegistry("qrMetrics")

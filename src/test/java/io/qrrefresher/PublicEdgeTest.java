@@ -53,6 +53,9 @@ class PublicEdgeTest {
     static final ServiceUnderTest sut = ServiceUnderTest.create()
             .with("evolution.webhook-token", Webhooks.TOKEN)
             .with("qr.stream.max-pending", "5000")
+            // 5 000 clients from one address (loopback) hang up during their authorisation: above the default caps
+            .with("http.max-connections", "10000")
+            .with("http.max-connections-per-address", "10000")
             .with("qr.stream.max-clients-per-instance", "3")
             .with("qr.stream.auth-failures-per-minute", "20")
             .with("qr.stream.heartbeat-ms", "300")
@@ -97,6 +100,9 @@ class PublicEdgeTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> serverConnections(port, clientPorts) == 0);
             } finally {
                 locker.rollback();
+                for (Socket socket : sockets) {
+                    socket.close();
+                }
             }
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> streams.pending() == 0);

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * <li>an <b>idle timeout</b> (HTTP_IDLE_TIMEOUT_SECONDS) for connections that neither read nor write (live streams
  * write a heartbeat, so they stay);</li>
  * <li><b>connection caps</b>: HTTP_MAX_CONNECTIONS in all and HTTP_MAX_CONNECTIONS_PER_ADDRESS per client address
- * (trusted proxies exempt); a connection past either is closed at once, before anything is read, so that a flood from
- * one address never takes the descriptors the others (Evolution's webhooks, viewers) and the management port need;</li>
+ * (trusted proxies and Evolution API's own addresses exempt: genuine webhooks keep a way in); a connection past either
+ * is closed at once, before anything is read, so that a flood never takes the descriptors the others and the
+ * management port need;</li>
  * <li>a bounded socket <b>send buffer</b> (HTTP_SEND_BUFFER_BYTES), so that a reader that stops reading is seen as
  * slow after that many bytes, not after megabytes of kernel memory;</li>
  * <li>the <b>bind address</b> HTTP_BIND.</li>
@@ -49,8 +50,8 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
 
     private final VertxPlatformHttpServerConfiguration configuration;
     private final Settings.Edge limits;
-    private final ClientAddresses addresses;
     private final EdgeGate gate;
+    private final java.util.function.Predicate<String> reserved;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
@@ -60,17 +61,18 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
     private boolean ownVertx;
     private HttpServer server;
 
-    public EdgeHttpServer(int port, long maxBodySize, Settings.Edge limits, ClientAddresses addresses,
-                          EdgeGate gate) {
-        this(configuration(port, limits.bind(), maxBodySize), limits, addresses, gate);
+    /** @param reserved addresses no cap turns away (trusted proxies, Evolution API's own) */
+    public EdgeHttpServer(int port, long maxBodySize, Settings.Edge limits, EdgeGate gate,
+                          java.util.function.Predicate<String> reserved) {
+        this(configuration(port, limits.bind(), maxBodySize), limits, gate, reserved);
     }
 
     private EdgeHttpServer(VertxPlatformHttpServerConfiguration configuration, Settings.Edge limits,
-                           ClientAddresses addresses, EdgeGate gate) {
+                           EdgeGate gate, java.util.function.Predicate<String> reserved) {
         super(configuration);
         this.configuration = configuration;
+        this.reserved = reserved;
         this.limits = limits;
-        this.addresses = addresses;
         this.gate = gate;
     }
 
@@ -161,7 +163,7 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
 
     private void admit(HttpConnection connection) {
         String address = connection.remoteAddress() == null ? "unknown" : connection.remoteAddress().hostAddress();
-        boolean capped = !addresses.isTrusted(address);
+        boolean capped = !reserved.test(address);
         int all = open.incrementAndGet();
         AtomicInteger mine = capped ? perAddress.computeIfAbsent(address, key -> new AtomicInteger()) : null;
         int fromAddress = mine == null ? 0 : mine.incrementAndGet();
@@ -178,7 +180,7 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
         connection.exceptionHandler(ignored -> {
             // a client that resets or half-sends: nothing to log per connection
         });
-        if (all > limits.maxConnections() || fromAddress > limits.maxConnectionsPerAddress()) {
+        if (capped && (all > limits.maxConnections() || fromAddress > limits.maxConnectionsPerAddress())) {
             refused.incrementAndGet();
             long now = System.currentTimeMillis();
             if (now - lastRefusalLog > REFUSAL_LOG_INTERVAL_MILLIS) {

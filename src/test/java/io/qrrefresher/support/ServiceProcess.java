@@ -75,7 +75,8 @@ public final class ServiceProcess implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(directory.resolve("console.log").toFile());
         // only what this object sets configures the child, not the shell that runs the tests
         builder.environment().keySet().removeIf(key -> key.matches(
-                "DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_TOKEN|JOLOKIA_.*|HTTP_PORT|MANAGEMENT_PORT|LOG_.*"));
+                "DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_TOKEN|JOLOKIA_.*|HTTP_.*|MANAGEMENT_.*"
+                        + "|TRUSTED_PROXIES|VIEWER_.*|CORS_.*|LOG_.*"));
         builder.environment().putAll(environment);
         process = builder.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();

@@ -1,0 +1,302 @@
+package io.qrrefresher.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.qrrefresher.support.LatencyEvolutionApi;
+import io.qrrefresher.support.ServiceProcess;
+import io.qrrefresher.support.SharedPostgres;
+import io.qrrefresher.support.Webhooks;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The edge under the three floods of the edge issue, at scale (run with
+ * {@code mvn -B test -Pbenchmark -Dtest=EdgeBenchmark}; not part of the normal test run). The service runs in a JVM of
+ * its own at {@code -Xmx512m}, as in a container, with its defaults. During each flood a watcher reads the service's
+ * heap and open descriptors (its Prometheus scrape and /proc), times the management health, and a genuine webhook
+ * (global token) is posted and timed every 250 ms:
+ * <ol>
+ * <li>2 000 anonymous 1 MB webhooks (a well-shaped fake per-instance token, a unique {@code server_url} each);</li>
+ * <li>20 000 connections that send half a request line and then nothing, from ten addresses;</li>
+ * <li>six threads of fake-token webhooks with a 1 000-character code and no image, for 30 s.</li>
+ * </ol>
+ * Figures go to the console and to {@code bench/EDGE.md}.
+ */
+@Tag("benchmark")
+class EdgeBenchmark {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final Pattern HEAP = Pattern.compile("jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} ([0-9.E+]+)");
+
+    @TempDir
+    Path work;
+
+    @Test
+    void theEdgeHoldsUnderFloods() throws Exception {
+        String database = SharedPostgres.newDatabase();
+        StringBuilder report = new StringBuilder("# The edge under floods\n\n");
+        try (LatencyEvolutionApi evolution = new LatencyEvolutionApi(50, 10);
+             ServiceProcess service = ServiceProcess.against(evolution.baseUrl(), "bench", database,
+                             work.resolve("service"))
+                     .env("EVOLUTION_WEBHOOK_TOKEN", Webhooks.TOKEN)
+                     .jvmOption("-Xmx512m").jvmOption("-XX:+ExitOnOutOfMemoryError").start();
+             Connection db = DriverManager.getConnection(database, "postgres", "")) {
+            db.createStatement().execute("INSERT INTO evolution_instances (instance_name, instance_token,"
+                    + " instance_status) VALUES ('genuine', 'token-genuine', 'connecting')");
+            report.append(String.format(Locale.ROOT, "2 cores, service at -Xmx512m; %s%n%n", Instant.now()));
+            report.append("| flood | sent | answers | heap max (MiB) | descriptors max | management health p50 / max"
+                    + " (ms) | genuine webhook p50 / max (ms) |\n|---|---|---|---|---|---|---|\n");
+            report.append(phase(service, "quiet (baseline, 10 s)", () -> {
+                pause(Duration.ofSeconds(10));
+                return "-";
+            }));
+            report.append(phase(service, "2 000 anonymous 1 MB webhooks", () -> anonymousWebhooks(service)));
+            report.append(phase(service, "20 000 half-sent connections", () -> idleConnections(service)));
+            report.append(phase(service, "6 threads of fake-token work, 30 s", () -> fakeTokenWork(service)));
+            report.append(String.format(Locale.ROOT, "%nAfterwards: %s%n", service.isAlive() ? "the service is up"
+                    : "THE SERVICE DIED"));
+            String metrics = service.metrics();
+            report.append("\n```\n");
+            for (String line : metrics.split("\n")) {
+                if (line.startsWith("qr_refresher_http_")) {
+                    report.append(line).append('\n');
+                }
+            }
+            report.append("```\n");
+        }
+        System.out.println(report);
+        Files.createDirectories(Path.of("bench"));
+        Files.writeString(Path.of("bench", "EDGE.md"), report);
+    }
+
+    interface Flood {
+        String run() throws Exception;
+    }
+
+    /** Runs the flood while the watchers measure; one line of the report. */
+    private String phase(ServiceProcess service, String name, Flood flood) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Long> healthMillis = Collections.synchronizedList(new ArrayList<>());
+        List<Long> webhookMillis = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong heapMax = new AtomicLong();
+        AtomicLong descriptorsMax = new AtomicLong();
+        AtomicInteger genuineFailures = new AtomicInteger();
+        ExecutorService watchers = Executors.newFixedThreadPool(2);
+        Future<?> watch = watchers.submit(() -> {
+            while (!stop.get()) {
+                long started = System.nanoTime();
+                try {
+                    HTTP.send(HttpRequest.newBuilder(service.managementUrl("/observe/health/live"))
+                            .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding());
+                    healthMillis.add((System.nanoTime() - started) / 1_000_000);
+                    Matcher heap = HEAP.matcher(service.metrics());
+                    long used = 0;
+                    while (heap.find()) {
+                        used += (long) Double.parseDouble(heap.group(1));
+                    }
+                    heapMax.accumulateAndGet(used / (1024 * 1024), Math::max);
+                    descriptorsMax.accumulateAndGet(descriptors(service.pid()), Math::max);
+                } catch (Exception e) {
+                    healthMillis.add(30_000L);
+                }
+                pause(Duration.ofMillis(250));
+            }
+        });
+        Future<?> genuine = watchers.submit(() -> {
+            int i = 0;
+            while (!stop.get()) {
+                long started = System.nanoTime();
+                try {
+                    HttpResponse<String> answer = post(service, "/webhooks/evolution?token=" + Webhooks.TOKEN,
+                            Webhooks.qrEvent("genuine", "2@genuine-" + name.hashCode() + "-" + i++, null));
+                    if (answer.statusCode() != 200) {
+                        genuineFailures.incrementAndGet();
+                    }
+                    webhookMillis.add((System.nanoTime() - started) / 1_000_000);
+                } catch (Exception e) {
+                    genuineFailures.incrementAndGet();
+                }
+                pause(Duration.ofMillis(250));
+            }
+        });
+        String answers;
+        try {
+            answers = flood.run();
+        } finally {
+            stop.set(true);
+            watch.get();
+            genuine.get();
+            watchers.shutdown();
+        }
+        return String.format(Locale.ROOT, "| %s | %s | %s | %d | %d | %s | %s%s |%n", name,
+                name.startsWith("quiet") ? "-" : name.split(" ")[0], answers, heapMax.get(), descriptorsMax.get(),
+                percentiles(healthMillis), percentiles(webhookMillis),
+                genuineFailures.get() == 0 ? "" : " (" + genuineFailures.get() + " not 200)");
+    }
+
+    private static String anonymousWebhooks(ServiceProcess service) throws Exception {
+        String padding = "y".repeat(1_000_000);
+        String fake = "ab".repeat(32);
+        ExecutorService senders = Executors.newFixedThreadPool(8);
+        List<Future<Integer>> answers = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            int n = i;
+            answers.add(senders.submit(() -> post(service, "/webhooks/evolution?token=" + fake,
+                    "{\"event\":\"qrcode.updated\",\"instance\":\"genuine\",\"server_url\":\"https://x" + n
+                            + ".example/" + padding.substring(0, 1_000_000 - 200) + "\",\"date_time\":\""
+                            + Instant.now().plus(Duration.ofHours(14)) + "\",\"data\":{\"qrcode\":{\"code\":\"2@x\"}}}")
+                    .statusCode()));
+        }
+        return statuses(answers, senders);
+    }
+
+    private static String idleConnections(ServiceProcess service) throws Exception {
+        int port = service.url("/").getPort();
+        List<SocketChannel> open = new ArrayList<>();
+        int attempts = 0;
+        int refusedAtOnce = 0;
+        ByteBuffer half = ByteBuffer.wrap("GET /refresh-runs HT".getBytes(StandardCharsets.US_ASCII));
+        for (int batch = 0; batch < 20; batch++) {
+            List<SocketChannel> fresh = new ArrayList<>();
+            for (int i = 0; i < 1_000; i++) {
+                SocketChannel channel = SocketChannel.open();
+                channel.bind(new InetSocketAddress(InetAddress.getByName("127.0.0." + (2 + attempts % 10)), 0));
+                try {
+                    channel.connect(new InetSocketAddress("127.0.0.1", port));
+                    channel.write(half.duplicate());
+                    fresh.add(channel);
+                } catch (IOException e) {
+                    channel.close();
+                    refusedAtOnce++;
+                }
+                attempts++;
+            }
+            // the client keeps what the server keeps: its own descriptors are 20 000 at most too
+            pause(Duration.ofMillis(300));
+            for (SocketChannel channel : fresh) {
+                channel.configureBlocking(false);
+                int read;
+                try {
+                    read = channel.read(ByteBuffer.allocate(64));
+                } catch (IOException e) {
+                    read = -1;
+                }
+                if (read < 0) {
+                    channel.close();
+                    refusedAtOnce++;
+                } else {
+                    open.add(channel);
+                }
+            }
+        }
+        int held = open.size();
+        // the header deadline (HTTP_HEADER_TIMEOUT_MS, 10 s) closes the rest
+        pause(Duration.ofSeconds(12));
+        int stillOpen = 0;
+        for (SocketChannel channel : open) {
+            int read;
+            try {
+                read = channel.read(ByteBuffer.allocate(64));
+            } catch (IOException e) {
+                read = -1;
+            }
+            if (read >= 0) {
+                stillOpen++;
+            }
+            channel.close();
+        }
+        return String.format(Locale.ROOT, "%d closed at once, %d held until the header deadline, %d open after it",
+                refusedAtOnce, held, stillOpen);
+    }
+
+    private static String fakeTokenWork(ServiceProcess service) throws Exception {
+        String longCode = "2@" + "A".repeat(998);
+        String body = "{\"event\":\"qrcode.updated\",\"instance\":\"genuine\",\"data\":{\"qrcode\":{\"code\":\""
+                + longCode + "\"}}}";
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        ExecutorService senders = Executors.newFixedThreadPool(6);
+        List<Future<Integer>> answers = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            answers.add(senders.submit(() -> {
+                int last = 0;
+                while (System.nanoTime() < end) {
+                    last = post(service, "/webhooks/evolution?token=" + "cd".repeat(32), body).statusCode();
+                }
+                return last;
+            }));
+        }
+        return statuses(answers, senders);
+    }
+
+    private static String statuses(List<Future<Integer>> answers, ExecutorService senders) throws Exception {
+        java.util.Map<Integer, Integer> counts = new java.util.TreeMap<>();
+        for (Future<Integer> answer : answers) {
+            int status;
+            try {
+                status = answer.get();
+            } catch (Exception e) {
+                status = -1;
+            }
+            counts.merge(status, 1, Integer::sum);
+        }
+        senders.shutdown();
+        return counts.toString().replace("-1=", "failed=");
+    }
+
+    private static HttpResponse<String> post(ServiceProcess service, String pathAndQuery, String body)
+            throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(service.url(pathAndQuery)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static long descriptors(long pid) {
+        String[] entries = Path.of("/proc", String.valueOf(pid), "fd").toFile().list();
+        return entries == null ? -1 : entries.length;
+    }
+
+    private static String percentiles(List<Long> millis) {
+        if (millis.isEmpty()) {
+            return "-";
+        }
+        List<Long> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2) + " / " + sorted.get(sorted.size() - 1);
+    }
+
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
