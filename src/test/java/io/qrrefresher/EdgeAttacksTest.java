@@ -181,6 +181,31 @@ class EdgeAttacksTest {
         }
     }
 
+    // row 7: an out-of-range ttl_seconds was a 400 with an empty body (and, with header-named parameters, the
+    // attacker's Set-Cookie); row 12: an oversized pairing-code body was read, and logged as an ERROR, before the
+    // caller was known
+    @Test
+    void refusalsSayWhyAndComeBeforeTheBody() throws Exception {
+        sut.connectingInstanceWithQr("row7");
+        HttpResponse<String> ttl = sut.service().post("/instances/row7/viewer-token?ttl_seconds=5",
+                RunningService.ADMIN_TOKEN);
+        assertThat(ttl.statusCode()).isEqualTo(400);
+        assertThat(Webhooks.json(ttl).get("message").asText()).contains("ttl_seconds");
+
+        String big = "{\"number\":\"+5511987654321\",\"padding\":\"" + "p".repeat(2048) + "\"}";
+        HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(sut.service().url(
+                "/instances/row7/qr/pairing-code")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).as("the caller first").isEqualTo(401);
+        assertThat(Webhooks.json(anonymous).get("message").asText()).isNotBlank();
+        HttpResponse<String> tooBig = HTTP.send(HttpRequest.newBuilder(sut.service().url(
+                "/instances/row7/qr/pairing-code")).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + RunningService.viewerToken("row7"))
+                .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(tooBig.statusCode()).as("then the body's size").isEqualTo(413);
+        assertThat(Webhooks.json(tooBig).get("error").asText()).isEqualTo("body_too_large");
+    }
+
     /** The status of a stream request with this token (and X-Forwarded-For, when given), read then closed. */
     private static int stream(String instance, String token, String forwardedFor) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(sut.service().url("/instances/" + instance
