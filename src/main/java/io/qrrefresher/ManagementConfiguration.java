@@ -65,6 +65,9 @@ public final class ManagementConfiguration implements CamelConfiguration {
             io.micrometer.core.instrument.FunctionCounter.builder("qr_refresher_http_header_timeouts", server,
                     s -> s.counts().headerTimeouts()).description("Connections closed for not sending their request"
                     + " headers within HTTP_HEADER_TIMEOUT_MS").register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("qr_refresher_http_body_timeouts", server,
+                    s -> s.counts().bodyTimeouts()).description("Connections closed for not sending their request"
+                    + " body within HTTP_HEADER_TIMEOUT_MS of its headers").register(registry);
         }
         context.addService(server, true, true);
     }

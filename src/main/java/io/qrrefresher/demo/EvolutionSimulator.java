@@ -401,7 +401,7 @@ public class EvolutionSimulator implements AutoCloseable {
             } else {
                 calls.computeIfAbsent(call.pathSegment() + "/" + name, key -> new AtomicInteger()).incrementAndGet();
                 reply = answer(call, name, exchange.getRequestHeaders().getFirst("apikey"),
-                        queryParameter(exchange.getRequestURI().getRawQuery(), "number"));
+                        io.qrrefresher.common.UrlQuery.value(exchange.getRequestURI().getRawQuery(), "number"));
             }
             send(exchange, reply);
         }
@@ -520,18 +520,6 @@ public class EvolutionSimulator implements AutoCloseable {
             throw new IllegalArgumentException("No simulated instance " + name);
         }
         return instance;
-    }
-
-    private static String queryParameter(String rawQuery, String key) {
-        if (rawQuery == null) {
-            return null;
-        }
-        for (String pair : rawQuery.split("&")) {
-            if (pair.startsWith(key + "=")) {
-                return percentDecode(pair.substring(key.length() + 1));
-            }
-        }
-        return null;
     }
 
     private static String randomBase64(int bytes) {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * server has no setting for:
  * <ul>
  * <li>a <b>header deadline</b>: a connection that has not sent a complete request line and headers within
- * HTTP_HEADER_TIMEOUT_MS of opening (or of its previous answer, on keep-alive) is closed;</li>
+ * HTTP_HEADER_TIMEOUT_MS of opening (or of its previous answer, on keep-alive) is closed; so is one whose request
+ * body is not complete within the same time after its headers;</li>
  * <li>an <b>idle timeout</b> (HTTP_IDLE_TIMEOUT_SECONDS) for connections that neither read nor write (live streams
  * write a heartbeat, so they stay);</li>
  * <li><b>connection caps</b>: HTTP_MAX_CONNECTIONS in all and HTTP_MAX_CONNECTIONS_PER_ADDRESS per client address
@@ -56,6 +57,7 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
     private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong headerTimeouts = new AtomicLong();
+    private final AtomicLong bodyTimeouts = new AtomicLong();
     private volatile long lastRefusalLog;
     private Vertx vertx;
     private boolean ownVertx;
@@ -84,12 +86,12 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
         return configuration;
     }
 
-    /** Connections open now, refused by a cap, and closed for not sending their headers in time. */
-    public record Counts(int open, long refused, long headerTimeouts) {
+    /** Connections open now, refused by a cap, and closed for not sending their headers, or a body, in time. */
+    public record Counts(int open, long refused, long headerTimeouts, long bodyTimeouts) {
     }
 
     public Counts counts() {
-        return new Counts(open.get(), refused.get(), headerTimeouts.get());
+        return new Counts(open.get(), refused.get(), headerTimeouts.get(), bodyTimeouts.get());
     }
 
     @Override
@@ -137,6 +139,16 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
             Long timer = headerTimers.remove(request.connection());
             if (timer != null) {
                 vertx.cancelTimer(timer);
+            }
+            // the body has the same deadline, from the end of the headers: a client that sends it a byte at a time
+            // (with or without a credential) cannot hold the connection
+            if (!request.isEnded()) {
+                vertx.setTimer(limits.headerTimeout().toMillis(), ignored -> {
+                    if (!request.isEnded() && !request.response().ended()) {
+                        bodyTimeouts.incrementAndGet();
+                        request.connection().close();
+                    }
+                });
             }
             // on HTTP/1.1 keep-alive, the next request's headers have the same deadline, from this answer's end
             if (request.version() != HttpVersion.HTTP_2) {

@@ -47,7 +47,8 @@ public final class WidgetScript {
     private void serve(RoutingContext routing) {
         var response = routing.response();
         if (!crossOrigin.admit(routing.request(), response)) {
-            response.setStatusCode(403).end();
+            HttpReplies.json(response, 403, java.util.Map.of("error", "origin_not_allowed", "message",
+                    "this page's origin is not in CORS_ALLOWED_ORIGINS"));
             return;
         }
         response.putHeader("Cache-Control", "public, max-age=3600").putHeader("ETag", etag);
