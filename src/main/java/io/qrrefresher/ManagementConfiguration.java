@@ -70,6 +70,46 @@ public final class ManagementConfiguration implements CamelConfiguration {
                     + " body within HTTP_HEADER_TIMEOUT_MS of its headers").register(registry);
         }
         context.addService(server, true, true);
+        context.addStartupListener((started, alreadyStarted) -> guardEndpoints(started, gate));
+    }
+
+    /**
+     * Every endpoint whose route begins with a guard route is refused at the edge, before its body is read, when its
+     * credentials do not pass the same bean the guard route asks: {@code direct:require-admin} (ADMIN_TOKEN in
+     * Authorization) and {@code direct:require-webhook-token} (the webhook token, or the shape of a per-instance one).
+     */
+    private static void guardEndpoints(CamelContext context, EdgeGate gate) {
+        if (gate.guardedCount() > 0) {
+            return;
+        }
+        io.qrrefresher.api.AdminAccess admin = context.getRegistry().lookupByNameAndType("adminAccess",
+                io.qrrefresher.api.AdminAccess.class);
+        io.qrrefresher.webhook.WebhookAuth webhooks = context.getRegistry().lookupByNameAndType("webhookAuth",
+                io.qrrefresher.webhook.WebhookAuth.class);
+        guard(context, gate, "direct:require-admin", admin, (authorization, query) -> {
+            io.qrrefresher.api.AdminAccess.Denial denial = admin.denial(authorization);
+            return denial == null ? null : new EdgeGate.Refusal(denial.status(), denial.error(), denial.message());
+        });
+        guard(context, gate, "direct:require-webhook-token", webhooks, (authorization, query) -> {
+            Integer denial = webhooks.check(authorization, query).denial();
+            return denial == null ? null : new EdgeGate.Refusal(denial, denial == 403 ? "forbidden" : "unauthorized",
+                    io.qrrefresher.webhook.WebhookAuth.denialMessage(denial));
+        });
+    }
+
+    private static void guard(CamelContext context, EdgeGate gate, String guardUri, Object bean,
+                              EdgeGate.Guard guard) {
+        java.util.List<io.qrrefresher.edge.GuardedEndpoints.Endpoint> endpoints =
+                io.qrrefresher.edge.GuardedEndpoints.beginningWith(context, guardUri);
+        if (bean == null || endpoints.isEmpty()) {
+            throw new IllegalStateException("the endpoints behind " + guardUri + " cannot be guarded at the edge: "
+                    + (bean == null ? "its bean is not bound" : "no HTTP endpoint's route begins with it"));
+        }
+        for (io.qrrefresher.edge.GuardedEndpoints.Endpoint endpoint : endpoints) {
+            gate.guard(endpoint.method(), endpoint.path(), endpoint.prefix(), guard);
+        }
+        org.slf4j.LoggerFactory.getLogger(ManagementConfiguration.class).debug("{} endpoints guarded at the edge by"
+                + " {}: {}", endpoints.size(), guardUri, endpoints);
     }
 
     /**

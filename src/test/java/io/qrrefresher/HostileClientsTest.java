@@ -177,6 +177,75 @@ class HostileClientsTest {
         assertThat(sut.service().bean(RefreshControl.class).isPaused()).as("nothing was changed").isFalse();
     }
 
+    @Test
+    void anEndpointThatNeedsACredentialRefusesBeforeReadingTheBody() throws Exception {
+        // headers that announce a body which never comes: the refusal must not wait for it (no body is read, parsed
+        // or buffered for a caller who is not known)
+        for (String endpoint : endpoints) {
+            String method = endpoint.substring(0, endpoint.indexOf(' '));
+            String path = endpoint.substring(endpoint.indexOf(' ') + 1).replace(":name", TARGET);
+            if (PUBLIC.contains(method + " " + path) || method.equals("GET")) {
+                continue;
+            }
+            try (Socket socket = connect()) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type:"
+                        + " application/json\r\nContent-Length: 500000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+                RawAnswer answer;
+                try {
+                    answer = RawAnswer.read(socket.getInputStream());
+                } catch (IOException e) {
+                    throw new AssertionError(endpoint + " did not answer before the body: " + e.getMessage(), e);
+                }
+                assertThat(answer.status()).as(endpoint + ": " + answer.body()).isIn(401, 403);
+                assertThat(JSON.readTree(answer.body()).path("message").asText()).as(endpoint).isNotBlank();
+            }
+        }
+    }
+
+    @Test
+    void whatTheHttpCodecCannotReadIsAnsweredInJson() throws Exception {
+        String[][] cases = {
+                {"GET /refresh-runs?limit=" + "1".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"},
+                {"GET /refresh-runs HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(17_000) + "\r\n\r\n", "431"},
+                {"POST /webhooks/evolution HTTP/1.1\r\nHost: x\r\nContent-Length: twelve\r\n\r\n", "400"},
+                {"\u0001\u0002 not http at all\r\n\r\n", "400"}};
+        for (String[] request : cases) {
+            try (Socket socket = connect()) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(request[0].getBytes(StandardCharsets.ISO_8859_1));
+                RawAnswer answer = RawAnswer.read(socket.getInputStream());
+                String what = request[0].substring(0, Math.min(40, request[0].length()));
+                assertThat(answer.status()).as(what).isEqualTo(Integer.parseInt(request[1]));
+                assertThat(answer.head().toLowerCase()).as(what).contains("content-type: application/json");
+                assertThat(JSON.readTree(answer.body()).path("message").asText()).as(what).isNotBlank();
+                assertThat(closedByServer(socket)).as(what + ": the connection is closed").isTrue();
+            }
+        }
+    }
+
+    /** An HTTP/1.1 answer read off a raw socket: status, head and a Content-Length body. */
+    record RawAnswer(int status, String head, String body) {
+        static RawAnswer read(InputStream in) throws IOException {
+            java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+            int matched = 0;
+            while (matched < 4) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new IOException("closed before an answer: " + head);
+                }
+                head.write(b);
+                matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
+            String text = head.toString(StandardCharsets.ISO_8859_1);
+            java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)")
+                    .matcher(text);
+            byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+            return new RawAnswer(Integer.parseInt(text.substring(9, 12)), text,
+                    new String(body, StandardCharsets.UTF_8));
+        }
+    }
+
     private static void assertRefused(String what, HttpResponse<String> response, int... statuses) throws IOException {
         List<Integer> allowed = new ArrayList<>();
         for (int status : statuses) {

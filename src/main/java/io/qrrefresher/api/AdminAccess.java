@@ -21,17 +21,27 @@ public final class AdminAccess {
         this.adminToken = adminToken;
     }
 
-    /** Checks the caller (a predicate: the route removes the header afterwards). */
-    public boolean isDenied(Exchange exchange) {
-        String authorization = exchange.getMessage().getHeader("Authorization", String.class);
+    /**
+     * Why a caller with this {@code Authorization} header is refused, or null when it holds the admin token. Constant
+     * work whatever the header holds: the public edge asks it before any admin endpoint reads its body.
+     */
+    public Denial denial(String authorization) {
         if (adminToken.isEmpty()) {
-            exchange.setProperty(DENIAL, new Denial(403, "admin endpoints are disabled: set ADMIN_TOKEN to enable them"));
-            return true;
+            return new Denial(403, "admin endpoints are disabled: set ADMIN_TOKEN to enable them");
         }
         String token = Secrets.bearer(authorization);
         if (token == null || !Secrets.sameSecret(token, adminToken.get())) {
-            exchange.setProperty(DENIAL, new Denial(401, token == null
-                    ? "missing Authorization: Bearer <ADMIN_TOKEN> header" : "invalid admin token"));
+            return new Denial(401, token == null
+                    ? "missing Authorization: Bearer <ADMIN_TOKEN> header" : "invalid admin token");
+        }
+        return null;
+    }
+
+    /** Checks the caller (a predicate: the route removes the header afterwards). */
+    public boolean isDenied(Exchange exchange) {
+        Denial denial = denial(exchange.getMessage().getHeader("Authorization", String.class));
+        if (denial != null) {
+            exchange.setProperty(DENIAL, denial);
             return true;
         }
         return false;
@@ -40,13 +50,16 @@ public final class AdminAccess {
     /** Answers the request that {@link #isDenied} refused. */
     public void deny(Exchange exchange) {
         Denial denial = exchange.getProperty(DENIAL, Denial.class);
-        JsonAnswers.answer(exchange, denial.status(), JsonAnswers.error(denial.status() == 401
-                ? "unauthorized" : "forbidden", denial.message()));
+        JsonAnswers.answer(exchange, denial.status(), JsonAnswers.error(denial.error(), denial.message()));
         if (denial.status() == 401) {
             exchange.getMessage().setHeader("WWW-Authenticate", "Bearer");
         }
     }
 
-    private record Denial(int status, String message) {
+    /** A refusal: 401 (no or a wrong token) or 403 (no ADMIN_TOKEN configured), and why. */
+    public record Denial(int status, String message) {
+        public String error() {
+            return status == 401 ? "unauthorized" : "forbidden";
+        }
     }
 }

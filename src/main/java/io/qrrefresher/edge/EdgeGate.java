@@ -35,6 +35,10 @@ import io.vertx.ext.web.RoutingContext;
  * {@code Access-Control-Allow-Origin} only ever names an origin of CORS_ALLOWED_ORIGINS.</li>
  * <li><b>Every 4xx and 5xx is JSON</b> that says what was wrong, including the router's own (404, 405, 413).</li>
  * <li>The client's address (behind {@link ClientAddresses trusted proxies}) is computed once, for every throttle.</li>
+ * <li><b>Guarded endpoints are refused here</b>, before their body is read: every endpoint whose route begins with a
+ * guard route (the admin API's {@code direct:require-admin}, the webhooks' {@code direct:require-webhook-token}, found
+ * by {@link GuardedEndpoints} in the routes) is answered 401/403 by the same check when its {@code Authorization}
+ * header (or, for webhooks, {@code ?token=}) does not pass.</li>
  * </ul>
  */
 public final class EdgeGate implements Handler<RoutingContext> {
@@ -64,10 +68,46 @@ public final class EdgeGate implements Handler<RoutingContext> {
 
     private final ClientAddresses addresses;
     private final Predicate<String> allowedOrigin;
+    private volatile List<Guarded> guarded = List.of();
+
+    /** Checks a request's {@code Authorization} header and raw query: why it is refused, or null when it passes. */
+    public interface Guard {
+        Refusal refuse(String authorization, String rawQuery);
+    }
+
+    /** A refusal's status (401 or 403), error code and message. */
+    public record Refusal(int status, String error, String message) {
+    }
+
+    private record Guarded(String method, java.util.regex.Pattern path, Guard guard) {
+    }
 
     public EdgeGate(ClientAddresses addresses, Predicate<String> allowedOrigin) {
         this.addresses = addresses;
         this.allowedOrigin = allowedOrigin;
+    }
+
+    /**
+     * Refuses, before anything else runs, every {@code method} (null: any) request to {@code pathTemplate}
+     * ({@code {name}} for a path variable, as in a {@code rest:} block; with {@code prefix}, any path below it too)
+     * whose {@code Authorization} header and query {@code guard} refuses.
+     */
+    public void guard(String method, String pathTemplate, boolean prefix, Guard guard) {
+        StringBuilder regex = new StringBuilder("^");
+        for (String part : pathTemplate.split("(?=\\{)|(?<=\\})")) {
+            regex.append(part.startsWith("{") && part.endsWith("}") ? "[^/]+"
+                    : java.util.regex.Pattern.quote(part));
+        }
+        regex.append(prefix ? "(/.*)?$" : "/?$");
+        List<Guarded> next = new ArrayList<>(guarded);
+        next.add(new Guarded(method == null ? null : method.toUpperCase(Locale.ROOT),
+                java.util.regex.Pattern.compile(regex.toString()), guard));
+        guarded = List.copyOf(next);
+    }
+
+    /** How many endpoints are guarded here. */
+    public int guardedCount() {
+        return guarded.size();
     }
 
     /** First on {@code router}, with JSON answers for the router's own failures. */
@@ -95,7 +135,40 @@ public final class EdgeGate implements Handler<RoutingContext> {
             answer(response, 400, "bad_request", problem);
             return;
         }
+        for (Guarded endpoint : guarded) {
+            if ((endpoint.method() == null || endpoint.method().equals(request.method().name()))
+                    && endpoint.path().matcher(request.path()).matches()) {
+                Refusal refusal = endpoint.guard().refuse(request.getHeader("Authorization"), request.query());
+                if (refusal != null) {
+                    if (refusal.status() == 401) {
+                        response.putHeader("WWW-Authenticate", "Bearer");
+                    }
+                    discardBody(request);
+                    answer(response, refusal.status(), refusal.error(), refusal.message());
+                    return;
+                }
+                break;
+            }
+        }
         routing.next();
+    }
+
+    /**
+     * Lets a refused request's body go by unread (no buffer, no parsing), so that the answer reaches a client still
+     * sending; past the largest body any endpoint accepts, the connection is closed.
+     */
+    private static void discardBody(HttpServerRequest request) {
+        if (request.isEnded()) {
+            return;
+        }
+        long[] seen = {0};
+        request.handler(buffer -> {
+            seen[0] += buffer.length();
+            if (seen[0] > EdgeHttpServer.MAX_BODY_BYTES) {
+                request.connection().close();
+            }
+        });
+        request.resume();
     }
 
     /** The client address of a request that passed the gate (the TCP peer otherwise). */

@@ -12,7 +12,10 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
+import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -135,6 +138,7 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
                 .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options);
         server.connectionHandler(this::admit);
+        server.invalidRequestHandler(EdgeHttpServer::refuseMalformed);
         server.requestHandler(request -> {
             Long timer = headerTimers.remove(request.connection());
             if (timer != null) {
@@ -169,6 +173,40 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
             throw new IllegalStateException("HTTP port " + configuration.getBindHost() + ":"
                     + configuration.getBindPort() + " cannot be opened: " + failure[0].getMessage(), failure[0]);
         }
+    }
+
+    /**
+     * A request the HTTP codec could not read (a request line over 8 KiB, headers over 16 KiB, a bad Content-Length,
+     * not HTTP at all): answered with a JSON body that says which, then the connection is closed (the codec reads
+     * nothing more of it).
+     */
+    private static void refuseMalformed(HttpServerRequest request) {
+        Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+        String what = cause == null || cause.getMessage() == null ? "" : cause.getMessage();
+        int status;
+        String error;
+        String message;
+        if (cause instanceof TooLongFrameException && what.startsWith("An HTTP line is larger than")) {
+            status = 414;
+            error = "uri_too_long";
+            message = "the request line is longer than 8 KiB (URL and query included)";
+        } else if (cause instanceof TooLongFrameException && what.startsWith("HTTP header is larger than")) {
+            status = 431;
+            error = "headers_too_large";
+            message = "the request headers are larger than 16 KiB";
+        } else {
+            status = 400;
+            error = "bad_request";
+            message = "the request is not valid HTTP/1.1 (its request line, a header or its Content-Length)";
+        }
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            request.connection().close();
+            return;
+        }
+        response.putHeader("Connection", "close");
+        response.endHandler(ignored -> request.connection().close());
+        EdgeGate.answer(response, status, error, message);
     }
 
     private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();

@@ -48,25 +48,48 @@ public final class WebhookAuth {
      * ({@link #isDeniedForInstance}).
      */
     public boolean isDenied(Exchange exchange) {
-        if (secret.isEmpty()) {
-            exchange.setProperty(DENIAL, 403);
+        Check check = check(exchange.getMessage().getHeader("Authorization", String.class),
+                exchange.getMessage().getHeader(Exchange.HTTP_RAW_QUERY, String.class));
+        if (check.denial() != null) {
+            exchange.setProperty(DENIAL, check.denial());
             return true;
         }
-        List<String> candidates = candidates(exchange);
+        if (!check.pending().isEmpty()) {
+            exchange.setProperty(CANDIDATES, check.pending());
+        }
+        return false;
+    }
+
+    /**
+     * What the request's credentials (its {@code Authorization} header and raw query) settle before its body: a
+     * denial (401, 403), or none with the candidates that can only be checked against the event's instance (empty
+     * when the global token passed). The public edge asks it before the body is read.
+     */
+    public Check check(String authorization, String rawQuery) {
+        if (secret.isEmpty()) {
+            return new Check(403, List.of());
+        }
+        List<String> candidates = candidates(authorization, rawQuery);
         for (String candidate : candidates) {
             if (Secrets.sameSecret(candidate, secret.get()) || isValidJwt(candidate, secret.get())) {
-                return false;
+                return new Check(null, List.of());
             }
         }
         // only what can be a per-instance token (64 hex digits, or a JWT signed with one) waits for the body
         candidates.removeIf(candidate -> !PER_INSTANCE_TOKEN.matcher(candidate).matches()
                 && !Hs256Jwt.looksLikeJwt(candidate));
-        if (candidates.isEmpty()) {
-            exchange.setProperty(DENIAL, 401);
-            return true;
-        }
-        exchange.setProperty(CANDIDATES, candidates);
-        return false;
+        return candidates.isEmpty() ? new Check(401, List.of()) : new Check(null, List.copyOf(candidates));
+    }
+
+    /** A denial's status (null: not denied yet) and the per-instance candidates still to check. */
+    public record Check(Integer denial, List<String> pending) {
+    }
+
+    /** The message of a denial with {@code status}. */
+    public static String denialMessage(int status) {
+        return status == 403 ? "webhooks are disabled: set EVOLUTION_WEBHOOK_TOKEN to enable them"
+                : "missing or invalid webhook token (?token=, Authorization: Bearer, or jwt_key), or a"
+                + " per-instance token used for another instance";
     }
 
     /**
@@ -99,9 +122,7 @@ public final class WebhookAuth {
     public void deny(Exchange exchange) {
         int status = exchange.getProperty(DENIAL, 401, Integer.class);
         JsonAnswers.answer(exchange, status, JsonAnswers.error(status == 403 ? "forbidden" : "unauthorized",
-                status == 403 ? "webhooks are disabled: set EVOLUTION_WEBHOOK_TOKEN to enable them"
-                        : "missing or invalid webhook token (?token=, Authorization: Bearer, or jwt_key), or a"
-                        + " per-instance token used for another instance"));
+                denialMessage(status)));
     }
 
     /** The per-instance webhook token of {@code instance}. */
@@ -113,11 +134,10 @@ public final class WebhookAuth {
         return secret.isPresent();
     }
 
-    private static List<String> candidates(Exchange exchange) {
+    private static List<String> candidates(String authorization, String rawQuery) {
         // the URL's own ?token= (global webhooks cannot send headers), never a header that happens to be named so
-        String queryToken = UrlQuery.value(exchange.getMessage().getHeader(Exchange.HTTP_RAW_QUERY, String.class),
-                "token");
-        String bearer = Secrets.bearer(exchange.getMessage().getHeader("Authorization", String.class));
+        String queryToken = UrlQuery.value(rawQuery, "token");
+        String bearer = Secrets.bearer(authorization);
         List<String> candidates = new ArrayList<>(3);
         for (String candidate : new String[] {queryToken, withoutEventSuffix(queryToken), bearer}) {
             if (candidate != null && !candidate.isEmpty() && candidate.length() <= 8192) {
