@@ -33,6 +33,15 @@ public final class RefreshConfiguration implements CamelConfiguration {
                 settings.refresh().concurrency());
     }
 
+    /**
+     * Writes each instance's outcome once its Evolution calls are done (routes/refresh-qr-codes.yaml), off the workers
+     * of {@code refreshPool}: a few threads are enough for short statements, and the database pool has room for them.
+     */
+    @BindToRegistry("refreshSavePool")
+    public ExecutorService refreshSavePool(CamelContext context) {
+        return context.getExecutorServiceManager().newFixedThreadPool(this, "qr-refresh-save", 8);
+    }
+
     @BindToRegistry("refreshControl")
     public RefreshControl refreshControl(Settings settings, CamelContext context, QrMetrics metrics) {
         RefreshControl control = new RefreshControl(context, settings.refresh(), settings.database().poolSize() > 0);

@@ -260,6 +260,8 @@ public final class EdgeGate implements Handler<RoutingContext> {
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();
+        // the shape of every other error answer (JsonAnswers.error)
+        body.put("success", false);
         body.put("error", error);
         body.put("message", message);
         try {

@@ -148,7 +148,9 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
             // (with or without a credential) cannot hold the connection
             if (!request.isEnded()) {
                 vertx.setTimer(limits.headerTimeout().toMillis(), ignored -> {
-                    if (!request.isEnded() && !request.response().ended()) {
+                    // answered or not (a refused request's body is let go by unread), a body that does not end in
+                    // time closes its connection
+                    if (!request.isEnded()) {
                         bodyTimeouts.incrementAndGet();
                         request.connection().close();
                     }
