@@ -197,6 +197,11 @@ class AlertCausesTest {
         // the QR limit closes the row (webhook); the application asks for a QR again; one connect opens a socket
         for (int close = 1; close <= 2; close++) {
             await().until(() -> "close".equals(db.instance("abandoned").get("instance_status")));
+            if (close == 2) {
+                // the screen waits again after its second close: it stays connecting while the check looks (a third
+                // close before the check ran would leave nothing waiting to alert about)
+                evolution.limitQrs("abandoned", 1_000);
+            }
             db.update("UPDATE evolution_instances SET instance_status = 'connecting'"
                     + " WHERE instance_name = 'abandoned'");
             refresh();
@@ -210,6 +215,8 @@ class AlertCausesTest {
         JsonNode rendered = JSON.readTree(AlertFormats.render("alertmanager",
                 JSON.writeValueAsString(firing), Instant.now(), Duration.ofHours(1))).get(0);
         assertThat(rendered.get("labels").get("severity").asText()).isEqualTo("info");
+        // and the limit closes it a third time
+        evolution.limitQrs("abandoned", 1);
         await().until(() -> "close".equals(db.instance("abandoned").get("instance_status")));
         assertThat(status("abandoned").get("cause").asText()).isEqualTo("qr_limit_repeated");
 
