@@ -27,7 +27,11 @@ public final class QrRefresherApplication {
         Main main = createMain(lifecycle, new Properties());
         try {
             main.run(args);
-        } catch (Exception | Error e) {
+            // Camel Main logs a failure of the listeners after its start and returns: end the process all the same
+            if (lifecycle.startFailure() != null) {
+                throw lifecycle.startFailure();
+            }
+        } catch (Throwable e) {
             // an Error in the start (a class that cannot load, a stack overflow) must end the process too: Quartz's
             // and Vert.x's threads would otherwise keep a half-started service running, never ready
             lifecycle.close();

@@ -77,8 +77,47 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         }
     }
 
+    /**
+     * Camel's management server only logs a port it cannot open and goes on: a service that runs without health or
+     * metrics (never ready to an orchestrator, invisible to Prometheus) must rather stop, in one line.
+     */
+    static void requireManagementPort(CamelContext context, int port) {
+        org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router =
+                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context,
+                        org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter
+                                .getRouterNameFromPort(port));
+        io.vertx.core.http.HttpServer server = router == null || router.getServer() == null ? null
+                : router.getServer().getServer();
+        boolean listening = server != null && server.actualPort() > 0
+                && (!(server instanceof io.vertx.core.net.impl.TCPServerBase base) || base.isListening());
+        if (!listening) {
+            throw new io.qrrefresher.config.InvalidSettingException(io.qrrefresher.config.Setting.MANAGEMENT_PORT,
+                    "port " + port + " cannot be opened (another process holds it, or MANAGEMENT_BIND is not an"
+                    + " address of this machine): health and metrics would be unreachable");
+        }
+    }
+
+    private volatile Throwable startFailure;
+
+    /**
+     * What made the start fail after Camel had started (a port that cannot be opened, a database that refused the
+     * first statements): Camel Main only logs such a failure and returns, with Quartz's threads still running.
+     */
+    public Throwable startFailure() {
+        return startFailure;
+    }
+
     @Override
     public void afterStart(BaseMainSupport main) {
+        try {
+            completeStart(main);
+        } catch (RuntimeException | Error e) {
+            startFailure = e;
+            throw e;
+        }
+    }
+
+    private void completeStart(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
         Registry beans = context.getRegistry();
         Settings settings = beans.findSingleByType(Settings.class);
@@ -87,6 +126,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         ListenerWatchdog watchdog = beans.findSingleByType(ListenerWatchdog.class);
         QrStreams qrStreams = beans.findSingleByType(QrStreams.class);
 
+        requireManagementPort(context, settings.management().port());
         // the management server read the Jolokia credentials when it started: no password stays on disk
         if (jolokiaCredentials != null) {
             jolokiaCredentials.close();

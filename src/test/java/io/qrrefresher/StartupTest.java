@@ -61,6 +61,26 @@ class StartupTest {
     }
 
     @Test
+    void aManagementPortThatCannotBeOpenedStopsStartup() throws Exception {
+        // Camel's management server only logs a port it cannot bind: the service used to run on without health or
+        // metrics, never ready (what a replica of ReplicasTest met when a test beside it took its port first)
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("0.0.0.0"))) {
+            Result result = run(Map.of(
+                    "DATABASE_URL", io.qrrefresher.support.SharedPostgres.newDatabase(),
+                    "DATABASE_USER", "postgres",
+                    "EVOLUTION_API_BASE_URL", "http://127.0.0.1:1",
+                    "QR_REFRESH_CRON", io.qrrefresher.support.RunningService.NEVER,
+                    "HTTP_PORT", String.valueOf(io.qrrefresher.support.FreePorts.next()),
+                    "MANAGEMENT_PORT", String.valueOf(taken.getLocalPort())));
+
+            assertThat(result.exitCode()).isEqualTo(2);
+            assertThat(result.stderr().strip().lines()).singleElement().asString()
+                    .startsWith("qr-refresher: Invalid configuration MANAGEMENT_PORT (management.port): port "
+                            + taken.getLocalPort() + " cannot be opened");
+        }
+    }
+
+    @Test
     void ecsLinesAreJsonWithTheEcsFields() throws Exception {
         Result result = run(Map.of("LOG_FORMAT", "ecs", "QR_REFRESH_CRON", "*/30 * * * *"));
 
@@ -84,7 +104,8 @@ class StartupTest {
         command.add(QrRefresherApplication.class.getName());
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(key -> key.startsWith("DATABASE_") || key.startsWith("EVOLUTION_")
-                || key.startsWith("QR_") || key.startsWith("ALERT_") || key.equals("ADMIN_TOKEN"));
+                || key.startsWith("QR_") || key.startsWith("ALERT_") || key.equals("ADMIN_TOKEN") || key.startsWith("HTTP_")
+                || key.startsWith("MANAGEMENT_"));
         builder.environment().putAll(environment);
         Process process = builder.start();
         byte[] stdout = process.getInputStream().readAllBytes();

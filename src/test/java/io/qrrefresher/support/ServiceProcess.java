@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.qrrefresher.QrRefresherApplication;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * The service in a JVM of its own, started from the test classpath with its real {@code main} and configured only by
  * environment variables, as in a container. Unlike {@link RunningService} it can be killed without warning (a replica
@@ -30,8 +32,8 @@ public final class ServiceProcess implements AutoCloseable {
     private final Map<String, String> environment = new LinkedHashMap<>();
     private final List<String> jvmOptions = new ArrayList<>();
     private final Path directory;
-    private final int httpPort = FreePorts.next();
-    private final int managementPort = FreePorts.next();
+    private int httpPort = FreePorts.next();
+    private int managementPort = FreePorts.next();
     private Process process;
 
     private ServiceProcess(Path directory) {
@@ -62,8 +64,37 @@ public final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
-    /** Starts the JVM and waits until the service reports ready. */
+    /**
+     * Starts the JVM and waits until the service reports ready. The ports were free when chosen, but another process
+     * (a test running beside this one) may take one before the JVM binds it: the service then exits saying so, and
+     * it is started again on other ports (at most three times).
+     */
     public ServiceProcess start() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            launch();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> !process.isAlive() || isReady());
+            if (process.isAlive() && isReady()) {
+                return this;
+            }
+            String console = Files.readString(directory.resolve("console.log"), StandardCharsets.UTF_8);
+            if (!process.isAlive() && console.contains("cannot be opened") && attempt < 3) {
+                close();
+                httpPort = FreePorts.next();
+                managementPort = FreePorts.next();
+                environment.put("HTTP_PORT", String.valueOf(httpPort));
+                environment.put("MANAGEMENT_PORT", String.valueOf(managementPort));
+                continue;
+            }
+            String health = readiness();
+            String threads = process.isAlive() ? threadDump(process.pid()) : "";
+            close();
+            throw new IllegalStateException("The service process did not become ready:\n" + tail(console)
+                    + "\nreadiness: " + health + "\n" + threads);
+        }
+    }
+
+    private void launch() throws IOException {
         Files.createDirectories(directory);
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -79,19 +110,6 @@ public final class ServiceProcess implements AutoCloseable {
                         + "|TRUSTED_PROXIES|VIEWER_.*|CORS_.*|LOG_.*"));
         builder.environment().putAll(environment);
         process = builder.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!isReady()) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                String console = Files.readString(directory.resolve("console.log"), StandardCharsets.UTF_8);
-                String health = readiness();
-                String threads = process.isAlive() ? threadDump(process.pid()) : "";
-                close();
-                throw new IllegalStateException("The service process did not become ready:\n" + tail(console)
-                        + "\nreadiness: " + health + "\n" + threads);
-            }
-            sleep(200);
-        }
-        return this;
     }
 
     public long pid() {
@@ -229,11 +247,4 @@ public final class ServiceProcess implements AutoCloseable {
         return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }
