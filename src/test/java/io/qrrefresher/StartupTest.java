@@ -60,23 +60,26 @@ class StartupTest {
                 .as("nothing sent a SIGTERM").doesNotContain("SIGTERM");
     }
 
-    @Test
-    void aManagementPortThatCannotBeOpenedStopsStartup() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"MANAGEMENT_PORT (management.port)", "HTTP_PORT (http.port)"})
+    void aPortThatCannotBeOpenedStopsStartup(String setting) throws Exception {
         // Camel's management server only logs a port it cannot bind: the service used to run on without health or
         // metrics, never ready (what a replica of ReplicasTest met when a test beside it took its port first)
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("0.0.0.0"))) {
+            boolean management = setting.startsWith("MANAGEMENT");
+            int free = io.qrrefresher.support.FreePorts.next();
             Result result = run(Map.of(
                     "DATABASE_URL", io.qrrefresher.support.SharedPostgres.newDatabase(),
                     "DATABASE_USER", "postgres",
                     "EVOLUTION_API_BASE_URL", "http://127.0.0.1:1",
                     "QR_REFRESH_CRON", io.qrrefresher.support.RunningService.NEVER,
-                    "HTTP_PORT", String.valueOf(io.qrrefresher.support.FreePorts.next()),
-                    "MANAGEMENT_PORT", String.valueOf(taken.getLocalPort())));
+                    "HTTP_PORT", String.valueOf(management ? free : taken.getLocalPort()),
+                    "MANAGEMENT_PORT", String.valueOf(management ? taken.getLocalPort() : free)));
 
             assertThat(result.exitCode()).isEqualTo(2);
             assertThat(result.stderr().strip().lines()).singleElement().asString()
-                    .startsWith("qr-refresher: Invalid configuration MANAGEMENT_PORT (management.port): port "
-                            + taken.getLocalPort() + " cannot be opened");
+                    .startsWith("qr-refresher: Invalid configuration " + setting + ": port ")
+                    .contains(taken.getLocalPort() + " cannot be opened");
         }
     }
 

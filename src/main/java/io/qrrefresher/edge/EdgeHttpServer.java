@@ -172,8 +172,10 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
         });
         listening.await();
         if (failure[0] != null) {
-            throw new IllegalStateException("HTTP port " + configuration.getBindHost() + ":"
-                    + configuration.getBindPort() + " cannot be opened: " + failure[0].getMessage(), failure[0]);
+            throw new io.qrrefresher.config.InvalidSettingException(io.qrrefresher.config.Setting.HTTP_PORT, "port "
+                    + configuration.getBindHost() + ":" + configuration.getBindPort() + " cannot be opened ("
+                    + failure[0].getMessage() + ": another process holds it, or HTTP_BIND is not an address of this"
+                    + " machine)");
         }
     }
 
