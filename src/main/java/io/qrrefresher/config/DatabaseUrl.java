@@ -2,7 +2,6 @@ package io.qrrefresher.config;
 
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -26,21 +25,33 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
             throw new InvalidSettingException(setting,
                     "must start with jdbc:postgresql://, postgresql:// or postgres://");
         }
+        // as libpq reads it: the credentials run from after the scheme to the first '@' (if one comes before any
+        // '/'), user and password split at the first ':', and only %XX sequences are decoded ('+' is a plus sign,
+        // and raw characters such as '#', '?', '!' or '^' are kept as they are)
+        String rest = text.substring(text.indexOf("://") + 3);
+        String uriUser = null;
+        String uriPassword = null;
+        int slash = rest.indexOf('/');
+        int at = rest.indexOf('@');
+        if (at >= 0 && (slash < 0 || at < slash)) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            uriUser = percentDecode(setting, colon < 0 ? userInfo : userInfo.substring(0, colon));
+            uriPassword = colon < 0 ? null : percentDecode(setting, userInfo.substring(colon + 1));
+            if (uriUser.isEmpty()) {
+                uriUser = null;
+            }
+        }
         URI uri;
         try {
-            uri = new URI(text);
+            uri = new URI("postgresql://" + rest);
         } catch (URISyntaxException e) {
-            throw new InvalidSettingException(setting, "is not a valid URI (" + e.getReason() + ")");
+            throw new InvalidSettingException(setting, "is not a valid URI after its credentials (" + e.getReason()
+                    + ")");
         }
         if (uri.getHost() == null) {
             throw new InvalidSettingException(setting, "has no host");
-        }
-        String uriUser = null;
-        String uriPassword = null;
-        if (uri.getRawUserInfo() != null) {
-            String[] parts = uri.getRawUserInfo().split(":", 2);
-            uriUser = decode(parts[0]);
-            uriPassword = parts.length > 1 ? decode(parts[1]) : null;
         }
         StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(uri.getHost());
         if (uri.getPort() > 0) {
@@ -55,8 +66,27 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
                 password != null ? password : uriPassword);
     }
 
-    private static String decode(String part) {
-        return URLDecoder.decode(part, StandardCharsets.UTF_8);
+    /** %XX sequences only, as libpq decodes a URI (no '+' for a space). */
+    private static String percentDecode(Setting setting, String part) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < part.length(); i++) {
+            char c = part.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= part.length() || Character.digit(part.charAt(i + 1), 16) < 0
+                        || Character.digit(part.charAt(i + 2), 16) < 0) {
+                    throw new InvalidSettingException(setting, "has a '%' in its user or password that is not"
+                            + " followed by two hex digits (write a literal '%' as %25)");
+                }
+                bytes.write(Integer.parseInt(part.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                int end = part.indexOf('%', i);
+                byte[] encoded = part.substring(i, end < 0 ? part.length() : end).getBytes(StandardCharsets.UTF_8);
+                bytes.write(encoded, 0, encoded.length);
+                i = (end < 0 ? part.length() : end) - 1;
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     /** The host of the URL, or an empty string. */

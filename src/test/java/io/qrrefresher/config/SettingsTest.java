@@ -87,6 +87,35 @@ class SettingsTest {
         assertThat(url.toString()).doesNotContain("p@ss");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> user {1}, password {2}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            // as libpq reads a URI: %XX decoded, '+' a plus sign, raw characters kept, credentials end at the first @
+            "postgresql://u:pa+ss@db/app          | u      | pa+ss",
+            "postgresql://u:pa%2Bss@db/app        | u      | pa+ss",
+            "postgresql://u:p#ss?x!^@db:5432/app  | u      | p#ss?x!^",
+            "postgresql://u:pa%40ss@db/app        | u      | pa@ss",
+            "postgresql://u:pa:ss@db/app          | u      | pa:ss",
+            "postgresql://u:s%C3%A9nha@db/app     | u      | sénha",
+            "postgresql://u:sénha%21@db/app       | u      | sénha!",
+            "postgres://user.ref@db/app           | user.ref | ''",
+    })
+    void passwordsAreReadAsLibpqReadsThem(String uri, String user, String password) {
+        DatabaseUrl url = DatabaseUrl.parse(uri.strip(), null, null);
+
+        assertThat(url.user()).isEqualTo(user.strip());
+        assertThat(url.password()).isEqualTo(password.isEmpty() ? null : password.strip());
+        assertThat(url.jdbcUrl()).startsWith("jdbc:postgresql://db").endsWith("/app");
+        assertThat(url.toString()).doesNotContain(password.isEmpty() ? "\u0000" : password.strip());
+    }
+
+    @Test
+    void aBrokenPercentSequenceInAPasswordIsNamed() {
+        assertThatThrownBy(() -> DatabaseUrl.parse("postgresql://u:100%@db/app", null, null))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("DATABASE_URL").hasMessageContaining("%25")
+                .hasMessageNotContaining("100%");
+    }
+
     @Test
     void explicitCredentialsWinAndPasswordsStayOutOfLogs() {
         DatabaseUrl url = DatabaseUrl.parse("jdbc:postgresql://db:5432/app?user=a&password=hunter2&ssl=true",
