@@ -84,6 +84,31 @@ class StartupTest {
     }
 
     @Test
+    void aListenUrlOfAnotherDatabaseStopsStartupBeforeMigratingIt() throws Exception {
+        String pool = io.qrrefresher.support.SharedPostgres.newDatabase();
+        String other = io.qrrefresher.support.SharedPostgres.newDatabase();
+        Result result = run(Map.of(
+                "DATABASE_URL", pool,
+                "DATABASE_LISTEN_URL", other,
+                "DATABASE_USER", "postgres",
+                "EVOLUTION_API_BASE_URL", "http://127.0.0.1:1",
+                "QR_REFRESH_CRON", io.qrrefresher.support.RunningService.NEVER,
+                "HTTP_PORT", String.valueOf(io.qrrefresher.support.FreePorts.next()),
+                "MANAGEMENT_PORT", String.valueOf(io.qrrefresher.support.FreePorts.next())));
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.stderr().strip().lines()).singleElement().asString()
+                .contains("DATABASE_LISTEN_URL").contains("is not the same database as DATABASE_URL");
+        for (String database : new String[] {pool, other}) {
+            try (java.sql.Connection db = java.sql.DriverManager.getConnection(database, "postgres", "");
+                 java.sql.ResultSet schema = db.createStatement().executeQuery(
+                         "SELECT 1 FROM pg_namespace WHERE nspname = 'qr_refresher'")) {
+                assertThat(schema.next()).as("nothing migrated in " + database).isFalse();
+            }
+        }
+    }
+
+    @Test
     void ecsLinesAreJsonWithTheEcsFields() throws Exception {
         Result result = run(Map.of("LOG_FORMAT", "ecs", "QR_REFRESH_CRON", "*/30 * * * *"));
 

@@ -128,6 +128,14 @@ public final class Database implements AutoCloseable {
                         : "DATABASE_URL " + url.redacted() + " does not keep sessions: it looks like a"
                         + " transaction-mode pooler (PgBouncer pool_mode=transaction); " + fix);
             }
+            if (separate && !url.equals(sessionUrl)
+                    && !PoolerProbe.carriesNotifications(sessionUrl, url, Duration.ofSeconds(3))) {
+                // before anything is migrated: the schema would go to a database the pool never reads
+                throw new IllegalStateException("DATABASE_LISTEN_URL " + sessionUrl.redacted() + " is not the same"
+                        + " database as DATABASE_URL " + url.redacted() + " (a NOTIFY sent through DATABASE_URL did"
+                        + " not reach a LISTEN on DATABASE_LISTEN_URL): point both at one database, the listen URL"
+                        + " direct or in session mode");
+            }
             if (separate && !url.equals(sessionUrl)) {
                 // the only reason for a second URL is a pooler in front of the first: no prepared statements there
                 LOG.info("DATABASE_LISTEN_URL is set: LISTEN and migrations use it; the pool on DATABASE_URL uses no"

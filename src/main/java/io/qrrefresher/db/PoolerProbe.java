@@ -67,8 +67,20 @@ public final class PoolerProbe {
      * @throws SQLException when the database cannot be reached at all
      */
     public static boolean carriesNotifications(DatabaseUrl url, Duration wait) throws SQLException {
+        return carriesNotifications(url, url, wait);
+    }
+
+    /**
+     * Whether a notification sent through {@code sendUrl} reaches a LISTEN made through {@code listenUrl} within
+     * {@code wait}: notifications never cross databases, so this holds only when both URLs reach the same database
+     * (directly or through a pooler), and needs no privilege.
+     *
+     * @throws SQLException when either cannot be reached at all
+     */
+    public static boolean carriesNotifications(DatabaseUrl listenUrl, DatabaseUrl sendUrl, Duration wait)
+            throws SQLException {
         String channel = "qr_refresher_probe_" + UUID.randomUUID().toString().replace("-", "");
-        try (Connection listener = connect(url); Connection sender = connect(url)) {
+        try (Connection listener = connect(listenUrl); Connection sender = connect(sendUrl)) {
             try (Statement statement = listener.createStatement()) {
                 statement.execute("LISTEN " + channel);
             }
