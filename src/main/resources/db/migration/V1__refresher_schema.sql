@@ -24,7 +24,18 @@ ALTER TABLE public.evolution_instances ADD COLUMN IF NOT EXISTS qr_code text;
 ALTER TABLE public.evolution_instances ADD COLUMN IF NOT EXISTS last_qr_update timestamptz;
 ALTER TABLE public.evolution_instances ADD COLUMN IF NOT EXISTS updated_at timestamptz DEFAULT now();
 
-CREATE INDEX IF NOT EXISTS idx_evolution_instances_status ON public.evolution_instances (instance_status);
+-- An index on instance_status, only when none of the application's leads with it (a Supabase seed often has its own,
+-- idx_evolution_instances_status); ours has a name of its own, the only index a migration of ours may ever drop.
+DO
+$$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                   WHERE i.indrelid = 'public.evolution_instances'::regclass AND a.attname = 'instance_status'
+                     AND i.indpred IS NULL) THEN
+        CREATE INDEX qr_refresher_instance_status_idx ON public.evolution_instances (instance_status);
+    END IF;
+END
+$$;
 
 -- What the refresher remembers per instance between runs.
 CREATE TABLE instance_state (

@@ -65,6 +65,62 @@ class MigrationTest {
     }
 
     @Test
+    void theApplicationsIndexesAreKeptAndNotDuplicated() throws Exception {
+        String url = SharedPostgres.newDatabase();
+        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
+                "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                // a Supabase seed's own index, under the name version 7 used to drop, and a composite one of theirs
+                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
+                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz)");
+                statement.execute("CREATE INDEX idx_evolution_instances_status ON public.evolution_instances"
+                        + " (instance_status)");
+                statement.execute("CREATE INDEX app_status_user ON public.evolution_instances (instance_status,"
+                        + " user_id)");
+            }
+            database.migrate();
+
+            Db db = new Db(database.dataSource());
+            assertThat(db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'evolution_instances'"
+                    + " AND indexdef LIKE '%(instance_status%' ORDER BY indexname"))
+                    .extracting(row -> row.get("indexname"))
+                    .containsExactly("app_status_user", "idx_evolution_instances_status");
+        }
+    }
+
+    @Test
+    void aDatabaseThatRanTheOldTextsOfEditedMigrationsIsRealigned() throws Exception {
+        String url = SharedPostgres.newDatabase();
+        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
+                "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+            database.migrate();
+            Db db = new Db(database.dataSource());
+            // Flyway's own checksums of today's texts are the ones the realignment writes (the old ones were computed
+            // the same way, with Flyway's ChecksumCalculator, from the texts the earlier release shipped)
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '7')"
+                    + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
+                    .containsExactly(2110514747, -1678366905);
+            // as a database migrated by an earlier release holds them: the checksums of the texts it ran
+            db.update("UPDATE qr_refresher.schema_history SET checksum = 1849226481 WHERE version = '1'");
+            db.update("UPDATE qr_refresher.schema_history SET checksum = 455568886 WHERE version = '7'");
+
+            database.migrate();
+
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '7')"
+                    + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
+                    .containsExactly(2110514747, -1678366905);
+            // a checksum nobody shipped is still Flyway's to refuse
+            db.update("UPDATE qr_refresher.schema_history SET checksum = 12345 WHERE version = '7'");
+            org.assertj.core.api.Assertions.assertThatThrownBy(database::migrate)
+                    .hasMessageContaining("checksum mismatch");
+        }
+    }
+
+    @Test
     void theApplicationsRoleNeedsNoRightsOnTheRefresherTables() throws Exception {
         String url = SharedPostgres.newDatabase();
         Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
