@@ -17,10 +17,7 @@ class MigrationTest {
 
     @Test
     void anExistingTableKeepsItsDataAndGainsOnlyWhatIsMissing() throws Exception {
-        String url = SharedPostgres.newDatabase();
-        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+        try (Database database = freshDatabase()) {
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
                 // the application's table as it exists: no updated_at, an extra column, rows, RLS, its own trigger
@@ -66,10 +63,7 @@ class MigrationTest {
 
     @Test
     void theApplicationsIndexesAreKeptAndNotDuplicated() throws Exception {
-        String url = SharedPostgres.newDatabase();
-        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+        try (Database database = freshDatabase()) {
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
                 // a Supabase seed's own index, under the name version 7 used to drop, and a composite one of theirs
@@ -93,10 +87,7 @@ class MigrationTest {
 
     @Test
     void theOwnerTruncatesAndDeletesItsRowsAndOurStateGoesWithThem() throws Exception {
-        String url = SharedPostgres.newDatabase();
-        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+        try (Database database = freshDatabase()) {
             database.migrate();
             Db db = new Db(database.dataSource());
             db.insertInstance("kept", "tok1", "connecting");
@@ -120,10 +111,7 @@ class MigrationTest {
 
     @Test
     void aDatabaseThatRanTheOldTextsOfEditedMigrationsIsRealigned() throws Exception {
-        String url = SharedPostgres.newDatabase();
-        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+        try (Database database = freshDatabase()) {
             database.migrate();
             Db db = new Db(database.dataSource());
             // Flyway's own checksums of today's texts are the ones the realignment writes (the old ones were computed
@@ -149,10 +137,7 @@ class MigrationTest {
 
     @Test
     void theApplicationsRoleNeedsNoRightsOnTheRefresherTables() throws Exception {
-        String url = SharedPostgres.newDatabase();
-        Settings settings = Settings.load(Map.of("database.url", url, "database.user", "postgres",
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        try (Database database = Database.open(settings.database(), 2, "migration-test")) {
+        try (Database database = freshDatabase()) {
             database.migrate();
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
@@ -166,5 +151,12 @@ class MigrationTest {
             }
             assertThat(new Db(database.dataSource()).state("from-app").get("connect_requests")).isEqualTo(1);
         }
+    }
+
+    /** A database of its own, not migrated yet. */
+    private static Database freshDatabase() {
+        Settings settings = Settings.load(Map.of("database.url", SharedPostgres.newDatabase(), "database.user",
+                "postgres", "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        return Database.open(settings.database(), 2, "migration-test");
     }
 }

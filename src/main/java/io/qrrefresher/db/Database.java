@@ -196,8 +196,7 @@ public final class Database implements AutoCloseable {
     }
 
     private void realignKnownEdits() {
-        try (java.sql.Connection db = java.sql.DriverManager.getConnection(sessionUrl.jdbcUrl(),
-                credentials(sessionUrl));
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
              java.sql.Statement exists = db.createStatement();
              java.sql.ResultSet history = exists.executeQuery("SELECT to_regclass('" + SCHEMA + ".schema_history')"
                      + " IS NOT NULL")) {
@@ -220,18 +219,6 @@ public final class Database implements AutoCloseable {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
         }
-    }
-
-    private static java.util.Properties credentials(DatabaseUrl url) {
-        java.util.Properties properties = new java.util.Properties();
-        if (url.user() != null) {
-            properties.setProperty("user", url.user());
-        }
-        if (url.password() != null) {
-            properties.setProperty("password", url.password());
-        }
-        properties.setProperty("prepareThreshold", "0");
-        return properties;
     }
 
     public DataSource dataSource() {

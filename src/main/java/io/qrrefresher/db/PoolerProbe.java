@@ -110,7 +110,8 @@ public final class PoolerProbe {
         }
     }
 
-    private static Connection connect(DatabaseUrl url) throws SQLException {
+    /** A plain session on {@code url} (no pool, no named prepared statement). */
+    static Connection connect(DatabaseUrl url) throws SQLException {
         Properties properties = new Properties();
         if (url.user() != null) {
             properties.setProperty("user", url.user());
