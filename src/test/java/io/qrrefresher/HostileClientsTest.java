@@ -187,6 +187,17 @@ class HostileClientsTest {
             if (PUBLIC.contains(method + " " + path) || method.equals("GET")) {
                 continue;
             }
+            // and the same path written as the router still routes it: '//', '/./', a percent-encoded letter
+            String doubled = path.substring(0, path.lastIndexOf('/')) + "/" + path.substring(path.lastIndexOf('/'));
+            for (String written : new String[] {path, "/" + path, "/." + path, doubled,
+                    "/%" + Integer.toHexString(path.charAt(1)) + path.substring(2)}) {
+                refusedBeforeTheBody(method + " " + written, method, written);
+            }
+        }
+    }
+
+    private static void refusedBeforeTheBody(String endpoint, String method, String path) throws Exception {
+        {
             try (Socket socket = connect()) {
                 socket.setSoTimeout(5_000);
                 socket.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type:"

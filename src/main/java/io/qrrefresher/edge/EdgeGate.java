@@ -131,13 +131,19 @@ public final class EdgeGate implements Handler<RoutingContext> {
         if (problem == null) {
             problem = pathProblem(request.path());
         }
+        // the path as the router matches it ('//x', '/./x', '/%72x' all reach /x): the guards must see the same
+        String routed = routing.normalizedPath() == null ? request.path()
+                : routing.normalizedPath().replaceAll("/{2,}", "/");
+        if (problem == null && routed != null) {
+            problem = pathProblem(routed);
+        }
         if (problem != null) {
             answer(response, 400, "bad_request", problem);
             return;
         }
         for (Guarded endpoint : guarded) {
             if ((endpoint.method() == null || endpoint.method().equals(request.method().name()))
-                    && endpoint.path().matcher(request.path()).matches()) {
+                    && routed != null && endpoint.path().matcher(routed).matches()) {
                 Refusal refusal = endpoint.guard().refuse(request.getHeader("Authorization"), request.query());
                 if (refusal != null) {
                     if (refusal.status() == 401) {
