@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,10 +157,10 @@ class HostileClientsTest {
                     idle.add(idleKeepAlive(path));
                 }
                 for (Socket socket : slow) {
-                    assertThat(closedByServer(socket)).as("a slow header is cut").isTrue();
+                    assertThat(io.qrrefresher.support.RawSockets.closedByServer(socket)).as("a slow header is cut").isTrue();
                 }
                 for (Socket socket : idle) {
-                    assertThat(closedByServer(socket)).as("an idle keep-alive is closed").isTrue();
+                    assertThat(io.qrrefresher.support.RawSockets.closedByServer(socket)).as("an idle keep-alive is closed").isTrue();
                 }
             } finally {
                 slow.forEach(HostileClientsTest::closeQuietly);
@@ -230,7 +229,7 @@ class HostileClientsTest {
                 assertThat(answer.status()).as(what).isEqualTo(Integer.parseInt(request[1]));
                 assertThat(answer.head().toLowerCase()).as(what).contains("content-type: application/json");
                 assertThat(JSON.readTree(answer.body()).path("message").asText()).as(what).isNotBlank();
-                assertThat(closedByServer(socket)).as(what + ": the connection is closed").isTrue();
+                assertThat(io.qrrefresher.support.RawSockets.closedByServer(socket)).as(what + ": the connection is closed").isTrue();
             }
         }
     }
@@ -325,22 +324,6 @@ class HostileClientsTest {
         socket.connect(new InetSocketAddress("127.0.0.1", sut.service().url("/").getPort()), 5_000);
         socket.setSoTimeout(60_000);
         return socket;
-    }
-
-    /** Reads until the server closes the connection: true when it did (within the read timeout). */
-    private static boolean closedByServer(Socket socket) {
-        try {
-            InputStream in = socket.getInputStream();
-            byte[] buffer = new byte[8192];
-            while (in.read(buffer) >= 0) {
-                // the answer to the keep-alive request, then nothing until the server closes
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 
     private static void closeQuietly(Socket socket) {

@@ -1,7 +1,5 @@
 package io.qrrefresher;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -40,23 +38,9 @@ class SlowBodyTest {
             socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
                     + "\r\nContent-Length: 100000\r\n\r\n{\"event\":").getBytes(StandardCharsets.US_ASCII));
 
-            assertThat(closedByServer(socket)).as("closed by the server, not by the read timeout").isTrue();
+            assertThat(io.qrrefresher.support.RawSockets.closedByServer(socket)).as("closed by the server, not by the read timeout").isTrue();
         }
         assertThat(server.counts().bodyTimeouts()).isEqualTo(before + 1);
     }
 
-    private static boolean closedByServer(Socket socket) {
-        try {
-            InputStream in = socket.getInputStream();
-            byte[] buffer = new byte[8192];
-            while (in.read(buffer) >= 0) {
-                // an answer, if any, then nothing until the server closes
-            }
-            return true;
-        } catch (java.net.SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
-    }
 }
