@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The operators' wall's data: GET /wall/instances, and the page that holds no data. */
 class OperatorsWallTest {
@@ -81,7 +82,9 @@ class OperatorsWallTest {
 
         String rotated = QrImages.dataUrl("2@wall-rotated," + System.nanoTime());
         long cursor = wall(0).get("cursor").asLong();
-        Thread.sleep(10); // the next update is after the cursor's instant, whatever the clocks' resolution
+        // the next update is after the cursor's instant, whatever the clocks' resolution
+        await().until(() -> ((Number) service.db().queryOne("SELECT CAST(floor(EXTRACT(EPOCH FROM now()) * 1000)"
+                + " AS bigint) AS now_ms").get("now_ms")).longValue() > cursor);
         service.db().update("UPDATE evolution_instances SET qr_code = ?, last_qr_update = now() WHERE instance_name"
                 + " = 'wall-ok'", rotated);
         JsonNode next = wall(cursor);
