@@ -390,7 +390,20 @@ class AlertCausesTest {
                 + "; QR-limit closes " + db.query("SELECT instance_id, closed_at FROM qr_refresher.qr_limit_closes")
                 + "; last failure check " + (System.currentTimeMillis() - lastCheck()) + " ms ago"
                 + "; incidents " + db.query("SELECT alert, status FROM qr_refresher.alert_incidents")
+                + "; route metrics " + metricsOf("check-qr-failures", "record-alert")
                 + "; posted since the test began " + posted;
+    }
+
+    /** The metric lines of these routes, for a failure's message. */
+    private static List<String> metricsOf(String... routes) {
+        try {
+            String metrics = service.metrics();
+            return metrics.lines().filter(line -> List.of(routes).stream()
+                    .anyMatch(route -> line.contains("\"" + route + "\""))
+                    && line.matches("camel_exchanges_(total|failed_total|failures_handled_total)\\{.*")).toList();
+        } catch (Exception e) {
+            return List.of("metrics unavailable: " + e);
+        }
     }
 
     /** The alerts posted since this test began that match. */

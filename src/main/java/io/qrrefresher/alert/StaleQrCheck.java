@@ -98,7 +98,7 @@ public final class StaleQrCheck {
     }
 
     /** Reads the instances closed by the QR limit too often (name, closes). */
-    public void qrLimitRepeats(Exchange exchange) {
+    public void qrLimitCloses(Exchange exchange) {
         Findings findings = exchange.getProperty(FINDINGS, Findings.class);
         for (Object item : exchange.getMessage().getBody(List.class)) {
             Map<?, ?> row = (Map<?, ?>) item;

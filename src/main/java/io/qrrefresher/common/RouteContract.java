@@ -1,11 +1,14 @@
 package io.qrrefresher.common;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.model.Model;
@@ -110,6 +113,34 @@ public final class RouteContract {
             }
             walk(step.getOutputs(), routeId, stepIds, sentTo);
         }
+    }
+
+    /**
+     * Why Camel's bean binding could call something else than {@code type.method} (empty when it cannot): no public
+     * method of that name, several (Camel picks one by the message), or a getter beside a method named after its
+     * property ({@code getRepeats} and {@code repeats(Exchange)}), which Camel may take instead depending on the order
+     * the JVM lists methods in.
+     */
+    public static List<String> bindingProblems(Class<?> type, String method) {
+        String where = type.getSimpleName() + "." + method;
+        long named = Arrays.stream(type.getMethods()).filter(candidate -> candidate.getName().equals(method))
+                .count();
+        if (named == 0) {
+            return List.of(where + ": no public method of that name");
+        }
+        if (named > 1) {
+            return List.of(where + ": " + named + " public methods of that name (Camel chooses among them by the"
+                    + " message)");
+        }
+        Matcher getter = Pattern.compile("(?:get|is)([A-Z]\\w*)").matcher(method);
+        if (getter.matches()) {
+            String property = Character.toLowerCase(getter.group(1).charAt(0)) + getter.group(1).substring(1);
+            if (Arrays.stream(type.getMethods()).anyMatch(candidate -> candidate.getName().equals(property))) {
+                return List.of(where + ": Camel may bind " + property + "() instead (a method named after the getter's"
+                        + " property)");
+            }
+        }
+        return List.of();
     }
 
     private static String withoutOptions(String uri) {

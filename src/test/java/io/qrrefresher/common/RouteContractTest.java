@@ -3,10 +3,19 @@ package io.qrrefresher.common;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import org.apache.camel.BindToRegistry;
 
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.Model;
@@ -58,6 +67,88 @@ class RouteContractTest {
                     .hasMessage("routes/*.yaml do not match what the service needs: no route with id "
                             + "'listen-qr-events' (the listener watchdog restarts it)");
         }
+    }
+
+    /**
+     * Every bean method the routes call ({@code ${bean:name.method}}, {@code ref:} with {@code method:}) is the only
+     * candidate Camel can bind: one public method of that name, and for a getter no method named after its property.
+     * Camel's bean binding may take {@code qrLimitRepeats(Exchange)} for {@code getQrLimitRepeats}, depending on the
+     * order the JVM lists methods in: the failure check then compared the closes with null and never alerted, in
+     * some runs of the service and not others.
+     */
+    @Test
+    void everyBeanMethodTheRoutesCallIsTheOnlyOneCamelCanBind() throws Exception {
+        Map<String, Class<?>> beans = boundBeans();
+        Set<String> calls = new TreeSet<>();
+        for (Path file : routeFiles()) {
+            String yaml = Files.readString(file);
+            Matcher inline = Pattern.compile("bean:(\\w+)\\.(\\w+)").matcher(yaml);
+            while (inline.find()) {
+                calls.add(inline.group(1) + "." + inline.group(2));
+            }
+            Matcher step = Pattern.compile("ref: (\\w+)\\s+method: (\\w+)").matcher(yaml);
+            while (step.find()) {
+                calls.add(step.group(1) + "." + step.group(2));
+            }
+        }
+        assertThat(calls).hasSizeGreaterThan(40);
+
+        List<String> problems = new ArrayList<>();
+        for (String call : calls) {
+            String bean = call.substring(0, call.indexOf('.'));
+            assertThat(beans).as("bean '%s' bound by a configuration class", bean).containsKey(bean);
+            problems.addAll(RouteContract.bindingProblems(beans.get(bean), call.substring(call.indexOf('.') + 1)));
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    @Test
+    void aGetterBesideAMethodNamedAfterItsPropertyIsNamed() {
+        assertThat(RouteContract.bindingProblems(TwoCandidates.class, "getRepeats")).containsExactly(
+                "TwoCandidates.getRepeats: Camel may bind repeats() instead (a method named after the getter's"
+                        + " property)");
+        assertThat(RouteContract.bindingProblems(TwoCandidates.class, "record")).containsExactly(
+                "TwoCandidates.record: 2 public methods of that name (Camel chooses among them by the message)");
+        assertThat(RouteContract.bindingProblems(TwoCandidates.class, "missing")).containsExactly(
+                "TwoCandidates.missing: no public method of that name");
+        assertThat(RouteContract.bindingProblems(TwoCandidates.class, "getWindow")).isEmpty();
+    }
+
+    /** A bean the way StaleQrCheck was. */
+    public static final class TwoCandidates {
+        public int getRepeats() {
+            return 2;
+        }
+
+        public void repeats(Object exchange) {
+        }
+
+        public long getWindow() {
+            return 600;
+        }
+
+        public void record(String text) {
+        }
+
+        public void record(Integer number) {
+        }
+    }
+
+    /** Bean name to class, from the @BindToRegistry methods of the configuration classes. */
+    private static Map<String, Class<?>> boundBeans() throws IOException, ClassNotFoundException {
+        Map<String, Class<?>> beans = new TreeMap<>();
+        try (Stream<Path> files = Files.list(Path.of("src/main/java/io/qrrefresher"))) {
+            for (Path file : files.filter(file -> file.toString().endsWith("Configuration.java")).toList()) {
+                String name = file.getFileName().toString().replace(".java", "");
+                for (Method method : Class.forName("io.qrrefresher." + name).getDeclaredMethods()) {
+                    BindToRegistry bound = method.getAnnotation(BindToRegistry.class);
+                    if (bound != null) {
+                        beans.put(bound.value().isEmpty() ? method.getName() : bound.value(), method.getReturnType());
+                    }
+                }
+            }
+        }
+        return beans;
     }
 
     private static List<String> load(UnaryOperator<String> edit) throws Exception {
