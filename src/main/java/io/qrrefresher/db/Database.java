@@ -178,6 +178,9 @@ public final class Database implements AutoCloseable {
     /** Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. */
     public MigrateResult migrate() {
         realignKnownEdits();
+        // the application's table as it was before our first migration: what uninstall.sql may remove later
+        java.util.Optional<java.util.Set<String>> before = firstMigration() ? java.util.Optional.of(userColumns())
+                : java.util.Optional.empty();
         // on a session of its own: Flyway takes an advisory lock and sets search_path for the session, which must
         // never land on a pooled connection
         MigrateResult result = Flyway.configure()
@@ -189,10 +192,72 @@ public final class Database implements AutoCloseable {
                 .locations("classpath:db/migration")
                 .load()
                 .migrate();
+        before.ifPresent(this::recordInstall);
         LOG.info("Database schema {} at version {} ({} migrations applied)", SCHEMA,
                 result.targetSchemaVersion == null ? "(unchanged)" : result.targetSchemaVersion,
                 result.migrationsExecuted);
         return result;
+    }
+
+    /** No migration history yet: this migration is the first one on this database. */
+    private boolean firstMigration() {
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
+             java.sql.Statement query = db.createStatement();
+             java.sql.ResultSet history = query.executeQuery("SELECT to_regclass('" + SCHEMA + ".schema_history')"
+                     + " IS NULL")) {
+            history.next();
+            return history.getBoolean(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
+        }
+    }
+
+    /** The columns of public.evolution_instances (none when the table does not exist). */
+    private java.util.Set<String> userColumns() {
+        java.util.Set<String> columns = new java.util.TreeSet<>();
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
+             java.sql.Statement query = db.createStatement();
+             java.sql.ResultSet rows = query.executeQuery("SELECT attname FROM pg_attribute"
+                     + " WHERE attrelid = to_regclass('public.evolution_instances') AND attnum > 0"
+                     + " AND NOT attisdropped")) {
+            while (rows.next()) {
+                columns.add(rows.getString(1));
+            }
+            return columns;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the application's table: " + Failures.describe(e), e);
+        }
+    }
+
+    /**
+     * Records in {@code install_record} what the first migration added outside the refresher's schema: the
+     * application's table when it did not exist, else the columns it did not have. The record is complete once written.
+     */
+    private void recordInstall(java.util.Set<String> columnsBefore) {
+        java.util.Set<String> added = new java.util.TreeSet<>(userColumns());
+        added.removeAll(columnsBefore);
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
+             java.sql.PreparedStatement insert = db.prepareStatement("INSERT INTO " + SCHEMA + ".install_record"
+                     + " (item, name) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            db.setAutoCommit(false);
+            if (columnsBefore.isEmpty()) {
+                insert.setString(1, "table");
+                insert.setString(2, "evolution_instances");
+                insert.executeUpdate();
+            } else {
+                for (String column : added) {
+                    insert.setString(1, "column");
+                    insert.setString(2, column);
+                    insert.executeUpdate();
+                }
+            }
+            insert.setString(1, "complete");
+            insert.setString(2, "first migration");
+            insert.executeUpdate();
+            db.commit();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot record what the migration added: " + Failures.describe(e), e);
+        }
     }
 
     private void realignKnownEdits() {

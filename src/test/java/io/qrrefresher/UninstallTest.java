@@ -1,0 +1,167 @@
+package io.qrrefresher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.db.Database;
+import io.qrrefresher.support.Db;
+import io.qrrefresher.support.SharedPostgres;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * uninstall.sql (README, "Removing qr-refresher") on databases the migrations ran on: the database afterwards is the
+ * one before, object for object (the catalog compared, as a pg_dump of the application's side would be), with the
+ * rows written meanwhile kept; and nothing is removed while an object of the user's uses ours.
+ */
+class UninstallTest {
+
+    /** The application's side of a database: every object outside the system schemas, as text. */
+    private static final String CATALOG = """
+            SELECT 'schema ' || nspname FROM pg_namespace
+             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+            UNION ALL SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                   || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL SELECT 'relation ' || relname || ' ' || relkind::text || ' rls=' || relrowsecurity FROM pg_class
+             WHERE relnamespace = 'public'::regnamespace
+            UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+            UNION ALL SELECT 'trigger ' || tgname || ' on ' || tgrelid::regclass FROM pg_trigger WHERE NOT tgisinternal
+            UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p
+             WHERE p.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+            UNION ALL SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = 'public'
+            UNION ALL SELECT 'policy ' || policyname || ' on ' || tablename FROM pg_policies
+            UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE connamespace = 'public'::regnamespace
+            ORDER BY 1""";
+
+    @Test
+    void theDatabaseAfterwardsIsTheOneBeforeWithTheRowsWrittenMeanwhile() throws Exception {
+        try (Database database = freshDatabase()) {
+            Db db = new Db(database.dataSource());
+            // the table as a Supabase seed has it: no updated_at, qr_expires_at or pairing_code; its own index,
+            // trigger, view, policy and an extra column
+            db.update("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+                    + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                    + " instance_status text NOT NULL DEFAULT 'close', qr_code text, last_qr_update timestamptz,"
+                    + " created_at timestamptz DEFAULT now(), phone_number text)");
+            db.update("CREATE INDEX idx_other ON public.evolution_instances (instance_name, instance_status)");
+            db.update("CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN NEW.created_at = COALESCE(NEW.created_at, now()); RETURN NEW; END $$");
+            db.update("CREATE TRIGGER app_touch BEFORE INSERT ON public.evolution_instances"
+                    + " FOR EACH ROW EXECUTE FUNCTION public.touch()");
+            db.update("CREATE VIEW public.connected AS SELECT instance_name FROM public.evolution_instances"
+                    + " WHERE instance_status = 'open'");
+            db.update("ALTER TABLE public.evolution_instances ENABLE ROW LEVEL SECURITY");
+            db.update("CREATE POLICY owner_reads ON public.evolution_instances FOR SELECT USING (true)");
+            List<String> before = catalog(db);
+
+            database.migrate();
+            db.insertInstance("waiting", "tok", "connecting");
+            db.update("UPDATE evolution_instances SET qr_expires_at = now(), phone_number = '+5511'"
+                    + " WHERE instance_name = 'waiting'");
+            database.migrate();
+            assertThat(catalog(db)).as("the migrations added something").isNotEqualTo(before);
+
+            List<String> notices = uninstall(database);
+
+            assertThat(catalog(db)).isEqualTo(before);
+            assertThat(db.instance("waiting")).containsEntry("instance_status", "connecting")
+                    .containsEntry("instance_token", "tok").containsEntry("phone_number", "+5511");
+            assertThat(notices).anyMatch(notice -> notice.contains("removed the columns it had added")
+                    && notice.contains("pairing_code") && notice.contains("qr_expires_at")
+                    && notice.contains("updated_at"));
+            // a second run finds nothing to do
+            assertThat(uninstall(database)).anyMatch(notice -> notice.contains("nothing to remove"));
+        }
+    }
+
+    @Test
+    void nothingIsRemovedWhileAnObjectOfTheUsersUsesOurs() throws Exception {
+        try (Database database = freshDatabase()) {
+            database.migrate();
+            Db db = new Db(database.dataSource());
+            db.update("CREATE VIEW public.my_waits AS SELECT instance_name FROM qr_refresher.instance_waits");
+            List<String> migrated = catalog(db);
+
+            assertThatThrownBy(() -> uninstall(database)).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("nothing was removed").hasMessageContaining("view my_waits");
+
+            assertThat(catalog(db)).isEqualTo(migrated);
+        }
+    }
+
+    @Test
+    void aTableTheMigrationCreatedIsKeptWithItsRows() throws Exception {
+        try (Database database = freshDatabase()) {
+            database.migrate();
+            Db db = new Db(database.dataSource());
+            db.insertInstance("first", "tok", "open");
+
+            List<String> notices = uninstall(database);
+
+            assertThat(db.instance("first")).containsEntry("instance_status", "open");
+            assertThat(notices).anyMatch(notice -> notice.contains("was created by qr-refresher")
+                    && notice.contains("DROP TABLE public.evolution_instances"));
+            assertThat(db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'qr_refresher'")).isEmpty();
+        }
+    }
+
+    @Test
+    void aDatabaseMigratedBeforeTheRecordKeepsEveryColumnAndNamesThoseThatMayBeOurs() throws Exception {
+        try (Database database = freshDatabase()) {
+            Db db = new Db(database.dataSource());
+            db.update("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+                    + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                    + " instance_status text NOT NULL)");
+            database.migrate();
+            // as a database first migrated by a version before 15 has it: no record of what was added
+            db.update("DELETE FROM qr_refresher.install_record");
+
+            List<String> notices = uninstall(database);
+
+            assertThat(db.query("SELECT attname FROM pg_attribute WHERE attrelid = 'public.evolution_instances'::regclass"
+                    + " AND attname IN ('qr_code', 'qr_expires_at', 'pairing_code') AND NOT attisdropped")).hasSize(3);
+            assertThat(notices).anyMatch(notice -> notice.contains("kept these columns")
+                    && notice.contains("pairing_code, qr_code, qr_expires_at"));
+        }
+    }
+
+    /** Runs uninstall.sql as psql would (one script), and returns its notices. */
+    private static List<String> uninstall(Database database) throws Exception {
+        String script = Files.readString(Path.of("uninstall.sql"));
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute(script);
+            List<String> notices = new ArrayList<>();
+            for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+                notices.add(warning.getMessage());
+            }
+            return notices;
+        }
+    }
+
+    private static List<String> catalog(Db db) {
+        return db.query(CATALOG).stream().map(row -> String.valueOf(row.values().iterator().next())).toList();
+    }
+
+    /** A database of its own, not migrated yet. */
+    private static Database freshDatabase() {
+        Settings settings = Settings.load(Map.of("database.url", SharedPostgres.newDatabase(), "database.user",
+                "postgres", "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        return Database.open(settings.database(), 2, "uninstall-test");
+    }
+}
