@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
 
+import io.qrrefresher.config.InvalidSettingException;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.support.Db;
@@ -11,6 +12,7 @@ import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The migrations on a database that already has the application's table, as a Supabase project does. */
 class MigrationTest {
@@ -153,10 +155,57 @@ class MigrationTest {
         }
     }
 
+    @Test
+    void aRoleWithoutTheRightsIsToldWhichAndWhatToDoBeforeAnythingRuns() throws Exception {
+        String url = SharedPostgres.newDatabase();
+        String database = url.replaceAll(".*/([^/?]+).*", "$1");
+        try (Database owner = open(url, "postgres")) {
+            Db db = new Db(owner.dataSource());
+            db.update("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_role') THEN"
+                    + " CREATE ROLE app_role LOGIN; END IF; END $$");
+            db.update("REVOKE CREATE ON DATABASE " + database + " FROM PUBLIC");
+            db.update("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+                    + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                    + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz)");
+            db.update("GRANT SELECT, UPDATE ON public.evolution_instances TO app_role");
+
+            // no CREATE on the database: the schema cannot be created
+            try (Database app = open(url, "app_role")) {
+                assertThatThrownBy(app::migrate).isInstanceOf(InvalidSettingException.class)
+                        .hasMessageContaining("may not create the schema qr_refresher")
+                        .hasMessageContaining("GRANT CREATE ON DATABASE " + database + " TO app_role");
+            }
+            // CREATE on the database, but not the table's owner: the first migration cannot add its columns
+            db.update("GRANT CREATE ON DATABASE " + database + " TO app_role");
+            try (Database app = open(url, "app_role")) {
+                assertThatThrownBy(app::migrate).isInstanceOf(InvalidSettingException.class)
+                        .hasMessageStartingWith("Invalid configuration DATABASE_URL (database.url): the first"
+                                + " migration adds columns and triggers to public.evolution_instances")
+                        .hasMessageContaining("run the first start as 'postgres'");
+            }
+            assertThat(db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'qr_refresher'")).as("nothing ran")
+                    .isEmpty();
+
+            // migrated by the owner; then started as a role that may not use the schema
+            owner.migrate();
+            try (Database app = open(url, "app_role")) {
+                assertThatThrownBy(app::migrate).isInstanceOf(InvalidSettingException.class)
+                        .hasMessageContaining("the role 'app_role' may not use the schema qr_refresher, which the"
+                                + " role 'postgres' created: run the service as 'postgres'")
+                        .hasMessageContaining("GRANT USAGE ON SCHEMA qr_refresher TO app_role");
+            }
+        }
+    }
+
+    private static Database open(String url, String user) {
+        Settings settings = Settings.load(Map.of("database.url", url.replace("user=postgres", "user=" + user),
+                "database.user", user,
+                "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        return Database.open(settings.database(), 2, "migration-test");
+    }
+
     /** A database of its own, not migrated yet. */
     private static Database freshDatabase() {
-        Settings settings = Settings.load(Map.of("database.url", SharedPostgres.newDatabase(), "database.user",
-                "postgres", "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        return Database.open(settings.database(), 2, "migration-test");
+        return open(SharedPostgres.newDatabase(), "postgres");
     }
 }

@@ -177,6 +177,7 @@ public final class Database implements AutoCloseable {
 
     /** Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. */
     public MigrateResult migrate() {
+        requireMigrationPrivileges();
         realignKnownEdits();
         // the application's table as it was before our first migration: what uninstall.sql may remove later
         java.util.Optional<java.util.Set<String>> before = firstMigration() ? java.util.Optional.of(userColumns())
@@ -197,6 +198,20 @@ public final class Database implements AutoCloseable {
                 result.targetSchemaVersion == null ? "(unchanged)" : result.targetSchemaVersion,
                 result.migrationsExecuted);
         return result;
+    }
+
+    /** The migrations' role has the rights they need, or the start stops with one line saying which and what to do. */
+    private void requireMigrationPrivileges() {
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl)) {
+            java.util.Optional<String> missing = Privileges.missingForMigration(db);
+            if (missing.isPresent()) {
+                throw new io.qrrefresher.config.InvalidSettingException(
+                        sessionUrl == url ? io.qrrefresher.config.Setting.DATABASE_URL
+                                : io.qrrefresher.config.Setting.DATABASE_LISTEN_URL, missing.get());
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the database's privileges: " + Failures.describe(e), e);
+        }
     }
 
     /** No migration history yet: this migration is the first one on this database. */
