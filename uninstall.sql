@@ -19,6 +19,7 @@ DECLARE
     added text[];
     kept text[];
     column_name text;
+    verbosity text := current_setting('client_min_messages');
 BEGIN
     IF ours IS NULL THEN
         RAISE NOTICE 'qr-refresher: nothing to remove (this database has no schema qr_refresher)';
@@ -61,7 +62,10 @@ BEGIN
             INTO complete, created_table, added;
     END IF;
 
+    -- its list of the 30-odd objects of ours it drops says nothing to a reader
+    PERFORM set_config('client_min_messages', 'warning', true);
     DROP SCHEMA qr_refresher CASCADE;
+    PERFORM set_config('client_min_messages', verbosity, true);
     DROP INDEX IF EXISTS public.qr_refresher_instance_status_idx;
 
     IF to_regclass('public.evolution_instances') IS NOT NULL THEN
