@@ -117,10 +117,12 @@ class FaultDrillsTest {
                     .map(endpoint -> (PoolingHttpClientConnectionManager) ((HttpEndpoint) endpoint)
                             .getClientConnectionManager())
                     .findFirst().orElseThrow();
-            int mostConnectionsInUse = 0;
-            for (Instant end = Instant.now().plusSeconds(12); Instant.now().isBefore(end); Thread.sleep(50)) {
-                mostConnectionsInUse = Math.max(mostConnectionsInUse, connections.getTotalStats().getLeased());
-            }
+            // over 12 s of hung calls, the pool never goes above its bound (sampled every 50 ms)
+            java.util.concurrent.atomic.AtomicInteger mostInUse = new java.util.concurrent.atomic.AtomicInteger();
+            await().during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> mostInUse.accumulateAndGet(connections.getTotalStats().getLeased(), Math::max)
+                            <= concurrency);
+            int mostConnectionsInUse = mostInUse.get();
 
             // while every call hangs: the JVM answers at once, the pool stays at its bound
             HttpResponse<String> live = HTTP.send(HttpRequest.newBuilder(service.managementUrl("/observe/health/live"))

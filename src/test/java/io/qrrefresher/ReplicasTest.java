@@ -177,11 +177,10 @@ class ReplicasTest {
         return Instant.ofEpochSecond((now / CYCLE_SECONDS + 1) * CYCLE_SECONDS);
     }
 
-    private static void waitUntil(Instant moment) throws InterruptedException {
-        long millis = Duration.between(Instant.now(), moment).toMillis();
-        if (millis > 0) {
-            Thread.sleep(millis);
-        }
+    /** Awaits a moment of the cycle's schedule (the test is about what replicas do at given times of the cycle). */
+    private static void waitUntil(Instant moment) {
+        await().atMost(Duration.between(Instant.now(), moment).plusSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !Instant.now().isBefore(moment));
     }
 
     private static void assertExactlyOneCallEach(LatencyEvolutionApi evolution, Instant cycle) {

@@ -70,13 +70,16 @@ public final class PgBouncer implements AutoCloseable {
         command.add(directory.resolve("pgbouncer.ini").toString());
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(directory.resolve("pgbouncer.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!accepts()) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("PgBouncer did not start: "
-                        + Files.readString(directory.resolve("pgbouncer.log")));
-            }
-            sleep(50);
+        try {
+            // a process that ended will never accept: stop waiting at once
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> accepts() || !process.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // reported below with the pooler's log
+        }
+        if (!accepts()) {
+            throw new IllegalStateException("PgBouncer did not start: "
+                    + Files.readString(directory.resolve("pgbouncer.log")));
         }
     }
 
@@ -85,10 +88,8 @@ public final class PgBouncer implements AutoCloseable {
         if (process != null) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (accepts() && System.nanoTime() < deadline) {
-                sleep(50);
-            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !accepts());
         }
     }
 
@@ -129,11 +130,4 @@ public final class PgBouncer implements AutoCloseable {
         }
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }
