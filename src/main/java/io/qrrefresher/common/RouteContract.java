@@ -73,12 +73,18 @@ public final class RouteContract {
         Set<String> consumed = new LinkedHashSet<>();
         Set<String> stepIds = new LinkedHashSet<>();
         Map<String, String> sentTo = new LinkedHashMap<>();
+        List<String> withoutPolicy = new ArrayList<>();
         for (RouteDefinition route : routes) {
             ids.add(route.getRouteId());
+            // rest: routes get theirs from the rest configuration's route template; every route of ours names one
+            if (route.getRouteConfigurationId() == null && !Boolean.TRUE.equals(route.isRest())) {
+                withoutPolicy.add(route.getRouteId());
+            }
             consumed.add(withoutOptions(route.getInput().getEndpointUri()));
             walk(route.getOutputs(), route.getRouteId(), stepIds, sentTo);
         }
         List<String> problems = new ArrayList<>();
+        withoutPolicy.forEach(id -> problems.add("route '" + id + "' names no routeConfigurationId (error-policy.yaml)"));
         missing(ROUTES, ids, "no route with id", problems);
         missing(ENDPOINTS, consumed, "no route consumes", problems);
         missing(STEPS, stepIds, "no step with id", problems);

@@ -53,6 +53,19 @@ class RouteContractTest {
     }
 
     @Test
+    void aRouteWithoutAnErrorPolicyIsNamed() throws Exception {
+        List<String> problems = load(yaml -> yaml.replace("""
+                    id: refresh-qr-codes
+                    routeConfigurationId: retry-on-next-trigger
+                """, """
+                    id: refresh-qr-codes
+                """));
+
+        assertThat(problems).containsExactly(
+                "route 'refresh-qr-codes' names no routeConfigurationId (error-policy.yaml)");
+    }
+
+    @Test
     void aCircuitBreakerWithAnotherIdIsNamed() throws Exception {
         List<String> problems = load(yaml -> yaml.replace("id: evolution-api", "id: evolution"));
 
