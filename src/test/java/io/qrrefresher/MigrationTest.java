@@ -5,7 +5,6 @@ import java.sql.Statement;
 import java.util.Map;
 
 import io.qrrefresher.config.InvalidSettingException;
-import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.SharedPostgres;
@@ -198,14 +197,11 @@ class MigrationTest {
     }
 
     private static Database open(String url, String user) {
-        Settings settings = Settings.load(Map.of("database.url", url.replace("user=postgres", "user=" + user),
-                "database.user", user,
-                "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        return Database.open(settings.database(), 2, "migration-test");
+        return SharedPostgres.open(url, user, "migration-test");
     }
 
     /** A database of its own, not migrated yet. */
     private static Database freshDatabase() {
-        return open(SharedPostgres.newDatabase(), "postgres");
+        return SharedPostgres.freshDatabase("migration-test");
     }
 }

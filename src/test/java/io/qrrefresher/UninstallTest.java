@@ -8,9 +8,7 @@ import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.SharedPostgres;
@@ -48,14 +46,17 @@ class UninstallTest {
              WHERE connamespace = 'public'::regnamespace
             ORDER BY 1""";
 
+    /** The columns every application table in these tests starts with (the seed's). */
+    private static final String KEY_COLUMNS = "id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid,"
+            + " instance_name text NOT NULL UNIQUE, instance_token text,";
+
     @Test
     void theDatabaseAfterwardsIsTheOneBeforeWithTheRowsWrittenMeanwhile() throws Exception {
         try (Database database = freshDatabase()) {
             Db db = new Db(database.dataSource());
             // the table as a Supabase seed has it: no updated_at, qr_expires_at or pairing_code; its own index,
             // trigger, view, policy and an extra column
-            db.update("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
-                    + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+            db.update("CREATE TABLE public.evolution_instances (" + KEY_COLUMNS
                     + " instance_status text NOT NULL DEFAULT 'close', qr_code text, last_qr_update timestamptz,"
                     + " created_at timestamptz DEFAULT now(), phone_number text)");
             db.update("CREATE INDEX idx_other ON public.evolution_instances (instance_name, instance_status)");
@@ -124,9 +125,7 @@ class UninstallTest {
     void aDatabaseMigratedBeforeTheRecordKeepsEveryColumnAndNamesThoseThatMayBeOurs() throws Exception {
         try (Database database = freshDatabase()) {
             Db db = new Db(database.dataSource());
-            db.update("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
-                    + " user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
-                    + " instance_status text NOT NULL)");
+            db.update("CREATE TABLE public.evolution_instances (" + KEY_COLUMNS + " instance_status text NOT NULL)");
             database.migrate();
             // as a database first migrated by a version before 15 has it: no record of what was added
             db.update("DELETE FROM qr_refresher.install_record");
@@ -160,8 +159,6 @@ class UninstallTest {
 
     /** A database of its own, not migrated yet. */
     private static Database freshDatabase() {
-        Settings settings = Settings.load(Map.of("database.url", SharedPostgres.newDatabase(), "database.user",
-                "postgres", "evolution.api.base-url", "http://127.0.0.1:1")::get);
-        return Database.open(settings.database(), 2, "uninstall-test");
+        return SharedPostgres.freshDatabase("uninstall-test");
     }
 }

@@ -175,13 +175,29 @@ public final class Database implements AutoCloseable {
             new Object[] {"1", 1849226481, 2110514747},
             new Object[] {"7", 455568886, -1678366905});
 
-    /** Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. */
+    /**
+     * Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. Before Flyway,
+     * on one session: the role's rights are checked (a missing one stops the start with one line), known edits are
+     * realigned, and on a first migration the application's table is noted, so that what the migrations add to it is
+     * recorded for uninstall.sql.
+     */
     public MigrateResult migrate() {
-        requireMigrationPrivileges();
-        realignKnownEdits();
-        // the application's table as it was before our first migration: what uninstall.sql may remove later
-        java.util.Optional<java.util.Set<String>> before = firstMigration() ? java.util.Optional.of(userColumns())
-                : java.util.Optional.empty();
+        java.util.Optional<java.util.Set<String>> columnsBefore;
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl)) {
+            java.util.Optional<String> missing = Privileges.missingForMigration(db);
+            if (missing.isPresent()) {
+                throw new io.qrrefresher.config.InvalidSettingException(
+                        sessionUrl == url ? io.qrrefresher.config.Setting.DATABASE_URL
+                                : io.qrrefresher.config.Setting.DATABASE_LISTEN_URL, missing.get());
+            }
+            boolean first = !hasHistory(db);
+            if (!first) {
+                realignKnownEdits(db);
+            }
+            columnsBefore = first ? java.util.Optional.of(userColumns(db)) : java.util.Optional.empty();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
+        }
         // on a session of its own: Flyway takes an advisory lock and sets search_path for the session, which must
         // never land on a pooled connection
         MigrateResult result = Flyway.configure()
@@ -193,55 +209,34 @@ public final class Database implements AutoCloseable {
                 .locations("classpath:db/migration")
                 .load()
                 .migrate();
-        before.ifPresent(this::recordInstall);
+        columnsBefore.ifPresent(this::recordInstall);
         LOG.info("Database schema {} at version {} ({} migrations applied)", SCHEMA,
                 result.targetSchemaVersion == null ? "(unchanged)" : result.targetSchemaVersion,
                 result.migrationsExecuted);
         return result;
     }
 
-    /** The migrations' role has the rights they need, or the start stops with one line saying which and what to do. */
-    private void requireMigrationPrivileges() {
-        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl)) {
-            java.util.Optional<String> missing = Privileges.missingForMigration(db);
-            if (missing.isPresent()) {
-                throw new io.qrrefresher.config.InvalidSettingException(
-                        sessionUrl == url ? io.qrrefresher.config.Setting.DATABASE_URL
-                                : io.qrrefresher.config.Setting.DATABASE_LISTEN_URL, missing.get());
-            }
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("cannot read the database's privileges: " + Failures.describe(e), e);
-        }
-    }
-
-    /** No migration history yet: this migration is the first one on this database. */
-    private boolean firstMigration() {
-        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
-             java.sql.Statement query = db.createStatement();
+    private static boolean hasHistory(java.sql.Connection db) throws java.sql.SQLException {
+        try (java.sql.Statement query = db.createStatement();
              java.sql.ResultSet history = query.executeQuery("SELECT to_regclass('" + SCHEMA + ".schema_history')"
-                     + " IS NULL")) {
+                     + " IS NOT NULL")) {
             history.next();
             return history.getBoolean(1);
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
         }
     }
 
     /** The columns of public.evolution_instances (none when the table does not exist). */
-    private java.util.Set<String> userColumns() {
+    private static java.util.Set<String> userColumns(java.sql.Connection db) throws java.sql.SQLException {
         java.util.Set<String> columns = new java.util.TreeSet<>();
-        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
-             java.sql.Statement query = db.createStatement();
+        try (java.sql.Statement query = db.createStatement();
              java.sql.ResultSet rows = query.executeQuery("SELECT attname FROM pg_attribute"
                      + " WHERE attrelid = to_regclass('public.evolution_instances') AND attnum > 0"
                      + " AND NOT attisdropped")) {
             while (rows.next()) {
                 columns.add(rows.getString(1));
             }
-            return columns;
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("cannot read the application's table: " + Failures.describe(e), e);
         }
+        return columns;
     }
 
     /**
@@ -249,11 +244,11 @@ public final class Database implements AutoCloseable {
      * application's table when it did not exist, else the columns it did not have. The record is complete once written.
      */
     private void recordInstall(java.util.Set<String> columnsBefore) {
-        java.util.Set<String> added = new java.util.TreeSet<>(userColumns());
-        added.removeAll(columnsBefore);
         try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
              java.sql.PreparedStatement insert = db.prepareStatement("INSERT INTO " + SCHEMA + ".install_record"
                      + " (item, name) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            java.util.Set<String> added = userColumns(db);
+            added.removeAll(columnsBefore);
             db.setAutoCommit(false);
             if (columnsBefore.isEmpty()) {
                 insert.setString(1, "table");
@@ -275,29 +270,18 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private void realignKnownEdits() {
-        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
-             java.sql.Statement exists = db.createStatement();
-             java.sql.ResultSet history = exists.executeQuery("SELECT to_regclass('" + SCHEMA + ".schema_history')"
-                     + " IS NOT NULL")) {
-            history.next();
-            if (!history.getBoolean(1)) {
-                return;
-            }
-            for (Object[] edit : KNOWN_EDITS) {
-                try (java.sql.PreparedStatement update = db.prepareStatement("UPDATE " + SCHEMA + ".schema_history"
-                        + " SET checksum = ? WHERE version = ? AND checksum = ?")) {
-                    update.setInt(1, (Integer) edit[2]);
-                    update.setString(2, (String) edit[0]);
-                    update.setInt(3, (Integer) edit[1]);
-                    if (update.executeUpdate() > 0) {
-                        LOG.info("Migration {} was edited after it ran here (an edit that changes nothing for"
-                                + " this database): its checksum in {}.schema_history is realigned", edit[0], SCHEMA);
-                    }
+    private static void realignKnownEdits(java.sql.Connection db) throws java.sql.SQLException {
+        for (Object[] edit : KNOWN_EDITS) {
+            try (java.sql.PreparedStatement update = db.prepareStatement("UPDATE " + SCHEMA + ".schema_history"
+                    + " SET checksum = ? WHERE version = ? AND checksum = ?")) {
+                update.setInt(1, (Integer) edit[2]);
+                update.setString(2, (String) edit[0]);
+                update.setInt(3, (Integer) edit[1]);
+                if (update.executeUpdate() > 0) {
+                    LOG.info("Migration {} was edited after it ran here (an edit that changes nothing for"
+                            + " this database): its checksum in {}.schema_history is realigned", edit[0], SCHEMA);
                 }
             }
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
         }
     }
 

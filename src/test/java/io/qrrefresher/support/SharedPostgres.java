@@ -5,8 +5,11 @@ import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.db.Database;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
@@ -50,5 +53,17 @@ public final class SharedPostgres {
             throw new IllegalStateException(e);
         }
         return server().getJdbcUrl("postgres", name);
+    }
+
+    /** The service's database on a fresh database, not migrated yet, as user postgres. */
+    public static Database freshDatabase(String applicationName) {
+        return open(newDatabase(), "postgres", applicationName);
+    }
+
+    /** The service's database on {@code url} (from {@link #newDatabase}) as {@code user}, not migrated yet. */
+    public static Database open(String url, String user, String applicationName) {
+        Settings settings = Settings.load(Map.of("database.url", url.replace("user=postgres", "user=" + user),
+                "database.user", user, "evolution.api.base-url", "http://127.0.0.1:1")::get);
+        return Database.open(settings.database(), 2, applicationName);
     }
 }
