@@ -174,12 +174,19 @@ class RefreshBenchmark {
     /** Manual runs (answered when they end) until the JIT has seen as many refreshes as a running service has. */
     private static void warmUp(ServiceProcess service, int size) throws Exception {
         for (int done = size; done < WARM_UP_REFRESHES; done += size) {
-            var answer = service.send("POST", "/refresh-qr-codes", null);
             // 409: the scheduled run just recorded its end and is still letting go of the run lock
-            for (int attempt = 0; answer.statusCode() == 409 && attempt < 100; attempt++) {
-                Thread.sleep(50);
-                answer = service.send("POST", "/refresh-qr-codes", null);
+            java.util.concurrent.atomic.AtomicReference<java.net.http.HttpResponse<String>> last =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            try {
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> {
+                            last.set(service.send("POST", "/refresh-qr-codes", null));
+                            return last.get().statusCode() != 409;
+                        });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // reported below with the last answer
             }
+            var answer = last.get();
             if (answer.statusCode() != 200) {
                 throw new IllegalStateException("Warm-up run answered " + answer.statusCode() + ": " + answer.body());
             }
@@ -204,8 +211,9 @@ class RefreshBenchmark {
         }
         long lastRun = queryLong(db, "/* bench */ SELECT coalesce(max(id), 0) FROM qr_refresher.refresh_runs");
         Statements before = statements(db);
-        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-        while (System.nanoTime() < deadline) {
+        java.util.concurrent.atomic.AtomicReference<Cycle> cycle = new java.util.concurrent.atomic.AtomicReference<>();
+        org.awaitility.Awaitility.await("a scheduled run that ends").atMost(Duration.ofMinutes(30))
+                .pollInterval(Duration.ofMillis(20)).until(() -> {
             try (PreparedStatement select = db.prepareStatement("/* bench */ SELECT status, total_instances, failed,"
                     + " round(EXTRACT(EPOCH FROM (ended_at - started_at)) * 1000), message"
                     + " FROM qr_refresher.refresh_runs WHERE id > ? AND trigger = 'schedule' AND ended_at IS NOT NULL"
@@ -218,13 +226,13 @@ class RefreshBenchmark {
                                     + rs.getString(1) + ", " + rs.getInt(2) + " instances, " + rs.getInt(3)
                                     + " failed: " + rs.getString(5));
                         }
-                        return new Cycle(rs.getLong(4), statements(db).minus(before));
+                        cycle.set(new Cycle(rs.getLong(4), statements(db).minus(before)));
                     }
                 }
             }
-            Thread.sleep(20);
-        }
-        throw new IllegalStateException("No scheduled run ended within 30 minutes");
+            return cycle.get() != null;
+        });
+        return cycle.get();
     }
 
     private Figures measureBaseline(LatencyEvolutionApi evolution, String url, int size, Figures largestMeasured)

@@ -298,22 +298,30 @@ class StreamBenchmark {
     }
 
     private static String awaitGauge(ServiceProcess service, String expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String value = gauge(service, "qr_refresher_stream_clients");
-        while (!value.equals(expected) && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-            value = gauge(service, "qr_refresher_stream_clients");
+        java.util.concurrent.atomic.AtomicReference<String> value = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        value.set(gauge(service, "qr_refresher_stream_clients"));
+                        return value.get().equals(expected);
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // the caller reports the value it got
         }
-        return value;
+        return value.get();
     }
 
     /** Runs a full GC in the service (jcmd) and reads the heap it kept from the GC log, in MiB. */
     private static long liveHeapAfterFullGc(ServiceProcess service, Path gcLog) throws Exception {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Pattern full = Pattern.compile("Pause Full \\((?:System\\.gc\\(\\)|Diagnostic Command)\\) \\d+[KMG]->(\\d+)([KMG])");
+        long fullPausesBefore = Files.readAllLines(gcLog).stream().filter(line -> full.matcher(line).find()).count();
         new ProcessBuilder(jcmd.toString(), String.valueOf(service.pid()), "GC.run").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
-        Thread.sleep(500);
-        Pattern full = Pattern.compile("Pause Full \\((?:System\\.gc\\(\\)|Diagnostic Command)\\) \\d+[KMG]->(\\d+)([KMG])");
+        // the GC log has the pause this GC.run caused
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> Files.readAllLines(gcLog).stream().filter(line -> full.matcher(line).find()).count()
+                        > fullPausesBefore);
         long mib = -1;
         for (String line : Files.readAllLines(gcLog)) {
             Matcher m = full.matcher(line);
