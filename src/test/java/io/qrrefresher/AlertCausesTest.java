@@ -94,15 +94,21 @@ class AlertCausesTest {
     @Test
     void evolutionAnsweringCountZeroForEveryInstanceIsNotGeneratingQrCodes() throws Exception {
         evolution.stopGeneratingQrs();
-        for (String name : List.of("count-zero-1", "count-zero-2")) {
-            evolution.addInstance(name, "token-" + name, State.CONNECTING);
-            db.insertInstance(name, "token-" + name, "connecting");
-        }
+        evolution.addInstance("count-zero-1", "token-count-zero-1", State.CONNECTING);
+        db.insertInstance("count-zero-1", "token-count-zero-1", "connecting");
+        // the only waiting instance: its fault as far as anyone can tell
+        JsonNode first = refreshUntil(alert("evolution_not_generating_qr", "firing"));
+        assertThat(first.get("scope").asText()).isEqualTo("instance");
+        assertThat(names(first)).containsExactly("count-zero-1");
 
-        JsonNode firing = refreshUntil(alert("evolution_not_generating_qr", "firing"));
+        // a second one waits in vain too: the same incident, posted again with the server as the place to look
+        evolution.addInstance("count-zero-2", "token-count-zero-2", State.CONNECTING);
+        db.insertInstance("count-zero-2", "token-count-zero-2", "connecting");
+        JsonNode firing = refreshUntil(alert("evolution_not_generating_qr", "firing")
+                .and(body -> body.path("scope").asText().equals("server")));
 
+        assertThat(posted(alert("evolution_not_generating_qr", "firing"))).hasSize(2);
         assertThat(firing.get("cause").asText()).isEqualTo("no_qr_generated");
-        assertThat(firing.get("scope").asText()).isEqualTo("server");
         assertThat(firing.get("affected_count").asInt()).isEqualTo(2);
         assertThat(firing.get("connecting_count").asInt()).isEqualTo(2);
         assertThat(names(firing)).containsExactlyInAnyOrder("count-zero-1", "count-zero-2");

@@ -13,9 +13,10 @@ public final class AlertSignal {
     private final boolean deliver;
     private final long reminderSeconds;
     private final boolean oneShot;
+    private final String variant;
 
     AlertSignal(String alert, boolean firing, String payload, String summary, boolean deliver, long reminderSeconds,
-                boolean oneShot) {
+                boolean oneShot, String variant) {
         this.alert = alert;
         this.firing = firing;
         this.payload = payload;
@@ -23,6 +24,15 @@ public final class AlertSignal {
         this.deliver = deliver;
         this.reminderSeconds = reminderSeconds;
         this.oneShot = oneShot;
+        this.variant = variant;
+    }
+
+    /**
+     * Where the fault lies as this signal says it ({@code instance}, {@code server}; empty when the alert has no
+     * scope): a firing incident is posted again when it changes.
+     */
+    public String getVariant() {
+        return variant;
     }
 
     /** A notice about one event, posted once, with no incident to open or resolve. */

@@ -162,7 +162,7 @@ public final class AlertSignals {
         payload.put("message", "Evolution API reached its QR code limit for '" + instanceName
                 + "': nobody scanned in time; status set to close");
         AlertSignal signal = new AlertSignal(QR_LIMIT_REACHED, true, json(payload), (String) payload.get("message"),
-                settings.webhookUrl().isPresent(), 0, true);
+                settings.webhookUrl().isPresent(), 0, true, "");
         send(signal);
     }
 
@@ -190,7 +190,7 @@ public final class AlertSignals {
 
     private AlertSignal signal(String alert, boolean firing, Map<String, Object> payload, String summary) {
         return new AlertSignal(alert, firing, json(payload), summary, settings.webhookUrl().isPresent(),
-                settings.reminderInterval().toSeconds(), false);
+                settings.reminderInterval().toSeconds(), false, String.valueOf(payload.getOrDefault("scope", "")));
     }
 
     private static String json(Map<String, Object> payload) {

@@ -130,11 +130,25 @@ public final class RunningService implements AutoCloseable {
             }
         }, "service-under-test");
         runner.start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> failure.get() != null
-                || main.getCamelContext() != null && main.getCamelContext().isStarted() && lifecycle.isStarted());
-        if (failure.get() != null) {
+        // Camel Main logs a failed start and returns: a runner that ended, or a failure after Camel's start, is a
+        // failed start to report now, with its cause, not a minute's wait
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> failure.get() != null
+                    || lifecycle.startFailure() != null || !runner.isAlive()
+                    || main.getCamelContext() != null && main.getCamelContext().isStarted() && lifecycle.isStarted());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder stack = new StringBuilder();
+            for (StackTraceElement frame : runner.getStackTrace()) {
+                stack.append("\n\tat ").append(frame);
+            }
             lifecycle.close();
-            throw new IllegalStateException("Service did not start: " + failure.get().getMessage(), failure.get());
+            throw new IllegalStateException("Service did not start within 60 s; the starting thread is at:" + stack, e);
+        }
+        Throwable cause = failure.get() != null ? failure.get() : lifecycle.startFailure();
+        if (cause != null || !lifecycle.isStarted()) {
+            lifecycle.close();
+            throw new IllegalStateException("Service did not start: " + (cause != null ? cause.getMessage()
+                    : "Camel Main returned before the service was up (its log above says why)"), cause);
         }
         producer = context().createProducerTemplate();
         db = new Db(dataSource());
