@@ -15,11 +15,21 @@ COMMENT ON COLUMN instance_state.stale_qr_found_at IS
 
 -- one row each time Evolution's QR limit closed a connecting row (webhook qrcode.updated, statusCode 500)
 CREATE TABLE qr_limit_closes (
-    instance_id uuid NOT NULL REFERENCES public.evolution_instances (id) ON DELETE CASCADE,
+    instance_id uuid NOT NULL,
     closed_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX qr_limit_closes_closed_at ON qr_limit_closes (closed_at);
 CREATE INDEX qr_limit_closes_instance ON qr_limit_closes (instance_id, closed_at);
+-- keyed by the application's id, of the type it has (uuid, bigint, integer, text...): no foreign key, so that the
+-- application's TRUNCATE and its own migrations stay its own (V14's triggers forget the rows of deleted instances)
+DO
+$$
+BEGIN
+    EXECUTE format('ALTER TABLE qr_refresher.qr_limit_closes ALTER COLUMN instance_id TYPE %1$s USING instance_id::text::%1$s',
+                   (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                    WHERE attrelid = 'public.evolution_instances'::regclass AND attname = 'id' AND NOT attisdropped));
+END
+$$;
 
 ALTER TABLE refresh_runs ADD COLUMN IF NOT EXISTS qr_read integer NOT NULL DEFAULT 0;
 ALTER TABLE refresh_runs ADD COLUMN IF NOT EXISTS stale_qr_found integer NOT NULL DEFAULT 0;

@@ -39,7 +39,7 @@ $$;
 
 -- What the refresher remembers per instance between runs.
 CREATE TABLE instance_state (
-    instance_id             uuid PRIMARY KEY REFERENCES public.evolution_instances (id) ON DELETE CASCADE,
+    instance_id             uuid PRIMARY KEY,
     qr_count                integer,             -- Evolution's count of the last QR stored
     qr_code_hash            text,                -- SHA-256 of the last QR code stored
     last_qr_changed_at      timestamptz,
@@ -51,6 +51,16 @@ CREATE TABLE instance_state (
     last_error_at           timestamptz,
     updated_at              timestamptz NOT NULL DEFAULT now()
 );
+-- keyed by the application's id, of the type it has (uuid, bigint, integer, text...): no foreign key, so that the
+-- application's TRUNCATE and its own migrations stay its own (V14's triggers forget the rows of deleted instances)
+DO
+$$
+BEGIN
+    EXECUTE format('ALTER TABLE qr_refresher.instance_state ALTER COLUMN instance_id TYPE %1$s USING instance_id::text::%1$s',
+                   (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                    WHERE attrelid = 'public.evolution_instances'::regclass AND attname = 'id' AND NOT attisdropped));
+END
+$$;
 
 -- A row inserted in 'connecting', or moved back into it by the application, is an explicit request for a QR:
 -- the one case where the refresher may send connect to an instance Evolution has closed (once per request).

@@ -8,12 +8,22 @@ SET LOCAL client_min_messages = warning;
 -- replica) and a lease; an instance claimed for a cycle is not claimed again in that cycle, and a claim whose lease
 -- ran out (its replica died) is taken over in a later cycle.
 CREATE TABLE refresh_leases (
-    instance_id  uuid PRIMARY KEY REFERENCES public.evolution_instances (id) ON DELETE CASCADE,
+    instance_id  uuid PRIMARY KEY,
     cycle        timestamptz NOT NULL DEFAULT '-infinity',
     owner        text NOT NULL DEFAULT '',
     leased_until timestamptz NOT NULL DEFAULT '-infinity'
 );
 CREATE INDEX refresh_leases_owner ON refresh_leases (owner, cycle);
+-- keyed by the application's id, of the type it has (uuid, bigint, integer, text...): no foreign key, so that the
+-- application's TRUNCATE and its own migrations stay its own (V14's triggers forget the rows of deleted instances)
+DO
+$$
+BEGIN
+    EXECUTE format('ALTER TABLE qr_refresher.refresh_leases ALTER COLUMN instance_id TYPE %1$s USING instance_id::text::%1$s',
+                   (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                    WHERE attrelid = 'public.evolution_instances'::regclass AND attname = 'id' AND NOT attisdropped));
+END
+$$;
 
 -- Which replica ran a run (its PostgreSQL application_name): a 'running' row whose replica has no session left is
 -- known to be interrupted.

@@ -117,18 +117,20 @@ class MigrationTest {
             Db db = new Db(database.dataSource());
             // Flyway's own checksums of today's texts are the ones the realignment writes (the old ones were computed
             // the same way, with Flyway's ChecksumCalculator, from the texts the earlier release shipped)
-            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '7')"
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10')"
                     + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
-                    .containsExactly(2110514747, -1678366905);
+                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858);
             // as a database migrated by an earlier release holds them: the checksums of the texts it ran
-            db.update("UPDATE qr_refresher.schema_history SET checksum = 1849226481 WHERE version = '1'");
+            db.update("UPDATE qr_refresher.schema_history SET checksum = 2110514747 WHERE version = '1'");
+            db.update("UPDATE qr_refresher.schema_history SET checksum = -620340974 WHERE version = '4'");
             db.update("UPDATE qr_refresher.schema_history SET checksum = 455568886 WHERE version = '7'");
+            db.update("UPDATE qr_refresher.schema_history SET checksum = -1748688340 WHERE version = '10'");
 
             database.migrate();
 
-            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '7')"
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10')"
                     + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
-                    .containsExactly(2110514747, -1678366905);
+                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858);
             // a checksum nobody shipped is still Flyway's to refuse
             db.update("UPDATE qr_refresher.schema_history SET checksum = 12345 WHERE version = '7'");
             org.assertj.core.api.Assertions.assertThatThrownBy(database::migrate)

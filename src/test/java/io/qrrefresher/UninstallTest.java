@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.qrrefresher.db.Database;
+import io.qrrefresher.support.Catalog;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.Test;
@@ -23,28 +24,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * rows written meanwhile kept; and nothing is removed while an object of the user's uses ours.
  */
 class UninstallTest {
-
-    /** The application's side of a database: every object outside the system schemas, as text. */
-    private static final String CATALOG = """
-            SELECT 'schema ' || nspname FROM pg_namespace
-             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
-            UNION ALL SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
-                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-                   || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
-              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-             WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
-            UNION ALL SELECT 'relation ' || relname || ' ' || relkind::text || ' rls=' || relrowsecurity FROM pg_class
-             WHERE relnamespace = 'public'::regnamespace
-            UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
-            UNION ALL SELECT 'trigger ' || tgname || ' on ' || tgrelid::regclass FROM pg_trigger WHERE NOT tgisinternal
-            UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p
-             WHERE p.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-            UNION ALL SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = 'public'
-            UNION ALL SELECT 'policy ' || policyname || ' on ' || tablename FROM pg_policies
-            UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
-             WHERE connamespace = 'public'::regnamespace
-            ORDER BY 1""";
 
     /** The columns every application table in these tests starts with (the seed's). */
     private static final String KEY_COLUMNS = "id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid,"
@@ -68,18 +47,18 @@ class UninstallTest {
                     + " WHERE instance_status = 'open'");
             db.update("ALTER TABLE public.evolution_instances ENABLE ROW LEVEL SECURITY");
             db.update("CREATE POLICY owner_reads ON public.evolution_instances FOR SELECT USING (true)");
-            List<String> before = catalog(db);
+            List<String> before = Catalog.of(db);
 
             database.migrate();
             db.insertInstance("waiting", "tok", "connecting");
             db.update("UPDATE evolution_instances SET qr_expires_at = now(), phone_number = '+5511'"
                     + " WHERE instance_name = 'waiting'");
             database.migrate();
-            assertThat(catalog(db)).as("the migrations added something").isNotEqualTo(before);
+            assertThat(Catalog.of(db)).as("the migrations added something").isNotEqualTo(before);
 
             List<String> notices = uninstall(database);
 
-            assertThat(catalog(db)).isEqualTo(before);
+            assertThat(Catalog.of(db)).isEqualTo(before);
             assertThat(db.instance("waiting")).containsEntry("instance_status", "connecting")
                     .containsEntry("instance_token", "tok").containsEntry("phone_number", "+5511");
             assertThat(notices).anyMatch(notice -> notice.contains("removed the columns it had added")
@@ -96,12 +75,12 @@ class UninstallTest {
             database.migrate();
             Db db = new Db(database.dataSource());
             db.update("CREATE VIEW public.my_waits AS SELECT instance_name FROM qr_refresher.instance_waits");
-            List<String> migrated = catalog(db);
+            List<String> migrated = Catalog.of(db);
 
             assertThatThrownBy(() -> uninstall(database)).isInstanceOf(SQLException.class)
                     .hasMessageContaining("nothing was removed").hasMessageContaining("view my_waits");
 
-            assertThat(catalog(db)).isEqualTo(migrated);
+            assertThat(Catalog.of(db)).isEqualTo(migrated);
         }
     }
 
@@ -151,10 +130,6 @@ class UninstallTest {
             }
             return notices;
         }
-    }
-
-    private static List<String> catalog(Db db) {
-        return db.query(CATALOG).stream().map(row -> String.valueOf(row.values().iterator().next())).toList();
     }
 
     /** A database of its own, not migrated yet. */

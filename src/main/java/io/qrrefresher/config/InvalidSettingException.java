@@ -9,4 +9,9 @@ public class InvalidSettingException extends RuntimeException {
     public InvalidSettingException(Setting setting, String problem) {
         super("Invalid configuration " + setting.env() + " (" + setting.key() + "): " + problem);
     }
+
+    /** What the configuration points at cannot be used (the application's table, say): {@code line} says what to do. */
+    public InvalidSettingException(String line) {
+        super(line);
+    }
 }

@@ -168,12 +168,17 @@ public final class Database implements AutoCloseable {
      * Migrations edited after release, only where the edit changes nothing for a database on which the old text
      * already ran: version, checksum of the old text, checksum of the new one. Version 1 creates its index on
      * instance_status only when none of the application's leads with it, under a name of its own; version 7 no longer
-     * drops an index (it could drop a user's own). A database they already ran on is realigned, so Flyway's validation
-     * passes; nothing is run again.
+     * drops an index (it could drop a user's own); versions 1, 4 and 10 create instance_state, refresh_leases and
+     * qr_limit_closes keyed by the application's id of its own type (a bigint id failed on their uuid foreign keys,
+     * which version 14 drops where they were created). A database they already ran on is realigned, so Flyway's
+     * validation passes; nothing is run again.
      */
     static final java.util.List<Object[]> KNOWN_EDITS = java.util.List.<Object[]>of(
-            new Object[] {"1", 1849226481, 2110514747},
-            new Object[] {"7", 455568886, -1678366905});
+            new Object[] {"1", 1849226481, -1433790430},
+            new Object[] {"1", 2110514747, -1433790430},
+            new Object[] {"4", -620340974, -1010554884},
+            new Object[] {"7", 455568886, -1678366905},
+            new Object[] {"10", -1748688340, 1538832858});
 
     /**
      * Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. Before Flyway,
@@ -191,6 +196,12 @@ public final class Database implements AutoCloseable {
                                 : io.qrrefresher.config.Setting.DATABASE_LISTEN_URL, missing.get());
             }
             boolean first = !hasHistory(db);
+            UsersTable table = UsersTable.read(db);
+            java.util.Optional<String> unsupported = table.unsupported();
+            if (unsupported.isPresent()) {
+                throw new io.qrrefresher.config.InvalidSettingException(unsupported.get());
+            }
+            LOG.info("{}", table.describe(first));
             if (!first) {
                 realignKnownEdits(db);
             }

@@ -1,6 +1,5 @@
 package io.qrrefresher.events;
 
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,11 +14,12 @@ public final class QrEvent {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String type;
-    private final UUID instanceId;
+    /** The row's id in its text form (the table's id may be a uuid, a bigint, text...). */
+    private final String instanceId;
     private final String instanceName;
     private final String heartbeatId;
 
-    private QrEvent(String type, UUID instanceId, String instanceName, String heartbeatId) {
+    private QrEvent(String type, String instanceId, String instanceName, String heartbeatId) {
         this.type = type;
         this.instanceId = instanceId;
         this.instanceName = instanceName;
@@ -30,7 +30,7 @@ public final class QrEvent {
         try {
             JsonNode json = JSON.readTree(payload);
             String id = json.path("instance_id").asText(null);
-            return new QrEvent(json.path("event").asText("unknown"), id == null ? null : UUID.fromString(id),
+            return new QrEvent(json.path("event").asText("unknown"), id,
                     json.path("instance_name").asText(null), json.path("id").asText(null));
         } catch (Exception e) {
             return new QrEvent("unknown", null, null, null);
@@ -41,7 +41,7 @@ public final class QrEvent {
         return type;
     }
 
-    public UUID getInstanceId() {
+    public String getInstanceId() {
         return instanceId;
     }
 

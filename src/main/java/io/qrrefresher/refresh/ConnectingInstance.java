@@ -1,7 +1,6 @@
 package io.qrrefresher.refresh;
 
 import java.time.OffsetDateTime;
-import java.util.UUID;
 
 /**
  * One {@code evolution_instances} row in status {@code connecting}, joined with what the refresher remembers about it.
@@ -10,7 +9,8 @@ import java.util.UUID;
  */
 public class ConnectingInstance {
 
-    private UUID instanceId;
+    /** The row's {@code id} as the database holds it: a UUID, Long, Integer or String, whatever the table's type. */
+    private Object instanceId;
     private String instanceName;
     private String instanceToken;
     private Integer qrCount;
@@ -23,11 +23,11 @@ public class ConnectingInstance {
     private OffsetDateTime lastWebhookAt;
     private OffsetDateTime lastReadAt;
 
-    public UUID getInstanceId() {
+    public Object getInstanceId() {
         return instanceId;
     }
 
-    public void setInstanceId(UUID instanceId) {
+    public void setInstanceId(Object instanceId) {
         this.instanceId = instanceId;
     }
 

@@ -1,7 +1,6 @@
 package io.qrrefresher.refresh;
 
 import java.time.Instant;
-import java.util.UUID;
 
 import io.qrrefresher.alert.Cause;
 
@@ -39,7 +38,8 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return instance;
     }
 
-    public UUID getInstanceId() {
+    /** The row's id, of the table's own type (bound back into SQL as it came). */
+    public Object getInstanceId() {
         return instance.getInstanceId();
     }
 

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,7 +55,7 @@ public final class RefreshRun {
     private final AtomicInteger qrRead = new AtomicInteger();
     private final AtomicInteger staleQrFound = new AtomicInteger();
     private final Map<String, CauseTally> causes = new ConcurrentHashMap<>();
-    private final Queue<UUID> readInstances = new ConcurrentLinkedQueue<>();
+    private final Queue<String> readInstances = new ConcurrentLinkedQueue<>();
     private final AtomicInteger covered = new AtomicInteger();
     private final Coverage coverage;
     private volatile boolean webhooksAlive;
@@ -117,7 +116,7 @@ public final class RefreshRun {
             staleQrFound.incrementAndGet();
         }
         if (refresh.isReadByEvolution()) {
-            readInstances.add(refresh.getInstanceId());
+            readInstances.add(String.valueOf(refresh.getInstanceId()));
         }
         noteCause(refresh);
         if (results != null) {
@@ -359,16 +358,16 @@ public final class RefreshRun {
         return staleQrFound.get();
     }
 
-    /** The ids of the instances Evolution answered for without an error, comma-separated (for one UPDATE). */
+    /**
+     * The ids of the instances Evolution answered for without an error, as a JSON array of their text form (one UPDATE
+     * compares {@code instance_id::text}: any id type, and a text id may hold a comma).
+     */
     public String getReadInstanceIds() {
-        StringBuilder ids = new StringBuilder();
-        for (UUID id : readInstances) {
-            if (!ids.isEmpty()) {
-                ids.append(',');
-            }
-            ids.append(id);
+        try {
+            return JSON.writeValueAsString(List.copyOf(readInstances));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("A list of strings always serialises", e);
         }
-        return ids.toString();
     }
 
     public boolean hasReadInstances() {
