@@ -26,6 +26,7 @@ public final class DatabaseConfiguration implements CamelConfiguration {
         Database database = resources.add(Database.open(settings.database(), settings.refresh().concurrency(),
                 replica.getId()));
         database.migrate();
+        database.requireServiceRights();
         LegacyJobs.warnIfActive(database.dataSource());
         ClusteredQuartz.install(context, database.dataSource());
         return database;

@@ -195,6 +195,39 @@ class MigrationTest {
                                 + " role 'postgres' created: run the service as 'postgres'")
                         .hasMessageContaining("GRANT USAGE ON SCHEMA qr_refresher TO app_role");
             }
+
+            // the GRANTs that line gives, pasted: the role may now serve (the pool's rights are checked too)
+            db.update("REVOKE SELECT, UPDATE ON public.evolution_instances FROM app_role");
+            try (Database app = open(url, "app_role")) {
+                String line = org.assertj.core.api.Assertions.catchThrowable(app::migrate).getMessage();
+                for (String grant : line.substring(line.indexOf("GRANT"), line.indexOf(" (migrations")).split("; ")) {
+                    db.update(grant);
+                }
+                app.migrate();
+                app.requireServiceRights();
+            }
+            // without a right the service needs at its first query, the start stops with the GRANT to run
+            db.update("REVOKE UPDATE ON public.evolution_instances FROM app_role");
+            db.update("REVOKE USAGE ON ALL SEQUENCES IN SCHEMA qr_refresher FROM app_role");
+            try (Database app = open(url, "app_role")) {
+                assertThatThrownBy(app::requireServiceRights).isInstanceOf(InvalidSettingException.class)
+                        .hasMessageContaining("the role 'app_role' lacks what the service needs: USAGE on"
+                                + " qr_refresher's sequences; SELECT and UPDATE on public.evolution_instances")
+                        .hasMessageContaining("GRANT SELECT, UPDATE ON public.evolution_instances TO app_role");
+            }
+            db.update("GRANT UPDATE ON public.evolution_instances TO app_role");
+            db.update("GRANT USAGE ON ALL SEQUENCES IN SCHEMA qr_refresher TO app_role");
+            // row-level security that would hide rows from a role that neither owns the table nor bypasses it
+            db.update("ALTER TABLE public.evolution_instances ENABLE ROW LEVEL SECURITY");
+            try (Database app = open(url, "app_role")) {
+                assertThatThrownBy(app::requireServiceRights).isInstanceOf(InvalidSettingException.class)
+                        .hasMessageContaining("row-level security is on for public.evolution_instances and the role"
+                                + " 'app_role' neither owns it nor bypasses it");
+                db.update("ALTER ROLE app_role BYPASSRLS");
+                app.requireServiceRights();
+            } finally {
+                db.update("ALTER ROLE app_role NOBYPASSRLS");
+            }
         }
     }
 

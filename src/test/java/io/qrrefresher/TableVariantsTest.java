@@ -30,15 +30,18 @@ import static org.awaitility.Awaitility.await;
  * {@code evolution_instances} as users really have it rather than the one the service creates: ids of type uuid,
  * bigint identity (the Supabase Table Editor's default), integer and text; {@code instance_status} as an enum (as
  * {@code create type instance_status as enum (...)} in a Supabase seed), varchar or text; varchar QR columns; timestamps
- * with and without time zone; the seed's own index on the status and a composite one of the user's. For each: a QR
- * stored when the application asks for one, by a scheduled run and by webhook; the QR limit and every
- * {@code connection.update} stored through the column's type; the application re-arming the row; the owner's TRUNCATE;
- * and the application's side of the database afterwards: everything that was there is still there, unchanged, and
- * what was added is what the README lists. Tables the refresher cannot work with are refused before anything is
- * created.
+ * with and without time zone; the seed's own index on the status and a composite one of the user's. Each on a database
+ * set up as a Supabase project is ({@link #usersTable}: the owner not a superuser, RLS, supabase_realtime). For each: a
+ * QR stored when the application asks for one, by a scheduled run and by webhook; the QR limit and every
+ * {@code connection.update} stored through the column's type; the application (role authenticated, under RLS)
+ * inserting and re-arming its row; the owner's TRUNCATE; and the application's side of the database afterwards:
+ * everything that was there is still there, unchanged, and what was added is what the README lists. Tables the
+ * refresher cannot work with are refused before anything is created.
  */
 class TableVariantsTest {
 
+    /** The role that owns the application's table, as Supabase's postgres does: not a superuser. */
+    static final String OWNER = "project_owner";
     static ScriptedEvolutionApi evolution;
 
     record Variant(String name, String idColumn, String statusType, String qrType, String timestampType,
@@ -85,6 +88,9 @@ class TableVariantsTest {
         List<String> before = Catalog.of(owner);
 
         try (RunningService service = RunningService.bareAgainst(evolution.baseUrl(), url)
+                // as on Supabase: the table's owner, not a superuser
+                .with("database.url", url.replace("user=postgres", "user=" + OWNER))
+                .with("database.user", OWNER)
                 .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
                 .with("evolution.webhook-token", Webhooks.TOKEN)
                 .start()) {
@@ -93,8 +99,9 @@ class TableVariantsTest {
             evolution.rotate(name);
 
             // the application asks for a QR: the refresh it triggers finds the row by its id, whatever its type
-            sql(url, "INSERT INTO public.evolution_instances (user_id, instance_name, instance_token, instance_status)"
-                    + " VALUES (gen_random_uuid(), '" + name + "', 'token-" + name + "', 'connecting')");
+            String user = java.util.UUID.randomUUID().toString();
+            asApp(url, user, "INSERT INTO public.evolution_instances (user_id, instance_name, instance_token,"
+                    + " instance_status) VALUES ('" + user + "', '" + name + "', 'token-" + name + "', 'connecting')");
             await().atMost(Duration.ofSeconds(20)).until(() -> row(service, name).get("qr_code") != null);
 
             // a scheduled run: claimed through the leases, its read time saved for the failure check
@@ -116,19 +123,19 @@ class TableVariantsTest {
             assertThat(service.db().query("SELECT 1 FROM qr_refresher.qr_limit_closes")).hasSize(1);
 
             // the application asks again; a connection.update close, then the phone is linked
-            sql(url, "UPDATE public.evolution_instances SET instance_status = 'connecting'"
+            asApp(url, user, "UPDATE public.evolution_instances SET instance_status = 'connecting'"
                     + " WHERE instance_name = '" + name + "'");
             assertThat(webhooks.post(Webhooks.fixture("webhook-connection-update-close.json", name, null))
                     .statusCode()).isEqualTo(200);
             assertThat(row(service, name).get("instance_status")).hasToString("close");
-            sql(url, "UPDATE public.evolution_instances SET instance_status = 'connecting'"
+            asApp(url, user, "UPDATE public.evolution_instances SET instance_status = 'connecting'"
                     + " WHERE instance_name = '" + name + "'");
             assertThat(webhooks.post(Webhooks.fixture("webhook-connection-update-open.json", name, null))
                     .statusCode()).isEqualTo(200);
             assertThat(row(service, name).get("instance_status")).hasToString("open");
 
             // the owner empties the table: nothing of ours stands in the way, and what we kept about it goes too
-            sql(url, "TRUNCATE public.evolution_instances");
+            sql(url, "SET ROLE " + OWNER + "; TRUNCATE public.evolution_instances");
             assertThat(service.db().query("SELECT 1 FROM qr_refresher.instance_state")).isEmpty();
             assertThat(service.db().query("SELECT 1 FROM qr_refresher.qr_limit_closes")).isEmpty();
         }
@@ -186,9 +193,28 @@ class TableVariantsTest {
         return dataSource;
     }
 
+    /**
+     * A Supabase project's database: the roles anon, authenticated and service_role, auth.uid(), the table created
+     * and owned by a role that is not a superuser (Supabase's postgres), row-level security with the usual policy,
+     * and the table in the publication supabase_realtime.
+     */
     private static void usersTable(String url, Variant variant) throws Exception {
-        sql(url, "CREATE TYPE public.instance_status AS ENUM ('disconnected', 'connecting', 'open', 'close')");
-        sql(url, "CREATE TABLE public.evolution_instances ("
+        String database = url.replaceAll(".*/([^/?]+).*", "$1");
+        for (String role : new String[] {"anon", "authenticated", "service_role", OWNER}) {
+            sql(url, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
+                    + " CREATE ROLE " + role + (role.equals(OWNER) ? " LOGIN NOSUPERUSER" : " NOLOGIN")
+                    + (role.equals("service_role") ? " BYPASSRLS" : "") + "; END IF; END $$");
+        }
+        sql(url, "GRANT CREATE ON DATABASE " + database + " TO " + OWNER);
+        sql(url, "GRANT USAGE, CREATE ON SCHEMA public TO " + OWNER);
+        sql(url, "GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role");
+        sql(url, "CREATE SCHEMA auth");
+        sql(url, "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS"
+                + " $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$");
+        sql(url, "GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role, " + OWNER);
+        sql(url, "SET ROLE " + OWNER + ";"
+                + " CREATE TYPE public.instance_status AS ENUM ('disconnected', 'connecting', 'open', 'close')");
+        sql(url, "SET ROLE " + OWNER + "; CREATE TABLE public.evolution_instances ("
                 + variant.idColumn() + ","
                 + " user_id uuid,"
                 + " instance_name varchar(100) UNIQUE NOT NULL,"
@@ -198,9 +224,21 @@ class TableVariantsTest {
                 + " last_qr_update " + variant.timestampType() + ","
                 + " created_at " + variant.timestampType() + " DEFAULT now())");
         if (variant.extra() != null) {
-            sql(url, variant.extra().startsWith("CREATE") ? variant.extra()
-                    : "ALTER TABLE public.evolution_instances ADD COLUMN " + variant.extra());
+            sql(url, "SET ROLE " + OWNER + "; " + (variant.extra().startsWith("CREATE") ? variant.extra()
+                    : "ALTER TABLE public.evolution_instances ADD COLUMN " + variant.extra()));
         }
+        sql(url, "SET ROLE " + OWNER + "; ALTER TABLE public.evolution_instances ENABLE ROW LEVEL SECURITY;"
+                + " CREATE POLICY own_rows ON public.evolution_instances FOR ALL TO authenticated"
+                + " USING (user_id = auth.uid()) WITH CHECK (user_id = auth.uid());"
+                + " GRANT SELECT, INSERT, UPDATE, DELETE ON public.evolution_instances TO authenticated, service_role;"
+                + " GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO authenticated, service_role;"
+                + " CREATE PUBLICATION supabase_realtime FOR TABLE public.evolution_instances");
+    }
+
+    /** A statement of the application: the role authenticated, with the user's JWT subject, under RLS. */
+    private static void asApp(String url, String user, String statement) throws Exception {
+        sql(url, "SET ROLE authenticated; SELECT set_config('request.jwt.claim.sub', '" + user + "', false); "
+                + statement);
     }
 
     private static Map<String, Object> row(RunningService service, String name) {

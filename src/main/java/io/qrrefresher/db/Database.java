@@ -227,6 +227,23 @@ public final class Database implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Checks, on the pool, that its role can do the service's work (it may not be the role that migrated): stops
+     * the start with one line naming the missing rights and the GRANTs otherwise.
+     */
+    public void requireServiceRights() {
+        try (java.sql.Connection db = dataSource.getConnection()) {
+            java.util.Optional<String> missing = Privileges.missingForService(db);
+            if (missing.isPresent()) {
+                throw new io.qrrefresher.config.InvalidSettingException(
+                        io.qrrefresher.config.Setting.DATABASE_URL, missing.get());
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the rights of the role of DATABASE_URL: "
+                    + Failures.describe(e), e);
+        }
+    }
+
     private static boolean hasHistory(java.sql.Connection db) throws java.sql.SQLException {
         try (java.sql.Statement query = db.createStatement();
              java.sql.ResultSet history = query.executeQuery("SELECT to_regclass('" + SCHEMA + ".schema_history')"

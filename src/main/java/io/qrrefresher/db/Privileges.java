@@ -42,9 +42,8 @@ public final class Privileges {
                     return Optional.of("the role '" + role + "' may not use the schema " + Database.SCHEMA
                             + ", which the role '" + owner + "' created: run the service as '" + owner
                             + "' (the role that migrated this database), or give '" + role + "' the rights as '"
-                            + owner + "': GRANT USAGE ON SCHEMA " + Database.SCHEMA + " TO " + role
-                            + "; GRANT ALL ON ALL TABLES IN SCHEMA " + Database.SCHEMA + " TO " + role
-                            + " (migrations of later versions still need '" + owner + "')");
+                            + owner + "': " + grants(role) + " (migrations of later versions still need '" + owner
+                            + "')");
                 }
                 return Optional.empty();
             }
@@ -59,6 +58,74 @@ public final class Privileges {
                         + " which only its owner may do, and the role '" + role + "' is not '" + tableOwner
                         + "' (nor a member of it): run the first start as '" + tableOwner + "' (on Supabase: the"
                         + " postgres role of the project's connection string), or GRANT " + tableOwner + " TO " + role);
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** The GRANTs that let {@code role} do the service's work on a database another role migrated. */
+    static String grants(String role) {
+        return "GRANT USAGE ON SCHEMA " + Database.SCHEMA + " TO " + role + "; GRANT SELECT, INSERT, UPDATE, DELETE"
+                + " ON ALL TABLES IN SCHEMA " + Database.SCHEMA + " TO " + role + "; GRANT USAGE ON ALL SEQUENCES IN"
+                + " SCHEMA " + Database.SCHEMA + " TO " + role + "; GRANT SELECT, UPDATE ON public.evolution_instances"
+                + " TO " + role;
+    }
+
+    private static final String SERVICE = "SELECT current_user,"
+            + " has_schema_privilege('" + Database.SCHEMA + "', 'USAGE') AS schema_usage,"
+            + " (SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_class"
+            + " WHERE relnamespace = '" + Database.SCHEMA + "'::regnamespace AND relkind IN ('r', 'p')"
+            + " AND NOT (has_table_privilege(oid, 'SELECT') AND has_table_privilege(oid, 'INSERT')"
+            + " AND has_table_privilege(oid, 'UPDATE') AND has_table_privilege(oid, 'DELETE'))) AS tables_missing,"
+            + " (SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_class"
+            // CASE: the planner may test the privilege before relkind, and has_sequence_privilege fails on a table
+            + " WHERE relnamespace = '" + Database.SCHEMA + "'::regnamespace"
+            + " AND CASE WHEN relkind = 'S' THEN NOT has_sequence_privilege(oid, 'USAGE') ELSE false END)"
+            + " AS sequences_missing,"
+            + " has_table_privilege('public.evolution_instances', 'SELECT')"
+            + " AND has_table_privilege('public.evolution_instances', 'UPDATE') AS table_usable,"
+            + " (SELECT relrowsecurity AND NOT pg_has_role(relowner, 'USAGE')"
+            + " AND NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user) FROM pg_class"
+            + " WHERE oid = 'public.evolution_instances'::regclass) AS rows_hidden,"
+            + " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '" + Database.SCHEMA + "')"
+            + " AS schema_owner";
+
+    /**
+     * Why the role of the pool (DATABASE_URL) cannot do the service's work on a migrated database, or empty when it
+     * can. It matters when that role is not the one that migrated (DATABASE_LISTEN_URL with another user, or a
+     * database migrated by its owner and served by an application role): without this, a missing right or a
+     * row-level security policy surfaced only at the first query ("permission denied for schema qr_refresher
+     * Position: 158"), or made every UPDATE silently touch no row.
+     */
+    public static Optional<String> missingForService(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(SERVICE)) {
+            row.next();
+            String role = row.getString("current_user");
+            String owner = row.getString("schema_owner");
+            java.util.List<String> missing = new java.util.ArrayList<>();
+            if (!row.getBoolean("schema_usage")) {
+                missing.add("USAGE on the schema " + Database.SCHEMA);
+            }
+            if (row.getString("tables_missing") != null) {
+                missing.add("SELECT, INSERT, UPDATE, DELETE on " + Database.SCHEMA + "'s tables ("
+                        + row.getString("tables_missing") + ")");
+            }
+            if (row.getString("sequences_missing") != null) {
+                missing.add("USAGE on " + Database.SCHEMA + "'s sequences");
+            }
+            if (!row.getBoolean("table_usable")) {
+                missing.add("SELECT and UPDATE on public.evolution_instances");
+            }
+            if (!missing.isEmpty()) {
+                return Optional.of("the role '" + role + "' lacks what the service needs: " + String.join("; ", missing)
+                        + ". Run the service as '" + owner + "' (the role that migrated), or as '" + owner + "': "
+                        + grants(role));
+            }
+            if (row.getBoolean("rows_hidden")) {
+                return Optional.of("row-level security is on for public.evolution_instances and the role '" + role
+                        + "' neither owns it nor bypasses it: its policies would hide rows from the refresher, whose"
+                        + " updates would then change nothing. Use the table's owner, or a role with BYPASSRLS"
+                        + " (on Supabase: postgres, or service_role)");
             }
             return Optional.empty();
         }
