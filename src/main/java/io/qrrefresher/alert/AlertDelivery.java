@@ -41,29 +41,6 @@ public final class AlertDelivery {
         return webhookUrl.isPresent();
     }
 
-    public double getRetryBaseSeconds() {
-        return settings.deliveryRetryBase().toMillis() / 1000.0;
-    }
-
-    public long getMaxAgeSeconds() {
-        return settings.deliveryMaxAge().toSeconds();
-    }
-
-    /** Alerts claimed for delivery at a time (ALERT_DELIVERY_BATCH_SIZE). */
-    public int getBatchSize() {
-        return settings.deliveryBatchSize();
-    }
-
-    /** How long a claim keeps other replicas off an alert being posted (ALERT_DELIVERY_CLAIM_FOR). */
-    public long getClaimSeconds() {
-        return settings.deliveryClaimFor().toSeconds();
-    }
-
-    /** The longest wait between two attempts (ALERT_DELIVERY_RETRY_MAX). */
-    public double getRetryMaxSeconds() {
-        return settings.deliveryRetryMax().toMillis() / 1000.0;
-    }
-
     /**
      * How long a receiver that expires alerts (Alertmanager) keeps a firing one: two reminders, so that one lost
      * delivery does not resolve it; a day when reminders are off.

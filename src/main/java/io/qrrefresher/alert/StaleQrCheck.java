@@ -59,26 +59,6 @@ public final class StaleQrCheck {
         List<String> staleQrInstances = List.of();
     }
 
-    public long getStaleAfterSeconds() {
-        return settings.staleAfter().toSeconds();
-    }
-
-    public long getNoQrAfterSeconds() {
-        return thresholds.noQrAfter().toSeconds();
-    }
-
-    public long getQrLimitWindowSeconds() {
-        return thresholds.qrLimitWindow().toSeconds();
-    }
-
-    public int getQrLimitRepeats() {
-        return thresholds.qrLimitRepeats();
-    }
-
-    public long getStaleQrWindowSeconds() {
-        return thresholds.staleQrWindow().toSeconds();
-    }
-
     /** Classifies the waiting rows of {@code read-waiting-instances} (oldest QR first). */
     public void classify(Exchange exchange) {
         Findings findings = new Findings();

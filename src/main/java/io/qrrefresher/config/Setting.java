@@ -97,6 +97,28 @@ public enum Setting {
     TRUSTED_PROXIES("trusted.proxies"),
     SERVICE_NAME("service.name");
 
+    /**
+     * The keys the routes read as written ({@code {{key}}} or {@code ${properties:key}}), in the units they take: such a
+     * value must be usable as it stands, so {@link Settings} refuses one that is set but empty (Camel's properties
+     * component would hand the routes "" where {@code Settings} falls back to its default), has spaces around it, or
+     * (a duration) is in lower case, which PostgreSQL does not read. {@code RouteContractTest} checks that this is
+     * every key the routes read, apart from {@link #SET_BY_THE_SERVICE}.
+     */
+    public static final java.util.Set<Setting> READ_BY_ROUTES = java.util.Collections.unmodifiableSet(
+            java.util.EnumSet.of(QR_REFRESH_CRON, QR_REFRESH_CONCURRENCY, QR_REFRESH_ON_REQUEST, QR_FAILURE_CHECK_CRON,
+                    QR_CONTROL_WATCH_MS, QR_EVENTS_HEARTBEAT_MS, QR_LIFETIME, QR_STALE_AFTER, ALERT_NO_QR_AFTER,
+                    ALERT_QR_LIMIT_REPEATS, ALERT_QR_LIMIT_WINDOW, ALERT_STALE_QR_WINDOW, ALERT_DELIVERY_POLL_MS,
+                    ALERT_DELIVERY_BATCH_SIZE, ALERT_DELIVERY_CLAIM_FOR, ALERT_DELIVERY_RETRY_BASE,
+                    ALERT_DELIVERY_RETRY_MAX, ALERT_DELIVERY_MAX_AGE));
+
+    /**
+     * Keys the routes read that the service sets itself from validated settings (the Evolution URL in demo mode, the
+     * breaker's numbers in Camel's units, the alert webhook's origin).
+     */
+    public static final java.util.Set<String> SET_BY_THE_SERVICE = java.util.Set.of("evolution.api.base-url",
+            "evolution.circuit.failure-rate", "evolution.circuit.window-size", "evolution.circuit.minimum-calls",
+            "evolution.circuit.open-duration-seconds", "evolution.circuit.half-open-calls", "alert.webhook.origin");
+
     private final String key;
 
     Setting(String key) {

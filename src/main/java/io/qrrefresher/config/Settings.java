@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -371,6 +372,16 @@ public final class Settings {
 
         Optional<String> text(Setting setting) {
             String value = lookup.apply(setting.key());
+            if (value != null && Setting.READ_BY_ROUTES.contains(setting)) {
+                if (value.isBlank()) {
+                    throw new InvalidSettingException(setting, "is set but empty, and the routes read it as written:"
+                            + " remove it to use the default of application.properties, or give a value");
+                }
+                if (!value.equals(value.trim())) {
+                    throw new InvalidSettingException(setting, "'" + value + "' has spaces around it, and the routes"
+                            + " read it as written: remove them");
+                }
+            }
             return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
         }
 
@@ -435,6 +446,11 @@ public final class Settings {
             }
             if (parsed.compareTo(min) < 0) {
                 throw new InvalidSettingException(setting, value.get() + " is shorter than the minimum " + min);
+            }
+            if (Setting.READ_BY_ROUTES.contains(setting) && !value.get().equals(value.get().toUpperCase(Locale.ROOT))) {
+                throw new InvalidSettingException(setting, "write '" + value.get() + "' in capitals ("
+                        + value.get().toUpperCase(Locale.ROOT) + "): the routes hand it to PostgreSQL, which reads"
+                        + " ISO-8601 durations only so");
             }
             return parsed;
         }

@@ -160,10 +160,6 @@ public final class RefreshRuns {
         }
     }
 
-    public long getQrLifetimeSeconds() {
-        return Math.max(1, qrLifetime.toSeconds());
-    }
-
     /**
      * Reads whether webhooks are alive, from the run's query: some connecting instance got a {@code qrcode.updated}
      * within one QR lifetime ({@code webhooks_alive}), and how many have waited longer than that

@@ -68,10 +68,6 @@ public final class WebhookEvents {
         return evolutionClocks.size();
     }
 
-    public long getQrLifetimeSeconds() {
-        return qrLifetime.toSeconds();
-    }
-
     /**
      * Parses the webhook into the property {@value #PROPERTY}; when there is nothing to act on, the property
      * {@value #EARLY_ANSWER} holds the answer instead (400 malformed, 202 not used).

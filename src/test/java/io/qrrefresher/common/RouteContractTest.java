@@ -115,6 +115,32 @@ class RouteContractTest {
         assertThat(problems).isEmpty();
     }
 
+    /**
+     * Every value a route reads comes as written from application.properties (or the environment): a key the routes
+     * read is one {@code Settings} validates as the routes will use it, or one the service sets itself.
+     */
+    @Test
+    void everyKeyTheRoutesReadIsASettingValidatedForThem() throws Exception {
+        Set<String> read = new TreeSet<>();
+        Pattern key = Pattern.compile("\\{\\{([a-z0-9.-]+)}}|\\$\\{properties:([a-z0-9.-]+)}");
+        for (Path file : routeFiles()) {
+            Matcher matcher = key.matcher(Files.readString(file));
+            while (matcher.find()) {
+                read.add(matcher.group(1) != null ? matcher.group(1) : matcher.group(2));
+            }
+        }
+        Set<String> expected = new TreeSet<>(io.qrrefresher.config.Setting.SET_BY_THE_SERVICE);
+        io.qrrefresher.config.Setting.READ_BY_ROUTES.forEach(setting -> expected.add(setting.key()));
+        assertThat(read).isEqualTo(expected);
+
+        java.util.Properties shipped = new java.util.Properties();
+        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
+            shipped.load(in);
+        }
+        assertThat(io.qrrefresher.config.Setting.READ_BY_ROUTES).allSatisfy(setting ->
+                assertThat(shipped.getProperty(setting.key())).as(setting.key()).isNotBlank());
+    }
+
     @Test
     void aGetterBesideAMethodNamedAfterItsPropertyIsNamed() {
         assertThat(RouteContract.bindingProblems(TwoCandidates.class, "getRepeats")).containsExactly(

@@ -136,6 +136,23 @@ class SettingsTest {
     }
 
     @Test
+    void aValueTheRoutesReadAsWrittenMustBeUsableAsItStands() {
+        for (String[] refused : new String[][] {
+                {"qr.stale-after", "", "QR_STALE_AFTER (qr.stale-after): is set but empty"},
+                {"qr.refresh.cron", "  ", "QR_REFRESH_CRON (qr.refresh.cron): is set but empty"},
+                {"qr.lifetime", "PT45S ", "QR_LIFETIME (qr.lifetime): 'PT45S ' has spaces around it"},
+                {"alert.qr-limit.window", "pt2h", "ALERT_QR_LIMIT_WINDOW (alert.qr-limit.window): write 'pt2h' in"
+                        + " capitals (PT2H)"}}) {
+            Map<String, String> values = new java.util.HashMap<>(Map.of("database.url",
+                    "jdbc:postgresql://db/app", "evolution.api.base-url", "http://evo:8080"));
+            values.put(refused[0], refused[1]);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Settings.load(values::get))
+                    .as(refused[0] + "=[" + refused[1] + "]").isInstanceOf(InvalidSettingException.class)
+                    .hasMessageContaining(refused[2]);
+        }
+    }
+
+    @Test
     void blankValuesMeanUnset() {
         Settings settings = Settings.load(Map.of("database.url", "  ", "admin.token", "", "qr.refresh.limit", " ")::get);
 
