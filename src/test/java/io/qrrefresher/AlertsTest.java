@@ -145,6 +145,25 @@ class AlertsTest {
     }
 
     @Test
+    void anAlertRetriedForADayIsGivenUpNotRetriedForEver() throws Exception {
+        receiver.down();
+        service = RunningService.against(evolution)
+                .with("alert.webhook.url", receiver.url().toString())
+                .start();
+        // as after a day with the receiver down: hundreds of attempts (the doubling wait must stay an interval
+        // PostgreSQL can hold: 5 s * 2^300 was "interval out of range", and the alert was retried for ever)
+        service.db().update("INSERT INTO qr_refresher.alert_outbox (alert, status, payload, attempts, created_at,"
+                + " next_attempt_at) VALUES ('qr_refresh_failures', 'firing', '{}', 300, now() - interval '25 hours',"
+                + " now())");
+
+        await().until(() -> service.db().queryOne("SELECT abandoned_at FROM qr_refresher.alert_outbox")
+                .get("abandoned_at") != null);
+        assertThat(service.db().queryOne("SELECT attempts, last_error FROM qr_refresher.alert_outbox"))
+                .satisfies(row -> assertThat(((Number) row.get("attempts")).intValue()).isEqualTo(301))
+                .satisfies(row -> assertThat(row.get("last_error")).isNotNull());
+    }
+
+    @Test
     void aFiringAlertIsPostedAgainAfterTheReminderInterval() throws Exception {
         service = RunningService.against(evolution)
                 .with("qr.failure-check.cron", "* * * * * ?")
