@@ -105,19 +105,19 @@ public enum Setting {
      * every key the routes read, apart from {@link #SET_BY_THE_SERVICE}.
      */
     public static final java.util.Set<Setting> READ_BY_ROUTES = java.util.Collections.unmodifiableSet(
-            java.util.EnumSet.of(QR_REFRESH_CRON, QR_REFRESH_CONCURRENCY, QR_REFRESH_ON_REQUEST, QR_FAILURE_CHECK_CRON,
+            java.util.EnumSet.of(EVOLUTION_CIRCUIT_FAILURE_RATE, EVOLUTION_CIRCUIT_WINDOW_SIZE,
+                    EVOLUTION_CIRCUIT_MINIMUM_CALLS, EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, QR_REFRESH_CRON, QR_REFRESH_CONCURRENCY, QR_REFRESH_ON_REQUEST, QR_FAILURE_CHECK_CRON,
                     QR_CONTROL_WATCH_MS, QR_EVENTS_HEARTBEAT_MS, QR_LIFETIME, QR_STALE_AFTER, ALERT_NO_QR_AFTER,
                     ALERT_QR_LIMIT_REPEATS, ALERT_QR_LIMIT_WINDOW, ALERT_STALE_QR_WINDOW, ALERT_DELIVERY_POLL_MS,
                     ALERT_DELIVERY_BATCH_SIZE, ALERT_DELIVERY_CLAIM_FOR, ALERT_DELIVERY_RETRY_BASE,
                     ALERT_DELIVERY_RETRY_MAX, ALERT_DELIVERY_MAX_AGE));
 
     /**
-     * Keys the routes read that the service sets itself from validated settings (the Evolution URL in demo mode, the
-     * breaker's numbers in Camel's units, the alert webhook's origin).
+     * Keys the routes read that the service sets itself from validated settings: the Evolution URL (the simulator's
+     * in demo mode), the breaker's open duration in the whole seconds Camel takes, the alert webhook's origin.
      */
     public static final java.util.Set<String> SET_BY_THE_SERVICE = java.util.Set.of("evolution.api.base-url",
-            "evolution.circuit.failure-rate", "evolution.circuit.window-size", "evolution.circuit.minimum-calls",
-            "evolution.circuit.open-duration-seconds", "evolution.circuit.half-open-calls", "alert.webhook.origin");
+            "evolution.circuit.open-duration-seconds", "alert.webhook.origin");
 
     private final String key;
 

@@ -37,16 +37,12 @@ public final class Settings {
                                  int halfOpenCalls) {
 
         /**
-         * The values the route's {@code resilience4jConfiguration} reads, in the units Camel takes: whole seconds for
-         * the open duration, and at most a window of minimum calls (resilience4j would otherwise never open).
+         * The one value of the route's {@code resilience4jConfiguration} it cannot read as written: the open duration
+         * (an ISO-8601 duration, like every other) in the whole seconds Camel takes. The four numbers are read as
+         * {@code {{evolution.circuit.*}}} directly (resilience4j itself counts at most a window of minimum calls).
          */
         public Map<String, String> routeProperties() {
-            return Map.of(
-                    Setting.EVOLUTION_CIRCUIT_FAILURE_RATE.key(), String.valueOf(failureRatePercent),
-                    Setting.EVOLUTION_CIRCUIT_WINDOW_SIZE.key(), String.valueOf(windowSize),
-                    Setting.EVOLUTION_CIRCUIT_MINIMUM_CALLS.key(), String.valueOf(Math.min(minimumCalls, windowSize)),
-                    OPEN_SECONDS_KEY, String.valueOf((openDuration.toMillis() + 999) / 1000),
-                    Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS.key(), String.valueOf(halfOpenCalls));
+            return Map.of(OPEN_SECONDS_KEY, String.valueOf((openDuration.toMillis() + 999) / 1000));
         }
 
         /** EVOLUTION_CIRCUIT_OPEN_DURATION in whole seconds, as the route's waitDurationInOpenState. */

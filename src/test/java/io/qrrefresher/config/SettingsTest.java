@@ -166,12 +166,9 @@ class SettingsTest {
         Settings settings = Settings.load(Map.of("evolution.circuit.open-duration", "PT1.5S",
                 "evolution.circuit.window-size", "4", "evolution.circuit.minimum-calls", "10")::get);
 
+        // the four numbers reach the route as written ({{evolution.circuit.*}}); only the duration is converted
         assertThat(settings.evolution().circuit().routeProperties())
-                .containsEntry("evolution.circuit.open-duration-seconds", "2")
-                .containsEntry("evolution.circuit.minimum-calls", "4")
-                .containsEntry("evolution.circuit.window-size", "4")
-                .containsEntry("evolution.circuit.failure-rate", "50")
-                .containsEntry("evolution.circuit.half-open-calls", "3");
+                .isEqualTo(Map.of("evolution.circuit.open-duration-seconds", "2"));
     }
 
     @Test
