@@ -10,8 +10,6 @@ import java.util.Optional;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.ops.QrMetrics;
 import io.qrrefresher.common.Failures;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,69 +47,67 @@ public final class AlertDelivery {
         return reminderInterval.isZero() ? Duration.ofDays(1) : reminderInterval.multipliedBy(2);
     }
 
-    /** Turns an outbox row into the signed POST. */
-    public void prepare(Exchange exchange) {
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
-        exchange.setProperty("alertId", ((Number) row.get("id")).longValue());
-        exchange.setProperty("alertName", row.get("alert") + " " + row.get("status"));
-        exchange.setProperty("alertKey", row.get("alert"));
-        exchange.setProperty("alertStatus", row.get("status"));
-        exchange.setProperty("alertAttempts", ((Number) row.get("attempts")).intValue());
-        byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")), Instant.now(),
-                firingFor(settings.reminderInterval())).getBytes(StandardCharsets.UTF_8);
-
-        Message message = exchange.getMessage();
-        message.getHeaders().clear();
-        message.setHeader(Exchange.HTTP_METHOD, "POST");
-        // the route posts to {{alert.webhook.origin}}; the path and query may hold the receiver's secret
-        URI url = webhookUrl.orElseThrow();
-        message.setHeader(Exchange.HTTP_PATH, url.getRawPath() == null ? "" : url.getRawPath());
-        if (url.getRawQuery() != null) {
-            message.setHeader(Exchange.HTTP_QUERY, url.getRawQuery());
+    /**
+     * One queued alert on its way to the receiver: the flow's holder, carried by the route {@code deliver-alerts} as
+     * the exchange property {@code alertPost}. The route sets the request from it: POST to
+     * {@code {{alert.webhook.origin}}} with {@code path} and {@code query} (Slack and Teams keep their secret there,
+     * out of the endpoint URI that JMX and hawtio show), {@code body}, and {@code signature} when signing.
+     */
+    public record AlertPost(long id, String alert, String status, int attempts, byte[] body, String path,
+                            String query, String signature) {
+        /** "qr_refresh_failures firing", for the log. */
+        public String name() {
+            return alert + " " + status;
         }
-        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        message.setHeader("User-Agent", "qr-refresher");
-        message.setHeader("X-Alert-Delivery-Id", row.get("id"));
-        secret.ifPresent(key -> message.setHeader(WebhookSignature.HEADER, WebhookSignature.sign(key, body)));
-        message.setBody(body);
     }
 
-    /** Any answer but 2xx is a failed delivery. */
-    public void checkAnswer(Exchange exchange) throws WebhookRejectedException {
-        int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-        exchange.getMessage().setBody(null);
+    /** Turns an outbox row (id, alert, status, payload, attempts) into the signed POST. */
+    public AlertPost prepare(Map<?, ?> row) {
+        byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")), Instant.now(),
+                firingFor(settings.reminderInterval())).getBytes(StandardCharsets.UTF_8);
+        URI url = webhookUrl.orElseThrow();
+        return new AlertPost(((Number) row.get("id")).longValue(), String.valueOf(row.get("alert")),
+                String.valueOf(row.get("status")), ((Number) row.get("attempts")).intValue(), body,
+                url.getRawPath() == null ? "" : url.getRawPath(), url.getRawQuery(),
+                secret.map(key -> WebhookSignature.sign(key, body)).orElse(null));
+    }
+
+    /** Accepts a 2xx answer of the receiver; any other is a failed attempt. */
+    public void checkAnswer(int status) throws WebhookRejectedException {
         if (status < 200 || status > 299) {
             throw new WebhookRejectedException("the webhook answered HTTP " + status);
         }
     }
 
-    public void delivered(Exchange exchange) {
-        LOG.info("Alert {} delivered to the webhook", exchange.getProperty("alertName"));
-        count(exchange, "delivered");
+    public void delivered(AlertPost post) {
+        LOG.info("Alert {} delivered to the webhook", post.name());
+        metrics.alert(post.alert(), post.status(), "delivered");
     }
 
-    /** Notes why the post failed; the route then schedules the next attempt. */
-    public void failed(Exchange exchange) {
-        String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
-        exchange.setProperty("alertError", reason);
-        count(exchange, "failed");
-        LOG.warn("Alert {} not delivered (attempt {}): {}; will retry", exchange.getProperty("alertName"),
-                exchange.getProperty("alertAttempts", Integer.class) + 1, reason);
+    /**
+     * Why the post failed, in one line (stored as the row's last_error); the route then schedules the next attempt.
+     * {@code post} is null when the row itself could not be turned into a post: it is retried, then abandoned, like
+     * any other.
+     */
+    public String failed(AlertPost post, Throwable cause) {
+        String reason = Failures.describe(cause);
+        if (post != null) {
+            metrics.alert(post.alert(), post.status(), "failed");
+        }
+        LOG.warn("Alert {} not delivered (attempt {}): {}; will retry", post == null ? "(unreadable row)" : post.name(),
+                post == null ? "?" : String.valueOf(post.attempts() + 1), reason);
+        return reason;
     }
 
     /** The row after the retry was scheduled: {@code abandoned} is true once the alert is older than the max age. */
-    public void retryScheduled(Exchange exchange) {
-        Boolean abandoned = exchange.getMessage().getBody(Boolean.class);
+    public void retryScheduled(AlertPost post, Boolean abandoned, String reason) {
         if (Boolean.TRUE.equals(abandoned)) {
-            count(exchange, "abandoned");
-            LOG.error("Alert {} abandoned: not delivered within {} ({})", exchange.getProperty("alertName"),
-                    settings.deliveryMaxAge(), exchange.getProperty("alertError"));
+            if (post != null) {
+                metrics.alert(post.alert(), post.status(), "abandoned");
+            }
+            LOG.error("Alert {} abandoned: not delivered within {} ({})", post == null ? "(unreadable row)"
+                    : post.name(), settings.deliveryMaxAge(), reason);
         }
-    }
-
-    private void count(Exchange exchange, String result) {
-        metrics.alert(String.valueOf(exchange.getProperty("alertKey")), String.valueOf(exchange.getProperty("alertStatus")),
-                result);
     }
 
     /** A non-2xx answer of the webhook receiver. */

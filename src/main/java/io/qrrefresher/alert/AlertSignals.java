@@ -12,7 +12,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -167,10 +166,8 @@ public final class AlertSignals {
     }
 
     /** Logs what {@code record-alert} did with a signal: {@code changed} is 1 when it opened or closed an incident. */
-    public void recorded(Exchange exchange) {
-        AlertSignal signal = exchange.getProperty("alertSignal", AlertSignal.class);
-        Number changed = exchange.getMessage().getBody(Number.class);
-        boolean notified = changed != null && changed.intValue() > 0;
+    public void recorded(AlertSignal signal, Object changed) {
+        boolean notified = changed instanceof Number count && count.intValue() > 0;
         if (signal.isOneShot()) {
             LOG.warn("{}{}", signal.getSummary(), signal.isDeliver() ? " (alert queued for the webhook)" : "");
             return;

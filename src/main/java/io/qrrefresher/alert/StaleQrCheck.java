@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import io.qrrefresher.config.Settings;
-import org.apache.camel.Exchange;
 
 import static io.qrrefresher.common.JsonAnswers.number;
 
@@ -23,7 +22,6 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public final class StaleQrCheck {
 
-    static final String FINDINGS = "checkFindings";
     /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
     static final List<Cause> CAUSES_WITH_OWN_ALERT = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
             Cause.INSTANCE_KEY_REJECTED);
@@ -47,8 +45,11 @@ public final class StaleQrCheck {
         this.webhooksConfigured = webhooksConfigured;
     }
 
-    /** What one check found, gathered over its queries. */
-    static final class Findings {
+    /**
+     * What one check found, gathered over its queries: the flow's one holder, carried by the route as the exchange
+     * property {@code failureCheck} from {@link #classify} to {@link #signals}.
+     */
+    public static final class FailureCheck {
         final List<String> stale = new ArrayList<>();
         final Map<Cause, List<String>> byCause = new EnumMap<>(Cause.class);
         final Map<String, Integer> staleCauses = new LinkedHashMap<>();
@@ -60,10 +61,9 @@ public final class StaleQrCheck {
     }
 
     /** Classifies the waiting rows of {@code read-waiting-instances} (oldest QR first). */
-    public void classify(Exchange exchange) {
-        Findings findings = new Findings();
-        WaitingRows waiting = WaitingRows.classify(exchange.getMessage().getBody(List.class),
-                evolutionUnreachable.getAsBoolean());
+    public FailureCheck classify(List<?> waitingRows) {
+        FailureCheck findings = new FailureCheck();
+        WaitingRows waiting = WaitingRows.classify(waitingRows, evolutionUnreachable.getAsBoolean());
         findings.connecting = waiting.connecting();
         for (WaitingRows.Row row : waiting.rows()) {
             if (row.stale()) {
@@ -74,22 +74,19 @@ public final class StaleQrCheck {
                 findings.byCause.computeIfAbsent(row.cause(), key -> new ArrayList<>()).add(row.name());
             }
         }
-        exchange.setProperty(FINDINGS, findings);
+        return findings;
     }
 
     /** Reads the instances closed by the QR limit too often (name, closes). */
-    public void qrLimitCloses(Exchange exchange) {
-        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
-        for (Object item : exchange.getMessage().getBody(List.class)) {
+    public void noteQrLimitCloses(FailureCheck findings, List<?> rows) {
+        for (Object item : rows) {
             Map<?, ?> row = (Map<?, ?>) item;
             findings.qrLimitCloses.put(String.valueOf(row.get("instance_name")), number(row.get("closes")).longValue());
         }
     }
 
     /** Reads how many QRs the runs read in the window and how many of them replaced an expired one. */
-    public void staleQrs(Exchange exchange) throws SQLException {
-        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+    public void noteStaleQrs(FailureCheck findings, Map<?, ?> row) throws SQLException {
         findings.reads = number(row.get("reads")).longValue();
         findings.staleFound = number(row.get("stale_found")).longValue();
         if (row.get("instances") instanceof Array array) {
@@ -98,8 +95,7 @@ public final class StaleQrCheck {
     }
 
     /** The signals of this check: the stale count, then one per cause (firing, or resolved when clear). */
-    public List<AlertSignal> signals(Exchange exchange) {
-        Findings findings = exchange.getProperty(FINDINGS, Findings.class);
+    public List<AlertSignal> signals(FailureCheck findings) {
         List<AlertSignal> result = new ArrayList<>();
         result.add(signals.staleQrCodes(findings.stale.size(), cap(findings.stale), findings.staleCauses));
 
