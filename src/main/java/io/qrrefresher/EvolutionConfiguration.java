@@ -10,7 +10,7 @@ import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionReplyReader;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.evolution.QrContent;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.refresh.InstanceRefresher;
 import io.qrrefresher.refresh.RefreshDecisions;
 import org.apache.camel.BindToRegistry;

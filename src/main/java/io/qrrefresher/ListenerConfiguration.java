@@ -9,7 +9,7 @@ import io.qrrefresher.db.Database;
 import io.qrrefresher.events.ListenerConnections;
 import io.qrrefresher.events.ListenerErrors;
 import io.qrrefresher.events.ListenerWatchdog;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;

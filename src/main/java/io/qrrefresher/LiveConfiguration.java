@@ -7,7 +7,7 @@ import io.qrrefresher.config.Settings;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
 import io.qrrefresher.evolution.QrContent;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.stream.AuthFailures;
 import io.qrrefresher.stream.PhonePairings;
 import io.qrrefresher.stream.QrRenewals;

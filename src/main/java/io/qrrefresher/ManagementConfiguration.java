@@ -11,7 +11,7 @@ import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.ops.ApiHttpEngine;
 import io.qrrefresher.ops.FleetGauges;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;

@@ -15,7 +15,7 @@ import io.qrrefresher.ops.DatabaseProbe;
 import io.qrrefresher.ops.EventLoopProbe;
 import io.qrrefresher.ops.JolokiaGuard;
 import io.qrrefresher.ops.HealthChecks;
-import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.RefreshControl;
 import io.qrrefresher.refresh.RefreshRuns;
 import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;

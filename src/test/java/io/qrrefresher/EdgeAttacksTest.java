@@ -17,7 +17,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qrrefresher.evolution.QrContent;
-import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.RefreshControl;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ServiceUnderTest;

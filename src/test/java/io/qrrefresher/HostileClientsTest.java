@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.UnixOperatingSystemMXBean;
-import io.qrrefresher.ops.RefreshControl;
+import io.qrrefresher.refresh.RefreshControl;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ServiceUnderTest;
 import io.qrrefresher.support.Webhooks;

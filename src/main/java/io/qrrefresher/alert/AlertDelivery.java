@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.qrrefresher.config.Settings;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.common.Failures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 
 /**
  * The gauge {@code qr_refresher_waiting_instances{cause}}: how many connecting instances have each cause now, as the

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.common.Failures;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 import io.qrrefresher.common.Failures;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.hc.core5.http.io.EofSensorInputStream;

@@ -1,5 +1,6 @@
 package io.qrrefresher.ops;
 
+import io.qrrefresher.metrics.QrMetrics;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -6,7 +6,7 @@ import java.util.Optional;
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionRequests;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;

@@ -1,5 +1,6 @@
 package io.qrrefresher.refresh;
 
+import io.qrrefresher.evolution.QrFingerprint;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrContent;

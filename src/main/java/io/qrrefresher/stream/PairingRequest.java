@@ -4,7 +4,7 @@ import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrContent;
-import io.qrrefresher.refresh.QrFingerprint;
+import io.qrrefresher.evolution.QrFingerprint;
 
 /**
  * One request for a phone-number pairing code ("link with phone number instead"), as a small state machine the route

@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.config.Settings;
-import io.qrrefresher.ops.QrMetrics;
+import io.qrrefresher.metrics.QrMetrics;
 import io.netty.buffer.Unpooled;
 import io.qrrefresher.stream.StreamAccess.Credential;
 import io.vertx.core.Context;

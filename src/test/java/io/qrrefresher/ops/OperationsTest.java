@@ -1,5 +1,6 @@
 package io.qrrefresher.ops;
 
+import io.qrrefresher.refresh.RefreshControl;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -194,7 +195,7 @@ class OperationsTest {
             assertThat(notBoolean.body()).contains("active must be true or false");
             assertThat(control(first, "PUT", "/refresh-control", "{\"cron\": 5}").statusCode()).isEqualTo(400);
             assertThat(cron(first)).isEqualTo("0 */5 * * * ?");
-            assertThat(first.bean(io.qrrefresher.ops.RefreshControl.class).isPaused()).isFalse();
+            assertThat(first.bean(io.qrrefresher.refresh.RefreshControl.class).isPaused()).isFalse();
             assertThat(first.db().queryOne("SELECT cron, active FROM qr_refresher.refresh_control"))
                     .containsEntry("cron", "0 */5 * * * ?").containsEntry("active", true);
             HttpResponse<String> form = HTTP.send(HttpRequest.newBuilder(first.url("/refresh-control"))
@@ -232,7 +233,7 @@ class OperationsTest {
             assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
 
             // saved, then applied: both within one read of the control (every 5 s)
-            await().atMost(Duration.ofSeconds(15)).until(() -> service.bean(io.qrrefresher.ops.RefreshControl.class).isPaused()
+            await().atMost(Duration.ofSeconds(15)).until(() -> service.bean(io.qrrefresher.refresh.RefreshControl.class).isPaused()
                     && !service.db().query("SELECT 1 FROM qr_refresher.refresh_control WHERE NOT active").isEmpty());
             assertThat(service.db().queryOne("SELECT changed_by FROM qr_refresher.refresh_control").get("changed_by"))
                     .isEqualTo("JMX (route suspended)");

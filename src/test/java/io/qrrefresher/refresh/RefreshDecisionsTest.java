@@ -1,5 +1,6 @@
 package io.qrrefresher.refresh;
 
+import io.qrrefresher.evolution.QrFingerprint;
 import java.util.stream.Stream;
 
 import io.qrrefresher.evolution.EvolutionCall;

@@ -1,4 +1,4 @@
-package io.qrrefresher.refresh;
+package io.qrrefresher.evolution;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package io.qrrefresher.ops;
+package io.qrrefresher.refresh;
 
 import java.sql.Timestamp;
 import java.text.ParseException;

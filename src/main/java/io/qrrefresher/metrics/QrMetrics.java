@@ -1,4 +1,4 @@
-package io.qrrefresher.ops;
+package io.qrrefresher.metrics;
 
 import java.time.Duration;
 import java.util.List;
