@@ -16,7 +16,7 @@ import java.util.Optional;
  * The signature is checked without the database ({@link #verify}); the binding is then matched against the row
  * ({@code StreamAccess}): a row deleted and created again (another id) or given to another user refuses the token, and
  * an open stream ends when either changes. Minted by {@code POST /instances/{name}/viewer-token} or by the
- * application's own backend with the same secret (README, "Viewer tokens"). {@code v1.} tokens (bound to the name
+ * application's own backend with the same secret (docs/front-end.md, "Viewer tokens"). {@code v1.} tokens (bound to the name
  * only) are refused.
  */
 public final class ViewerTokens {

@@ -3,7 +3,7 @@ package io.qrrefresher.alert;
 /**
  * Why a person sees no working QR code, as far as the service can tell from what it observed. Each cause has the
  * alert that reports it (one incident per cause), its severity and a one-line hint: what an operator of Evolution API
- * would check first. The README's table "Alerts and what they mean" is this enum.
+ * would check first. The table "Alerts and what they mean" (docs/operators.md) is this enum.
  */
 public enum Cause {
 

@@ -82,7 +82,7 @@ public final class Settings {
     }
 
     /**
-     * When an observation becomes an alert that says why (README, "Alerts and what they mean"): count 0 for longer than
+     * When an observation becomes an alert that says why (docs/operators.md, "Alerts and what they mean"): count 0 for longer than
      * {@code noQrAfter}; {@code qrLimitRepeats} QR-limit closes of one instance within {@code qrLimitWindow}; more than
      * {@code staleQrMaxPercent} % of the QRs read within {@code staleQrWindow} (at least {@code staleQrMinReads})
      * found stale on screen.

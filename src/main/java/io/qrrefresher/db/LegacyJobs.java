@@ -58,7 +58,7 @@ public final class LegacyJobs {
                 unschedule.append("SELECT cron.unschedule('").append(job.replace("'", "''")).append("'); ");
             }
             LOG.warn("pg_cron still runs the jobs this service replaces ({}): both will call Evolution API. Retire"
-                    + " them with: {}(README: Coming from the pg_cron + Edge Function setup)", String.join(", ", jobs),
+                    + " them with: {}(docs/coming-from-supabase.md)", String.join(", ", jobs),
                     unschedule);
         }
     }

@@ -157,7 +157,7 @@ public record UsersTable(boolean exists, Map<String, String> columns, Map<String
 
     /**
      * One line: what the table is and, on a first migration ({@code firstMigration}), what the migration will add to
-     * it; the same list as the README's "What the migration adds".
+     * it; the same list as docs/coming-from-supabase.md, "What the migration adds".
      */
     public String describe(boolean firstMigration) {
         if (!exists) {

@@ -120,7 +120,7 @@ public final class DemoPage {
                 <code>GET /refresh-runs</code>, <code>GET /refresh-control</code></li>
                 <li><a href="/wall">The operators' wall</a> (token <code>demo-admin-token</code>) ·
                 <a href="%s/health">Health</a> · <a href="%s/metrics">Prometheus metrics</a></li>
-                <li>Put this widget in your own pages: the README's "Show the QR to your users".</li>
+                <li>Put this widget in your own pages: docs/front-end.md, "Show the QR to your users".</li>
                 <li>Leave demo mode: set <code>DATABASE_URL</code> and <code>EVOLUTION_API_BASE_URL</code>.</li>
                 </ul>
                 </body></html>

@@ -294,7 +294,7 @@ public final class EdgeGate implements Handler<RoutingContext> {
 
     private static String failureMessage(int status) {
         return switch (status) {
-            case 404 -> "no such endpoint (see the README's API section)";
+            case 404 -> "no such endpoint (see docs/http-api.md)";
             case 405 -> "this endpoint does not answer that HTTP method";
             case 413 -> "the request body is larger than this endpoint accepts";
             case 414 -> "the URL is too long";
