@@ -141,12 +141,12 @@ public final class RunningService implements AutoCloseable {
             for (StackTraceElement frame : runner.getStackTrace()) {
                 stack.append("\n\tat ").append(frame);
             }
-            lifecycle.close();
+            stopQuietly();
             throw new IllegalStateException("Service did not start within 60 s; the starting thread is at:" + stack, e);
         }
         Throwable cause = failure.get() != null ? failure.get() : lifecycle.startFailure();
         if (cause != null || !lifecycle.isStarted()) {
-            lifecycle.close();
+            stopQuietly();
             throw new IllegalStateException("Service did not start: " + (cause != null ? cause.getMessage()
                     : "Camel Main returned before the service was up (its log above says why)"), cause);
         }
@@ -267,6 +267,18 @@ public final class RunningService implements AutoCloseable {
             request.header("Authorization", "Bearer " + bearer);
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * After a failed start: Camel Main may still run (with its JVM shutdown hook, which would hold the test JVM's exit
+     * for its graceful-shutdown timeout), so it is told to complete like on close.
+     */
+    private void stopQuietly() {
+        try {
+            close();
+        } catch (Exception e) {
+            // the start's failure is the one to report
+        }
     }
 
     @Override
