@@ -2,6 +2,7 @@ package io.qrrefresher.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.common.JsonAnswers;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
@@ -11,16 +12,12 @@ import java.util.Map;
 
 import io.qrrefresher.refresh.InstanceResult;
 import io.qrrefresher.refresh.RefreshRun;
-import io.qrrefresher.refresh.RefreshRuns;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The JSON answers of {@code POST /refresh-qr-codes} and {@code GET /refresh-runs}. */
 public final class AdminAnswers {
 
-    /** What is wrong with a request's parameters (the route answers 400 {@link #badRequest} when set). */
-    public static final String REQUEST_PROBLEM = "requestProblem";
     private static final Logger LOG = LoggerFactory.getLogger(AdminAnswers.class);
     static final int DEFAULT_HISTORY = 20;
     static final int MAX_HISTORY = 500;
@@ -30,10 +27,8 @@ public final class AdminAnswers {
      * The answer of the system we replace ({@code success}, {@code total_instances}, {@code refreshed},
      * {@code failed}, {@code results}) plus the run's id, status and other totals. 409 when a run was already going.
      */
-    public void manualRun(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
+    public JsonAnswer manualRun(RefreshRun run, RefreshRun going) {
         if (run == null) {
-            RefreshRun going = exchange.getProperty(RefreshRuns.BUSY_PROPERTY, RefreshRun.class);
             boolean recorded = going == null || going.getId() != null;
             Map<String, Object> body = JsonAnswers.error("run_in_progress", recorded
                     ? "a refresh run is already in progress; try again when it ends"
@@ -46,8 +41,7 @@ public final class AdminAnswers {
                     body.put("running_run_id", going.getId());
                 }
             }
-            JsonAnswers.answer(exchange, 409, body);
-            return;
+            return new JsonAnswer(409, body);
         }
         boolean completed = !run.isAborted();
         Map<String, Object> body = new LinkedHashMap<>();
@@ -81,12 +75,25 @@ public final class AdminAnswers {
             results.add(line);
         }
         body.put("results", results);
-        JsonAnswers.answer(exchange, completed ? 200 : 500, body);
+        return new JsonAnswer(completed ? 200 : 500, body);
     }
 
-    /** Reads {@code ?limit=N} (1..500, default 20) into the property {@code historyLimit}, or notes the problem. */
-    public void readHistoryLimit(Exchange exchange) {
-        String limit = exchange.getMessage().getHeader("limit", String.class);
+    /**
+     * A query parameter as read: its value, or what is wrong with it ({@code problem}, answered 400 by
+     * {@link #badRequest}).
+     */
+    public record Parameter<T>(T value, String problem) {
+        static <T> Parameter<T> of(T value) {
+            return new Parameter<>(value, null);
+        }
+
+        static <T> Parameter<T> wrong(String problem) {
+            return new Parameter<>(null, problem);
+        }
+    }
+
+    /** {@code ?limit=N} of the history: 1..500, default 20. */
+    public Parameter<Integer> historyLimit(String limit) {
         int value = DEFAULT_HISTORY;
         if (limit != null && !limit.isBlank()) {
             try {
@@ -95,36 +102,26 @@ public final class AdminAnswers {
                 value = -1;
             }
         }
-        if (value < 1 || value > MAX_HISTORY) {
-            exchange.setProperty(REQUEST_PROBLEM, "limit must be a whole number from 1 to " + MAX_HISTORY);
-        } else {
-            exchange.setProperty("historyLimit", value);
-        }
+        return value < 1 || value > MAX_HISTORY
+                ? Parameter.wrong("limit must be a whole number from 1 to " + MAX_HISTORY) : Parameter.of(value);
     }
 
     /** {@code ?all=true}: the manual run polls every instance, those webhooks cover included. */
-    public void readPollAll(Exchange exchange) {
-        String all = exchange.getMessage().getHeader("all", String.class);
+    public Parameter<Boolean> pollAll(String all) {
         if (all == null || all.isBlank() || all.trim().equalsIgnoreCase("false")) {
-            exchange.setProperty(RefreshRuns.POLL_ALL_PROPERTY, false);
-        } else if (all.trim().equalsIgnoreCase("true")) {
-            exchange.setProperty(RefreshRuns.POLL_ALL_PROPERTY, true);
-        } else {
-            exchange.setProperty(REQUEST_PROBLEM, "all must be true or false");
+            return Parameter.of(false);
         }
+        return all.trim().equalsIgnoreCase("true") ? Parameter.of(true) : Parameter.wrong("all must be true or false");
     }
 
     /** 400 with what was wrong, and one log line. */
-    public void badRequest(Exchange exchange) {
-        String problem = exchange.getProperty(REQUEST_PROBLEM, String.class);
-        LOG.warn("Refused {} {}: {}", exchange.getMessage().getHeader(Exchange.HTTP_METHOD),
-                exchange.getMessage().getHeader(Exchange.HTTP_PATH), problem);
-        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", problem));
+    public JsonAnswer badRequest(String method, String path, String problem) {
+        LOG.warn("Refused {} {}: {}", method, path, problem);
+        return JsonAnswer.error(400, "bad_request", problem);
     }
 
-    /** Lists history rows (newest first) as {@code {"runs":[...]}}. */
-    public void history(Exchange exchange) {
-        List<?> rows = exchange.getMessage().getBody(List.class);
+    /** History rows (newest first) as {@code {"runs":[...]}}. */
+    public JsonAnswer history(List<?> rows) {
         List<Map<String, Object>> runs = new ArrayList<>();
         for (Object row : rows) {
             Map<String, Object> run = new LinkedHashMap<>();
@@ -132,7 +129,7 @@ public final class AdminAnswers {
             run.computeIfPresent("causes", (key, causes) -> parsed((String) causes));
             runs.add(run);
         }
-        JsonAnswers.answer(exchange, 200, Map.of("runs", runs));
+        return JsonAnswer.ok(Map.of("runs", runs));
     }
 
     /** The run's causes, stored as JSON text by the run itself. */
