@@ -10,9 +10,9 @@ import java.util.function.BooleanSupplier;
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.alert.Diagnosis;
 import io.qrrefresher.alert.WaitingRows;
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.common.JsonAnswers;
 import io.qrrefresher.config.Settings;
-import org.apache.camel.Exchange;
 
 import static io.qrrefresher.common.JsonAnswers.number;
 
@@ -23,10 +23,6 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public final class InstanceStatus {
 
-    private static final String ROW = "statusRow";
-    private static final String OWN = "statusRowClassified";
-    private static final String FLEET = "waitingFleet";
-
     private final Settings.AlertCauses thresholds;
     private final BooleanSupplier evolutionUnreachable;
 
@@ -36,34 +32,44 @@ public final class InstanceStatus {
     }
 
     /**
-     * Keeps the row read by the route {@code instance-status} and classifies it; true when its cause is
-     * {@code no_qr_generated}: then the route reads the other waiting instances, to tell one instance from the server.
+     * What {@code GET /instances/{name}/status} gathers: the row, the row classified, and (for a row without QR codes)
+     * the other waiting instances. Carried by the route {@code instance-status} as the property {@code statusCheck}.
      */
-    public boolean classifyRow(Exchange exchange) {
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
-        exchange.setProperty(ROW, row);
+    public static final class StatusCheck {
+        private final Map<?, ?> row;
+        private final WaitingRows own;
+        private WaitingRows fleet;
+
+        StatusCheck(Map<?, ?> row, WaitingRows own) {
+            this.row = row;
+            this.own = own;
+        }
+
+        /** Its cause is {@code no_qr_generated}: the route reads the other waiting instances, to tell one from all. */
+        public boolean isNoQrGenerated() {
+            return own != null && own.rows().get(0).cause() == Cause.NO_QR_GENERATED;
+        }
+    }
+
+    /** Classifies the row read by the route {@code instance-status} (null when there is none). */
+    public StatusCheck read(Map<?, ?> row) {
         if (row == null || !"connecting".equals(row.get("instance_status"))) {
-            return false;
+            return new StatusCheck(row, null);
         }
         // the row has the columns of read-waiting-instances: classified the same way
-        WaitingRows own = WaitingRows.classify(List.of(row), evolutionUnreachable.getAsBoolean());
-        exchange.setProperty(OWN, own);
-        return own.rows().get(0).cause() == Cause.NO_QR_GENERATED;
+        return new StatusCheck(row, WaitingRows.classify(List.of(row), evolutionUnreachable.getAsBoolean()));
     }
 
     /** Keeps the waiting instances (route {@code read-waiting-instances}) to compare the instance asked about with. */
-    public void compareWithFleet(Exchange exchange) {
-        exchange.setProperty(FLEET, WaitingRows.classify(exchange.getMessage().getBody(List.class),
-                evolutionUnreachable.getAsBoolean()));
+    public void compareWithFleet(StatusCheck check, List<?> waitingRows) {
+        check.fleet = WaitingRows.classify(waitingRows, evolutionUnreachable.getAsBoolean());
     }
 
-    /** Answers the row kept by {@link #classifyRow}, or 404 when there is none. */
-    public void answer(Exchange exchange) {
-        Map<?, ?> row = exchange.getProperty(ROW, Map.class);
+    /** The status of the row checked, or 404 when there is none. */
+    public JsonAnswer answer(StatusCheck check) {
+        Map<?, ?> row = check.row;
         if (row == null || row.isEmpty()) {
-            JsonAnswers.answer(exchange, 404, JsonAnswers.error("unknown_instance",
-                    "no row in evolution_instances has this instance_name"));
-            return;
+            return JsonAnswer.error(404, "unknown_instance", "no row in evolution_instances has this instance_name");
         }
         Instant now = Instant.now();
         String status = (String) row.get("instance_status");
@@ -74,13 +80,13 @@ public final class InstanceStatus {
         Cause cause = null;
         String hint = null;
         String scope = null;
-        WaitingRows own = exchange.getProperty(OWN, WaitingRows.class);
+        WaitingRows own = check.own;
         if (own != null) {
             cause = own.rows().get(0).cause();
             hint = cause == null ? null : cause.hint();
             if (cause == Cause.NO_QR_GENERATED) {
                 // as the alert says it: this instance alone, or every waiting instance (the server's settings)
-                WaitingRows fleet = exchange.getProperty(FLEET, WaitingRows.class);
+                WaitingRows fleet = check.fleet;
                 int affected = Math.max(1, fleet == null ? 1 : fleet.count(Cause.NO_QR_GENERATED));
                 scope = Diagnosis.noQrScope(affected, own.connecting());
                 hint = Diagnosis.noQrHint(scope);
@@ -117,6 +123,6 @@ public final class InstanceStatus {
         body.put("stale_qr_found_at", JsonAnswers.isoTime(row.get("stale_qr_found_at")));
         body.put("qr_limit_closes", qrLimitCloses);
         body.put("qr_limit_window_seconds", thresholds.qrLimitWindow().toSeconds());
-        JsonAnswers.answer(exchange, 200, body);
+        return JsonAnswer.ok(body);
     }
 }
