@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.Parameter;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,20 +77,6 @@ public final class AdminAnswers {
         }
         body.put("results", results);
         return new JsonAnswer(completed ? 200 : 500, body);
-    }
-
-    /**
-     * A query parameter as read: its value, or what is wrong with it ({@code problem}, answered 400 by
-     * {@link #badRequest}).
-     */
-    public record Parameter<T>(T value, String problem) {
-        static <T> Parameter<T> of(T value) {
-            return new Parameter<>(value, null);
-        }
-
-        static <T> Parameter<T> wrong(String problem) {
-            return new Parameter<>(null, problem);
-        }
     }
 
     /** {@code ?limit=N} of the history: 1..500, default 20. */

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.Parameter;
 import io.qrrefresher.evolution.QrContent;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 
 /**
  * The operators' wall: {@code GET /wall} (a page without data: it asks for the admin token) and
@@ -30,11 +30,7 @@ public final class OperatorsWall {
     public static final int MAX_INSTANCES = 2000;
     /** Images changed this long before the cursor are sent again: a row committed late is never missed. */
     static final long CURSOR_OVERLAP_MILLIS = 5000;
-    static final String SINCE_PROPERTY = "wallSince";
-    static final String PROBLEM_PROPERTY = "wallProblem";
 
-    private static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline';"
-            + " img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     private final Supplier<String> circuitState;
     private final Supplier<Boolean> paused;
@@ -56,19 +52,18 @@ public final class OperatorsWall {
         this.script = resource("/wall/wall.js");
     }
 
-    /** {@code GET /wall}: the page. */
-    public void page(Exchange exchange) {
-        serve(exchange, "text/html; charset=utf-8", page);
+    /** {@code GET /wall}: the page (the route sends it with its security headers). */
+    public String page() {
+        return page;
     }
 
     /** {@code GET /wall/wall.js}: its script (a file of its own, so that the page's policy forbids inline scripts). */
-    public void script(Exchange exchange) {
-        serve(exchange, "text/javascript; charset=utf-8", script);
+    public String script() {
+        return script;
     }
 
-    /** Reads {@code ?since=} (epoch milliseconds, default 0: every image) into a property, or notes the problem. */
-    public void readSince(Exchange exchange) {
-        String since = exchange.getMessage().getHeader("since", String.class);
+    /** {@code ?since=}: the cursor of the last answer (epoch milliseconds; default 0: every image). */
+    public Parameter<Timestamp> since(String since) {
         long value = 0;
         if (since != null && !since.isBlank()) {
             try {
@@ -77,19 +72,12 @@ public final class OperatorsWall {
                 value = -1;
             }
         }
-        if (value < 0) {
-            exchange.setProperty(PROBLEM_PROPERTY, "since must be the cursor of the last answer (epoch milliseconds)");
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                    "since must be the cursor of the last answer (epoch milliseconds)"));
-            return;
-        }
-        exchange.setProperty(SINCE_PROPERTY, new Timestamp(value));
+        return value < 0 ? Parameter.wrong("since must be the cursor of the last answer (epoch milliseconds)")
+                : Parameter.of(new Timestamp(value));
     }
 
     /** The answer, from the rows of the route's query. */
-    public void snapshot(Exchange exchange) {
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> rows = exchange.getMessage().getBody(List.class);
+    public JsonAnswer snapshot(List<Map<String, Object>> rows) {
         Instant now = clock.instant();
         long total = 0;
         int failing = 0;
@@ -123,20 +111,7 @@ public final class OperatorsWall {
         body.put("total_connecting", total);
         body.put("failing_shown", failing);
         body.put("instances", instances);
-        JsonAnswers.answer(exchange, 200, body);
-        exchange.getMessage().setHeader("Cache-Control", "no-store");
-    }
-
-    private static void serve(Exchange exchange, String contentType, String content) {
-        Message message = exchange.getMessage();
-        message.getHeaders().clear();
-        message.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        message.setHeader(Exchange.CONTENT_TYPE, contentType);
-        message.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-        message.setHeader("X-Content-Type-Options", "nosniff");
-        message.setHeader("Referrer-Policy", "no-referrer");
-        message.setHeader("Cache-Control", "no-cache");
-        message.setBody(content);
+        return JsonAnswer.ok(body);
     }
 
     private static String resource(String path) {
