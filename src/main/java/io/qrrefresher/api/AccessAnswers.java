@@ -1,6 +1,6 @@
 package io.qrrefresher.api;
 
-import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.JsonAnswer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -8,9 +8,6 @@ import java.util.Map;
 
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.webhook.WebhookAuth;
-import org.apache.camel.Body;
-import org.apache.camel.Exchange;
-import org.apache.camel.Header;
 
 /**
  * Credentials the admin hands out: viewer tokens for browsers ({@code POST /instances/{name}/viewer-token}) and the
@@ -27,26 +24,19 @@ public final class AccessAnswers {
     }
 
     /**
-     * Why a viewer token cannot be minted for this request, or null. Used as a filter's expression, so it only
-     * decides: the answer is written by {@link #refuseViewerToken} (an expression's changes to the message are not
-     * the route's).
+     * Why a viewer token cannot be minted for this request, as the answer to send (409: viewer tokens are off; 400: a
+     * lifetime out of range), or null when it can.
      */
-    public String viewerTokenProblem(@Header("ttl_seconds") String ttlSeconds) {
+    public JsonAnswer viewerTokenRefusal(String ttlSeconds) {
         if (!viewerTokens.isEnabled()) {
-            return "disabled";
+            return JsonAnswer.error(409, "viewer_tokens_disabled",
+                    "set VIEWER_TOKEN_SECRET (32+ characters) to mint viewer tokens");
         }
-        return ttlSeconds == null || ttl(ttlSeconds) != null ? null : "ttl";
-    }
-
-    /** Answers the refusal {@link #viewerTokenProblem} found: 409 disabled, 400 a lifetime out of range. */
-    public void refuseViewerToken(Exchange exchange, @Header("ttl_seconds") String ttlSeconds) {
-        if (!viewerTokens.isEnabled()) {
-            JsonAnswers.answer(exchange, 409, JsonAnswers.error("viewer_tokens_disabled",
-                    "set VIEWER_TOKEN_SECRET (32+ characters) to mint viewer tokens"));
-            return;
+        if (ttlSeconds == null || ttl(ttlSeconds) != null) {
+            return null;
         }
-        JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                "ttl_seconds must be a whole number of seconds from 10 to " + ViewerTokens.MAX_LIFETIME.toSeconds()));
+        return JsonAnswer.error(400, "bad_request",
+                "ttl_seconds must be a whole number of seconds from 10 to " + ViewerTokens.MAX_LIFETIME.toSeconds());
     }
 
     private static Duration ttl(String ttlSeconds) {
@@ -60,8 +50,8 @@ public final class AccessAnswers {
     }
 
     /** A token for the row read by the route ({@code row_id}, {@code user_id}). */
-    public void viewerToken(Exchange exchange, @Header("name") String name,
-                            @Header("ttl_seconds") String ttlSeconds, @Body Map<String, Object> row) {
+    /** A token for the row read ({@code row_id}, {@code user_id}), valid {@code ttlSeconds} or the default. */
+    public JsonAnswer viewerToken(String name, String ttlSeconds, Map<String, Object> row) {
         Duration ttl = ttlSeconds == null ? viewerTokens.defaultTtl() : ttl(ttlSeconds);
         Instant expiresAt = Instant.now().plus(ttl);
         Object owner = row.get("user_id");
@@ -72,14 +62,12 @@ public final class AccessAnswers {
         body.put("token", token);
         body.put("expires_at", expiresAt.toString());
         body.put("stream_path", "/instances/" + UrlPaths.segment(name) + "/qr/stream?token=" + token);
-        JsonAnswers.answer(exchange, 200, body);
+        return JsonAnswer.ok(body);
     }
 
-    public void webhookToken(Exchange exchange, @Header("name") String name) {
+    public JsonAnswer webhookToken(String name) {
         if (!webhookAuth.isEnabled()) {
-            JsonAnswers.answer(exchange, 409, JsonAnswers.error("webhooks_disabled",
-                    "set EVOLUTION_WEBHOOK_TOKEN to enable webhooks"));
-            return;
+            return JsonAnswer.error(409, "webhooks_disabled", "set EVOLUTION_WEBHOOK_TOKEN to enable webhooks");
         }
         String token = webhookAuth.instanceToken(name);
         Map<String, Object> body = new LinkedHashMap<>();
@@ -87,10 +75,10 @@ public final class AccessAnswers {
         body.put("token", token);
         body.put("webhook_path", "/webhooks/evolution?token=" + token);
         body.put("valid_for", "events of this instance only");
-        JsonAnswers.answer(exchange, 200, body);
+        return JsonAnswer.ok(body);
     }
 
-    public void unknownInstance(Exchange exchange) {
-        JsonAnswers.answer(exchange, 404, JsonAnswers.error("not_found", "no such instance in evolution_instances"));
+    public JsonAnswer unknownInstance() {
+        return JsonAnswer.error(404, "not_found", "no such instance in evolution_instances");
     }
 }
