@@ -12,11 +12,10 @@ import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
-import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
-import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.component.http.HttpEndpoint;
@@ -100,64 +99,88 @@ public final class RefreshControl {
         return !current.isActive();
     }
 
+    /** Who asks for which change: {@code action} is pause, resume, update or reset. */
+    public record ControlRequest(String action, String by) {
+    }
+
+    /**
+     * A change ready to save (route {@code change-refresh-control}): the values, the line for the history, who made
+     * it; or the {@code problem} with the request (answered 400).
+     */
+    public record ControlChange(String action, Values values, String change, String by, String problem) {
+        static ControlChange refused(ControlRequest request, String problem) {
+            return new ControlChange(request.action(), null, null, request.by(), problem);
+        }
+    }
+
+    /**
+     * An operator's request over the admin API: {@code changedBy} is the optional X-Changed-By header, {@code from} the
+     * caller's address.
+     */
+    public ControlRequest request(String action, String changedBy, Object from) {
+        String by = (changedBy == null || changedBy.isBlank() ? "admin API"
+                : changedBy.replaceAll("\\p{Cntrl}", " ").trim())
+                + (from == null ? "" : " from " + from.toString().replaceFirst(":\\d+$", ""));
+        return new ControlRequest(action, by.length() > 200 ? by.substring(0, 200) : by);
+    }
+
     /**
      * Route {@code watch-refresh-control}: the row (a Map) or null. Applies it when it changed; otherwise, when the
-     * route's state no longer matches (someone used JMX), sets {@code controlAction} so that the route saves it.
+     * route's state no longer matches (someone used JMX), returns the request that saves it (else null).
      */
-    public void sync(Exchange exchange) {
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
-        if (row == null || row.isEmpty()) {
-            if (appliedVersion != 0) {
-                LOG.info("Refresh control reset to the configuration (by another replica or an operator)");
-                apply(configured, 0, null, null);
-                return;
-            }
-        } else {
-            long version = ((Number) row.get("version")).longValue();
-            if (version != appliedVersion) {
-                Values values = new Values((Boolean) row.get("active"), (String) row.get("cron"),
-                        ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
-                if (appliedVersion == 0) {
-                    LOG.info("Refresh control from the database: {} ({} by {})", describe(values), row.get("change"),
-                            row.get("changed_by"));
-                }
-                apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"));
-                return;
-            }
+    public ControlRequest sync(Map<?, ?> row) {
+        if (applyRow(row)) {
+            return null;
         }
         if (applying) {
             // this process is suspending or resuming the route itself: that is not an operator's action
-            return;
+            return null;
         }
         ServiceStatus status = camelContext.getRouteController().getRouteStatus(ROUTE_ID);
         boolean running = status == ServiceStatus.Started;
         boolean halted = status == ServiceStatus.Suspended || status == ServiceStatus.Stopped;
         if (current.isActive() && halted) {
-            exchange.setProperty("controlAction", "pause");
-            exchange.setProperty("controlBy", "JMX (route " + status.name().toLowerCase() + ")");
-        } else if (!current.isActive() && running) {
-            exchange.setProperty("controlAction", "resume");
-            exchange.setProperty("controlBy", "JMX (route started)");
+            return new ControlRequest("pause", "JMX (route " + status.name().toLowerCase() + ")");
         }
+        if (!current.isActive() && running) {
+            return new ControlRequest("resume", "JMX (route started)");
+        }
+        return null;
+    }
+
+    /** Applies the stored row when it is not the one in force; true when something was applied. */
+    private boolean applyRow(Map<?, ?> row) {
+        if (row == null || row.isEmpty()) {
+            if (appliedVersion != 0) {
+                LOG.info("Refresh control reset to the configuration (by another replica or an operator)");
+                apply(configured, 0, null, null);
+                return true;
+            }
+            return false;
+        }
+        long version = ((Number) row.get("version")).longValue();
+        if (version == appliedVersion) {
+            return false;
+        }
+        Values values = new Values((Boolean) row.get("active"), (String) row.get("cron"),
+                ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
+        if (appliedVersion == 0) {
+            LOG.info("Refresh control from the database: {} ({} by {})", describe(values), row.get("change"),
+                    row.get("changed_by"));
+        }
+        apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"));
+        return true;
     }
 
     /**
-     * Turns an operator's request (property {@code controlAction}: pause, resume, update, reset; body: JSON for update)
-     * into the values to save (properties {@code control*}), or {@code controlProblem}.
+     * Turns a request (update: the JSON {@code body}, sent as {@code contentType}) into the values to save, or the
+     * problem with it.
      */
-    public void prepareChange(Exchange exchange) {
-        String action = exchange.getProperty("controlAction", String.class);
-        String by = exchange.getProperty("controlBy", String.class);
-        if (by == null) {
-            String named = exchange.getMessage().getHeader("X-Changed-By", String.class);
-            Object from = exchange.getMessage().getHeader("CamelVertxPlatformHttpRemoteAddress");
-            by = (named == null || named.isBlank() ? "admin API" : named.replaceAll("\\p{Cntrl}", " ").trim())
-                    + (from == null ? "" : " from " + from.toString().replaceFirst(":\\d+$", ""));
-        }
+    public ControlChange prepareChange(ControlRequest request, String contentType, String body) {
         Values base = current;
         Values next;
         String change;
-        switch (action) {
+        switch (request.action()) {
             case "pause" -> {
                 next = new Values(false, base.getCron(), base.getConcurrency(), base.getLimit());
                 change = "refresh paused";
@@ -171,42 +194,36 @@ public final class RefreshControl {
                 change = "refresh control reset to the configuration";
             }
             default -> {
-                String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, "", String.class);
-                if (!contentType.isEmpty() && !contentType.toLowerCase().contains("json")) {
-                    exchange.setProperty("controlProblem", "send the change as JSON (Content-Type: application/json,"
-                            + " not " + contentType.split(";")[0] + ")");
-                    return;
+                String type = contentType == null ? "" : contentType;
+                if (!type.isEmpty() && !type.toLowerCase().contains("json")) {
+                    return ControlChange.refused(request, "send the change as JSON (Content-Type:"
+                            + " application/json, not " + type.split(";")[0] + ")");
                 }
                 try {
-                    next = updated(base, exchange.getMessage().getBody(String.class));
+                    next = updated(base, body);
                 } catch (IllegalArgumentException e) {
-                    exchange.setProperty("controlProblem", e.getMessage());
-                    return;
+                    return ControlChange.refused(request, e.getMessage());
                 }
                 change = "refresh changed to " + describe(next);
             }
         }
-        exchange.setProperty("controlValues", next);
-        exchange.setProperty("controlChange", change);
-        exchange.setProperty("controlBy", by.length() > 200 ? by.substring(0, 200) : by);
+        return new ControlChange(request.action(), next, change, request.by(), null);
     }
 
-    /** After the save: applies the saved row at once (other replicas follow within seconds). */
-    public void changed(Exchange exchange) {
-        if ("reset".equals(exchange.getProperty("controlAction"))) {
+    /** After the save ({@code saved}: the stored row; none on a reset): applies it at once, other replicas follow. */
+    public void changed(ControlChange change, Object saved) {
+        if ("reset".equals(change.action())) {
             apply(configured, 0, null, null);
-        } else {
-            sync(exchange);
+        } else if (saved instanceof Map<?, ?> row) {
+            applyRow(row);
         }
-        LOG.info("{} by {}", exchange.getProperty("controlChange"), exchange.getProperty("controlBy"));
+        LOG.info("{} by {}", change.change(), change.by());
     }
 
-    /** Answers an operator: the problem (400) or the control now in force. */
-    public void answer(Exchange exchange) {
-        String problem = exchange.getProperty("controlProblem", String.class);
-        if (problem != null) {
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request", problem));
-            return;
+    /** Answers an operator: the problem of the change (400), or the control now in force. */
+    public JsonAnswer answer(ControlChange change) {
+        if (change != null && change.problem() != null) {
+            return JsonAnswer.error(400, "bad_request", change.problem());
         }
         Map<String, Object> body = new LinkedHashMap<>();
         Values values = current;
@@ -218,7 +235,7 @@ public final class RefreshControl {
         body.put("changed_by", changedBy);
         body.put("changed_at", changedAt == null ? null : changedAt.toInstant().toString());
         body.put("route_status", routeStatus());
-        JsonAnswers.answer(exchange, 200, body);
+        return JsonAnswer.ok(body);
     }
 
     private synchronized void apply(Values values, long version, String by, Timestamp at) {
