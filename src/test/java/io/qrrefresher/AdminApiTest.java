@@ -96,6 +96,10 @@ class AdminApiTest {
         for (String token : new String[] {null, "wrong", RunningService.ADMIN_TOKEN + "x", ""}) {
             HttpResponse<String> post = service.post("/refresh-qr-codes", token);
             assertThat(post.statusCode()).isEqualTo(401);
+            // RFC 6750: a 401 names the scheme it wants
+            assertThat(post.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+            assertThat(post.headers().firstValue("Content-Type")).hasValueSatisfying(type ->
+                    assertThat(type).startsWith("application/json"));
             JsonNode body = JSON.readTree(post.body());
             assertThat(body.get("success").asBoolean()).isFalse();
             assertThat(body.get("error").asText()).isEqualTo("unauthorized");
@@ -110,6 +114,7 @@ class AdminApiTest {
         try (RunningService closed = RunningService.against(evolution).with("admin.token", null).start()) {
             HttpResponse<String> post = closed.post("/refresh-qr-codes", "anything");
             assertThat(post.statusCode()).isEqualTo(403);
+            assertThat(post.headers().firstValue("WWW-Authenticate")).isEmpty();
             assertThat(post.body()).contains("set ADMIN_TOKEN");
             assertThat(closed.get("/refresh-runs", "anything").statusCode()).isEqualTo(403);
         }

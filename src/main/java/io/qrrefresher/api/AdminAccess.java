@@ -1,10 +1,9 @@
 package io.qrrefresher.api;
 
-import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.JsonAnswer;
 import java.util.Optional;
 
 import io.qrrefresher.access.Secrets;
-import org.apache.camel.Exchange;
 
 /**
  * {@code Authorization: Bearer <ADMIN_TOKEN>} on the admin endpoints. The comparison runs in constant time over
@@ -12,8 +11,6 @@ import org.apache.camel.Exchange;
  * admin endpoints are closed.
  */
 public final class AdminAccess {
-
-    private static final String DENIAL = "adminDenial";
 
     private final Optional<String> adminToken;
 
@@ -37,23 +34,9 @@ public final class AdminAccess {
         return null;
     }
 
-    /** Checks the caller (a predicate: the route removes the header afterwards). */
-    public boolean isDenied(Exchange exchange) {
-        Denial denial = denial(exchange.getMessage().getHeader("Authorization", String.class));
-        if (denial != null) {
-            exchange.setProperty(DENIAL, denial);
-            return true;
-        }
-        return false;
-    }
-
-    /** Answers the request that {@link #isDenied} refused. */
-    public void deny(Exchange exchange) {
-        Denial denial = exchange.getProperty(DENIAL, Denial.class);
-        JsonAnswers.answer(exchange, denial.status(), JsonAnswers.error(denial.error(), denial.message()));
-        if (denial.status() == 401) {
-            exchange.getMessage().setHeader("WWW-Authenticate", "Bearer");
-        }
+    /** The answer to a refused caller: 401 (the route adds WWW-Authenticate: Bearer) or 403. */
+    public JsonAnswer deny(Denial denial) {
+        return JsonAnswer.error(denial.status(), denial.error(), denial.message());
     }
 
     /** A refusal: 401 (no or a wrong token) or 403 (no ADMIN_TOKEN configured), and why. */
