@@ -15,13 +15,12 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.Failures;
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.alert.AlertSignals;
-import io.qrrefresher.common.JsonAnswers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.evolution.QrFingerprint;
 import io.qrrefresher.webhook.WebhookEvent.Kind;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookEvents {
 
-    public static final String PROPERTY = "webhookEvent";
-    public static final String EARLY_ANSWER = "webhookAnswer";
-    /** The instance a webhook is about, once its name passed the checks: what a per-instance token must match. */
-    public static final String INSTANCE_NAME = "webhookInstance";
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookEvents.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,39 +64,49 @@ public final class WebhookEvents {
     }
 
     /**
-     * Parses the webhook into the property {@value #PROPERTY}; when there is nothing to act on, the property
-     * {@value #EARLY_ANSWER} holds the answer instead (400 malformed, 202 not used).
+     * A webhook as read (route {@code evolution-webhooks}, property {@code webhookRead}): the event to write, or the
+     * answer to give at once when there is nothing to act on ({@code early}: 400 malformed, 422 not a QR, 202 not
+     * used, 401 another instance's token).
      */
-    public void read(Exchange exchange) {
+    public record WebhookRead(WebhookEvent event, EarlyAnswer early) {
+        static WebhookRead answered(String eventName, int status, String reason) {
+            return new WebhookRead(null, new EarlyAnswer(status, reason, eventName));
+        }
+    }
+
+    /** An answer given before any write, and the event name it is counted under. */
+    public record EarlyAnswer(int status, String reason, String event) {
+    }
+
+    /**
+     * Reads the webhook's body; {@code authenticated} is the instance a per-instance token was for (null with the
+     * global token).
+     */
+    public WebhookRead read(byte[] bytes, String authenticated) {
         Instant receivedAt = clock.instant();
+        String eventName = "unknown";
         JsonNode body;
         try {
-            byte[] bytes = exchange.getMessage().getBody(byte[].class);
             body = bytes == null || bytes.length == 0 ? null : JSON.readTree(bytes);
         } catch (IOException e) {
-            early(exchange, 400, "body is not JSON");
-            return;
+            return WebhookRead.answered(eventName, 400, "body is not JSON");
         }
         if (body == null || !body.isObject() || !body.path("event").isTextual() || !body.path("instance").isTextual()
                 || body.path("instance").asText().isBlank()) {
-            early(exchange, 400, "not an Evolution API webhook: expected a JSON object with event and instance");
-            return;
+            return WebhookRead.answered(eventName, 400,
+                    "not an Evolution API webhook: expected a JSON object with event and instance");
         }
         String event = body.path("event").asText().toLowerCase(Locale.ROOT).replace('_', '.');
-        exchange.setProperty("webhookEventName", KNOWN_EVENTS.contains(event) ? event : "other");
+        eventName = KNOWN_EVENTS.contains(event) ? event : "other";
         String instance = body.path("instance").asText();
         String nameProblem = instanceNameProblem(instance);
         if (nameProblem != null) {
-            early(exchange, 400, nameProblem);
-            return;
+            return WebhookRead.answered(eventName, 400, nameProblem);
         }
-        String authenticated = exchange.getProperty(WebhookAuth.AUTHENTICATED_INSTANCE, String.class);
         if (authenticated != null && !authenticated.equals(instance)) {
             // cannot happen with one top-level "instance" (WebhookInstance read the same one): refused all the same
-            early(exchange, 401, "the per-instance webhook token is for another instance");
-            return;
+            return WebhookRead.answered(eventName, 401, "the per-instance webhook token is for another instance");
         }
-        exchange.setProperty(INSTANCE_NAME, instance);
         JsonNode data = body.path("data");
         OffsetDateTime eventTime = eventTime(body.path("date_time"));
         WebhookEvent parsed;
@@ -113,8 +118,7 @@ public final class WebhookEvents {
                     QrContent.Verdict image = qrContent.imageFor(code);
                     if (!image.accepted()) {
                         metrics.qrRejected("webhook", image.reason());
-                        early(exchange, 422, "not stored: " + image.problem());
-                        return;
+                        return WebhookRead.answered(eventName, 422, "not stored: " + image.problem());
                     }
                     // ordered on our clock: when Evolution sent it = arrival less how late it came
                     Duration late = Duration.ZERO;
@@ -126,9 +130,8 @@ public final class WebhookEvents {
                         late = evolutionClocks.lateness(clock,
                                 eventTime.toInstant(), receivedAt, qrLifetime);
                         if (late.compareTo(qrLifetime) > 0) {
-                            early(exchange, 202, "expired QR: delivered " + late.toSeconds()
+                            return WebhookRead.answered(eventName, 202, "expired QR: delivered " + late.toSeconds()
                                     + " s after Evolution sent it");
-                            return;
                         }
                     }
                     OffsetDateTime sentAt = receivedAt.minus(late).atOffset(ZoneOffset.UTC);
@@ -139,8 +142,7 @@ public final class WebhookEvents {
                 } else if (data.path("statusCode").asInt() == 500) {
                     parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null, eventTime);
                 } else {
-                    early(exchange, 400, "qrcode.updated without data.qrcode.code or data.statusCode");
-                    return;
+                    return WebhookRead.answered(eventName, 400, "qrcode.updated without data.qrcode.code or data.statusCode");
                 }
             }
             case "connection.update" -> {
@@ -154,38 +156,31 @@ public final class WebhookEvents {
                     case "refused" -> parsed = new WebhookEvent(Kind.QR_LIMIT, event, instance, null, null,
                             eventTime);
                     case "connecting" -> {
-                        early(exchange, 202, "connection.update connecting needs no write");
-                        return;
+                        return WebhookRead.answered(eventName, 202, "connection.update connecting needs no write");
                     }
                     default -> {
-                        early(exchange, 400, "connection.update with unknown state '" + state + "'");
-                        return;
+                        return WebhookRead.answered(eventName, 400, "connection.update with unknown state '" + state + "'");
                     }
                 }
             }
             case "status.instance" -> {
                 if (!"closed".equals(data.path("status").asText())) {
-                    early(exchange, 202, "status.instance " + data.path("status").asText() + " is not used");
-                    return;
+                    return WebhookRead.answered(eventName, 202, "status.instance " + data.path("status").asText() + " is not used");
                 }
                 parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
             }
             case "logout.instance" -> parsed = new WebhookEvent(Kind.CLOSED, event, instance, null, null, eventTime);
             default -> {
-                early(exchange, 202, "event " + event + " is not used by qr-refresher");
-                return;
+                return WebhookRead.answered(eventName, 202, "event " + event + " is not used by qr-refresher");
             }
         }
-        exchange.setProperty(PROPERTY, parsed);
-        exchange.getMessage().setBody(null);
+        return new WebhookRead(parsed, null);
     }
 
     /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
-    public void answerEarly(Exchange exchange) {
-        EarlyAnswer answer = exchange.getProperty(EARLY_ANSWER, EarlyAnswer.class);
+    public JsonAnswer answerEarly(EarlyAnswer answer) {
         if (answer.status() == 401) {
-            JsonAnswers.answer(exchange, 401, JsonAnswers.error("unauthorized", answer.reason()));
-            return;
+            return JsonAnswer.error(401, "unauthorized", answer.reason());
         }
         boolean refused = answer.status() == 400 || answer.status() == 422;
         metrics.webhook(answer.event(), refused ? "rejected" : "ignored");
@@ -193,30 +188,25 @@ public final class WebhookEvents {
             // Evolution does not retry 400/422: one line, no stack trace
             LOG.warn("Webhook {} refused ({}): {}", answer.event(), answer.status(),
                     Failures.printable(answer.reason(), 200));
-            JsonAnswers.answer(exchange, answer.status(), JsonAnswers.error(
-                    answer.status() == 400 ? "bad_request" : "unprocessable", answer.reason()));
-        } else {
-            ignore(exchange, answer.status(), answer.reason());
+            return JsonAnswer.error(answer.status(), answer.status() == 400 ? "bad_request" : "unprocessable",
+                    answer.reason());
         }
+        return ignore(answer.status(), answer.reason());
     }
 
     /** Answers after the write: {@code known} rows with that name, {@code changed} rows written. */
-    public void answer(Exchange exchange) {
-        WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
-        Map<?, ?> result = exchange.getMessage().getBody(Map.class);
+    public JsonAnswer answer(WebhookEvent event, Map<?, ?> result) {
         long known = ((Number) result.get("known")).longValue();
         long changed = ((Number) result.get("changed")).longValue();
         metrics.webhook(event.getEvent(), known == 0 ? "unknown_instance" : changed == 0 ? "ignored" : "stored");
         if (known == 0) {
             LOG.debug("Webhook {}: no such instance in evolution_instances", event);
-            ignore(exchange, 202, "unknown instance");
-            return;
+            return ignore(202, "unknown instance");
         }
         if (changed == 0) {
-            ignore(exchange, 200, event.getKind() == Kind.QR
+            return ignore(200, event.getKind() == Kind.QR
                     ? "not stored: instance not connecting, same QR as stored, or older than the stored one"
                     : "not stored: instance not connecting");
-            return;
         }
         switch (event.getKind()) {
             case OPENED -> LOG.info("Instance '{}' is paired (webhook {}): status set to open, QR cleared",
@@ -229,25 +219,21 @@ public final class WebhookEvents {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "stored");
         body.put("event", event.getEvent());
-        JsonAnswers.answer(exchange, 200, body);
+        return JsonAnswer.ok(body);
     }
 
     /**
      * The write failed. When the database cannot be reached: 503, so that Evolution delivers the event again later.
      * When PostgreSQL refused the content itself (a data error): 400, never retried.
      */
-    public void writeFailed(Exchange exchange) {
-        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    public JsonAnswer writeFailed(WebhookEvent event, Throwable failure) {
         String reason = Failures.describe(failure);
-        WebhookEvent event = exchange.getProperty(PROPERTY, WebhookEvent.class);
         String eventName = event == null ? "unknown" : event.getEvent();
         String sqlState = Failures.sqlState(failure);
         if (Failures.isContentRefused(failure)) {
             metrics.webhook(eventName, "rejected");
             LOG.warn("Webhook {} refused: PostgreSQL rejected its content ({}): {}", event, sqlState, reason);
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                    "the event's content cannot be stored (" + sqlState + ")"));
-            return;
+            return JsonAnswer.error(400, "bad_request", "the event's content cannot be stored (" + sqlState + ")");
         }
         metrics.webhook(eventName, "unavailable");
         long now = System.currentTimeMillis();
@@ -255,8 +241,7 @@ public final class WebhookEvents {
             lastDatabaseWarning = now;
             LOG.warn("Webhooks answered 503 (Evolution will retry): {}", reason);
         }
-        JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
-                "the event could not be stored; deliver it again later"));
+        return JsonAnswer.error(503, "database_unavailable", "the event could not be stored; deliver it again later");
     }
 
     /** Why {@code name} cannot be an instance name, or null. */
@@ -272,19 +257,11 @@ public final class WebhookEvents {
         return null;
     }
 
-    private static void early(Exchange exchange, int status, String reason) {
-        exchange.setProperty(EARLY_ANSWER, new EarlyAnswer(status, reason,
-                exchange.getProperty("webhookEventName", "unknown", String.class)));
-    }
-
-    private record EarlyAnswer(int status, String reason, String event) {
-    }
-
-    private static void ignore(Exchange exchange, int status, String reason) {
+    private static JsonAnswer ignore(int status, String reason) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "ignored");
         body.put("reason", reason);
-        JsonAnswers.answer(exchange, status, body);
+        return new JsonAnswer(status, body);
     }
 
     private static OffsetDateTime eventTime(JsonNode dateTime) {

@@ -141,6 +141,73 @@ class RouteContractTest {
                 assertThat(shipped.getProperty(setting.key())).as(setting.key()).isNotBlank());
     }
 
+    /**
+     * Routes read values with simple's OGNL ({@code ${exchangeProperty.webhookRead.early}}): a public method of no
+     * arguments beside another public method of the same name (a record's accessor beside a static factory, say)
+     * makes Camel refuse the path at run time with an IllegalArgumentException, on every message.
+     */
+    @Test
+    void noClassOfOursHasAnAccessorThatOgnlCouldMistake() throws Exception {
+        List<String> ambiguous = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path file : files.filter(file -> file.toString().endsWith(".java")).toList()) {
+                String name = Path.of("src/main/java").relativize(file).toString().replace('/', '.')
+                        .replace(".java", "");
+                for (Class<?> type : withNested(Class.forName(name))) {
+                    Map<String, Integer> byName = new TreeMap<>();
+                    Set<String> accessors = new TreeSet<>();
+                    Set<Method> methods = new java.util.HashSet<>(List.of(type.getMethods()));
+                    // Camel's OGNL weighs the class's own methods of any visibility (a package-private static
+                    // factory beside a record's accessor was enough)
+                    methods.addAll(List.of(type.getDeclaredMethods()));
+                    for (Method method : methods) {
+                        // ours, and not a framework's contract (DataSource.getConnection, HealthCheck.call)
+                        if (!method.getDeclaringClass().getName().startsWith("io.qrrefresher")
+                                || method.isSynthetic() || implementsForeign(method)) {
+                            continue;
+                        }
+                        byName.merge(method.getName(), 1, Integer::sum);
+                        if (method.getParameterCount() == 0) {
+                            accessors.add(method.getName());
+                        }
+                    }
+                    accessors.stream().filter(method -> byName.get(method) > 1)
+                            .forEach(method -> ambiguous.add(type.getName() + "." + method));
+                }
+            }
+        }
+        assertThat(ambiguous).isEmpty();
+    }
+
+    /** Whether a supertype outside our packages declares this method (the class fulfils a framework's contract). */
+    private static boolean implementsForeign(Method method) {
+        List<Class<?>> supertypes = new ArrayList<>(List.of(method.getDeclaringClass().getInterfaces()));
+        for (Class<?> type = method.getDeclaringClass().getSuperclass(); type != null; type = type.getSuperclass()) {
+            supertypes.add(type);
+            supertypes.addAll(List.of(type.getInterfaces()));
+        }
+        for (int i = 0; i < supertypes.size(); i++) {
+            Class<?> type = supertypes.get(i);
+            supertypes.addAll(List.of(type.getInterfaces()));
+            if (!type.getName().startsWith("io.qrrefresher")) {
+                for (Method candidate : type.getMethods()) {
+                    if (candidate.getName().equals(method.getName())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static List<Class<?>> withNested(Class<?> type) {
+        List<Class<?>> all = new ArrayList<>(List.of(type));
+        for (Class<?> nested : type.getDeclaredClasses()) {
+            all.addAll(withNested(nested));
+        }
+        return all;
+    }
+
     @Test
     void aGetterBesideAMethodNamedAfterItsPropertyIsNamed() {
         assertThat(RouteContract.bindingProblems(TwoCandidates.class, "getRepeats")).containsExactly(
