@@ -8,9 +8,8 @@ import java.util.regex.Pattern;
 
 import io.qrrefresher.access.Hs256Jwt;
 import io.qrrefresher.access.Secrets;
-import io.qrrefresher.common.JsonAnswers;
+import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.common.UrlQuery;
-import org.apache.camel.Exchange;
 
 /**
  * Authenticates Evolution API's webhooks. Two kinds of secret:
@@ -27,10 +26,6 @@ import org.apache.camel.Exchange;
  */
 public final class WebhookAuth {
 
-    private static final String DENIAL = "webhookDenial";
-    private static final String CANDIDATES = "webhookTokenCandidates";
-    /** Set when a per-instance token authenticated the webhook: the only instance its event may be about. */
-    public static final String AUTHENTICATED_INSTANCE = "webhookAuthenticatedInstance";
     private static final String PER_INSTANCE_PREFIX = "evolution-webhook:";
     private static final Pattern PER_INSTANCE_TOKEN = Pattern.compile("[0-9a-f]{64}");
 
@@ -40,24 +35,6 @@ public final class WebhookAuth {
     public WebhookAuth(Optional<String> secret, Clock clock) {
         this.secret = secret;
         this.clock = clock;
-    }
-
-    /**
-     * Before the body is read: denied when webhooks are off or nothing resembling a token was shown. Accepted at once
-     * with the global token; any other token is kept to be checked against the event's instance
-     * ({@link #isDeniedForInstance}).
-     */
-    public boolean isDenied(Exchange exchange) {
-        Check check = check(exchange.getMessage().getHeader("Authorization", String.class),
-                exchange.getMessage().getHeader(Exchange.HTTP_RAW_QUERY, String.class));
-        if (check.denial() != null) {
-            exchange.setProperty(DENIAL, check.denial());
-            return true;
-        }
-        if (!check.pending().isEmpty()) {
-            exchange.setProperty(CANDIDATES, check.pending());
-        }
-        return false;
     }
 
     /**
@@ -95,34 +72,28 @@ public final class WebhookAuth {
     /**
      * Before the event is parsed: a per-instance token is only valid for events of its own instance. Only the body's
      * top-level {@code instance} is read here ({@link WebhookInstance}); the event itself is parsed once this passed,
-     * and must name the same instance ({@link WebhookEvents#read}).
+     * and must name the same instance ({@link WebhookEvents#read}). Returns the instance a {@code pending} candidate
+     * is the token of, or null (then the route answers 401; with no candidate pending, the global token passed).
      */
-    public boolean isDeniedForInstance(Exchange exchange) {
-        @SuppressWarnings("unchecked")
-        List<String> candidates = exchange.getProperty(CANDIDATES, List.class);
-        if (candidates == null) {
-            return false;
+    public String authenticatedInstance(List<String> pending, byte[] body) {
+        if (pending == null || pending.isEmpty()) {
+            return null;
         }
-        byte[] body = exchange.getMessage().getBody(byte[].class);
-        exchange.getMessage().setBody(body);
         String instance = WebhookInstance.of(body);
         if (instance != null) {
             String instanceSecret = instanceToken(instance);
-            for (String candidate : candidates) {
+            for (String candidate : pending) {
                 if (Secrets.sameSecret(candidate, instanceSecret) || isValidJwt(candidate, instanceSecret)) {
-                    exchange.setProperty(AUTHENTICATED_INSTANCE, instance);
-                    return false;
+                    return instance;
                 }
             }
         }
-        exchange.setProperty(DENIAL, 401);
-        return true;
+        return null;
     }
 
-    public void deny(Exchange exchange) {
-        int status = exchange.getProperty(DENIAL, 401, Integer.class);
-        JsonAnswers.answer(exchange, status, JsonAnswers.error(status == 403 ? "forbidden" : "unauthorized",
-                denialMessage(status)));
+    /** The answer to a denied webhook: 401, or 403 when webhooks are off. */
+    public JsonAnswer deny(int status) {
+        return JsonAnswer.error(status, status == 403 ? "forbidden" : "unauthorized", denialMessage(status));
     }
 
     /** The per-instance webhook token of {@code instance}. */
