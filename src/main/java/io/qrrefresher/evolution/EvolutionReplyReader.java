@@ -6,8 +6,6 @@ import java.io.InputStream;
 
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.metrics.QrMetrics;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
 /**
@@ -25,16 +23,13 @@ public final class EvolutionReplyReader {
         this.metrics = metrics;
     }
 
-    public void read(Exchange exchange) throws EvolutionUnavailableException, IOException {
-        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
-        Message message = exchange.getMessage();
-        int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-        String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
-        Long declaredLength = message.getHeader("Content-Length", Long.class);
-        InputStream body = message.getBody(InputStream.class);
-        message.setBody(null);
-        timed(exchange, refresh, String.valueOf(status));
-
+    /**
+     * Reads the answer of a call into {@code refresh} ({@link EvolutionCallSite#replied}); 5xx and 429 are thrown, for
+     * the breaker to count. {@code declaredLength} is the answer's Content-Length, when it has one.
+     */
+    public void read(EvolutionCallSite refresh, EvolutionRequests.CallClock clock, int status, String contentType,
+                     Long declaredLength, InputStream body) throws EvolutionUnavailableException, IOException {
+        timed(clock, refresh, String.valueOf(status));
         byte[] bytes;
         if (declaredLength != null && declaredLength > maxReplyBytes) {
             discard(body);
@@ -54,26 +49,25 @@ public final class EvolutionReplyReader {
         refresh.replied(EvolutionReply.parse(status, contentType, bytes));
     }
 
-    /** The circuit breaker's fallback: the call failed, or the open breaker did not make it. */
-    public void unavailable(Exchange exchange) {
-        EvolutionCallSite refresh = exchange.getProperty(EvolutionCallSite.PROPERTY, EvolutionCallSite.class);
-        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    /**
+     * The circuit breaker's fallback: the call failed ({@code cause}), or the open breaker did not make it (no cause).
+     */
+    public void unavailable(EvolutionCallSite refresh, EvolutionRequests.CallClock clock, Throwable cause) {
         if (cause == null) {
             refresh.unavailable("Evolution API circuit breaker is open: call not made", true);
         } else {
             refresh.unavailable("Evolution API unavailable: " + Failures.describe(cause), false);
             if (!(cause instanceof EvolutionUnavailableException)) {
-                timed(exchange, refresh, "error");
+                timed(clock, refresh, "error");
             }
         }
     }
 
     /** Records the call's latency once, when it got an answer or failed on the wire. */
-    private void timed(Exchange exchange, EvolutionCallSite refresh, String result) {
-        Long started = exchange.getProperty(EvolutionRequests.STARTED, Long.class);
-        if (started != null) {
-            exchange.removeProperty(EvolutionRequests.STARTED);
-            metrics.evolutionCall(refresh.getCall().pathSegment(), result, System.nanoTime() - started);
+    private void timed(EvolutionRequests.CallClock clock, EvolutionCallSite refresh, String result) {
+        Long elapsed = clock == null ? null : clock.elapsedOnce();
+        if (elapsed != null) {
+            metrics.evolutionCall(refresh.getCall().pathSegment(), result, elapsed);
         }
     }
 

@@ -2,35 +2,37 @@ package io.qrrefresher.evolution;
 
 import java.nio.charset.StandardCharsets;
 
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 
 /**
  * Around the HTTP request of an Evolution API call. The route {@code call-evolution-api} says where it goes and what
- * it carries ({@code {{evolution.api.base-url}}}, the path, GET, {@code Accept} and the {@code apikey} header); this
- * bean first leaves nothing else on the message (no stray headers, no body) and starts the call's timer, and after the
- * call removes the key.
+ * it carries ({@code {{evolution.api.base-url}}}, the path, GET, {@code Accept} and the {@code apikey} header), and
+ * removes the key afterwards; this bean starts the call's clock and encodes the instance's name as one path segment.
  */
 public final class EvolutionRequests {
 
-    static final String STARTED = "evolutionCallStarted";
+    /** When a call started, for its latency metric; recorded once (an answer, or a failure on the wire). */
+    public static final class CallClock {
+        private final long startedNanos = System.nanoTime();
+        private boolean recorded;
 
-    public void prepare(Exchange exchange) {
-        Message message = exchange.getMessage();
-        message.getHeaders().clear();
-        message.setBody(null);
-        exchange.setProperty(STARTED, System.nanoTime());
+        /** Nanoseconds since the start, the first time it is asked; null after that. */
+        synchronized Long elapsedOnce() {
+            if (recorded) {
+                return null;
+            }
+            recorded = true;
+            return System.nanoTime() - startedNanos;
+        }
+    }
+
+    /** Starts a call's clock (the route keeps it as the property {@code evolutionCallClock}). */
+    public CallClock start() {
+        return new CallClock();
     }
 
     /** The key for an instance's calls: its own token, or the global key for rows without one (null: none). */
     public static String apiKeyFor(String instanceToken, java.util.Optional<String> globalApiKey) {
         return instanceToken != null && !instanceToken.isBlank() ? instanceToken : globalApiKey.orElse(null);
-    }
-
-    /** After the call: the key and a phone number must not stay where a log or a later step could see them. */
-    public void clear(Exchange exchange) {
-        exchange.getMessage().removeHeader("apikey");
-        exchange.getMessage().removeHeader(Exchange.HTTP_QUERY);
     }
 
     /**

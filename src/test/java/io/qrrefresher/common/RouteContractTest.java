@@ -99,7 +99,7 @@ class RouteContractTest {
             while (inline.find()) {
                 calls.add(inline.group(1) + "." + inline.group(2));
             }
-            Matcher step = Pattern.compile("ref: (\\w+)\\s+method: \"?(\\w+)").matcher(yaml);
+            Matcher step = Pattern.compile("ref: (\\w+)\\s+method: (?:>-\\s+|\")?(\\w+)").matcher(yaml);
             while (step.find()) {
                 calls.add(step.group(1) + "." + step.group(2));
             }
