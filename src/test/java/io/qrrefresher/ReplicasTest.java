@@ -125,15 +125,17 @@ class ReplicasTest {
                 // the next cycle refreshes them, and records the dead replica's run as interrupted; meanwhile the
                 // failure check fires on one of the two replicas left at each tick (every 2 s), not on both
                 Instant third = second.plusSeconds(CYCLE_SECONDS);
-                // property: at most one check per 2-s fire time (a check in flight when counting began may
-                // complete inside the window, hence the tick before it); a check on both replicas would double it
-                Instant checksFrom = Instant.now();
                 long checksBefore = checksRun(replicas.get(0)) + checksRun(replicas.get(1));
                 waitUntil(third.plusSeconds(CYCLE_SECONDS - 2));
-                long checks = checksRun(replicas.get(0)) + checksRun(replicas.get(1)) - checksBefore;
-                Instant checksTo = Instant.now();
-                assertThat(checks).isGreaterThanOrEqualTo(1)
-                        .isLessThanOrEqualTo(fireTimesBetween(checksFrom.minusSeconds(2), checksTo, 2));
+                assertThat(checksRun(replicas.get(0)) + checksRun(replicas.get(1))).as("the check runs on")
+                        .isGreaterThan(checksBefore);
+                // property: each fire time was run by one replica (a loaded machine runs late ticks in a burst, so
+                // a count of checks in a time window proves nothing; a check on both replicas would repeat a time)
+                assertThat(count(db, "SELECT count(*) FROM (SELECT fire_time FROM qr_refresher.failure_check_runs"
+                        + " GROUP BY fire_time HAVING count(*) > 1) twice"))
+                        .as("fire times of the failure check run by more than one replica").isZero();
+                assertThat(count(db, "SELECT count(DISTINCT fire_time) FROM qr_refresher.failure_check_runs"))
+                        .isGreaterThan(1);
                 assertExactlyOneCallEach(evolution, third);
                 assertThat(count(db, "SELECT count(*) FROM qr_refresher.refresh_runs WHERE status = 'interrupted'"
                         + " AND replica = '" + replicaId(db, victim) + "'")).isEqualTo(1);
@@ -254,12 +256,6 @@ class ReplicasTest {
 
     /** Exchanges completed by the route check-qr-failures in this replica (Prometheus scrape). */
     /** How many multiples of {@code periodSeconds} (cron fire times) lie in [from, to]. */
-    private static long fireTimesBetween(Instant from, Instant to, long periodSeconds) {
-        long first = Math.floorDiv(from.getEpochSecond() + periodSeconds - 1, periodSeconds);
-        long last = Math.floorDiv(to.getEpochSecond(), periodSeconds);
-        return Math.max(0, last - first + 1);
-    }
-
     private static long checksRun(ServiceProcess replica) throws Exception {
         String scrape = replica.metrics();
         Matcher m = Pattern.compile("(?m)^camel_exchanges_total\\{[^}]*routeId=\"check-qr-failures\"[^}]*} ([0-9.E]+)$")
