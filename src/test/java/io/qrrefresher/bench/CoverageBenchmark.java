@@ -18,6 +18,7 @@ import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.FreePorts;
 import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.Sampler;
 import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.Tag;
@@ -83,7 +84,10 @@ class CoverageBenchmark {
             }
             DataSource dataSource = service.dataSource();
             await().atMost(Duration.ofSeconds(30)).until(() -> stored(dataSource).size() == INSTANCES);
-            Thread.sleep(10_000); // runs settle: every instance read once, coverage established
+            // runs settle: every instance read once by a run, and reached by a webhook
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> service.db()
+                    .query("SELECT 1 FROM qr_refresher.instance_state WHERE last_read_at IS NOT NULL"
+                            + " AND last_webhook_at IS NOT NULL").size() == INSTANCES);
             evolution.resetCalls();
             double freshness = sampleFreshness(evolution, dataSource, names, MEASURE);
             double calls = evolution.totalCalls() / (double) INSTANCES / (MEASURE.toSeconds() / 60.0);
@@ -102,10 +106,9 @@ class CoverageBenchmark {
     /** Samples every 200 ms, for every instance, whether the stored QR is the one Evolution shows. */
     private static double sampleFreshness(EvolutionSimulator evolution, DataSource dataSource, List<String> names,
                                           Duration duration) throws Exception {
-        long samples = 0;
-        long fresh = 0;
-        long end = System.nanoTime() + duration.toNanos();
-        while (System.nanoTime() < end) {
+        java.util.concurrent.atomic.AtomicLong samples = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong fresh = new java.util.concurrent.atomic.AtomicLong();
+        Sampler.take((int) (duration.toMillis() / 200), Duration.ofMillis(200), () -> {
             // what Evolution shows first, then what is stored: a QR that rotated while the table was read would
             // otherwise count as stale
             Map<String, String> shown = new HashMap<>();
@@ -116,13 +119,12 @@ class CoverageBenchmark {
             for (String name : names) {
                 String current = shown.get(name);
                 if (current != null && md5(current).equals(stored.get(name))) {
-                    fresh++;
+                    fresh.incrementAndGet();
                 }
-                samples++;
+                samples.incrementAndGet();
             }
-            Thread.sleep(200);
-        }
-        return (double) fresh / samples;
+        });
+        return (double) fresh.get() / samples.get();
     }
 
     private static double firstRunPollingEverything(DataSource dataSource, Instant cutAt) throws Exception {

@@ -23,19 +23,21 @@ import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.qrrefresher.support.LatencyEvolutionApi;
+import io.qrrefresher.support.Sampler;
 import io.qrrefresher.support.ServiceProcess;
 import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The edge under the three floods of the edge issue, at scale (run with
@@ -53,6 +55,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("benchmark")
 class EdgeBenchmark {
 
+    /** Health probes the watcher made (the quiet phase is measured in probes, not seconds). */
+    static final AtomicInteger HEALTH_PROBES = new AtomicInteger();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static final Pattern HEAP = Pattern.compile("jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} ([0-9.E+]+)");
 
@@ -75,8 +79,9 @@ class EdgeBenchmark {
             report.append("| flood | answers | heap used max (MiB) | live heap after it (MiB, after a full GC) |"
                     + " descriptors max | management health p50 / max (ms) | genuine webhook p50 / max (ms) |\n"
                     + "|---|---|---|---|---|---|---|\n");
-            report.append(phase(service, "quiet (baseline, 10 s)", () -> {
-                pause(Duration.ofSeconds(10));
+            report.append(phase(service, "quiet (baseline, 40 health probes)", () -> {
+                int from = HEALTH_PROBES.get();
+                await().atMost(Duration.ofMinutes(2)).until(() -> HEALTH_PROBES.get() >= from + 40);
                 return "-";
             }));
             report.append(phase(service, "2 000 anonymous 1 MB webhooks", () -> anonymousWebhooks(service)));
@@ -104,58 +109,51 @@ class EdgeBenchmark {
 
     /** Runs the flood while the watchers measure; one line of the report. */
     private String phase(ServiceProcess service, String name, Flood flood) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
         List<Long> healthMillis = Collections.synchronizedList(new ArrayList<>());
         List<Long> webhookMillis = Collections.synchronizedList(new ArrayList<>());
         AtomicLong heapMax = new AtomicLong();
         AtomicLong descriptorsMax = new AtomicLong();
         AtomicInteger genuineFailures = new AtomicInteger();
-        ExecutorService watchers = Executors.newFixedThreadPool(2);
-        Future<?> watch = watchers.submit(() -> {
-            while (!stop.get()) {
-                long started = System.nanoTime();
-                try {
-                    HTTP.send(HttpRequest.newBuilder(service.managementUrl("/observe/health/live"))
-                            .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding());
-                    healthMillis.add((System.nanoTime() - started) / 1_000_000);
-                    Matcher heap = HEAP.matcher(service.metrics());
-                    long used = 0;
-                    while (heap.find()) {
-                        used += (long) Double.parseDouble(heap.group(1));
-                    }
-                    heapMax.accumulateAndGet(used / (1024 * 1024), Math::max);
-                    descriptorsMax.accumulateAndGet(descriptors(service.pid()), Math::max);
-                } catch (Exception e) {
-                    healthMillis.add(30_000L);
+        // every 250 ms after the last: management health (with heap and descriptors), and a genuine webhook
+        Sampler watch = Sampler.start(Duration.ofMillis(250), () -> {
+            long started = System.nanoTime();
+            try {
+                HTTP.send(HttpRequest.newBuilder(service.managementUrl("/observe/health/live"))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding());
+                healthMillis.add((System.nanoTime() - started) / 1_000_000);
+                Matcher heap = HEAP.matcher(service.metrics());
+                long used = 0;
+                while (heap.find()) {
+                    used += (long) Double.parseDouble(heap.group(1));
                 }
-                pause(Duration.ofMillis(250));
+                heapMax.accumulateAndGet(used / (1024 * 1024), Math::max);
+                descriptorsMax.accumulateAndGet(descriptors(service.pid()), Math::max);
+            } catch (Exception e) {
+                healthMillis.add(30_000L);
             }
+            HEALTH_PROBES.incrementAndGet();
         });
-        Future<?> genuine = watchers.submit(() -> {
-            int i = 0;
-            while (!stop.get()) {
-                long started = System.nanoTime();
-                try {
-                    HttpResponse<String> answer = post(service, "/webhooks/evolution?token=" + Webhooks.TOKEN,
-                            Webhooks.qrEvent("genuine", "2@genuine-" + name.hashCode() + "-" + i++, null));
-                    if (answer.statusCode() != 200) {
-                        genuineFailures.incrementAndGet();
-                    }
-                    webhookMillis.add((System.nanoTime() - started) / 1_000_000);
-                } catch (Exception e) {
+        AtomicInteger sent = new AtomicInteger();
+        Sampler genuine = Sampler.start(Duration.ofMillis(250), () -> {
+            long started = System.nanoTime();
+            try {
+                HttpResponse<String> answer = post(service, "/webhooks/evolution?token=" + Webhooks.TOKEN,
+                        Webhooks.qrEvent("genuine", "2@genuine-" + name.hashCode() + "-" + sent.getAndIncrement(),
+                                null));
+                if (answer.statusCode() != 200) {
                     genuineFailures.incrementAndGet();
                 }
-                pause(Duration.ofMillis(250));
+                webhookMillis.add((System.nanoTime() - started) / 1_000_000);
+            } catch (Exception e) {
+                genuineFailures.incrementAndGet();
             }
         });
         String answers;
         try {
             answers = flood.run();
         } finally {
-            stop.set(true);
-            watch.get();
-            genuine.get();
-            watchers.shutdown();
+            watch.close();
+            genuine.close();
         }
         return String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %s | %s%s |%n", name, answers, heapMax.get(),
                 liveHeapMb(service), descriptorsMax.get(),
@@ -200,8 +198,15 @@ class EdgeBenchmark {
                 }
                 attempts++;
             }
-            // the client keeps what the server keeps: its own descriptors are 20 000 at most too
-            pause(Duration.ofMillis(300));
+            // the client keeps what the server keeps: its own descriptors are 20 000 at most too. One request from
+            // another address goes through the same acceptor after the batch: once it is answered (or refused), the
+            // server has accepted or closed every connection before it
+            try {
+                HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).timeout(
+                        Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding());
+            } catch (IOException e) {
+                // refused: the overall cap is reached, which is an answer too
+            }
             for (SocketChannel channel : fresh) {
                 channel.configureBlocking(false);
                 int read;
@@ -219,8 +224,21 @@ class EdgeBenchmark {
             }
         }
         int held = open.size();
-        // the header deadline (HTTP_HEADER_TIMEOUT_MS, 10 s) closes the rest
-        pause(Duration.ofSeconds(12));
+        // the header deadline (HTTP_HEADER_TIMEOUT_MS, 10 s) closes the rest: await every one closed (those still
+        // open after 30 s are counted below)
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                for (SocketChannel channel : open) {
+                    channel.configureBlocking(false);
+                    if (channel.read(ByteBuffer.allocate(64)) >= 0) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // counted below
+        }
         int stillOpen = 0;
         for (SocketChannel channel : open) {
             int read;
@@ -316,11 +334,4 @@ class EdgeBenchmark {
         return sorted.get(sorted.size() / 2) + " / " + sorted.get(sorted.size() - 1);
     }
 
-    private static void pause(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

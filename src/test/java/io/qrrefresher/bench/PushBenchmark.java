@@ -16,6 +16,7 @@ import io.qrrefresher.demo.EvolutionSimulator;
 import io.qrrefresher.demo.EvolutionSimulator.State;
 import io.qrrefresher.support.FreePorts;
 import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.Sampler;
 import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.SseClient;
 import io.qrrefresher.support.Webhooks;
@@ -94,18 +95,15 @@ class PushBenchmark {
             service.db().insertInstance("fresh", "token-fresh", "connecting");
             DataSource dataSource = service.dataSource();
             await().atMost(Duration.ofSeconds(10)).until(() -> stored(dataSource) != null);
-            long samples = 0;
-            long current = 0;
-            long end = System.nanoTime() + MEASURE.toNanos();
-            while (System.nanoTime() < end) {
+            java.util.concurrent.atomic.AtomicLong current = new java.util.concurrent.atomic.AtomicLong();
+            int samples = (int) (MEASURE.toMillis() / 20);
+            Sampler.take(samples, Duration.ofMillis(20), () -> {
                 String shown = evolution.currentBase64("fresh");
                 if (shown != null && shown.equals(stored(dataSource))) {
-                    current++;
+                    current.incrementAndGet();
                 }
-                samples++;
-                Thread.sleep(20);
-            }
-            return (double) current / samples;
+            });
+            return (double) current.get() / samples;
         }
     }
 

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * The live stream under load (run with {@code mvn -B test -Pbenchmark -Dtest=StreamBenchmark}; not part of the
  * normal test run). The service runs in a JVM of its own at {@code -Xmx512m}, as in a container.
@@ -131,7 +133,14 @@ class StreamBenchmark {
                 if (answer.statusCode() != 200) {
                     throw new IllegalStateException("webhook answered " + answer.statusCode() + ": " + answer.body());
                 }
-                Thread.sleep(ROTATION.toMillis());
+                // the next QR once every streaming client has drawn this one (ROTATION bounds the wait)
+                int received = r;
+                try {
+                    await().atMost(ROTATION.multipliedBy(10)).pollInterval(Duration.ofMillis(50))
+                            .until(() -> latenciesMicros.size() >= (long) received * streaming.get());
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    // some clients missed it: the figures below say how many
+                }
                 lastClientMillis.add(last.get() == 0 ? -1 : (last.get() - posted) / 1_000_000);
             }
             int live = liveness(service);

@@ -86,7 +86,10 @@ class WidgetBenchmark {
             await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
             browser.js("window.samples = []; window.received = []");
-            Thread.sleep(MEASURE.toMillis());
+            // the window is counted in events: as many QR events as MEASURE holds rotations, for every widget
+            long expected = WIDGETS * (MEASURE.toSeconds() / ROTATION.toSeconds());
+            await().atMost(MEASURE.multipliedBy(3)).pollInterval(Duration.ofSeconds(1)).until(() -> ((Number)
+                    browser.js("return window.received.length")).longValue() >= expected);
             @SuppressWarnings("unchecked")
             List<Number> raw = (List<Number>) browser.js("return window.samples");
             List<Double> samples = sorted(raw);

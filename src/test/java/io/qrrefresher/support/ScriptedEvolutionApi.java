@@ -20,6 +20,8 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
 
     private final Map<String, Supplier<Reply>> faults = new ConcurrentHashMap<>();
     private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+    /** Counted down on close: a reply held for its delay is released at once, no handler thread outlives the server. */
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private final Map<String, Runnable> duringCall = new ConcurrentHashMap<>();
     private final Map<String, Runnable> whileConnectWaits = new ConcurrentHashMap<>();
     private volatile Supplier<Reply> everyCall;
@@ -101,8 +103,9 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
     private Reply scriptedAnswer(EvolutionCall call, String name, String apiKey, String number) {
         Duration delay = delays.get(name);
         if (delay != null) {
+            // a slow server: the reply is held for the delay, or until the server closes
             try {
-                Thread.sleep(delay.toMillis());
+                closing.await(delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -117,5 +120,11 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
         }
         Supplier<Reply> fault = faults.get(call.pathSegment() + "/" + name);
         return fault != null ? fault.get() : super.answer(call, name, apiKey, number);
+    }
+
+    @Override
+    public void close() {
+        closing.countDown();
+        super.close();
     }
 }
