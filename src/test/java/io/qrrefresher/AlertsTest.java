@@ -164,6 +164,26 @@ class AlertsTest {
     }
 
     @Test
+    void aQueuedAlertThatCannotBeRenderedIsRetriedThenGivenUpLikeAnyOther() throws Exception {
+        service = RunningService.against(evolution)
+                .with("alert.webhook.url", receiver.url().toString())
+                .with("alert.webhook.format", "slack")
+                .start();
+        // a row no post can be made of (its payload is no JSON): before, its failure lost the row's id, and the row
+        // stayed claimed and was never given up
+        service.db().update("INSERT INTO qr_refresher.alert_outbox (alert, status, payload, attempts, created_at,"
+                + " next_attempt_at) VALUES ('qr_refresh_failures', 'firing', 'not json', 3,"
+                + " now() - interval '25 hours', now())");
+
+        await().until(() -> service.db().queryOne("SELECT abandoned_at FROM qr_refresher.alert_outbox")
+                .get("abandoned_at") != null);
+        assertThat(service.db().queryOne("SELECT attempts, last_error FROM qr_refresher.alert_outbox"))
+                .satisfies(row -> assertThat(((Number) row.get("attempts")).intValue()).isEqualTo(4))
+                .satisfies(row -> assertThat(String.valueOf(row.get("last_error"))).contains("JsonParseException"));
+        assertThat(receiver.deliveries()).isEmpty();
+    }
+
+    @Test
     void aFiringAlertIsPostedAgainAfterTheReminderInterval() throws Exception {
         service = RunningService.against(evolution)
                 .with("qr.failure-check.cron", "* * * * * ?")
