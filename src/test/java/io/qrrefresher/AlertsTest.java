@@ -169,8 +169,8 @@ class AlertsTest {
                 .with("alert.webhook.url", receiver.url().toString())
                 .with("alert.webhook.format", "slack")
                 .start();
-        // a row no post can be made of (its payload is no JSON): before, its failure lost the row's id, and the row
-        // stayed claimed and was never given up
+        // a row no post can be made of (its payload is no JSON): there is no AlertPost, so the retry is scheduled by
+        // the row's own id, and the row is given up like any other
         service.db().update("INSERT INTO qr_refresher.alert_outbox (alert, status, payload, attempts, created_at,"
                 + " next_attempt_at) VALUES ('qr_refresh_failures', 'firing', 'not json', 3,"
                 + " now() - interval '25 hours', now())");
