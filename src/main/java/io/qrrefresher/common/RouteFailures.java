@@ -6,8 +6,8 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.apache.camel.Exchange;
-import org.apache.camel.Route;
+import java.util.function.Function;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,14 +20,16 @@ import org.slf4j.LoggerFactory;
 public final class RouteFailures {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteFailures.class);
-    private static final String ANSWERED = "routeFailureAnswered";
     private static final Duration WARN_EVERY = Duration.ofMinutes(1);
 
     private final Clock clock;
+    private final Function<String, String> routeDescriptions;
     private final Map<String, Instant> lastWarning = new ConcurrentHashMap<>();
 
-    public RouteFailures(Clock clock) {
+    /** @param routeDescriptions a route's description by its id (null when it has none) */
+    public RouteFailures(Clock clock, Function<String, String> routeDescriptions) {
         this.clock = clock;
+        this.routeDescriptions = routeDescriptions;
     }
 
     /**
@@ -35,14 +37,12 @@ public final class RouteFailures {
      * content (a NUL byte in a name, say: bad input, not an outage), 503 with Retry-After when the database did not
      * answer (nothing was done; try again), 500 otherwise; the log gets the route's WARN line (once a minute).
      */
-    public void answer(Exchange exchange) {
-        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    public JsonAnswer answer(String failedRoute, String fromRoute, Throwable error) {
+        String routeId = failedRoute != null ? failedRoute : fromRoute;
         if (Failures.isContentRefused(error)) {
-            exchange.setProperty(ANSWERED, "answered 400");
-            log(exchange);
-            JsonAnswers.answer(exchange, 400, JsonAnswers.error("bad_request",
-                    "the request's content cannot be used (SQLState " + Failures.sqlState(error) + ")"));
-            return;
+            warn(routeId, "answered 400", error);
+            return JsonAnswer.error(400, "bad_request",
+                    "the request's content cannot be used (SQLState " + Failures.sqlState(error) + ")");
         }
         boolean database = false;
         for (Throwable t = error; t != null; t = t.getCause()) {
@@ -50,29 +50,29 @@ public final class RouteFailures {
                     || t.getClass().getName().startsWith("org.springframework.dao.")
                     || t.getClass().getName().startsWith("org.springframework.jdbc.");
         }
-        exchange.setProperty(ANSWERED, database ? "answered 503" : "answered 500");
-        log(exchange);
         if (database) {
-            JsonAnswers.answer(exchange, 503, JsonAnswers.error("database_unavailable",
-                    "the database does not answer; nothing was changed, retry in a few seconds"));
-            exchange.getMessage().setHeader("Retry-After", "5");
-        } else {
-            JsonAnswers.answer(exchange, 500, JsonAnswers.error("internal_error", Failures.describe(error)));
+            warn(routeId, "answered 503", error);
+            return JsonAnswer.error(503, "database_unavailable",
+                    "the database does not answer; nothing was changed, retry in a few seconds");
         }
+        warn(routeId, "answered 500", error);
+        return JsonAnswer.error(500, "internal_error", Failures.describe(error));
     }
 
-    public void log(Exchange exchange) {
-        String routeId = exchange.getProperty(Exchange.FAILURE_ROUTE_ID, exchange.getFromRouteId(), String.class);
-        Route route = routeId == null ? null : exchange.getContext().getRoute(routeId);
-        String what = route == null || route.getDescription() == null ? String.valueOf(routeId)
-                : routeId + " (" + route.getDescription() + ")";
-        String reason = Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+    /** Policy retry-on-next-trigger: the route's WARN line (once a minute); its next trigger tries again. */
+    public void log(String failedRoute, String fromRoute, Throwable error) {
+        warn(failedRoute != null ? failedRoute : fromRoute, "its next trigger retries", error);
+    }
+
+    private void warn(String routeId, String outcome, Throwable error) {
+        String description = routeId == null ? null : routeDescriptions.apply(routeId);
+        String what = description == null ? String.valueOf(routeId) : routeId + " (" + description + ")";
+        String reason = Failures.describe(error);
         Instant now = clock.instant();
         Instant last = lastWarning.get(String.valueOf(routeId));
         if (last == null || !now.isBefore(last.plus(WARN_EVERY))) {
             lastWarning.put(String.valueOf(routeId), now);
-            LOG.warn("{} failed, {}: {}", what, exchange.getProperty(ANSWERED, "its next trigger retries",
-                    String.class), reason);
+            LOG.warn("{} failed, {}: {}", what, outcome, reason);
         } else {
             LOG.debug("{} failed again: {}", what, reason);
         }

@@ -7,8 +7,8 @@ package io.qrrefresher.evolution;
  */
 public interface EvolutionCallSite {
 
-    /** The exchange property that holds the call site of the current Evolution call. */
-    String PROPERTY = "refresh";
+    /** The exchange property that holds the call site of the current Evolution call (route call-evolution-api). */
+    String PROPERTY = "evolutionCall";
 
     /** The key of the {@code apikey} header (route call-evolution-api). */
     String getApiKey();

@@ -4,12 +4,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 import io.qrrefresher.common.Failures;
-import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.metrics.QrMetrics;
-import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
-import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -19,8 +15,6 @@ import org.slf4j.MDC;
  * {@link RefreshDecisions} after each answer, reads what the writes changed and logs the outcome.
  */
 public final class InstanceRefresher {
-
-    public static final String PROPERTY = EvolutionCallSite.PROPERTY;
 
     private static final Logger LOG = LoggerFactory.getLogger(InstanceRefresher.class);
 
@@ -34,27 +28,23 @@ public final class InstanceRefresher {
         this.metrics = metrics;
     }
 
-    /** Starts the refresh of the {@link ConnectingInstance} in the body. */
-    public void begin(Exchange exchange) {
-        ConnectingInstance instance = exchange.getMessage().getBody(ConnectingInstance.class);
+    /** Starts the refresh of one claimed instance, within its run (which says whether webhooks cover it). */
+    public InstanceRefresh begin(ConnectingInstance instance, RefreshRun run) {
         String apiKey = EvolutionRequests.apiKeyFor(instance.getInstanceToken(), globalApiKey);
-        RefreshRun run = exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
         Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
-        exchange.setProperty(PROPERTY, new InstanceRefresh(instance, apiKey, decisions, plan));
         MDC.put("instance", instance.getInstanceName());
-        exchange.getMessage().setBody(null);
+        return new InstanceRefresh(instance, apiKey, decisions, plan);
     }
 
     /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
-    public void afterCall(@ExchangeProperty(PROPERTY) InstanceRefresh refresh) {
+    public void afterCall(InstanceRefresh refresh) {
         if (refresh.decision().qrRejected()) {
             metrics.qrRejected("poll", refresh.getFailureReason());
         }
     }
 
     /** The claim of the pending connect request succeeded (one row) or another run got it first (none). */
-    public void afterConnectClaim(@ExchangeProperty(PROPERTY) InstanceRefresh refresh,
-                                  @Header("CamelSqlRowCount") Integer claimedRows) {
+    public void afterConnectClaim(InstanceRefresh refresh, Integer claimedRows) {
         boolean claimed = claimedRows != null && claimedRows > 0;
         if (claimed) {
             LOG.info("{} is closed in Evolution API and was asked for a QR: sending one connect", refresh.instance());
@@ -62,10 +52,13 @@ public final class InstanceRefresher {
         refresh.connectClaimed(claimed);
     }
 
-    /** Reads what the write of {@code save-refresh-outcome} changed and logs the outcome. */
-    public void afterSave(Exchange exchange) {
-        InstanceRefresh refresh = exchange.getProperty(PROPERTY, InstanceRefresh.class);
-        Integer updated = exchange.getMessage().getHeader("CamelSqlUpdateCount", Integer.class);
+    /**
+     * Reads what the write of {@code save-refresh-outcome} changed and logs the outcome.
+     *
+     * @param updated the rows an UPDATE changed (none: the application changed the row meanwhile)
+     * @param closed  for {@code NOTE_CLOSE}, the rows set to close (the close was confirmed)
+     */
+    public void afterSave(InstanceRefresh refresh, Integer updated, Object closed) {
         switch (refresh.getSave()) {
             case STORE_QR, MARK_OPEN -> {
                 if (updated != null && updated == 0) {
@@ -73,8 +66,7 @@ public final class InstanceRefresher {
                 }
             }
             case NOTE_CLOSE -> {
-                Long closed = exchange.getMessage().getBody(Long.class);
-                if (closed != null && closed > 0) {
+                if (closed instanceof Number rows && rows.longValue() > 0) {
                     refresh.outcome(Outcome.CLOSED);
                 }
             }
@@ -85,9 +77,7 @@ public final class InstanceRefresher {
     }
 
     /** Something unexpected went wrong for this instance (a database error, say): record it, keep the run going. */
-    public void failedUnexpectedly(Exchange exchange) {
-        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        InstanceRefresh refresh = exchange.getProperty(PROPERTY, InstanceRefresh.class);
+    public void failedUnexpectedly(InstanceRefresh refresh, Throwable cause) {
         if (refresh == null) {
             LOG.warn("Could not start a refresh: {}", Failures.describe(cause));
             return;

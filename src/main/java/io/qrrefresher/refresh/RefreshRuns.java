@@ -18,9 +18,8 @@ import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.metrics.QrMetrics;
-import org.apache.camel.Exchange;
+import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -33,11 +32,6 @@ import org.slf4j.MDC;
 public final class RefreshRuns {
 
     public static final String RUN_PROPERTY = "refreshRun";
-    public static final String BUSY_PROPERTY = "refreshRunBusy";
-    public static final String TRIGGER_PROPERTY = "trigger";
-    /** Set true by a manual run's {@code ?all=true}: covered instances are polled too. */
-    public static final String POLL_ALL_PROPERTY = "pollAll";
-    public static final String SAVED_RUN_PROPERTY = "savedRun";
     private static final Logger LOG = LoggerFactory.getLogger(RefreshRuns.class);
     static final int MAX_UNSAVED = 1440;
 
@@ -50,6 +44,7 @@ public final class RefreshRuns {
     private final Replica replica;
     private final Duration lease;
     private final Queue<RefreshRun> unsavedHistory = new ConcurrentLinkedQueue<>();
+    private final CamelContext context;
     private volatile ProducerTemplate producer;
     private volatile Instant lastSuccess;
     private final AtomicReference<RefreshRun> current = new AtomicReference<>();
@@ -65,7 +60,8 @@ public final class RefreshRuns {
      */
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
                        Supplier<CircuitBreaker.State> circuitState, RefreshControl control, QrMetrics metrics, Replica replica,
-                       Duration lease, boolean webhooksExpected) {
+                       Duration lease, boolean webhooksExpected, CamelContext context) {
+        this.context = context;
         this.webhooksExpected = webhooksExpected;
         this.settings = settings;
         this.replica = replica;
@@ -78,75 +74,73 @@ public final class RefreshRuns {
     }
 
     /**
-     * Begins a run, or declines when one is going: then {@value #RUN_PROPERTY} stays unset and
-     * {@value #BUSY_PROPERTY} holds the run in progress.
+     * Begins a run, or declines (null) when one is going on this replica, or when {@code scheduledFireTime} fell due
+     * while the previous run was still going (Quartz fires such a tick late: that tick is the overlap skipped).
+     *
+     * @param trigger           {@code schedule} or {@code manual}
+     * @param scheduledFireTime the Quartz tick's time, null for a manual run
+     * @param pollAll           a manual run's {@code ?all=true}: covered instances are polled too
      */
-    public void begin(Exchange exchange) {
-        String trigger = exchange.getProperty(TRIGGER_PROPERTY, RefreshRun.SCHEDULE, String.class);
-        Date scheduledFireTime = exchange.getMessage().getHeader("scheduledFireTime", Date.class);
-        // Quartz holds back a tick that falls due while the previous run is still going and fires it late:
-        // that tick is the overlap we skip.
+    public RefreshRun begin(String trigger, Date scheduledFireTime, Boolean pollAll) {
+        String name = trigger == null ? RefreshRun.SCHEDULE : trigger;
         if (scheduledFireTime != null && scheduledFireTime.toInstant().isBefore(lastRunEndedAt)) {
             LOG.warn("Skipped the refresh tick due at {}: the previous run was still going until {}",
                     scheduledFireTime.toInstant(), lastRunEndedAt);
-            metrics.run(trigger, "skipped");
-            return;
+            metrics.run(name, "skipped");
+            return null;
         }
         Instant cycle = scheduledFireTime != null ? scheduledFireTime.toInstant() : Instant.now();
-        RefreshRun run = new RefreshRun(trigger, cycle, replica.getId(), lease, control.current().getLimit(), settings,
+        RefreshRun run = new RefreshRun(name, cycle, replica.getId(), lease, control.current().getLimit(), settings,
                 qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
-            LOG.warn("Skipped a {} refresh: run {} started at {} is still going", trigger,
+            LOG.warn("Skipped a {} refresh: run {} started at {} is still going", name,
                     going == null ? "?" : going.getId(), going == null ? "?" : going.getStartedAt());
-            exchange.setProperty(BUSY_PROPERTY, going);
-            metrics.run(trigger, "skipped");
-            return;
+            metrics.run(name, "skipped");
+            return null;
         }
-        if (Boolean.TRUE.equals(exchange.getProperty(POLL_ALL_PROPERTY, Boolean.class))) {
+        if (Boolean.TRUE.equals(pollAll)) {
             run.pollAll();
         }
-        exchange.setProperty(RUN_PROPERTY, run);
         lastProgress = Instant.now();
-        // quartz and HTTP headers (Authorization included) must not travel on to Evolution API or the database
-        exchange.getMessage().getHeaders().clear();
-        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange done) {
-                lastRunEndedAt = Instant.now();
-                current.compareAndSet(run, null);
-            }
-        });
+        return run;
+    }
+
+    /** The run going on this replica, or null. */
+    public RefreshRun going() {
+        return current.get();
+    }
+
+    /** The run is over, its history written or queued: the next one may begin. */
+    public void ended(RefreshRun run) {
+        lastRunEndedAt = Instant.now();
+        current.compareAndSet(run, null);
     }
 
     /**
-     * Refreshes one instance outside any run (the application asked for its QR): no history row and no lock in this
+     * A run for one instance outside any run (the application asked for its QR): no history row and no lock in this
      * process; the lease on the instance makes one replica do it.
      */
-    public void beginRequested(Exchange exchange) {
-        exchange.setProperty(RUN_PROPERTY, new RefreshRun(RefreshRun.REQUEST, Instant.now(), replica.getId(), lease,
-                1, settings, qrLifetime));
+    public RefreshRun requestedRun() {
+        return new RefreshRun(RefreshRun.REQUEST, Instant.now(), replica.getId(), lease, 1, settings, qrLifetime);
     }
 
     /** The instances of the run, claimed a batch (as many as refresh at once) at a time. */
-    public Iterator<ConnectingInstance> claims(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+    public Iterator<ConnectingInstance> claims(RefreshRun run) {
         if (producer == null) {
-            producer = exchange.getContext().createProducerTemplate();
+            producer = context.createProducerTemplate();
         }
         return new ClaimedInstances(producer, run, control.current().getConcurrency());
     }
 
     /** Logs the outcome of a requested refresh. */
-    public void finishRequested(Exchange exchange) {
-        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+    public void finishRequested(InstanceRefresh refresh) {
         LOG.debug("Requested refresh of {}", refresh);
     }
 
     /** Takes the id of the history row written for a run that could not insert it when it started. */
-    public void recordedLate(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
-        run.started(exchange.getMessage().getBody(Long.class));
+    public void recordedLate(RefreshRun run, Long id) {
+        run.started(id);
         LOG.info("Refresh run {} ({}), which started while the database was unreachable, is now in the history",
                 run.getId(), run.getTrigger());
     }
@@ -164,15 +158,12 @@ public final class RefreshRuns {
      * within one QR lifetime ({@code webhooks_alive}), and how many have waited longer than that
      * ({@code waiting_longer}). Without it, coverage is off for the run: every instance is polled.
      */
-    public void webhookState(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        Map<?, ?> row = exchange.getMessage().getBody(Map.class);
+    public void webhookState(RefreshRun run, Map<?, ?> row) {
         boolean alive = row != null && Boolean.TRUE.equals(row.get("webhooks_alive"));
         long waitingLonger = row == null || !(row.get("waiting_longer") instanceof Number number) ? 0
                 : number.longValue();
         run.webhooksAlive(alive);
         run.webhooksAwaited(webhooksExpected && !alive && waitingLonger > 0);
-        exchange.getMessage().setBody(null);
     }
 
     /** Whether the last run found webhooks silent while Evolution answered: every instance is polled meanwhile. */
@@ -190,16 +181,13 @@ public final class RefreshRuns {
     }
 
     /** Takes the id of the history row the run inserted. */
-    public void started(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        run.started(exchange.getMessage().getBody(Long.class));
+    public void started(RefreshRun run, Long id) {
+        run.started(id);
         LOG.debug("Refresh run {} ({}) started", run.getId(), run.getTrigger());
     }
 
     /** Adds the outcome of one instance to its run. */
-    public void record(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        InstanceRefresh refresh = exchange.getProperty(InstanceRefresher.PROPERTY, InstanceRefresh.class);
+    public void record(RefreshRun run, InstanceRefresh refresh) {
         if (run != null && refresh != null) {
             lastProgress = Instant.now();
             run.record(refresh);
@@ -213,8 +201,7 @@ public final class RefreshRuns {
      * The instances the circuit breaker turned away in this run, if it has closed again since (Evolution API came
      * back: its half-open trial calls succeeded). They are refreshed before the run ends instead of a cycle later.
      */
-    public List<ConnectingInstance> skippedWhileOpen(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+    public List<ConnectingInstance> skippedWhileOpen(RefreshRun run) {
         if (!run.hasShortCircuited() || circuitState.get() != CircuitBreaker.State.CLOSED) {
             return List.of();
         }
@@ -225,8 +212,7 @@ public final class RefreshRuns {
     }
 
     /** Ends a run that went through all its instances. */
-    public void finish(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
+    public void finish(RefreshRun run) {
         run.countShortCircuitedAsFailed();
         String status = run.getFailed() == 0 ? "succeeded"
                 : run.getFailed() == run.getTotal() ? "failed" : "partially_failed";
@@ -301,8 +287,7 @@ public final class RefreshRuns {
      * The history row could not be written (the database is unreachable, say); the run itself is over. The row is
      * written at the start of the next run, so the history tells how this one ended.
      */
-    public void historyNotSaved(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(SAVED_RUN_PROPERTY, RefreshRun.class);
+    public void historyNotSaved(RefreshRun run, Throwable cause) {
         // also a run that could not even insert its row: every run that started leaves one. A long outage queues
         // at most MAX_UNSAVED runs (a day of one-minute runs); older ones are given up, and said so
         if (!unsavedHistory.contains(run)) {
@@ -317,7 +302,7 @@ public final class RefreshRuns {
         }
         LOG.warn("Refresh run {} ended ({}) but its history row was not written, it will be at the next run: {}",
                 run.getId() == null ? "(not recorded yet)" : run.getId(), run.getStatus(),
-                Failures.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
+                Failures.describe(cause));
     }
 
     /** Runs that ended while their history row could not be written; each is handed out once. */
@@ -330,9 +315,7 @@ public final class RefreshRuns {
     }
 
     /** Ends a run that could not go on (the database went away, for example). */
-    public void abort(Exchange exchange) {
-        RefreshRun run = exchange.getProperty(RUN_PROPERTY, RefreshRun.class);
-        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    public void abort(RefreshRun run, Throwable cause) {
         String message = "run aborted after " + (run == null ? 0 : run.getTotal()) + " instances: "
                 + Failures.describe(cause);
         if (run != null) {

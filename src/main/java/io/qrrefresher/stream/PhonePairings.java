@@ -2,11 +2,8 @@ package io.qrrefresher.stream;
 
 import java.util.Optional;
 
-import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionRequests;
 import io.qrrefresher.evolution.QrContent;
-import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -16,6 +13,8 @@ public final class PhonePairings {
 
     /** The exchange property with the E.164 digits the person typed (set by {@link QrRenewals}). */
     public static final String NUMBER_PROPERTY = "pairingNumber";
+    /** The exchange property with the {@link PairingRequest} of the route (read by {@link QrRenewals}). */
+    public static final String REQUEST_PROPERTY = "pairing";
     /** Reads of the state after a logout, 500 ms apart (the route's delay), before giving up. */
     static final int MAX_WAITS_AFTER_LOGOUT = 10;
 
@@ -29,29 +28,24 @@ public final class PhonePairings {
         this.qrContent = qrContent;
     }
 
-    /** Starts the request for the row in the body, with the instance token or else the global key. */
-    public void begin(Exchange exchange) {
-        QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
+    /** Starts the request for {@code row}, with the instance token or else the global key. */
+    public PairingRequest begin(QrSnapshot row, String number) {
         String apiKey = EvolutionRequests.apiKeyFor(row.getInstanceToken(), globalApiKey);
-        exchange.setProperty(EvolutionCallSite.PROPERTY, new PairingRequest(row.getInstanceName(), apiKey,
-                exchange.getProperty(NUMBER_PROPERTY, String.class), MAX_WAITS_AFTER_LOGOUT, qrContent));
-        exchange.removeProperty(NUMBER_PROPERTY);
         MDC.put("instance", row.getInstanceName());
-        exchange.getMessage().setBody(null);
+        return new PairingRequest(row.getInstanceName(), apiKey, number, MAX_WAITS_AFTER_LOGOUT, qrContent);
     }
 
-    public void waited(@ExchangeProperty(EvolutionCallSite.PROPERTY) PairingRequest request) {
+    public void waited(PairingRequest request) {
         request.waited();
     }
 
     /** One log line per request; the body says the route got this far (the answer is built from the request). */
-    public void finish(Exchange exchange) {
-        PairingRequest request = exchange.getProperty(EvolutionCallSite.PROPERTY, PairingRequest.class);
+    public String finish(PairingRequest request) {
         switch (request.getResult()) {
             case PAIRING_CODE, REQUESTED, OPEN -> LOG.info("{}: {}", request, request.getResult().name().toLowerCase());
             default -> LOG.warn("{}: {}: {}", request, request.getResult().name().toLowerCase(), request.getProblem());
         }
         MDC.remove("instance");
-        exchange.getMessage().setBody("pairing");
+        return "pairing";
     }
 }

@@ -11,9 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qrrefresher.access.Secrets;
 import io.qrrefresher.common.Failures;
-import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.stream.StreamAccess.Credential;
@@ -49,17 +47,16 @@ public final class QrRenewals {
     public static final String PAIRING_PATH = "/instances/:name/qr/pairing-code";
     /** A pairing request's JSON body is a phone number: anything larger is refused unread. */
     static final int MAX_PAIRING_BODY_BYTES = 1024;
-    /** Set by {@link #authorize} for the route renew-qr. */
+    /** Set by the routes renew-qr and request-pairing-code: the credential opens the row. */
     public static final String ALLOWED_PROPERTY = "renewAllowed";
 
     private static final Logger LOG = LoggerFactory.getLogger(QrRenewals.class);
+    private static final String WHAT = "New QR request";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final StreamAccess access;
-    private final AuthFailures authFailures;
+    private final ViewerAdmission admission;
     private final int maxPending;
     private final AtomicInteger pending = new AtomicInteger();
-    private final CrossOrigin crossOrigin;
     private final Duration minInterval;
     private final Clock clock;
     private final Map<String, Instant> lastRenewal = new ConcurrentHashMap<>();
@@ -68,10 +65,8 @@ public final class QrRenewals {
 
     public QrRenewals(Settings.Widget settings, int maxPending, StreamAccess access, AuthFailures authFailures,
                       Clock clock) {
-        this.access = access;
-        this.authFailures = authFailures;
+        this.admission = new ViewerAdmission(settings, access, authFailures, clock);
         this.maxPending = maxPending;
-        this.crossOrigin = new CrossOrigin(settings);
         this.minInterval = settings.renewMinInterval();
         this.clock = clock;
     }
@@ -83,47 +78,25 @@ public final class QrRenewals {
         this.producer = camelContext.createProducerTemplate();
         this.workers = router.vertx().createSharedWorkerExecutor("qr-renew", 2);
         router.post(PATH).handler(routing -> admitted(routing, name -> renew(routing, name)));
-        router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "POST"));
+        router.options(PATH).handler(routing -> admission.crossOrigin().preflight(routing.request(), routing.response(), "POST"));
         // the caller is known before the body is read (up to its limit; past it, 413): a refused request is answered
         // from its headers alone
         router.post(PAIRING_PATH).handler(routing -> admitted(routing, name -> routing.next()));
         router.post(PAIRING_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_PAIRING_BODY_BYTES))
                 .handler(routing -> pairingCode(routing, routing.pathParam("name")));
-        router.options(PAIRING_PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(),
+        router.options(PAIRING_PATH).handler(routing -> admission.crossOrigin().preflight(routing.request(), routing.response(),
                 "POST"));
     }
 
-    /** For the route renew-qr: whether the credential opens the row (null: no such instance). */
-    public void authorize(Exchange exchange) {
-        QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
-        Credential credential = exchange.getProperty(QrStreams.CREDENTIAL_PROPERTY, Credential.class);
-        exchange.setProperty(ALLOWED_PROPERTY, credential != null && access.allows(credential, row));
-    }
-
-    /** The checks both requests share: origin, failed attempts from the address, the credential. */
+    /** The checks of every viewer request ({@link ViewerAdmission}), then {@code then}. */
     private void admitted(RoutingContext routing, java.util.function.Consumer<String> then) {
-        HttpServerResponse response = routing.response();
-        if (!crossOrigin.admit(routing.request(), response)) {
-            answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
-            return;
-        }
-        String name = routing.pathParam("name");
-        String address = HttpReplies.address(routing);
-        Instant now = clock.instant();
-        long retryAfter = authFailures.retryAfterSeconds(address, now);
-        if (retryAfter > 0) {
-            response.putHeader("Retry-After", String.valueOf(retryAfter));
-            answer(response, 429, "too_many_attempts", "too many failed authentications from this address");
-            return;
-        }
-        Optional<Credential> credential = access.read(name,
-                Secrets.bearer(routing.request().getHeader("Authorization")), null, now);
+        Optional<Credential> credential = admission.admit(routing, WHAT, ViewerAdmission.TokenFrom.HEADER,
+                QrRenewals::answer);
         if (credential.isEmpty()) {
-            unauthorized(response, name, address, now);
             return;
         }
         routing.put(QrStreams.CREDENTIAL_PROPERTY, credential.get());
-        then.accept(name);
+        then.accept(routing.pathParam("name"));
     }
 
     private void renew(RoutingContext routing, String name) {
@@ -184,7 +157,7 @@ public final class QrRenewals {
                 return;
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
-                unauthorized(response, name, HttpReplies.address(routing), clock.instant());
+                admission.unauthorized(routing, WHAT, ViewerAdmission.TokenFrom.HEADER, QrRenewals::answer);
                 return;
             }
             answered.accept(exchange);
@@ -193,7 +166,7 @@ public final class QrRenewals {
 
     private void pairingAnswered(HttpServerResponse response, String name, Exchange exchange) {
         String status = exchange.getMessage().getBody(String.class);
-        PairingRequest request = exchange.getProperty(EvolutionCallSite.PROPERTY, PairingRequest.class);
+        PairingRequest request = exchange.getProperty(PhonePairings.REQUEST_PROPERTY, PairingRequest.class);
         if (request == null || !"pairing".equals(status)) {
             answered(response, name, status, clock.instant());
             return;
@@ -219,13 +192,6 @@ public final class QrRenewals {
                     "Evolution API refused the request; the operators can see why in the logs");
             case UNAVAILABLE -> answer(response, 503, "unavailable", "Evolution API cannot be reached now; retry later");
         }
-    }
-
-    private void unauthorized(HttpServerResponse response, String name, String address, Instant now) {
-        authFailures.refused("New QR request", name, address, now);
-        response.putHeader("WWW-Authenticate", "Bearer");
-        answer(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
-                + " JWT) as Authorization: Bearer");
     }
 
     /** {@code status}: what the route did: renewed, rate_limited, or the row's status when it left it alone. */

@@ -18,7 +18,6 @@ import io.qrrefresher.common.RouteContract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.Failures;
-import io.qrrefresher.access.Secrets;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.metrics.QrMetrics;
 import io.netty.buffer.Unpooled;
@@ -62,14 +61,13 @@ public final class QrStreams {
     public static final String INSTANCE_PROPERTY = "streamInstance";
     public static final String CREDENTIAL_PROPERTY = "streamCredential";
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
+    private static final String WHAT = "Live stream";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Buffer HEARTBEAT = StreamEvent.shared(": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII));
 
     private final Settings.Stream settings;
-    private final CrossOrigin crossOrigin;
+    private final ViewerAdmission admission;
     private final int heartbeatMillis;
-    private final StreamAccess access;
-    private final AuthFailures authFailures;
     private final QrMetrics metrics;
     private final Clock clock;
     private final Map<String, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
@@ -82,10 +80,8 @@ public final class QrStreams {
     public QrStreams(Settings.Stream settings, Settings.Widget widget, int heartbeatMillis, StreamAccess access,
                      AuthFailures authFailures, QrMetrics metrics, Clock clock) {
         this.settings = settings;
-        this.crossOrigin = new CrossOrigin(widget);
+        this.admission = new ViewerAdmission(widget, access, authFailures, clock);
         this.heartbeatMillis = heartbeatMillis;
-        this.access = access;
-        this.authFailures = authFailures;
         this.metrics = metrics;
         this.clock = clock;
     }
@@ -100,7 +96,7 @@ public final class QrStreams {
         // the webhooks and API calls on Vert.x's shared worker pool
         this.authWorkers = vertx.createSharedWorkerExecutor("qr-stream-auth", 4);
         router.get(PATH).handler(this::open);
-        router.options(PATH).handler(routing -> crossOrigin.preflight(routing.request(), routing.response(), "GET"));
+        router.options(PATH).handler(routing -> admission.crossOrigin().preflight(routing.request(), routing.response(), "GET"));
         vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
     }
 
@@ -135,23 +131,15 @@ public final class QrStreams {
         return instanceName != null && subscribers.containsKey(instanceName);
     }
 
-    /** For the route {@code subscribe-qr-stream}: whether the credential opens the row (null: no such instance). */
-    public void authorize(Exchange exchange) {
-        QrSnapshot row = exchange.getMessage().getBody(QrSnapshot.class);
-        Credential credential = exchange.getProperty(CREDENTIAL_PROPERTY, Credential.class);
-        exchange.setProperty("streamAllowed", credential != null && access.allows(credential, row));
-    }
-
     /**
      * For the route {@code publish-qr-change}: sends the instance's new state to its clients, serialised once. A
      * client whose access no longer holds (the row's token or owner changed, or the row is gone) is ended.
      */
-    public void publish(@ExchangeProperty(INSTANCE_PROPERTY) String instanceName, Exchange exchange) {
+    public void publish(String instanceName, QrSnapshot snapshot) {
         Set<Subscriber> watching = subscribers.get(instanceName);
         if (watching == null) {
             return;
         }
-        QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
         if (snapshot == null) {
             watching.forEach(subscriber -> subscriber.end("instance_gone"));
             return;
@@ -179,25 +167,12 @@ public final class QrStreams {
 
     private void open(RoutingContext routing) {
         HttpServerResponse response = routing.response();
-        if (!crossOrigin.admit(routing.request(), response)) {
-            refuse(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+        Optional<Credential> credential = admission.admit(routing, WHAT, ViewerAdmission.TokenFrom.HEADER_OR_QUERY,
+                this::refuse);
+        if (credential.isEmpty()) {
             return;
         }
         String name = routing.pathParam("name");
-        String address = HttpReplies.address(routing);
-        Instant now = clock.instant();
-        long retryAfter = authFailures.retryAfterSeconds(address, now);
-        if (retryAfter > 0) {
-            response.putHeader("Retry-After", String.valueOf(retryAfter));
-            refuse(response, 429, "too_many_attempts", "too many failed authentications from this address; retry later");
-            return;
-        }
-        String header = Secrets.bearer(routing.request().getHeader("Authorization"));
-        Optional<Credential> credential = access.read(name, header, routing.queryParams().get("token"), now);
-        if (credential.isEmpty()) {
-            unauthorized(response, address, name, now);
-            return;
-        }
         if (clients.get() + pending.get() >= settings.maxClients()) {
             refuse(response, 503, "too_many_clients", "the live stream has reached QR_STREAM_MAX_CLIENTS");
             return;
@@ -229,7 +204,7 @@ public final class QrStreams {
             }
             if (!exchange.getProperty("streamAllowed", false, Boolean.class)) {
                 subscriber.release();
-                unauthorized(response, address, name, clock.instant());
+                admission.unauthorized(routing, WHAT, ViewerAdmission.TokenFrom.HEADER_OR_QUERY, this::refuse);
                 return;
             }
             QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
@@ -287,13 +262,6 @@ public final class QrStreams {
         List<Subscriber> all = new java.util.ArrayList<>();
         subscribers.values().forEach(all::addAll);
         onTheirEventLoops(all, subscriber -> subscriber.write(HEARTBEAT));
-    }
-
-    private void unauthorized(HttpServerResponse response, String address, String name, Instant now) {
-        authFailures.refused("Live stream", name, address, now);
-        response.putHeader("WWW-Authenticate", "Bearer");
-        refuse(response, 401, "unauthorized", "show a viewer token for this instance (or the application's user"
-                + " JWT) as Authorization: Bearer or ?token=");
     }
 
     private void refuse(HttpServerResponse response, int status, String error, String message) {

@@ -126,7 +126,7 @@ public final class StreamAccess {
 
     /** Whether the credential opens the stream of {@code row} (null: no such instance). */
     public boolean allows(Credential credential, QrSnapshot row) {
-        if (row == null) {
+        if (credential == null || row == null) {
             return false;
         }
         return switch (credential.kind()) {

@@ -121,7 +121,7 @@ class RefreshRoutesTest {
 
     private RefreshRun refresh() {
         Exchange exchange = template.send("direct:refresh-run",
-                ex -> ex.setProperty(RefreshRuns.TRIGGER_PROPERTY, RefreshRun.MANUAL));
+                ex -> ex.setProperty("trigger", RefreshRun.MANUAL));
         return exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
     }
 

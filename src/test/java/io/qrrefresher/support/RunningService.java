@@ -187,7 +187,7 @@ public final class RunningService implements AutoCloseable {
 
     public RefreshRun refresh(String trigger) {
         Exchange exchange = producer.send("direct:refresh-run",
-                ex -> ex.setProperty(RefreshRuns.TRIGGER_PROPERTY, trigger));
+                ex -> ex.setProperty("trigger", trigger));
         return exchange.getProperty(RefreshRuns.RUN_PROPERTY, RefreshRun.class);
     }
 
