@@ -38,6 +38,10 @@ final class RouteTestSupport {
         properties.setProperty("qr.refresh.cron", RunningService.NEVER);
         properties.setProperty("qr.failure-check.cron", RunningService.NEVER);
         properties.setProperty("qr.refresh.on-request", "false");
+        // as RunningService: alerts delivered within moments, Evolution calls bounded to 2 s
+        properties.setProperty("alert.delivery.poll-ms", "100");
+        properties.setProperty("alert.delivery.retry-base", "PT0.2S");
+        properties.setProperty("evolution.timeout-ms", "2000");
         properties.putAll(extra);
         Path file = Path.of("target", "route-tests", name + ".properties");
         try {
