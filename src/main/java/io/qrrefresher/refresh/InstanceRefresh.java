@@ -69,6 +69,45 @@ public final class InstanceRefresh implements EvolutionCallSite {
         return decision.save();
     }
 
+    // what the route refresh-instance branches on: the decision's step, as a question the route can ask
+
+    /** The calls are over: the route writes the outcome. */
+    public boolean isReadyToSave() {
+        return decision.next() == Step.SAVE;
+    }
+
+    /** The instance's pending connect request must be claimed first (one connect per request). */
+    public boolean isClaimingConnect() {
+        return decision.next() == Step.CLAIM_CONNECT;
+    }
+
+    /** The next step is a call to Evolution API ({@link #getCall()}). */
+    public boolean isCallingEvolution() {
+        return decision.next() == Step.CALL_CONNECTION_STATE || decision.next() == Step.CALL_CONNECT;
+    }
+
+    // what the route save-refresh-outcome writes: one question per statement
+
+    public boolean isStoringQr() {
+        return decision.save() == Save.STORE_QR;
+    }
+
+    public boolean isMarkingOpen() {
+        return decision.save() == Save.MARK_OPEN;
+    }
+
+    public boolean isNotingClose() {
+        return decision.save() == Save.NOTE_CLOSE;
+    }
+
+    public boolean isRecordingFailure() {
+        return decision.save() == Save.RECORD_FAILURE;
+    }
+
+    public boolean isResettingState() {
+        return decision.save() == Save.RESET_STATE;
+    }
+
     public Outcome getOutcome() {
         return outcome;
     }

@@ -184,6 +184,16 @@ public final class PairingRequest implements EvolutionCallSite {
         return next;
     }
 
+    /** The request has its result (route request-pairing-code: the loop ends). */
+    public boolean isDone() {
+        return next == Step.DONE;
+    }
+
+    /** The route waits (500 ms) before the next read of the state. */
+    public boolean isWaiting() {
+        return next == Step.WAIT;
+    }
+
     public Result getResult() {
         return result;
     }
