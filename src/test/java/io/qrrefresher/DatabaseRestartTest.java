@@ -28,6 +28,7 @@ class DatabaseRestartTest {
              ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
                      .with("database.url", database.jdbcUrl())
+                     .with("database.wait-ms", "1500")
                      .start()) {
             evolution.addInstance("steady", "token-s", State.CONNECTING);
             evolution.rotate("steady");

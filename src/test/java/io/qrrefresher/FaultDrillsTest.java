@@ -158,6 +158,7 @@ class FaultDrillsTest {
              ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
                      .with("database.url", database.jdbcUrl())
+                     .with("database.wait-ms", "1500")
                      .with("qr.refresh.concurrency", "4")
                      .start()) {
             List<String> names = addInstances(evolution, service, "pg", 16);

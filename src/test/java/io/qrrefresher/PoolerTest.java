@@ -123,6 +123,7 @@ class PoolerTest {
              PgBouncer pooler = PgBouncer.start(SharedPostgres.server().getPort(), "session", 30);
              RunningService service = RunningService.bareAgainst(evolution.baseUrl(), pooler.jdbcUrl(name(direct)))
                      .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY)
+                     .with("database.wait-ms", "1500")
                      .start()) {
             assertThat(service.bean(io.qrrefresher.db.Database.class).isTransactionPooled()).isFalse();
             pooler.stop();

@@ -11,6 +11,7 @@ public enum Setting {
     DATABASE_USER("database.user"),
     DATABASE_PASSWORD("database.password"),
     DATABASE_POOL_SIZE("database.pool-size"),
+    DATABASE_WAIT_MS("database.wait-ms"),
     EMBEDDED_POSTGRES_DATA_DIR("embedded.postgres.data-dir"),
     EMBEDDED_POSTGRES_PORT("embedded.postgres.port"),
 

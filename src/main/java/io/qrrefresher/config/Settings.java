@@ -25,7 +25,11 @@ public final class Settings {
      * {@code listenUrl}: a direct or session-mode URL of the same database for what needs a session of its own
      * (LISTEN, migrations); DATABASE_URL may then be a transaction-mode pooler.
      */
-    public record Database(Optional<DatabaseUrl> url, Optional<DatabaseUrl> listenUrl, int poolSize,
+    /**
+     * @param waitMs how long a statement waits for a connection of the pool before it fails (HikariCP's
+     *               connectionTimeout): an API call then answers 503 database_unavailable after this long
+     */
+    public record Database(Optional<DatabaseUrl> url, Optional<DatabaseUrl> listenUrl, int poolSize, int waitMs,
                            Path embeddedDataDir, int embeddedPort) {
     }
 
@@ -165,6 +169,7 @@ public final class Settings {
                         in.text(Setting.DATABASE_USER).orElse(null),
                         in.text(Setting.DATABASE_PASSWORD).orElse(null))),
                 in.integer(Setting.DATABASE_POOL_SIZE, 0, 0, 500),
+                in.integer(Setting.DATABASE_WAIT_MS, 5000, 250, 60_000),
                 Path.of(in.text(Setting.EMBEDDED_POSTGRES_DATA_DIR).orElse("data")),
                 in.integer(Setting.EMBEDDED_POSTGRES_PORT, 54329, 0, 65535));
 

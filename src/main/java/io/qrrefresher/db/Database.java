@@ -37,7 +37,7 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
 
     private Database(EmbeddedPostgres embedded, DatabaseUrl url, DatabaseUrl sessionUrl, boolean transactionPooled,
-                     int poolSize, String applicationName) {
+                     int poolSize, int waitMs, String applicationName) {
         this.embedded = embedded;
         this.url = url;
         this.sessionUrl = sessionUrl;
@@ -49,8 +49,9 @@ public final class Database implements AutoCloseable {
         config.setPassword(url.password());
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(2, poolSize));
-        config.setConnectionTimeout(5_000);
-        config.setValidationTimeout(3_000);
+        config.setConnectionTimeout(waitMs);
+        // HikariCP wants the validation shorter than the wait
+        config.setValidationTimeout(Math.min(3_000, Math.max(250, waitMs - 250)));
         // who holds a session: a 'running' run of a replica without any session left was interrupted
         config.addDataSourceProperty("ApplicationName", applicationName);
         if (transactionPooled) {
@@ -101,11 +102,11 @@ public final class Database implements AutoCloseable {
             DatabaseUrl url = settings.url().get();
             DatabaseUrl sessionUrl = settings.listenUrl().orElse(url);
             boolean pooled = requireSessions(url, sessionUrl, settings.listenUrl().isPresent());
-            return new Database(null, url, sessionUrl, pooled, poolSize, applicationName);
+            return new Database(null, url, sessionUrl, pooled, poolSize, settings.waitMs(), applicationName);
         }
         EmbeddedPostgres embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
         DatabaseUrl url = new DatabaseUrl(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
-        return new Database(embedded, url, url, false, poolSize, applicationName);
+        return new Database(embedded, url, url, false, poolSize, settings.waitMs(), applicationName);
     }
 
     /**

@@ -46,6 +46,7 @@ class SettingsTest {
         "QR_REFRESH_CONCURRENCY|eight|not a whole number",
         "HTTP_PORT|70000|outside 1..65535",
         "EVOLUTION_TIMEOUT_MS|-1|outside",
+        "DATABASE_WAIT_MS|100|outside 250..60000",
         "ALERT_WEBHOOK_URL|hooks.example.com/x|must be an http:// or https:// URL",
         "ALERT_WEBHOOK_URL|ftp://hooks.example.com|must be an http:// or https:// URL",
         "EVOLUTION_API_BASE_URL|https://evo.example.com?x=1|must not have a query string",

@@ -78,7 +78,9 @@ class OperationsTest {
         try (RestartablePostgres database = new RestartablePostgres(dataDir);
              ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
-                     .with("database.url", database.jdbcUrl()).start()) {
+                     .with("database.url", database.jdbcUrl())
+                     // each API call below waits this long for a connection, then answers 503
+                     .with("database.wait-ms", "1500").start()) {
             assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
 
             database.stop();
