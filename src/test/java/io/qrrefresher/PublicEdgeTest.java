@@ -74,7 +74,7 @@ class PublicEdgeTest {
         sut.db().insertInstance("early", "token-early", "connecting");
         QrStreams streams = sut.service().bean(io.qrrefresher.stream.QrStreams.class);
         int port = sut.service().url("/").getPort();
-        int clients = 5000;
+        int clients = 1000;
         String request = "GET /instances/early/qr/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
                 + RunningService.viewerToken("early") + "\r\n\r\n";
         List<Socket> sockets = new ArrayList<>();

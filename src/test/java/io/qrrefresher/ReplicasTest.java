@@ -160,7 +160,7 @@ class ReplicasTest {
                 .env("QR_FAILURE_CHECK_CRON", "*/2 * * * * ?")
                 .env("ALERT_WEBHOOK_URL", receiver.url().toString())
                 .env("ALERT_DELIVERY_POLL_MS", "200")
-                .jvmOption("-Xmx256m");
+                .jvmOption("-Xmx256m").quickJit();
     }
 
     private static CompletableFuture<ServiceProcess> startAsync(ServiceProcess replica) {

@@ -127,6 +127,8 @@ class StartupTest {
     static Result run(Map<String, String> environment) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        // C1 only: these processes live seconds (ServiceProcess.quickJit)
+        command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(QrRefresherApplication.class.getName());

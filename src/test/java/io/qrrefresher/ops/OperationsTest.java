@@ -234,7 +234,7 @@ class OperationsTest {
             // as hawtio does it: the service stays ready at once, before the pause is even saved
             assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
 
-            // saved, then applied: both within one read of the control (every 5 s)
+            // saved, then applied: both within one read of the control (QR_CONTROL_WATCH_MS)
             await().atMost(Duration.ofSeconds(15)).until(() -> service.bean(io.qrrefresher.refresh.RefreshControl.class).isPaused()
                     && !service.db().query("SELECT 1 FROM qr_refresher.refresh_control WHERE NOT active").isEmpty());
             assertThat(service.db().queryOne("SELECT changed_by FROM qr_refresher.refresh_control").get("changed_by"))

@@ -57,7 +57,7 @@ public final class PushedService implements BeforeAllCallback, BeforeEachCallbac
             dataSource.setUser("postgres");
             // the service's port first: Evolution posts its webhooks there
             ServiceProcess service = ServiceProcess.against(URI.create("http://127.0.0.1:1"),
-                    ScriptedEvolutionApi.GLOBAL_KEY, database, directory.resolve("service"));
+                    ScriptedEvolutionApi.GLOBAL_KEY, database, directory.resolve("service")).quickJit();
             ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start(EvolutionSimulator.builder()
                     .rotation(rotation, Duration.ofMillis(200))
                     .webhook(URI.create(service.url("/webhooks/evolution") + "?token=" + Webhooks.TOKEN),

@@ -68,6 +68,8 @@ public final class RunningService implements AutoCloseable {
         properties.setProperty("alert.delivery.poll-ms", "100");
         properties.setProperty("alert.delivery.retry-base", "PT0.2S");
         properties.setProperty("evolution.timeout-ms", "2000");
+        // a pause or cron saved by another replica (or over JMX) is read from the database this often
+        properties.setProperty("qr.control.watch-ms", "500");
         // tests drive runs themselves; the immediate refresh of requested instances has tests of its own
         properties.setProperty("qr.refresh.on-request", "false");
     }

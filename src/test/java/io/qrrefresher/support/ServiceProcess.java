@@ -65,6 +65,15 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /**
+     * The C1 compiler only: a test's service lives for a minute or two, where C2's compile work costs the other
+     * tracks of a 2-core machine more CPU than its faster code saves. Not for benchmarks (their figures are the JIT
+     * of production).
+     */
+    public ServiceProcess quickJit() {
+        return jvmOption("-XX:TieredStopAtLevel=1");
+    }
+
+    /**
      * Starts the JVM and waits until the service reports ready. The ports were free when chosen, but another process
      * (a test running beside this one) may take one before the JVM binds it: the service then exits saying so, and
      * it is started again on other ports (at most three times).
