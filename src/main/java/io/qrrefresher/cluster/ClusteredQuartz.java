@@ -44,6 +44,16 @@ public final class ClusteredQuartz {
                 // the pool is ready
             }
         });
+        // the refresh's own scheduler (in memory, every replica fires it): Quartz's defaults, but a thread pool that
+        // stops at once (PromptShutdownThreadPool)
+        QuartzComponent local = new QuartzComponent();
+        local.setProperties(Map.of(
+                "org.quartz.scheduler.instanceName", "DefaultQuartzScheduler",
+                "org.quartz.threadPool.class", PromptShutdownThreadPool.class.getName(),
+                "org.quartz.threadPool.threadCount", "10",
+                "org.quartz.jobStore.misfireThreshold", "60000",
+                "org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore"));
+        context.addComponent("quartz", local);
         QuartzComponent component = new QuartzComponent();
         // the instance name is suffixed with the Camel context's name (camel.main.name), the same on every replica:
         // that makes them one cluster
@@ -51,6 +61,7 @@ public final class ClusteredQuartz {
         component.setProperties(Map.ofEntries(
                 Map.entry("org.quartz.scheduler.instanceName", "qr-refresher-cluster"),
                 Map.entry("org.quartz.scheduler.instanceId", "AUTO"),
+                Map.entry("org.quartz.threadPool.class", PromptShutdownThreadPool.class.getName()),
                 Map.entry("org.quartz.threadPool.threadCount", "2"),
                 Map.entry("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX"),
                 Map.entry("org.quartz.jobStore.driverDelegateClass",
