@@ -74,10 +74,10 @@ public final class RunningService implements AutoCloseable {
         properties.setProperty("qr.refresh.on-request", "false");
     }
 
-    /** A service against the given Evolution API, on a fresh database. */
+    /** A service against the given Evolution API, on a database of its own (migrated: SharedPostgres.migratedDatabase). */
     public static RunningService against(ScriptedEvolutionApi evolution) {
         return new RunningService()
-                .with("database.url", SharedPostgres.newDatabase())
+                .with("database.url", SharedPostgres.migratedDatabase())
                 .with("database.user", "postgres")
                 .with("evolution.api.base-url", evolution.baseUrl().toString())
                 .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY);

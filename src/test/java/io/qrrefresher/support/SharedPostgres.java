@@ -55,6 +55,38 @@ public final class SharedPostgres {
         return server().getJdbcUrl("postgres", name);
     }
 
+    private static String migratedTemplate;
+
+    /**
+     * A database the service's migrations already ran on (as on a second start), and returns its JDBC URL: a copy of a
+     * template migrated once per suite, so that each service under test does not migrate its own. The first start's
+     * path (the table created, each migration applied) is tested on {@link #newDatabase} (MigrationTest,
+     * TableVariantsTest, StartupTest).
+     */
+    public static synchronized String migratedDatabase() {
+        if (migratedTemplate == null) {
+            String name = "migrated_template";
+            try (Connection connection = server().getPostgresDatabase().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("CREATE DATABASE " + name);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            try (Database database = open(server().getJdbcUrl("postgres", name), "postgres", "template")) {
+                database.migrate();
+            }
+            migratedTemplate = name;
+        }
+        String name = "test_" + DATABASES.incrementAndGet();
+        try (Connection connection = server().getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + name + " TEMPLATE " + migratedTemplate);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return server().getJdbcUrl("postgres", name);
+    }
+
     /** The service's database on a fresh database, not migrated yet, as user postgres. */
     public static Database freshDatabase(String applicationName) {
         return open(newDatabase(), "postgres", applicationName);
