@@ -107,6 +107,10 @@ class WidgetApiTest {
 
         assertThat(renew("api-renew", null).statusCode()).isEqualTo(401);
         assertThat(renew("api-renew", RunningService.viewerToken("another-instance")).statusCode()).isEqualTo(401);
+        // this name, another row (one deleted and created again): refused by the row, and nothing renewed
+        assertThat(renew("api-renew", RunningService.viewerToken("api-renew",
+                new io.qrrefresher.access.ViewerTokens.Binding("an-earlier-row", ""))).statusCode()).isEqualTo(401);
+        assertThat(service.db().instance("api-renew").get("instance_status")).isEqualTo("close");
         HttpResponse<String> renewed = renew("api-renew", RunningService.viewerToken("api-renew"));
 
         assertThat(renewed.statusCode()).isEqualTo(202);
@@ -155,6 +159,15 @@ class WidgetApiTest {
         // the new socket's first QR arrives while Evolution waits before answering connect
         evolution.whileConnectWaits("api-phone", () -> evolution.rotate("api-phone"));
         service.db().insertInstance("api-phone", "token-api-phone", "close");
+        // a token for this name but another row (one deleted and created again) goes no further than the route
+        // read-viewer-row: no Evolution call, no change
+        int callsBefore = evolution.totalCalls();
+        assertThat(pairingCode("api-phone", RunningService.viewerToken("api-phone",
+                        new io.qrrefresher.access.ViewerTokens.Binding("an-earlier-row", "")),
+                "{\"number\":\"+55 (11) 98765-4321\"}").statusCode()).isEqualTo(401);
+        assertThat(evolution.totalCalls()).isEqualTo(callsBefore);
+        assertThat(evolution.pairingNumber("api-phone")).isNull();
+        assertThat(service.db().instance("api-phone").get("instance_status")).isEqualTo("close");
 
         HttpResponse<String> answered;
         try (LogCapture logs = LogCapture.open()) {

@@ -47,8 +47,6 @@ public final class QrRenewals {
     public static final String PAIRING_PATH = "/instances/:name/qr/pairing-code";
     /** A pairing request's JSON body is a phone number: anything larger is refused unread. */
     static final int MAX_PAIRING_BODY_BYTES = 1024;
-    /** Set by the routes renew-qr and request-pairing-code: the credential opens the row. */
-    public static final String ALLOWED_PROPERTY = "renewAllowed";
 
     private static final Logger LOG = LoggerFactory.getLogger(QrRenewals.class);
     private static final String WHAT = "New QR request";
@@ -145,7 +143,7 @@ public final class QrRenewals {
         workers.executeBlocking(() -> producer.send(route, exchange -> {
             exchange.setProperty(QrStreams.INSTANCE_PROPERTY, name);
             exchange.setProperty(QrStreams.CREDENTIAL_PROPERTY, credential);
-            exchange.setProperty(ALLOWED_PROPERTY, false);
+            exchange.setProperty(QrStreams.ALLOWED_PROPERTY, false);
             properties.forEach(exchange::setProperty);
         }), false).onComplete(result -> {
             pending.decrementAndGet();
@@ -156,7 +154,7 @@ public final class QrRenewals {
                 answer(response, 503, "unavailable", "the request cannot be stored now; retry later");
                 return;
             }
-            if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
+            if (!exchange.getProperty(QrStreams.ALLOWED_PROPERTY, false, Boolean.class)) {
                 admission.unauthorized(routing, WHAT, ViewerAdmission.TokenFrom.HEADER, QrRenewals::answer);
                 return;
             }

@@ -60,6 +60,8 @@ public final class QrStreams {
     static final java.time.Duration MAX_LAG = java.time.Duration.ofSeconds(20);
     public static final String INSTANCE_PROPERTY = "streamInstance";
     public static final String CREDENTIAL_PROPERTY = "streamCredential";
+    /** Set by the route read-viewer-row (the stream, renew and pairing flows): the credential opens the row. */
+    public static final String ALLOWED_PROPERTY = "viewerAllowed";
     private static final Logger LOG = LoggerFactory.getLogger(QrStreams.class);
     private static final String WHAT = "Live stream";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -202,7 +204,7 @@ public final class QrStreams {
                 refuse(response, 503, "unavailable", "the stream cannot start now; retry later");
                 return;
             }
-            if (!exchange.getProperty("streamAllowed", false, Boolean.class)) {
+            if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
                 subscriber.release();
                 admission.unauthorized(routing, WHAT, ViewerAdmission.TokenFrom.HEADER_OR_QUERY, this::refuse);
                 return;
