@@ -1,14 +1,19 @@
 package io.qrrefresher.cluster;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 
 import javax.sql.DataSource;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.quartz.QuartzComponent;
+import org.quartz.impl.StdSchedulerFactory;
 import org.quartz.utils.ConnectionProvider;
 import org.quartz.utils.DBConnectionManager;
 
@@ -23,6 +28,17 @@ public final class ClusteredQuartz {
     public static final String COMPONENT = "quartz-cluster";
 
     private ClusteredQuartz() {
+    }
+
+    /** The properties Quartz uses when given none (org/quartz/quartz.properties in its jar). */
+    private static Properties quartzDefaults() {
+        Properties defaults = new Properties();
+        try (InputStream in = StdSchedulerFactory.class.getResourceAsStream("/org/quartz/quartz.properties")) {
+            defaults.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Quartz's default properties cannot be read", e);
+        }
+        return defaults;
     }
 
     public static void install(CamelContext context, DataSource dataSource) {
@@ -44,16 +60,13 @@ public final class ClusteredQuartz {
                 // the pool is ready
             }
         });
-        // the refresh's own scheduler (in memory, every replica fires it): Quartz's defaults, but a thread pool that
-        // stops at once (PromptShutdownThreadPool)
-        QuartzComponent local = new QuartzComponent();
-        local.setProperties(Map.of(
-                "org.quartz.scheduler.instanceName", "DefaultQuartzScheduler",
-                "org.quartz.threadPool.class", PromptShutdownThreadPool.class.getName(),
-                "org.quartz.threadPool.threadCount", "10",
-                "org.quartz.jobStore.misfireThreshold", "60000",
-                "org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore"));
-        context.addComponent("quartz", local);
+        // the refresh's own scheduler (in memory, every replica fires it): Quartz's own defaults, with a thread pool
+        // that stops at once (PromptShutdownThreadPool)
+        Properties local = quartzDefaults();
+        local.setProperty("org.quartz.threadPool.class", PromptShutdownThreadPool.class.getName());
+        QuartzComponent localComponent = new QuartzComponent();
+        localComponent.setProperties(local);
+        context.addComponent("quartz", localComponent);
         QuartzComponent component = new QuartzComponent();
         // the instance name is suffixed with the Camel context's name (camel.main.name), the same on every replica:
         // that makes them one cluster
