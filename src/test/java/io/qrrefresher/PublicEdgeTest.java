@@ -175,14 +175,26 @@ class PublicEdgeTest {
 
     // ------------------------------------------------------------------ 3. what may be stored as a QR
 
-    /** Images Evolution (or someone holding the global token) might send beside a code: none of them is stored. */
-    static Stream<String> notQrImages() throws Exception {
+    private static List<String> notQrImages;
+
+    /**
+     * Images Evolution (or someone holding the global token) might send beside a code: none of them is stored. Made
+     * once for both tests that use them (the huge picture takes a while to encode).
+     */
+    static synchronized Stream<String> notQrImages() throws Exception {
+        if (notQrImages == null) {
+            notQrImages = makeNotQrImages();
+        }
+        return notQrImages.stream();
+    }
+
+    private static List<String> makeNotQrImages() throws Exception {
         String png = QrImages.dataUrl("2@big").substring("data:image/png;base64,".length());
         StringBuilder huge = new StringBuilder("data:image/png;base64,").append(png);
         while (huge.length() < 900_000) {
             huge.append("AAAA");
         }
-        return Stream.of(
+        return List.of(
                 "javascript:alert(document.cookie)",
                 "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
                 "data:image/svg+xml;base64," + Base64.getEncoder().encodeToString(
@@ -193,15 +205,15 @@ class PublicEdgeTest {
                 huge.toString(),
                 // a PNG that is not the QR: a red pixel, a header with nothing after it, a huge picture, a header
                 // claiming 30000 x 30000 pixels
-                pngDataUrl(1, 1, 0xFF0000),
+                pngDataUrl(1, 1, 0xFF0000, java.awt.image.BufferedImage.TYPE_INT_RGB),
                 "data:image/png;base64," + Base64.getEncoder().encodeToString(pngHeader(64, 64)),
-                pngDataUrl(4000, 4000, 0x00FF00),
+                // one bit per pixel: 16 million pixels all the same, encoded in a fraction of the time of RGB
+                pngDataUrl(4000, 4000, 0x00FF00, java.awt.image.BufferedImage.TYPE_BYTE_BINARY),
                 "data:image/png;base64," + Base64.getEncoder().encodeToString(pngHeader(30_000, 30_000)));
     }
 
-    static String pngDataUrl(int width, int height, int rgb) throws java.io.IOException {
-        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height,
-                java.awt.image.BufferedImage.TYPE_INT_RGB);
+    static String pngDataUrl(int width, int height, int rgb, int imageType) throws java.io.IOException {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height, imageType);
         java.awt.Graphics2D graphics = image.createGraphics();
         graphics.setColor(new java.awt.Color(rgb));
         graphics.fillRect(0, 0, width, height);

@@ -14,6 +14,9 @@ import io.qrrefresher.support.Catalog;
 import io.qrrefresher.support.Db;
 import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * one before, object for object (the catalog compared, as a pg_dump of the application's side would be), with the
  * rows written meanwhile kept; and nothing is removed while an object of the user's uses ours.
  */
+@Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
+@ResourceLock("background-processes")
 class UninstallTest {
 
     /** The columns every application table in these tests starts with (the seed's). */

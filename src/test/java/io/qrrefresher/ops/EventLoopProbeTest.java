@@ -8,11 +8,16 @@ import java.util.concurrent.TimeUnit;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Liveness sees a blocked event loop, and sees it recover. */
+@Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
+@ResourceLock("background-processes")
 class EventLoopProbeTest {
 
     @Test

@@ -95,11 +95,21 @@ class OperationsTest {
             // database gauges say they do not know
             assertThat(metrics(service)).contains("qr_refresher_refresh_paused 0.0");
             await().until(() -> metrics(service).contains("qr_refresher_connecting_instances NaN"));
-            // the API says why, as JSON: nothing was changed, retry later
-            for (HttpResponse<String> failed : List.of(
-                    control(service, "GET", "/refresh-runs", null),
-                    control(service, "PUT", "/refresh-control", "{\"limit\": 5}"),
-                    control(service, "GET", "/wall/instances", null))) {
+            // the API says why, as JSON: nothing was changed, retry later (the three asked at once: each waits
+            // database.wait-ms for a connection)
+            List<java.util.concurrent.Callable<HttpResponse<String>>> calls = List.of(
+                    () -> control(service, "GET", "/refresh-runs", null),
+                    () -> control(service, "PUT", "/refresh-control", "{\"limit\": 5}"),
+                    () -> control(service, "GET", "/wall/instances", null));
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(3);
+            List<java.util.concurrent.Future<HttpResponse<String>>> answers;
+            try {
+                answers = callers.invokeAll(calls);
+            } finally {
+                callers.shutdown();
+            }
+            for (java.util.concurrent.Future<HttpResponse<String>> answer : answers) {
+                HttpResponse<String> failed = answer.get();
                 assertThat(failed.statusCode()).isEqualTo(503);
                 assertThat(failed.headers().firstValue("Retry-After")).hasValue("5");
                 assertThat(JSON.readTree(failed.body()).get("error").asText()).isEqualTo("database_unavailable");
