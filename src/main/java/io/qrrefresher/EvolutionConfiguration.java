@@ -7,12 +7,9 @@ import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
-import io.qrrefresher.evolution.EvolutionReplyReader;
-import io.qrrefresher.evolution.EvolutionRequests;
+import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
-import io.qrrefresher.refresh.InstanceRefresher;
-import io.qrrefresher.refresh.RefreshDecisions;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -36,23 +33,13 @@ public final class EvolutionConfiguration implements CamelConfiguration {
         return breakers;
     }
 
-    @BindToRegistry("evolutionRequests")
-    public EvolutionRequests evolutionRequests() {
-        return new EvolutionRequests();
-    }
-
-    @BindToRegistry("evolutionReplyReader")
-    public EvolutionReplyReader evolutionReplyReader(Settings settings, QrMetrics metrics) {
-        return new EvolutionReplyReader(settings.evolution().maxReplyBytes(), metrics);
+    @BindToRegistry("evolutionClient")
+    public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics) {
+        return new EvolutionCall.Client(settings.evolution().maxReplyBytes(), metrics);
     }
 
     @BindToRegistry("qrContent")
     public QrContent qrContent(Settings settings) {
         return new QrContent();
-    }
-
-    @BindToRegistry("instanceRefresher")
-    public InstanceRefresher instanceRefresher(ServiceMode mode, QrContent qrContent, QrMetrics metrics) {
-        return new InstanceRefresher(mode.globalApiKey(), new RefreshDecisions(qrContent), metrics);
     }
 }

@@ -12,6 +12,7 @@ import io.qrrefresher.api.OperatorsWall;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
+import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.refresh.RefreshControl;
 import io.qrrefresher.refresh.Outcome;
@@ -48,6 +49,12 @@ public final class RefreshConfiguration implements CamelConfiguration {
         metrics.gauge("qr_refresher.refresh.paused", "1 while the scheduled refresh is paused on purpose", null,
                 () -> control.isPaused() ? 1 : 0);
         return control;
+    }
+
+    /** The refresh of one instance (route refresh-instance): its steps and decisions. */
+    @BindToRegistry("refreshDecisions")
+    public RefreshDecisions refreshDecisions(ServiceMode mode, QrContent qrContent, QrMetrics metrics) {
+        return new RefreshDecisions(qrContent, mode.globalApiKey(), metrics);
     }
 
     @BindToRegistry("refreshRuns")

@@ -4,7 +4,7 @@ package io.qrrefresher.refresh;
 public record InstanceResult(String instanceName, boolean success, boolean qrUpdated, String outcome, String error,
                              String cause) {
 
-    static InstanceResult of(InstanceRefresh refresh) {
+    static InstanceResult of(RefreshDecisions.InstanceRefresh refresh) {
         Outcome outcome = refresh.getOutcome() == null ? Outcome.FAILED : refresh.getOutcome();
         return new InstanceResult(refresh.getInstanceName(), outcome != Outcome.FAILED, refresh.isQrUpdated(),
                 outcome.label(), refresh.getError(), refresh.getOutcome() == null ? null : refresh.getCause());

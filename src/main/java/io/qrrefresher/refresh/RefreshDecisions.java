@@ -1,21 +1,37 @@
 package io.qrrefresher.refresh;
 
-import io.qrrefresher.evolution.QrFingerprint;
+import java.time.Instant;
+import java.util.Optional;
+
+import io.qrrefresher.alert.Cause;
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrContent;
+import io.qrrefresher.evolution.QrFingerprint;
+import io.qrrefresher.metrics.QrMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
- * The per-instance state machine of the refresh, as one pure function: what Evolution API answered to a call, and what
- * is stored for the instance, decide the next step. The route {@code refresh-instance} branches on
- * {@link Decision#next()}; {@code save-refresh-outcome} on {@link Decision#save()}. Nothing here does I/O, so every
- * row of the outcome table is a unit test ({@code RefreshDecisionsTest}).
+ * The refresh of one instance, as the route {@code refresh-instance} drives it (the bean {@code refreshDecisions}):
+ * {@link #begin} starts it, the answer of each Evolution call decides the next step, {@link #afterSave} reads what the
+ * write changed and logs the outcome. Its state travels as the exchange property {@code refresh}
+ * ({@link InstanceRefresh}).
+ *
+ * <p>The decisions themselves are pure functions ({@link #start}, {@link #afterReply}, {@link #unanswered},
+ * {@link #afterConnectClaim}): what Evolution API answered to a call, and what is stored for the instance, decide the
+ * next step. The route branches on the holder's booleans ({@code refresh.callingEvolution}, {@code refresh.storingQr}…).
+ * Nothing in them does I/O, so every row of the outcome table is a unit test ({@code RefreshDecisionsTest}).
  *
  * <p>The rules: read the QR only while Evolution says {@code connecting}; mark a paired instance {@code open}; never
  * {@code connect} a closed instance (that opens a new WhatsApp socket) except once per explicit request, claimed in
  * the database first; a {@code close} is only noted, and acted on when a later read confirms it.
  */
 public final class RefreshDecisions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RefreshDecisions.class);
 
     /** The next step of the route {@code refresh-instance}. */
     public enum Step {
@@ -88,10 +104,95 @@ public final class RefreshDecisions {
             "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open", "internal");
 
     private final QrContent qrContent;
+    private final Optional<String> globalApiKey;
+    private final QrMetrics metrics;
 
-    public RefreshDecisions(QrContent qrContent) {
+    public RefreshDecisions(QrContent qrContent, Optional<String> globalApiKey, QrMetrics metrics) {
         this.qrContent = qrContent;
+        this.globalApiKey = globalApiKey;
+        this.metrics = metrics;
     }
+
+    // ------------------------------------------------------------------ the route refresh-instance's steps
+
+    /** Starts the refresh of one claimed instance, within its run (which says whether webhooks cover it). */
+    public InstanceRefresh begin(ConnectingInstance instance, RefreshRun run) {
+        String apiKey = EvolutionCall.apiKeyFor(instance.getInstanceToken(), globalApiKey);
+        Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
+        MDC.put("instance", instance.getInstanceName());
+        return new InstanceRefresh(instance, apiKey, this, plan);
+    }
+
+    /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
+    public void afterCall(InstanceRefresh refresh) {
+        if (refresh.decision().qrRejected()) {
+            metrics.qrRejected("poll", refresh.getFailureReason());
+        }
+    }
+
+    /** The claim of the pending connect request succeeded (one row) or another run got it first (none). */
+    public void connectClaimed(InstanceRefresh refresh, Integer claimedRows) {
+        boolean claimed = claimedRows != null && claimedRows > 0;
+        if (claimed) {
+            LOG.info("{} is closed in Evolution API and was asked for a QR: sending one connect", refresh.instance());
+        }
+        refresh.connectClaimed(claimed);
+    }
+
+    /**
+     * Reads what the write of {@code save-refresh-outcome} changed and logs the outcome.
+     *
+     * @param updated the rows an UPDATE changed (none: the application changed the row meanwhile)
+     * @param closed  for {@code NOTE_CLOSE}, the rows set to close (the close was confirmed)
+     */
+    public void afterSave(InstanceRefresh refresh, Integer updated, Object closed) {
+        switch (refresh.getSave()) {
+            case STORE_QR, MARK_OPEN -> {
+                if (updated != null && updated == 0) {
+                    refresh.outcome(Outcome.LEFT_ALONE);
+                }
+            }
+            case NOTE_CLOSE -> {
+                if (closed instanceof Number rows && rows.longValue() > 0) {
+                    refresh.outcome(Outcome.CLOSED);
+                }
+            }
+            default -> {
+            }
+        }
+        log(refresh);
+    }
+
+    /** Something unexpected went wrong for this instance (a database error, say): record it, keep the run going. */
+    public void failedUnexpectedly(InstanceRefresh refresh, Throwable cause) {
+        if (refresh == null) {
+            LOG.warn("Could not start a refresh: {}", Failures.describe(cause));
+            return;
+        }
+        refresh.failedUnexpectedly(Failures.describe(cause));
+        LOG.warn("{}: refresh failed: {}", refresh.instance(), refresh.getError());
+    }
+
+    private static void log(InstanceRefresh refresh) {
+        ConnectingInstance instance = refresh.instance();
+        switch (refresh.getOutcome()) {
+            case REFRESHED -> LOG.debug("{}: new QR stored (count {})", instance, refresh.getQrCount());
+            case OPENED -> LOG.info("{} is paired: status set to open, QR cleared", instance);
+            case CLOSED -> LOG.info("{} stayed closed in Evolution API: status set to close, QR cleared", instance);
+            case LEFT_ALONE -> LOG.info("{} was changed by the application during the refresh: left alone", instance);
+            case FAILED -> {
+                if (instance.getConsecutiveFailures() == 0 && !refresh.isShortCircuited()) {
+                    LOG.warn("{}: refresh failed: {}", instance, refresh.getError());
+                } else {
+                    LOG.debug("{}: refresh failed again ({} in a row): {}", instance,
+                            instance.getConsecutiveFailures() + 1, refresh.getError());
+                }
+            }
+            default -> LOG.debug("{}: {}", instance, refresh.getOutcome().label());
+        }
+    }
+
+    // ------------------------------------------------------------------ the decisions
 
     /**
      * The first step: nothing when webhooks cover the instance ({@link Coverage}), else read the state, unless there
@@ -183,5 +284,227 @@ public final class RefreshDecisions {
     /** Failures, a noted close or a pending request are cleared by an answer that shows none of them. */
     private static Save reset(Stored stored) {
         return stored.stateToClear() ? Save.RESET_STATE : Save.NOTHING;
+    }
+
+    /**
+     * The working state of one instance during one run: the instance and the last {@link Decision}. It travels as the
+     * exchange property {@code refresh}; the routes read it with simple expressions such as
+     * {@code ${exchangeProperty.refresh.storingQr}} and bind it into SQL as
+     * {@code :#${exchangeProperty.refresh.instanceId}}.
+     */
+    public static final class InstanceRefresh implements EvolutionCall.Site {
+
+        private final ConnectingInstance instance;
+        private final String apiKey;
+        private final RefreshDecisions decisions;
+        private Decision decision;
+        private Outcome outcome;
+        private boolean staleQrFound;
+        private final boolean stateOnly;
+
+        InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions, Coverage.Plan plan) {
+            this.instance = instance;
+            this.apiKey = apiKey;
+            this.decisions = decisions;
+            this.stateOnly = plan == Coverage.Plan.SAFETY_READ;
+            decide(decisions.start(apiKey != null, plan == Coverage.Plan.SKIP));
+        }
+
+        public ConnectingInstance instance() {
+            return instance;
+        }
+
+        /** The row's id, of the table's own type (bound back into SQL as it came). */
+        public Object getInstanceId() {
+            return instance.getInstanceId();
+        }
+
+        @Override
+        public String getInstanceName() {
+            return instance.getInstanceName();
+        }
+
+        /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */
+        @Override
+        public String getApiKey() {
+            return apiKey;
+        }
+
+        /** The step the route {@code refresh-instance} takes next. */
+        public Step getNext() {
+            return decision.next();
+        }
+
+        /** The call the current step makes. */
+        @Override
+        public EvolutionCall getCall() {
+            return decision.next() == Step.CALL_CONNECTION_STATE ? EvolutionCall.CONNECTION_STATE : EvolutionCall.CONNECT;
+        }
+
+        public Save getSave() {
+            return decision.save();
+        }
+
+        // what the route refresh-instance branches on: the decision's step, as a question the route can ask
+
+        /** The calls are over: the route writes the outcome. */
+        public boolean isReadyToSave() {
+            return decision.next() == Step.SAVE;
+        }
+
+        /** The instance's pending connect request must be claimed first (one connect per request). */
+        public boolean isClaimingConnect() {
+            return decision.next() == Step.CLAIM_CONNECT;
+        }
+
+        /** The next step is a call to Evolution API ({@link #getCall()}). */
+        public boolean isCallingEvolution() {
+            return decision.next() == Step.CALL_CONNECTION_STATE || decision.next() == Step.CALL_CONNECT;
+        }
+
+        // what the route save-refresh-outcome writes: one question per statement
+
+        public boolean isStoringQr() {
+            return decision.save() == Save.STORE_QR;
+        }
+
+        public boolean isMarkingOpen() {
+            return decision.save() == Save.MARK_OPEN;
+        }
+
+        public boolean isNotingClose() {
+            return decision.save() == Save.NOTE_CLOSE;
+        }
+
+        public boolean isRecordingFailure() {
+            return decision.save() == Save.RECORD_FAILURE;
+        }
+
+        public boolean isResettingState() {
+            return decision.save() == Save.RESET_STATE;
+        }
+
+        public Outcome getOutcome() {
+            return outcome;
+        }
+
+        public String getError() {
+            return decision.error();
+        }
+
+        public boolean isUnauthorized() {
+            return decision.unauthorized();
+        }
+
+        public String getQrBase64() {
+            return decision.qr() == null ? null : decision.qr().image();
+        }
+
+        public String getQrCodeHash() {
+            return decision.qr() == null ? null : decision.qr().codeHash();
+        }
+
+        /** The phone-number pairing code that came with the QR to store, or null (QR mode). */
+        public String getPairingCode() {
+            return decision.qr() == null ? null : decision.qr().pairingCode();
+        }
+
+        public Integer getQrCount() {
+            return decision.qr() == null ? null : decision.qr().count();
+        }
+
+        public int getConnectRequests() {
+            return instance.getConnectRequests();
+        }
+
+        public boolean isShortCircuited() {
+            return "circuit_open".equals(decision.failureReason());
+        }
+
+        public String getFailureReason() {
+            return decision.failureReason();
+        }
+
+        public boolean isQrUpdated() {
+            return outcome == Outcome.REFRESHED;
+        }
+
+        /**
+         * Evolution showed the instance's current QR and it was compared with the stored one (stored, or the same): the
+         * reads the stale-QR rate is taken over. The safety read of a covered instance reads the state only.
+         */
+        public boolean isQrRead() {
+            return !stateOnly && (outcome == Outcome.REFRESHED || outcome == Outcome.UNCHANGED);
+        }
+
+        /** The refresh found another QR in Evolution while the stored one had already expired: a stale QR was on screen. */
+        public boolean isStaleQrFound() {
+            return staleQrFound && outcome == Outcome.REFRESHED;
+        }
+
+        /** Evolution answered for the instance without an error (a QR, count 0, a state). */
+        public boolean isReadByEvolution() {
+            return outcome != null && outcome != Outcome.FAILED && outcome != Outcome.LEFT_ALONE
+                    && outcome != Outcome.COVERED;
+        }
+
+        /**
+         * Why the instance has no working QR, as far as this one refresh tells ({@link Cause} ids, or {@code no_qr_yet}
+         * for a {@code {"count":0}}: whether that lasts is the failure check's to say); null when nothing is wrong.
+         */
+        public String getCause() {
+            if (outcome == Outcome.FAILED) {
+                return Cause.ofFailure(decision.failureReason(), instance.hasOwnToken()).id();
+            }
+            if (outcome == Outcome.NO_QR_YET) {
+                return Outcome.NO_QR_YET.label();
+            }
+            return isStaleQrFound() ? Cause.STALE_QR_SHOWN.id() : null;
+        }
+
+        /** The decision taken last. */
+        Decision decision() {
+            return decision;
+        }
+
+        /** Evolution API answered the current call (any answer, including an error): decides the next step. */
+        @Override
+        public void replied(EvolutionReply reply) {
+            decide(decisions.afterReply(getCall(), reply, Stored.of(instance, stateOnly)));
+        }
+
+        /** Evolution API could not answer the current call. */
+        @Override
+        public void unavailable(String error, boolean shortCircuited) {
+            decide(decisions.unanswered(error, shortCircuited));
+        }
+
+        void connectClaimed(boolean claimed) {
+            decide(decisions.afterConnectClaim(claimed));
+        }
+
+        /** Something unexpected went wrong (a database error, say): nothing more is done or written for the instance. */
+        void failedUnexpectedly(String error) {
+            decide(new Decision(Step.SAVE, Outcome.FAILED, Save.NOTHING, "internal", error, null, false));
+        }
+
+        void decide(Decision decision) {
+            this.decision = decision;
+            this.outcome = decision.outcome();
+            if (decision.outcome() == Outcome.REFRESHED) {
+                staleQrFound = instance.getQrExpiresAt() != null
+                        && instance.getQrExpiresAt().toInstant().isBefore(Instant.now());
+            }
+        }
+
+        /** What the write found: the application changed the row meanwhile, or a noted close was confirmed. */
+        void outcome(Outcome outcome) {
+            this.outcome = outcome;
+        }
+
+        @Override
+        public String toString() {
+            return instance + (outcome == null ? "" : " " + outcome.label());
+        }
     }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.config.Settings;
+import io.qrrefresher.refresh.RefreshDecisions.InstanceRefresh;
 
 /**
  * One run of the refresh pipeline: its trigger, its totals and, for manual runs, the per-instance results. Instances

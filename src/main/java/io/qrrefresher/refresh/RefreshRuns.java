@@ -4,9 +4,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,10 +19,14 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.common.Failures;
+import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.metrics.QrMetrics;
+import io.qrrefresher.refresh.RefreshDecisions.InstanceRefresh;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.RuntimeCamelException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -324,5 +331,72 @@ public final class RefreshRuns {
         }
         LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded yet)" : run.getId(),
                 message);
+    }
+
+    /**
+     * The instances of one run, claimed from the database a batch at a time (route {@code claim-refresh-batch}) as the
+     * parallel split asks for them. Claiming lazily keeps the pool busy without a barrier between batches and shares a
+     * cycle's instances among the replicas in proportion to how fast each one works. The split pulls from one thread at
+     * a time, but not always the same one, hence the synchronisation.
+     */
+    private static final class ClaimedInstances implements Iterator<ConnectingInstance> {
+
+        static final String CLAIM_ROUTE = RouteContract.CLAIM_REFRESH_BATCH;
+        static final String CLAIM_SIZE_PROPERTY = "claimSize";
+
+        private final ProducerTemplate producer;
+        private final RefreshRun run;
+        private final int batchSize;
+        private final Deque<ConnectingInstance> batch = new ArrayDeque<>();
+        private int allowed = Integer.MAX_VALUE;
+        private boolean exhausted;
+
+        ClaimedInstances(ProducerTemplate producer, RefreshRun run, int batchSize) {
+            this.producer = producer;
+            this.run = run;
+            this.batchSize = batchSize;
+        }
+
+        @Override
+        public synchronized boolean hasNext() {
+            if (batch.isEmpty() && !exhausted) {
+                claimNextBatch();
+            }
+            return !batch.isEmpty();
+        }
+
+        @Override
+        public synchronized ConnectingInstance next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return batch.poll();
+        }
+
+        private void claimNextBatch() {
+            int size = Math.min(batchSize, Math.min(allowed, run.getLimit()));
+            if (size <= 0) {
+                exhausted = true;
+                return;
+            }
+            Exchange answer = producer.send(CLAIM_ROUTE, exchange -> {
+                exchange.setProperty(RefreshRuns.RUN_PROPERTY, run);
+                exchange.setProperty(CLAIM_SIZE_PROPERTY, size);
+            });
+            if (answer.getException() != null) {
+                // the run cannot go on without the database: the split fails and the run is recorded as aborted
+                throw RuntimeCamelException.wrapRuntimeCamelException(answer.getException());
+            }
+            List<?> rows = answer.getMessage().getBody(List.class);
+            // fewer rows than asked is not the end: other replicas may have held some rows locked for a moment
+            if (rows == null || rows.isEmpty()) {
+                exhausted = true;
+                return;
+            }
+            for (Object row : rows) {
+                batch.add((ConnectingInstance) row);
+            }
+            allowed = run.claimed(rows.size());
+        }
     }
 }

@@ -1,7 +1,6 @@
 package io.qrrefresher.stream;
 
 import io.qrrefresher.evolution.EvolutionCall;
-import io.qrrefresher.evolution.EvolutionCallSite;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.evolution.QrFingerprint;
@@ -13,7 +12,7 @@ import io.qrrefresher.evolution.QrFingerprint;
  * socket that asks WhatsApp for the code (Evolution honours {@code number} only on {@code close}). Nothing here does
  * I/O: {@code PairingRequestTest} walks every path. The exchange property {@code refresh} holds it, as for a refresh.
  */
-public final class PairingRequest implements EvolutionCallSite {
+public final class PairingRequest implements EvolutionCall.Site {
 
     /** The next step of the route. */
     public enum Step {

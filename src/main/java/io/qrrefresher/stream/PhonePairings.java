@@ -2,7 +2,7 @@ package io.qrrefresher.stream;
 
 import java.util.Optional;
 
-import io.qrrefresher.evolution.EvolutionRequests;
+import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.QrContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ public final class PhonePairings {
 
     /** Starts the request for {@code row}, with the instance token or else the global key. */
     public PairingRequest begin(QrSnapshot row, String number) {
-        String apiKey = EvolutionRequests.apiKeyFor(row.getInstanceToken(), globalApiKey);
+        String apiKey = EvolutionCall.apiKeyFor(row.getInstanceToken(), globalApiKey);
         MDC.put("instance", row.getInstanceName());
         return new PairingRequest(row.getInstanceName(), apiKey, number, MAX_WAITS_AFTER_LOGOUT, qrContent);
     }

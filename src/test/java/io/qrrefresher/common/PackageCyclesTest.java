@@ -58,7 +58,7 @@ class PackageCyclesTest {
                 while (imports.find()) {
                     to.add(imports.group(1));
                 }
-                // fully qualified names in the code (io.qrrefresher.evolution.EvolutionRequests.pathSegment(...))
+                // fully qualified names in the code (io.qrrefresher.evolution.EvolutionCall.encodeSegment(...))
                 Matcher references = SAME_PACKAGE_REFERENCE.matcher(text.replaceAll("(?m)^(package|import) .*$", ""));
                 while (references.find()) {
                     to.add(ROOT + references.group(1));

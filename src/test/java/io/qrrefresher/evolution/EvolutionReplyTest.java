@@ -104,9 +104,9 @@ class EvolutionReplyTest {
 
     @Test
     void instanceNamesArePercentEncodedAsOnePathSegment() {
-        assertThat(EvolutionRequests.pathSegment("acme-support_1.x~")).isEqualTo("acme-support_1.x~");
-        assertThat(EvolutionRequests.pathSegment("x'); drop table --")).isEqualTo("x%27%29%3B%20drop%20table%20--");
-        assertThat(EvolutionRequests.pathSegment("{{admin.token}}/a?b#c")).isEqualTo("%7B%7Badmin.token%7D%7D%2Fa%3Fb%23c");
-        assertThat(EvolutionRequests.pathSegment("loja-são")).isEqualTo("loja-s%C3%A3o");
+        assertThat(EvolutionCall.encodeSegment("acme-support_1.x~")).isEqualTo("acme-support_1.x~");
+        assertThat(EvolutionCall.encodeSegment("x'); drop table --")).isEqualTo("x%27%29%3B%20drop%20table%20--");
+        assertThat(EvolutionCall.encodeSegment("{{admin.token}}/a?b#c")).isEqualTo("%7B%7Badmin.token%7D%7D%2Fa%3Fb%23c");
+        assertThat(EvolutionCall.encodeSegment("loja-são")).isEqualTo("loja-s%C3%A3o");
     }
 }

@@ -28,7 +28,9 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class RefreshDecisionsTest {
 
-    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent());
+    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent(), java.util.Optional.empty(),
+            new io.qrrefresher.metrics.QrMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                    java.time.Duration.ofSeconds(8)));
     /** Nothing stored yet: no QR, no failures, no pending request. */
     static final Stored FRESH = new Stored(null, null, false, false);
     /** Failures or a noted close that an answer showing neither clears. */
