@@ -55,6 +55,8 @@ class AlertCausesTest {
     static final PushedService PUSHED = PushedService.rotatingEvery(Duration.ofSeconds(1), process -> {
         receiver = new WebhookReceiver();
         process.env("QR_FAILURE_CHECK_CRON", "* * * * * ?")
+                // the waiting-cause gauges counted every second instead of every 15 s
+                .env("QR_WAITING_COUNT_MS", "1000")
                 // a little slack: a loaded machine must not make the healthy instances look stale
                 .env("QR_STALE_AFTER", "PT4S")
                 .env("QR_LIFETIME", "PT3S")
@@ -121,7 +123,7 @@ class AlertCausesTest {
         assertThat(status.get("last_read_at").isNull()).isFalse();
         assertThat(status.get("last_qr_update").isNull()).isTrue();
         assertThat(history().findValues("no_qr_yet")).isNotEmpty();
-        // the same classification as a gauge, counted every 15 s on every replica
+        // the same classification as a gauge, counted every QR_WAITING_COUNT_MS on every replica
         await().atMost(Duration.ofSeconds(60)).until(() -> waitingGauge(service.metrics(), "no_qr_generated") == 2.0);
 
         evolution.resumeGeneratingQrs();

@@ -148,8 +148,12 @@ public final class RefreshControl {
         return null;
     }
 
-    /** Applies the stored row when it is not the one in force; true when something was applied. */
-    private boolean applyRow(Map<?, ?> row) {
+    /**
+     * Applies the stored row when it is not the one in force; true when something was applied. Synchronized with
+     * {@link #apply}: an operator's request whose row the watcher is applying at that moment (suspending the route
+     * waits for a run in flight) waits for it, and answers with the route's state once it is applied.
+     */
+    private synchronized boolean applyRow(Map<?, ?> row) {
         if (row == null || row.isEmpty()) {
             if (appliedVersion != 0) {
                 LOG.info("Refresh control reset to the configuration (by another replica or an operator)");
