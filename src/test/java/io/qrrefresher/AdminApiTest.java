@@ -10,10 +10,15 @@ import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** POST /refresh-qr-codes and GET /refresh-runs: the answer of the system we replace, and their protection. */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class AdminApiTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -18,6 +18,9 @@ import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,6 +30,8 @@ import static org.awaitility.Awaitility.await;
  * installs it): the stale-QR incident is accepted by POST /api/v2/alerts, shows as active with its labels and
  * annotations, and is gone once resolved. Skipped, loudly, without the binary.
  */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class AlertmanagerTest {
 
     static final HttpClient HTTP = HttpClient.newHttpClient();

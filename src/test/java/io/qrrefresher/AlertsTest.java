@@ -18,6 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -26,6 +29,8 @@ import static org.awaitility.Awaitility.await;
  * check-qr-failures and the webhook: one post when an incident starts, one when it ends, signed, retried until the
  * receiver takes it, never twice.
  */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class AlertsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

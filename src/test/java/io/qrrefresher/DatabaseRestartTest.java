@@ -11,10 +11,15 @@ import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** PostgreSQL goes away and comes back: runs fail clearly, the process stays up, the next run works. */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class DatabaseRestartTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -8,6 +8,9 @@ import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,6 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * token): each is a clear failure of the instance, never a crash. The answers Evolution may give are route tests
  * (routes/EvolutionFailuresRoutesTest).
  */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class EvolutionFailuresTest {
 
     static ScriptedEvolutionApi evolution;

@@ -23,6 +23,9 @@ import org.apache.camel.component.http.HttpEndpoint;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,6 +35,8 @@ import static org.awaitility.Awaitility.await;
  * survived, that nothing was lost or corrupted, and how fast things came back. (The alert receiver that is down, then
  * up, is drilled in {@link AlertsTest}; three replicas with one killed, in {@link ReplicasTest}.)
  */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class FaultDrillsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

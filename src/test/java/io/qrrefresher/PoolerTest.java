@@ -23,6 +23,9 @@ import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -31,6 +34,8 @@ import static org.awaitility.Awaitility.await;
  * Connection poolers as Supabase users meet them: PgBouncer in transaction mode (Supabase's pooler on port 6543) and
  * in session mode, in front of the test PostgreSQL.
  */
+@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
+@ResourceLock("second-service")
 class PoolerTest {
 
     @BeforeAll

@@ -15,11 +15,13 @@ import io.qrrefresher.support.WebhookReceiver;
 import io.qrrefresher.support.Webhooks;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Instance tokens, the API key, the admin token and the webhook secret never reach logs, alerts, answers or tables. */
+@ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
 class SecretsTest {
 
     static final String INSTANCE_TOKEN = "INSTANCE-TOKEN-6f1c";

@@ -16,6 +16,7 @@ import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * reads through a {@code pgoutput} slot. The application's roles keep writing their rows after our migration, without
  * any right in our schema.
  */
+@ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
 class SupabaseDropInTest {
 
     static final UUID ALICE = UUID.randomUUID();

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * without a browser: what the browser tests check end to end, here case by case.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
 class WidgetApiTest {
 
     static final String LISTED = "https://app.example.com";

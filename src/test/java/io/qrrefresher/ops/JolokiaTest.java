@@ -31,6 +31,7 @@ import org.jolokia.client.response.JolokiaReadResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -41,6 +42,7 @@ import static org.awaitility.Awaitility.await;
  * POST), the shipped restrictor policy (reads, and the Camel operations hawtio needs: nothing else), and no password
  * left on disk.
  */
+@ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
 class JolokiaTest {
 
     static final String USER = "ops";

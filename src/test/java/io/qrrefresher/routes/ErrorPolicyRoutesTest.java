@@ -19,6 +19,7 @@ import org.apache.camel.test.main.junit5.Configure;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         replaceRouteFromWith = "check-qr-failures=direct:check-qr-failures",
         advices = @AdviceRouteMapping(route = "check-qr-failures", advice = ErrorPolicyRoutesTest.BreakRecording.class))
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
 class ErrorPolicyRoutesTest {
 
     static final ServiceLifecycle LIFECYCLE = new ServiceLifecycle();

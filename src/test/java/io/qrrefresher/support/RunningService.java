@@ -42,6 +42,8 @@ public final class RunningService implements AutoCloseable {
     public static final String NEVER = "0 0 0 1 1 ? 2099";
     public static final String VIEWER_SECRET = "test-viewer-secret-0123456789abcdef0123";
 
+    private static final java.util.concurrent.atomic.AtomicInteger SERVICES = new java.util.concurrent.atomic.AtomicInteger();
+
     private final ServiceLifecycle lifecycle = new ServiceLifecycle();
     private final Properties properties = new Properties();
     private final int httpPort;
@@ -59,6 +61,9 @@ public final class RunningService implements AutoCloseable {
     private RunningService(int httpPort, int managementPort) {
         this.httpPort = httpPort;
         this.managementPort = managementPort;
+        // a CamelContext name of its own: two services may run in this JVM at once (classes marked
+        // @ResourceLock("second-service")), and Camel's JMX names and both Quartz schedulers' names carry it
+        properties.setProperty("camel.main.name", "qr-refresher-" + SERVICES.incrementAndGet());
         properties.setProperty("http.port", String.valueOf(httpPort));
         properties.setProperty("management.port", String.valueOf(managementPort));
         properties.setProperty("admin.token", ADMIN_TOKEN);
