@@ -13,12 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** POST /refresh-qr-codes and GET /refresh-runs: the answer of the system we replace, and their protection. */
 @Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
 @ResourceLock("second-service")
+@Order(17)
 class AdminApiTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

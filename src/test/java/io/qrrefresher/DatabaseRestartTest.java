@@ -14,12 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** PostgreSQL goes away and comes back: runs fail clearly, the process stays up, the next run works. */
 @Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
 @ResourceLock("second-service")
+@Order(15)
 class DatabaseRestartTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -11,14 +11,14 @@ import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The migrations on a database that already has the application's table, as a Supabase project does. */
 @Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
-@ResourceLock("background-processes")
+@Order(30)
 class MigrationTest {
 
     @Test

@@ -39,12 +39,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The public edge under attack: what arrives from outside is checked, and every stream slot is released. */
 @ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
+@Order(Integer.MAX_VALUE) // last in order: by then no other service runs
 class PublicEdgeTest {
 
     static final String JWT_SECRET = "app-jwt-secret-0123456789abcdef0123456789";

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,6 +42,7 @@ import static org.awaitility.Awaitility.await;
 @Execution(ExecutionMode.CONCURRENT)
 // one background class at a time: ReplicasTest measures Quartz clustering, which CPU starvation disturbs
 @ResourceLock("background-processes")
+@Order(1) // started early: the classes that start JVMs run one at a time, the longest first
 class ReplicasTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

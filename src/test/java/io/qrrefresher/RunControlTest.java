@@ -21,6 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
 /** Runs never overlap, concurrency stays bounded, and the application's own changes are never overwritten. */
 @Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
 @ResourceLock("second-service")
+@Order(13)
 class RunControlTest {
 
     @RegisterExtension

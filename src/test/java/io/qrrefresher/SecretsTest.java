@@ -16,12 +16,14 @@ import io.qrrefresher.support.Webhooks;
 import io.qrrefresher.support.WebhookReceiver.Delivery;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Instance tokens, the API key, the admin token and the webhook secret never reach logs, alerts, answers or tables. */
 @ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
+@Order(Integer.MAX_VALUE) // last in order: by then no other service runs
 class SecretsTest {
 
     static final String INSTANCE_TOKEN = "INSTANCE-TOKEN-6f1c";

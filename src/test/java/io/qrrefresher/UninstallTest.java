@@ -16,7 +16,7 @@ import io.qrrefresher.support.SharedPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * rows written meanwhile kept; and nothing is removed while an object of the user's uses ours.
  */
 @Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
-@ResourceLock("background-processes")
+@Order(30)
 class UninstallTest {
 
     /** The columns every application table in these tests starts with (the seed's). */

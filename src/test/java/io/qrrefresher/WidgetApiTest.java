@@ -27,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
+@Order(Integer.MAX_VALUE) // last in order: by then no other service runs
 class WidgetApiTest {
 
     static final String LISTED = "https://app.example.com";

@@ -17,6 +17,7 @@ public enum Setting {
 
     EVOLUTION_API_BASE_URL("evolution.api.base-url"),
     EVOLUTION_API_KEY("evolution.api-key"),
+    EVOLUTION_SERVERS("evolution.servers"),
     EVOLUTION_TIMEOUT_MS("evolution.timeout-ms"),
     EVOLUTION_MAX_REPLY_BYTES("evolution.max-reply-bytes"),
     EVOLUTION_CIRCUIT_FAILURE_RATE("evolution.circuit.failure-rate"),

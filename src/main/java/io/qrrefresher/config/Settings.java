@@ -33,8 +33,51 @@ public final class Settings {
                            Path embeddedDataDir, int embeddedPort) {
     }
 
-    public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, int timeoutMs, int maxReplyBytes,
-                            CircuitBreaker circuit) {
+    /**
+     * @param baseUrl the first server's URL (the only one's, without EVOLUTION_SERVERS)
+     * @param apiKey  EVOLUTION_API_KEY: the key of every server that has none of its own
+     * @param servers every Evolution server, in the order configured; none in demo mode (the simulator's is added)
+     */
+    public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, List<EvolutionServer> servers,
+                            int timeoutMs, int maxReplyBytes, CircuitBreaker circuit) {
+    }
+
+    /**
+     * One Evolution API server: {@code default} when only EVOLUTION_API_BASE_URL is set, else a name of
+     * EVOLUTION_SERVERS. Its calls go through the route {@code call-evolution-<name>} and its own circuit breaker.
+     *
+     * @param apiKey its key (EVOLUTION_API_KEY_&lt;NAME&gt; or evolution.servers.&lt;name&gt;.api-key), else
+     *               EVOLUTION_API_KEY; used for rows without instance_token
+     */
+    public record EvolutionServer(String name, URI baseUrl, Optional<String> apiKey) {
+
+        /** The server of EVOLUTION_API_BASE_URL alone, and of rows whose evolution_server is NULL when listed. */
+        public static final String DEFAULT = "default";
+
+        /** The route that calls this server (made from the route template evolution-server). */
+        public String routeId() {
+            return "call-evolution-" + name;
+        }
+
+        /**
+         * Its circuit breaker's name: {@code evolution-api} for the default server (the name every earlier version
+         * used, in metrics and rules), {@code evolution-api-<name>} for the others.
+         */
+        public String breakerName() {
+            return DEFAULT.equals(name) ? "evolution-api" : "evolution-api-" + name;
+        }
+
+        /** The URL without a trailing slash, as the route's endpoint takes it. */
+        public String endpoint() {
+            String url = baseUrl.toString();
+            return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        }
+
+        @Override
+        public String toString() {
+            // the record's default would print the key
+            return name + " (" + baseUrl + ")";
+        }
     }
 
     public record CircuitBreaker(int failureRatePercent, int windowSize, int minimumCalls, Duration openDuration,
@@ -178,12 +221,15 @@ public final class Settings {
                     + " the same database)");
         }
         Optional<URI> baseUrl = in.httpUrl(Setting.EVOLUTION_API_BASE_URL, false);
-        if (databaseUrl.isPresent() && baseUrl.isEmpty()) {
+        Optional<String> globalApiKey = in.text(Setting.EVOLUTION_API_KEY);
+        List<EvolutionServer> servers = in.servers(baseUrl, globalApiKey);
+        if (databaseUrl.isPresent() && servers.isEmpty()) {
             throw new InvalidSettingException(Setting.EVOLUTION_API_BASE_URL,
-                    "is required when DATABASE_URL is set (leave both unset to run the demo)");
+                    "is required when DATABASE_URL is set, or EVOLUTION_SERVERS for several servers (leave both"
+                            + " unset to run the demo)");
         }
-        this.evolution = new Evolution(baseUrl,
-                in.text(Setting.EVOLUTION_API_KEY),
+        this.evolution = new Evolution(servers.isEmpty() ? Optional.empty() : Optional.of(servers.get(0).baseUrl()),
+                globalApiKey, servers,
                 in.integer(Setting.EVOLUTION_TIMEOUT_MS, 8000, 100, 600_000),
                 in.integer(Setting.EVOLUTION_MAX_REPLY_BYTES, 1_048_576, 1024, 64 * 1_048_576),
                 new CircuitBreaker(
@@ -305,7 +351,7 @@ public final class Settings {
 
     /** No database and no Evolution API configured: run on embedded PostgreSQL against the built-in simulator. */
     public boolean isDemo() {
-        return database.url().isEmpty() && evolution.baseUrl().isEmpty();
+        return database.url().isEmpty() && evolution.servers().isEmpty();
     }
 
     public Database database() {
@@ -510,26 +556,92 @@ public final class Settings {
             if (value.isEmpty()) {
                 return Optional.empty();
             }
+            return Optional.of(httpUrl(value.get(), queryAllowed,
+                    problem -> new InvalidSettingException(setting, problem)));
+        }
+
+        private static URI httpUrl(String value, boolean queryAllowed,
+                                   Function<String, InvalidSettingException> invalid) {
             URI uri;
             try {
-                uri = new URI(value.get());
+                uri = new URI(value);
             } catch (URISyntaxException e) {
-                throw new InvalidSettingException(setting, "is not a valid URL (" + e.getReason() + ")");
+                throw invalid.apply("is not a valid URL (" + e.getReason() + ")");
             }
             if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-                throw new InvalidSettingException(setting, "must be an http:// or https:// URL");
+                throw invalid.apply("must be an http:// or https:// URL");
             }
             if (uri.getHost() == null) {
-                throw new InvalidSettingException(setting, "has no host");
+                throw invalid.apply("has no host");
             }
             if (uri.getRawUserInfo() != null) {
-                throw new InvalidSettingException(setting, "must not contain credentials (user:password@)");
+                throw invalid.apply("must not contain credentials (user:password@)");
             }
             if ((!queryAllowed && uri.getRawQuery() != null) || uri.getRawFragment() != null) {
-                throw new InvalidSettingException(setting,
-                        queryAllowed ? "must not have a fragment" : "must not have a query string or fragment");
+                throw invalid.apply(queryAllowed ? "must not have a fragment"
+                        : "must not have a query string or fragment");
             }
-            return Optional.of(uri);
+            return uri;
+        }
+
+        /**
+         * The Evolution servers: EVOLUTION_SERVERS ({@code name=url} pairs, or names whose URL is
+         * {@code evolution.servers.<name>.base-url}), else the one of EVOLUTION_API_BASE_URL, named {@code default}.
+         * Each key: {@code evolution.servers.<name>.api-key}, else EVOLUTION_API_KEY_&lt;NAME&gt;, else the global key.
+         */
+        List<EvolutionServer> servers(Optional<URI> baseUrl, Optional<String> globalApiKey) {
+            Optional<String> list = text(Setting.EVOLUTION_SERVERS);
+            if (list.isEmpty()) {
+                return baseUrl.map(url -> List.of(new EvolutionServer(EvolutionServer.DEFAULT, url, globalApiKey)))
+                        .orElse(List.of());
+            }
+            if (baseUrl.isPresent()) {
+                throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "and EVOLUTION_API_BASE_URL are both set:"
+                        + " name every server in EVOLUTION_SERVERS (for example default=" + baseUrl.get()
+                        + ",br2=https://evo-br2.example.com) and unset EVOLUTION_API_BASE_URL");
+            }
+            List<EvolutionServer> servers = new ArrayList<>();
+            java.util.Set<String> envNames = new java.util.HashSet<>();
+            for (String entry : list.get().split(",", -1)) {
+                String item = entry.trim();
+                if (item.isEmpty()) {
+                    throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "has an empty entry: write"
+                            + " name=url pairs separated by commas (br1=https://evo-br1.example.com,br2=https://...)");
+                }
+                int equals = item.indexOf('=');
+                String name = (equals < 0 ? item : item.substring(0, equals)).trim();
+                if (!name.matches("[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")) {
+                    throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "'" + shown(name) + "' is not a"
+                            + " server name: lower-case letters, digits and '-', 1 to 32 characters, not starting or"
+                            + " ending with '-'");
+                }
+                if (!envNames.add(name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'))) {
+                    throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "names the server '" + name
+                            + "' twice (names are compared as their environment variables: EVOLUTION_API_KEY_"
+                            + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_') + ")");
+                }
+                String urlKey = "evolution.servers." + name + ".base-url";
+                String url = equals < 0 ? lookup.apply(urlKey) : item.substring(equals + 1).trim();
+                if (url == null || url.isBlank()) {
+                    throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "has no URL for the server '" + name
+                            + "': write " + name + "=https://... or set " + urlKey);
+                }
+                URI uri = httpUrl(url.trim(), false, problem -> new InvalidSettingException(Setting.EVOLUTION_SERVERS,
+                        "the URL of the server '" + name + "' " + problem));
+                String ownKey = lookup.apply("evolution.servers." + name + ".api-key");
+                if (ownKey == null || ownKey.isBlank()) {
+                    ownKey = lookup.apply("evolution.api-key-" + name);
+                }
+                servers.add(new EvolutionServer(name, uri, ownKey == null || ownKey.isBlank() ? globalApiKey
+                        : Optional.of(ownKey.trim())));
+            }
+            return List.copyOf(servers);
+        }
+
+        /** A value as it may be shown in one line of an error: printable, at most 40 characters. */
+        private static String shown(String value) {
+            String printable = value.replaceAll("\\p{Cntrl}", "?");
+            return printable.length() > 40 ? printable.substring(0, 40) + "…" : printable;
         }
     }
 }

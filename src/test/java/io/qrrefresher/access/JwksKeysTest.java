@@ -26,14 +26,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** User JWTs signed by the application's identity provider (RS256, ES256), verified with the keys of its JWKS URL. */
 @Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
-@ResourceLock("background-processes")
+@Order(30)
 class JwksKeysTest {
 
     static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();

@@ -10,14 +10,14 @@ import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Liveness sees a blocked event loop, and sees it recover. */
 @Execution(ExecutionMode.CONCURRENT) // no service in this JVM: runs beside the in-JVM service tests
-@ResourceLock("background-processes")
+@Order(30)
 class EventLoopProbeTest {
 
     @Test

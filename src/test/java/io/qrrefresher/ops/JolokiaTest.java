@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,6 +44,7 @@ import static org.awaitility.Awaitility.await;
  * left on disk.
  */
 @ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
+@Order(Integer.MAX_VALUE) // last in order: by then no other service runs
 class JolokiaTest {
 
     static final String USER = "ops";

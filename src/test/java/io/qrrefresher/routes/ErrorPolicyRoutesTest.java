@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.Order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         advices = @AdviceRouteMapping(route = "check-qr-failures", advice = ErrorPolicyRoutesTest.BreakRecording.class))
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ResourceLock("second-service") // reads the JVM's log: no other service may run meanwhile
+@Order(Integer.MAX_VALUE) // last in order: by then no other service runs
 class ErrorPolicyRoutesTest {
 
     static final ServiceLifecycle LIFECYCLE = new ServiceLifecycle();
