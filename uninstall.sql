@@ -80,7 +80,8 @@ BEGIN
         ELSE
             SELECT array_agg(attname::text ORDER BY attname) INTO kept FROM pg_attribute
             WHERE attrelid = 'public.evolution_instances'::regclass AND NOT attisdropped
-              AND attname IN ('instance_token', 'qr_code', 'last_qr_update', 'updated_at', 'qr_expires_at', 'pairing_code');
+              AND attname IN ('instance_token', 'qr_code', 'last_qr_update', 'updated_at', 'qr_expires_at', 'pairing_code',
+                              'evolution_server');
             IF kept IS NOT NULL THEN
                 RAISE NOTICE 'qr-refresher: kept these columns of public.evolution_instances: %. This database was first'
                     ' migrated by a version that did not record which columns it added, and they may be yours. Drop'

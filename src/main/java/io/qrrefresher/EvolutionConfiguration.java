@@ -1,5 +1,7 @@
 package io.qrrefresher;
 
+import java.util.Map;
+
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -8,11 +10,13 @@ import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.support.LifecycleStrategySupport;
 
 /**
  * The Evolution API client of the route call-evolution-api: the request, the bounded reader of the answer, the check
@@ -32,6 +36,46 @@ public final class EvolutionConfiguration implements CamelConfiguration {
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meterRegistry);
         return breakers;
     }
+
+    /** The Evolution servers (EVOLUTION_SERVERS, or the one of EVOLUTION_API_BASE_URL; the simulator in demo mode). */
+    @BindToRegistry("evolutionServers")
+    public EvolutionServers evolutionServers(ServiceMode mode) {
+        return new EvolutionServers(mode.servers());
+    }
+
+    /**
+     * One route per Evolution server, from the route template {@code evolution-server} (routes/refresh-qr-codes.yaml):
+     * {@code call-evolution-<name>}, with the server's URL and a circuit breaker of its own. Added once the routes
+     * are loaded, before any of them starts.
+     */
+    @Override
+    public void configure(CamelContext context) {
+        context.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextInitializing(CamelContext initializing) {
+                EvolutionServers servers = initializing.getRegistry().lookupByNameAndType("evolutionServers",
+                        EvolutionServers.class);
+                if (servers == null) {
+                    return;
+                }
+                for (Settings.EvolutionServer server : servers.all()) {
+                    try {
+                        // no node id prefix: the circuit breaker is named after its step id ({{breaker}}) exactly
+                        initializing.addRouteFromTemplate(server.routeId(), EVOLUTION_SERVER_TEMPLATE, "", Map.<String, Object>of(
+                                "server", server.name(), "baseUrl", server.endpoint(),
+                                "breaker", server.breakerName()));
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot create the route of the Evolution server '"
+                                + server.name() + "' from the template " + EVOLUTION_SERVER_TEMPLATE + ": "
+                                + e.getMessage(), e);
+                    }
+                }
+            }
+        });
+    }
+
+    /** The route template each Evolution server's route is made from. */
+    public static final String EVOLUTION_SERVER_TEMPLATE = "evolution-server";
 
     @BindToRegistry("evolutionClient")
     public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics) {

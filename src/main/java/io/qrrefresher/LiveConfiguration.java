@@ -6,6 +6,7 @@ import io.qrrefresher.alert.AlertSignals;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.events.ListenerWatchdog;
 import io.qrrefresher.events.QrEvents;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.stream.AuthFailures;
@@ -52,8 +53,8 @@ public final class LiveConfiguration implements CamelConfiguration {
 
     /** Walks a pairing-code request through the route request-pairing-code. */
     @BindToRegistry("phonePairings")
-    public PhonePairings phonePairings(ServiceMode mode, QrContent qrContent) {
-        return new PhonePairings(mode.globalApiKey(), qrContent);
+    public PhonePairings phonePairings(EvolutionServers servers, QrContent qrContent) {
+        return new PhonePairings(servers, qrContent);
     }
 
     /** The QR widget's script (GET /widget/whatsapp-qr.js). */

@@ -113,21 +113,23 @@ public final class ManagementConfiguration implements CamelConfiguration {
     }
 
     /**
-     * Who is never turned away by a connection cap: the trusted proxies and Evolution API's own addresses (its
-     * webhooks), so that genuine webhooks are served while the port is flooded from elsewhere.
+     * Who is never turned away by a connection cap: the trusted proxies and the addresses of every Evolution server
+     * (its webhooks), so that genuine webhooks are served while the port is flooded from elsewhere.
      */
     private static java.util.function.Predicate<String> reserved(ClientAddresses proxies, CamelContext context) {
         java.util.Set<String> evolution = new java.util.HashSet<>();
         ServiceMode mode = context.getRegistry().findSingleByType(ServiceMode.class);
-        String host = mode == null ? null : mode.evolutionBaseUrl().getHost();
-        if (host != null) {
+        for (io.qrrefresher.config.Settings.EvolutionServer server : mode == null ? java.util.List
+                .<io.qrrefresher.config.Settings.EvolutionServer>of() : mode.servers()) {
+            String host = server.baseUrl().getHost();
             try {
                 for (java.net.InetAddress address : java.net.InetAddress.getAllByName(host)) {
                     evolution.add(address.getHostAddress());
                 }
             } catch (java.net.UnknownHostException e) {
-                org.slf4j.LoggerFactory.getLogger(ManagementConfiguration.class).warn("Evolution API's host {} does"
-                        + " not resolve now: its webhooks get no reserved connections", host);
+                org.slf4j.LoggerFactory.getLogger(ManagementConfiguration.class).warn("The host {} of the Evolution"
+                        + " server '{}' does not resolve now: its webhooks get no reserved connections", host,
+                        server.name());
             }
         }
         return address -> proxies.isTrusted(address) || evolution.contains(address);

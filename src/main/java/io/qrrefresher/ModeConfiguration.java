@@ -1,10 +1,10 @@
 package io.qrrefresher;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 
 import io.qrrefresher.cluster.Replica;
-import io.qrrefresher.config.Setting;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.db.Database;
 import io.qrrefresher.demo.DemoMode;
@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Real or demo mode ({@link ServiceMode}); in demo mode it starts the Evolution API simulator and seeds the demo rows.
- * The route call-evolution-api calls {@code {{evolution.api.base-url}}}: set here to the validated URL (the
- * simulator's in demo mode), without a trailing slash.
+ * Its Evolution servers (the simulator's in demo mode) each get a route of the template evolution-server
+ * (EvolutionConfiguration).
  */
 public final class ModeConfiguration implements CamelConfiguration {
 
@@ -35,10 +35,7 @@ public final class ModeConfiguration implements CamelConfiguration {
         ServiceMode mode = settings.isDemo() ? demo(settings, database)
                 : new ServiceMode(false, settings.evolution().baseUrl().orElseThrow(), settings.evolution().apiKey(),
                 settings.adminToken(), settings.events().webhookToken(), settings.stream().viewerTokenSecret(),
-                Optional.empty());
-        String baseUrl = mode.evolutionBaseUrl().toString();
-        context.getPropertiesComponent().addOverrideProperty(Setting.EVOLUTION_API_BASE_URL.key(),
-                baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
+                Optional.empty(), settings.evolution().servers());
         logConfiguration(settings, database, replica, mode);
         return mode;
     }
@@ -61,7 +58,8 @@ public final class ModeConfiguration implements CamelConfiguration {
         return new ServiceMode(true, simulator.baseUrl(), Optional.of(DemoMode.EVOLUTION_API_KEY),
                 settings.adminToken().or(() -> Optional.of(DemoMode.ADMIN_TOKEN)), Optional.of(webhookToken),
                 settings.stream().viewerTokenSecret().or(() -> Optional.of(DemoMode.VIEWER_TOKEN_SECRET)),
-                Optional.of(simulator));
+                Optional.of(simulator), List.of(new Settings.EvolutionServer(Settings.EvolutionServer.DEFAULT,
+                simulator.baseUrl(), Optional.of(DemoMode.EVOLUTION_API_KEY))));
     }
 
     private static void logConfiguration(Settings settings, Database database, Replica replica, ServiceMode mode) {
@@ -69,7 +67,8 @@ public final class ModeConfiguration implements CamelConfiguration {
         LOG.info("Replica {}", replica);
         LOG.info("Database: {}{}", database.url(), database.isEmbedded()
                 ? " (embedded, data in " + settings.database().embeddedDataDir().toAbsolutePath() + ")" : "");
-        LOG.info("Evolution API: {} (timeout {} ms)", mode.evolutionBaseUrl(), settings.evolution().timeoutMs());
+        LOG.info("Evolution API: {} (timeout {} ms)", mode.servers().size() == 1 ? mode.evolutionBaseUrl()
+                : mode.servers().size() + " servers: " + mode.servers(), settings.evolution().timeoutMs());
         LOG.info("Refresh: cron '{}', concurrency {}, limit {}, minimum QR age {}", refresh.cron(),
                 refresh.concurrency(), refresh.limit() == 0 ? "none" : refresh.limit(), refresh.minAge());
         LOG.info("Failure check: cron '{}', stale after {}, alerts to {}", settings.alerts().failureCheckCron(),

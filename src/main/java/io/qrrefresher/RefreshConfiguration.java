@@ -12,6 +12,7 @@ import io.qrrefresher.api.OperatorsWall;
 import io.qrrefresher.cluster.Replica;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.refresh.RefreshControl;
@@ -53,8 +54,8 @@ public final class RefreshConfiguration implements CamelConfiguration {
 
     /** The refresh of one instance (route refresh-instance): its steps and decisions. */
     @BindToRegistry("refreshDecisions")
-    public RefreshDecisions refreshDecisions(ServiceMode mode, QrContent qrContent, QrMetrics metrics) {
-        return new RefreshDecisions(qrContent, mode.globalApiKey(), metrics);
+    public RefreshDecisions refreshDecisions(EvolutionServers servers, QrContent qrContent, QrMetrics metrics) {
+        return new RefreshDecisions(qrContent, servers, metrics);
     }
 
     @BindToRegistry("refreshRuns")

@@ -160,8 +160,14 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                     beans.findSingleByType(Database.class).dataSource(), Clock.systemUTC()));
             databaseProbe.start();
             health.register(HealthChecks.database(databaseProbe));
-            health.register(HealthChecks.evolutionCircuit(beans.findSingleByType(CircuitBreakerRegistry.class)
-                    .find(RouteContract.EVOLUTION_CIRCUIT_BREAKER).orElseThrow()));
+            CircuitBreakerRegistry breakers = beans.findSingleByType(CircuitBreakerRegistry.class);
+            for (io.qrrefresher.config.Settings.EvolutionServer server
+                    : beans.findSingleByType(io.qrrefresher.evolution.EvolutionServers.class).all()) {
+                health.register(HealthChecks.evolutionCircuit(server.name(), breakers.find(server.breakerName())
+                        .orElseThrow(() -> new IllegalStateException("the route " + server.routeId() + " created no"
+                                + " circuit breaker named " + server.breakerName() + " (there are: "
+                                + breakers.getAllCircuitBreakers().stream().map(b -> b.getName()).toList() + ")"))));
+            }
             health.register(HealthChecks.lastSuccessfulRun(refreshRuns::lastSuccess,
                     () -> control.current().getCron(), control::isPaused, startedAt, Clock.systemUTC()));
             health.register(HealthChecks.refreshSchedule(control::isPaused, () -> String.valueOf(

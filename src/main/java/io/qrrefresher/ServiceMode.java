@@ -1,8 +1,10 @@
 package io.qrrefresher;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 
+import io.qrrefresher.config.Settings;
 import io.qrrefresher.demo.EvolutionSimulator;
 
 /**
@@ -12,11 +14,11 @@ import io.qrrefresher.demo.EvolutionSimulator;
  */
 public record ServiceMode(boolean demo, URI evolutionBaseUrl, Optional<String> globalApiKey,
                           Optional<String> adminToken, Optional<String> webhookToken, Optional<String> viewerSecret,
-                          Optional<EvolutionSimulator> simulator) {
+                          Optional<EvolutionSimulator> simulator, List<Settings.EvolutionServer> servers) {
 
     @Override
     public String toString() {
         // the record's default would print the credentials
-        return (demo ? "demo mode" : "real mode") + " against " + evolutionBaseUrl;
+        return (demo ? "demo mode" : "real mode") + " against " + servers;
     }
 }

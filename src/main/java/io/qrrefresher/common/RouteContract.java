@@ -37,8 +37,13 @@ public final class RouteContract {
     public static final String RENEW_QR = "direct:renew-qr";
     public static final String REQUEST_PAIRING_CODE = "direct:request-pairing-code";
 
-    /** The id of the circuitBreaker step around Evolution API calls: resilience4j names the breaker after it. */
+    /**
+     * The name of the default server's circuit breaker, and the prefix of the others' ({@code evolution-api-<server>}):
+     * resilience4j names each after the circuitBreaker step of the server's route (template evolution-server).
+     */
     public static final String EVOLUTION_CIRCUIT_BREAKER = "evolution-api";
+    /** The route template each Evolution server's route is made from. */
+    public static final String EVOLUTION_SERVER_TEMPLATE = "evolution-server";
 
     private static final Map<String, String> ROUTES = Map.of(
             REFRESH_SCHEDULE_ROUTE, "the refresh control pauses, resumes and reschedules it",
@@ -51,24 +56,24 @@ public final class RouteContract {
             SUBSCRIBE_QR_STREAM, "the live QR stream authorises each client through it",
             RENEW_QR, "'get a new code' (POST /instances/{name}/qr/renew) goes through it",
             REQUEST_PAIRING_CODE, "'link with phone number' (POST /instances/{name}/qr/pairing-code) goes through it");
-    private static final Map<String, String> STEPS = Map.of(
-            EVOLUTION_CIRCUIT_BREAKER, "the circuitBreaker around Evolution calls (health check, alerts, metrics)");
+    private static final Map<String, String> TEMPLATES = Map.of(
+            EVOLUTION_SERVER_TEMPLATE, "each Evolution server's route is made from it: its circuit breaker, its URL");
 
     private RouteContract() {
     }
 
     /** Throws, naming everything missing, when the loaded routes do not define what Java needs. */
     public static void check(CamelContext context) {
-        List<RouteDefinition> routes = context.getCamelContextExtension().getContextPlugin(Model.class)
-                .getRouteDefinitions();
-        List<String> problems = problems(routes);
+        Model model = context.getCamelContextExtension().getContextPlugin(Model.class);
+        List<String> problems = problems(model.getRouteDefinitions(), model.getRouteTemplateDefinitions().stream()
+                .map(template -> template.getId()).toList());
         if (!problems.isEmpty()) {
             throw new IllegalStateException("routes/*.yaml do not match what the service needs: "
                     + String.join("; ", problems));
         }
     }
 
-    static List<String> problems(List<RouteDefinition> routes) {
+    static List<String> problems(List<RouteDefinition> routes, List<String> templates) {
         Set<String> ids = new LinkedHashSet<>();
         Set<String> consumed = new LinkedHashSet<>();
         Set<String> stepIds = new LinkedHashSet<>();
@@ -87,7 +92,7 @@ public final class RouteContract {
         withoutPolicy.forEach(id -> problems.add("route '" + id + "' names no routeConfigurationId (error-policy.yaml)"));
         missing(ROUTES, ids, "no route with id", problems);
         missing(ENDPOINTS, consumed, "no route consumes", problems);
-        missing(STEPS, stepIds, "no step with id", problems);
+        missing(TEMPLATES, new LinkedHashSet<>(templates), "no route template", problems);
         sentTo.forEach((uri, route) -> {
             if (!consumed.contains(uri)) {
                 problems.add("route '" + route + "' sends to '" + uri + "', which no route consumes");

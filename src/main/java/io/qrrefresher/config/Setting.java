@@ -116,10 +116,11 @@ public enum Setting {
                     ALERT_DELIVERY_RETRY_MAX, ALERT_DELIVERY_MAX_AGE));
 
     /**
-     * Keys the routes read that the service sets itself from validated settings: the Evolution URL (the simulator's
-     * in demo mode), the breaker's open duration in the whole seconds Camel takes, the alert webhook's origin.
+     * Keys the routes read that the service sets itself from validated settings: the breaker's open duration in the
+     * whole seconds Camel takes, the alert webhook's origin. (Each Evolution server's URL reaches its route as a
+     * parameter of the route template evolution-server.)
      */
-    public static final java.util.Set<String> SET_BY_THE_SERVICE = java.util.Set.of("evolution.api.base-url",
+    public static final java.util.Set<String> SET_BY_THE_SERVICE = java.util.Set.of(
             "evolution.circuit.open-duration-seconds", "alert.webhook.origin");
 
     private final String key;

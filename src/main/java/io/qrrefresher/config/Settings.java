@@ -596,12 +596,12 @@ public final class Settings {
                         .orElse(List.of());
             }
             if (baseUrl.isPresent()) {
-                throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "and EVOLUTION_API_BASE_URL are both set:"
+                throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "is set together with EVOLUTION_API_BASE_URL:"
                         + " name every server in EVOLUTION_SERVERS (for example default=" + baseUrl.get()
                         + ",br2=https://evo-br2.example.com) and unset EVOLUTION_API_BASE_URL");
             }
             List<EvolutionServer> servers = new ArrayList<>();
-            java.util.Set<String> envNames = new java.util.HashSet<>();
+            java.util.Set<String> names = new java.util.HashSet<>();
             for (String entry : list.get().split(",", -1)) {
                 String item = entry.trim();
                 if (item.isEmpty()) {
@@ -615,10 +615,9 @@ public final class Settings {
                             + " server name: lower-case letters, digits and '-', 1 to 32 characters, not starting or"
                             + " ending with '-'");
                 }
-                if (!envNames.add(name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'))) {
+                if (!names.add(name)) {
                     throw new InvalidSettingException(Setting.EVOLUTION_SERVERS, "names the server '" + name
-                            + "' twice (names are compared as their environment variables: EVOLUTION_API_KEY_"
-                            + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_') + ")");
+                            + "' twice");
                 }
                 String urlKey = "evolution.servers." + name + ".base-url";
                 String url = equals < 0 ? lookup.apply(urlKey) : item.substring(equals + 1).trim();

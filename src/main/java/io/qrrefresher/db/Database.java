@@ -189,6 +189,7 @@ public final class Database implements AutoCloseable {
      */
     public MigrateResult migrate() {
         java.util.Optional<java.util.Set<String>> columnsBefore;
+        boolean first;
         try (java.sql.Connection db = PoolerProbe.connect(sessionUrl)) {
             java.util.Optional<String> missing = Privileges.missingForMigration(db);
             if (missing.isPresent()) {
@@ -196,7 +197,7 @@ public final class Database implements AutoCloseable {
                         sessionUrl == url ? io.qrrefresher.config.Setting.DATABASE_URL
                                 : io.qrrefresher.config.Setting.DATABASE_LISTEN_URL, missing.get());
             }
-            boolean first = !hasHistory(db);
+            first = !hasHistory(db);
             UsersTable table = UsersTable.read(db);
             java.util.Optional<String> unsupported = table.unsupported();
             if (unsupported.isPresent()) {
@@ -206,7 +207,8 @@ public final class Database implements AutoCloseable {
             if (!first) {
                 realignKnownEdits(db);
             }
-            columnsBefore = first ? java.util.Optional.of(userColumns(db)) : java.util.Optional.empty();
+            // a later migration may add a column too (evolution_server, version 18): noted the same way
+            columnsBefore = java.util.Optional.of(userColumns(db));
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the migration history: " + Failures.describe(e), e);
         }
@@ -221,7 +223,11 @@ public final class Database implements AutoCloseable {
                 .locations("classpath:db/migration")
                 .load()
                 .migrate();
-        columnsBefore.ifPresent(this::recordInstall);
+        if (first) {
+            columnsBefore.ifPresent(this::recordInstall);
+        } else if (result.migrationsExecuted > 0) {
+            columnsBefore.ifPresent(this::recordAddedColumns);
+        }
         LOG.info("Database schema {} at version {} ({} migrations applied)", SCHEMA,
                 result.targetSchemaVersion == null ? "(unchanged)" : result.targetSchemaVersion,
                 result.migrationsExecuted);
@@ -294,6 +300,36 @@ public final class Database implements AutoCloseable {
             insert.setString(2, "first migration");
             insert.executeUpdate();
             db.commit();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot record what the migration added: " + Failures.describe(e), e);
+        }
+    }
+
+    /**
+     * After a later migration: the columns it added to the application's table, recorded for uninstall.sql when the
+     * record is complete (a database first migrated before the record existed keeps none: uninstall.sql then names
+     * the columns the refresher may have added, and drops none of them).
+     */
+    private void recordAddedColumns(java.util.Set<String> columnsBefore) {
+        try (java.sql.Connection db = PoolerProbe.connect(sessionUrl);
+             java.sql.PreparedStatement complete = db.prepareStatement("SELECT 1 FROM " + SCHEMA + ".install_record"
+                     + " WHERE item = 'complete'");
+             java.sql.PreparedStatement insert = db.prepareStatement("INSERT INTO " + SCHEMA + ".install_record"
+                     + " (item, name) VALUES ('column', ?) ON CONFLICT DO NOTHING")) {
+            java.util.Set<String> added = userColumns(db);
+            added.removeAll(columnsBefore);
+            if (added.isEmpty() || columnsBefore.isEmpty()) {
+                return;
+            }
+            try (java.sql.ResultSet row = complete.executeQuery()) {
+                if (!row.next()) {
+                    return;
+                }
+            }
+            for (String column : added) {
+                insert.setString(1, column);
+                insert.executeUpdate();
+            }
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot record what the migration added: " + Failures.describe(e), e);
         }

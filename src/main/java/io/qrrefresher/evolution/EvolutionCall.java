@@ -85,6 +85,9 @@ public enum EvolutionCall {
         /** The instance the call is about, as stored. */
         String getInstanceName();
 
+        /** The name of the Evolution server the call goes to (route {@code call-evolution-<server>}). */
+        String getServer();
+
         /** The path segment of the call to make, such as connectionState (route {@code call-evolution-api}). */
         default String getCallPath() {
             return getCall().pathSegment();

@@ -23,20 +23,53 @@ public final class EvolutionCircuitBreaker {
     private EvolutionCircuitBreaker() {
     }
 
-    /** An empty registry (resilience4j's metrics binder reads it) that watches the breaker once the route creates it. */
+    /**
+     * An empty registry (resilience4j's metrics binder reads it) that watches each Evolution server's breaker once its
+     * route creates it ({@code evolution-api}, {@code evolution-api-<server>}). The alert is raised when a first one
+     * opens, and resolved when the last open one closes.
+     */
     public static CircuitBreakerRegistry registry(String breakerName, AlertSignals alerts) {
         CircuitBreakerRegistry registry = CircuitBreakerRegistry.ofDefaults();
+        java.util.Set<String> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
         registry.getEventPublisher().onEntryAdded(event -> {
-            if (breakerName.equals(event.getAddedEntry().getName())) {
-                watch(event.getAddedEntry(), alerts);
+            if (isEvolutionBreaker(event.getAddedEntry().getName())) {
+                watch(event.getAddedEntry(), alerts, open);
             }
         });
         return registry;
     }
 
-    /** The state of the breaker around Evolution API calls (the route's circuitBreaker step); CLOSED before it exists. */
+    /** The breaker of an Evolution server: {@code evolution-api} (the default server) or {@code evolution-api-<name>}. */
+    static boolean isEvolutionBreaker(String name) {
+        return name.equals(RouteContract.EVOLUTION_CIRCUIT_BREAKER)
+                || name.startsWith(RouteContract.EVOLUTION_CIRCUIT_BREAKER + "-");
+    }
+
+    /** The server a breaker guards. */
+    static String serverOf(String breakerName) {
+        return breakerName.equals(RouteContract.EVOLUTION_CIRCUIT_BREAKER) ? "default"
+                : breakerName.substring(RouteContract.EVOLUTION_CIRCUIT_BREAKER.length() + 1);
+    }
+
+    /**
+     * The worst state of the Evolution servers' breakers: OPEN when one is open, else HALF_OPEN when one is trying,
+     * else CLOSED (also before the routes created them).
+     */
     public static CircuitBreaker.State evolutionState(CircuitBreakerRegistry registry) {
-        return state(registry, RouteContract.EVOLUTION_CIRCUIT_BREAKER);
+        CircuitBreaker.State worst = CircuitBreaker.State.CLOSED;
+        for (CircuitBreaker breaker : registry.getAllCircuitBreakers()) {
+            if (!isEvolutionBreaker(breaker.getName())) {
+                continue;
+            }
+            CircuitBreaker.State state = breaker.getState();
+            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+                return CircuitBreaker.State.OPEN;
+            }
+            if (state == CircuitBreaker.State.HALF_OPEN) {
+                worst = CircuitBreaker.State.HALF_OPEN;
+            }
+        }
+        return worst;
     }
 
     /** The state of the breaker, CLOSED before its route created it. */
@@ -45,26 +78,33 @@ public final class EvolutionCircuitBreaker {
         return breaker.map(CircuitBreaker::getState).orElse(CircuitBreaker.State.CLOSED);
     }
 
-    private static void watch(CircuitBreaker breaker, AlertSignals alerts) {
+    private static void watch(CircuitBreaker breaker, AlertSignals alerts, java.util.Set<String> open) {
         CircuitBreakerConfig config = breaker.getCircuitBreakerConfig();
+        String server = serverOf(breaker.getName());
+        String which = "default".equals(server) ? "Evolution API" : "Evolution server '" + server + "'";
         breaker.getEventPublisher().onStateTransition(event -> {
             switch (event.getStateTransition().getToState()) {
                 case OPEN -> {
                     String reason = String.format(
-                            "%.0f%% of the last %d calls failed; calls suspended for %ds, then %d trial calls",
+                            "%s%.0f%% of the last %d calls failed; calls suspended for %ds, then %d trial calls",
+                            "default".equals(server) ? "" : which + ": ",
                             breaker.getMetrics().getFailureRate(), breaker.getMetrics().getNumberOfBufferedCalls(),
                             config.getWaitIntervalFunctionInOpenState().apply(1) / 1000,
                             config.getPermittedNumberOfCallsInHalfOpenState());
-                    LOG.warn("Evolution API circuit breaker opened: {}", reason);
+                    LOG.warn("{} circuit breaker opened: {}", which, reason);
+                    open.add(server);
                     alerts.evolutionUnreachable(reason);
                 }
-                case HALF_OPEN -> LOG.info("Evolution API circuit breaker half-open: trying {} calls",
+                case HALF_OPEN -> LOG.info("{} circuit breaker half-open: trying {} calls", which,
                         config.getPermittedNumberOfCallsInHalfOpenState());
                 case CLOSED -> {
-                    LOG.info("Evolution API circuit breaker closed: Evolution API answers again");
-                    alerts.evolutionReachable();
+                    LOG.info("{} circuit breaker closed: {} answers again", which, which);
+                    open.remove(server);
+                    if (open.isEmpty()) {
+                        alerts.evolutionReachable();
+                    }
                 }
-                default -> LOG.info("Evolution API circuit breaker is now {}", event.getStateTransition().getToState());
+                default -> LOG.info("{} circuit breaker is now {}", which, event.getStateTransition().getToState());
             }
         });
     }

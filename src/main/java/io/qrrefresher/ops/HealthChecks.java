@@ -40,14 +40,19 @@ public final class HealthChecks {
         });
     }
 
-    /** DOWN while the circuit breaker around Evolution API is open. */
-    public static HealthCheck evolutionCircuit(CircuitBreaker breaker) {
-        return new Check("evolution-circuit-breaker", false, builder -> {
+    /**
+     * DOWN while the circuit breaker around an Evolution server's calls is open: {@code evolution-circuit-breaker} for
+     * the default server, {@code evolution-circuit-breaker-<server>} for the others.
+     */
+    public static HealthCheck evolutionCircuit(String server, CircuitBreaker breaker) {
+        String id = "default".equals(server) ? "evolution-circuit-breaker" : "evolution-circuit-breaker-" + server;
+        return new Check(id, false, builder -> {
             CircuitBreaker.State state = breaker.getState();
             builder.detail("state", state.name());
             builder.detail("failure_rate", breaker.getMetrics().getFailureRate());
             if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
-                builder.message("Evolution API calls are suspended after repeated failures").down();
+                builder.message("calls to the Evolution server '" + server + "' are suspended after repeated"
+                        + " failures").down();
             } else {
                 builder.up();
             }

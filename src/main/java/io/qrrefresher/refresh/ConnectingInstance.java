@@ -22,6 +22,7 @@ public class ConnectingInstance {
     private OffsetDateTime qrExpiresAt;
     private OffsetDateTime lastWebhookAt;
     private OffsetDateTime lastReadAt;
+    private String evolutionServer;
 
     public Object getInstanceId() {
         return instanceId;
@@ -125,6 +126,15 @@ public class ConnectingInstance {
 
     public void setLastReadAt(OffsetDateTime lastReadAt) {
         this.lastReadAt = lastReadAt;
+    }
+
+    /** The row's evolution_server: the Evolution server that holds it, or null for the default one. */
+    public String getEvolutionServer() {
+        return evolutionServer;
+    }
+
+    public void setEvolutionServer(String evolutionServer) {
+        this.evolutionServer = evolutionServer;
     }
 
     /** Whether the row has its own instance_token (else calls carry EVOLUTION_API_KEY). */

@@ -5,8 +5,10 @@ import java.util.Optional;
 
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.common.Failures;
+import io.qrrefresher.config.Settings.EvolutionServer;
 import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.evolution.EvolutionReply;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.evolution.QrFingerprint;
 import io.qrrefresher.metrics.QrMetrics;
@@ -101,26 +103,37 @@ public final class RefreshDecisions {
 
     /** Every {@link Decision#failureReason()} (and "internal": a failure of the service itself). */
     public static final java.util.List<String> FAILURE_REASONS = java.util.List.of("not_found", "unauthorized",
-            "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open", "internal");
+            "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open",
+            "unknown_server", "internal");
 
     private final QrContent qrContent;
-    private final Optional<String> globalApiKey;
+    private final EvolutionServers servers;
     private final QrMetrics metrics;
 
-    public RefreshDecisions(QrContent qrContent, Optional<String> globalApiKey, QrMetrics metrics) {
+    public RefreshDecisions(QrContent qrContent, EvolutionServers servers, QrMetrics metrics) {
         this.qrContent = qrContent;
-        this.globalApiKey = globalApiKey;
+        this.servers = servers;
         this.metrics = metrics;
     }
 
     // ------------------------------------------------------------------ the route refresh-instance's steps
 
-    /** Starts the refresh of one claimed instance, within its run (which says whether webhooks cover it). */
+    /**
+     * Starts the refresh of one claimed instance, within its run (which says whether webhooks cover it), on the
+     * Evolution server its row names (the default one when it names none).
+     */
     public InstanceRefresh begin(ConnectingInstance instance, RefreshRun run) {
-        String apiKey = EvolutionCall.apiKeyFor(instance.getInstanceToken(), globalApiKey);
         Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
         MDC.put("instance", instance.getInstanceName());
-        return new InstanceRefresh(instance, apiKey, this, plan);
+        Optional<EvolutionServer> server = servers.of(instance.getEvolutionServer());
+        if (server.isEmpty()) {
+            InstanceRefresh refresh = new InstanceRefresh(instance, null, null, this, plan);
+            refresh.decide(Decision.failed("unknown_server", servers.unknown(instance.getEvolutionServer()),
+                    Save.RECORD_FAILURE));
+            return refresh;
+        }
+        String apiKey = EvolutionCall.apiKeyFor(instance.getInstanceToken(), server.get().apiKey());
+        return new InstanceRefresh(instance, server.get().name(), apiKey, this, plan);
     }
 
     /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
@@ -295,6 +308,7 @@ public final class RefreshDecisions {
     public static final class InstanceRefresh implements EvolutionCall.Site {
 
         private final ConnectingInstance instance;
+        private final String server;
         private final String apiKey;
         private final RefreshDecisions decisions;
         private Decision decision;
@@ -302,8 +316,10 @@ public final class RefreshDecisions {
         private boolean staleQrFound;
         private final boolean stateOnly;
 
-        InstanceRefresh(ConnectingInstance instance, String apiKey, RefreshDecisions decisions, Coverage.Plan plan) {
+        InstanceRefresh(ConnectingInstance instance, String server, String apiKey, RefreshDecisions decisions,
+                        Coverage.Plan plan) {
             this.instance = instance;
+            this.server = server;
             this.apiKey = apiKey;
             this.decisions = decisions;
             this.stateOnly = plan == Coverage.Plan.SAFETY_READ;
@@ -322,6 +338,12 @@ public final class RefreshDecisions {
         @Override
         public String getInstanceName() {
             return instance.getInstanceName();
+        }
+
+        /** The Evolution server of the instance (null when its row names one that is not configured). */
+        @Override
+        public String getServer() {
+            return server;
         }
 
         /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */

@@ -36,6 +36,7 @@ public final class PairingRequest implements EvolutionCall.Site {
     }
 
     private final String instanceName;
+    private final String server;
     private final String apiKey;
     private final String number;
     private final int maxWaits;
@@ -55,8 +56,10 @@ public final class PairingRequest implements EvolutionCall.Site {
      * @param number   the phone number, E.164 digits without "+" (see {@link PhoneNumbers})
      * @param maxWaits how many times to read the state again after the logout before giving up
      */
-    public PairingRequest(String instanceName, String apiKey, String number, int maxWaits, QrContent qrContent) {
+    public PairingRequest(String instanceName, String server, String apiKey, String number, int maxWaits,
+                          QrContent qrContent) {
         this.instanceName = instanceName;
+        this.server = server;
         this.apiKey = apiKey;
         this.number = number;
         this.maxWaits = maxWaits;
@@ -69,6 +72,17 @@ public final class PairingRequest implements EvolutionCall.Site {
     @Override
     public String getInstanceName() {
         return instanceName;
+    }
+
+    /** The Evolution server of the instance (null when its row names one that is not configured). */
+    @Override
+    public String getServer() {
+        return server;
+    }
+
+    /** Refused before any call: the row names an Evolution server that is not configured. */
+    void unknownServer(String problem) {
+        done(Result.EVOLUTION_FAILED, problem);
     }
 
     @Override

@@ -2,7 +2,9 @@ package io.qrrefresher.stream;
 
 import java.util.Optional;
 
+import io.qrrefresher.config.Settings.EvolutionServer;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,19 +22,29 @@ public final class PhonePairings {
 
     private static final Logger LOG = LoggerFactory.getLogger(PhonePairings.class);
 
-    private final Optional<String> globalApiKey;
+    private final EvolutionServers servers;
     private final QrContent qrContent;
 
-    public PhonePairings(Optional<String> globalApiKey, QrContent qrContent) {
-        this.globalApiKey = globalApiKey;
+    public PhonePairings(EvolutionServers servers, QrContent qrContent) {
+        this.servers = servers;
         this.qrContent = qrContent;
     }
 
-    /** Starts the request for {@code row}, with the instance token or else the global key. */
+    /**
+     * Starts the request for {@code row} on its Evolution server, with the instance token or else the server's key.
+     */
     public PairingRequest begin(QrSnapshot row, String number) {
-        String apiKey = EvolutionCall.apiKeyFor(row.getInstanceToken(), globalApiKey);
         MDC.put("instance", row.getInstanceName());
-        return new PairingRequest(row.getInstanceName(), apiKey, number, MAX_WAITS_AFTER_LOGOUT, qrContent);
+        Optional<EvolutionServer> server = servers.of(row.getEvolutionServer());
+        if (server.isEmpty()) {
+            PairingRequest refused = new PairingRequest(row.getInstanceName(), null, null, number,
+                    MAX_WAITS_AFTER_LOGOUT, qrContent);
+            refused.unknownServer(servers.unknown(row.getEvolutionServer()));
+            return refused;
+        }
+        String apiKey = EvolutionCall.apiKeyFor(row.getInstanceToken(), server.get().apiKey());
+        return new PairingRequest(row.getInstanceName(), server.get().name(), apiKey, number, MAX_WAITS_AFTER_LOGOUT,
+                qrContent);
     }
 
     public void waited(PairingRequest request) {

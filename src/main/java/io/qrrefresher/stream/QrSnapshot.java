@@ -15,6 +15,16 @@ public class QrSnapshot {
     private String pairingCode;
     private String userId;
     private String accessFingerprint;
+    private String evolutionServer;
+
+    /** The row's evolution_server (null: the default server). */
+    public String getEvolutionServer() {
+        return evolutionServer;
+    }
+
+    public void setEvolutionServer(String evolutionServer) {
+        this.evolutionServer = evolutionServer;
+    }
 
     public String getInstanceName() {
         return instanceName;

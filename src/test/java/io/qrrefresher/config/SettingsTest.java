@@ -2,6 +2,7 @@ package io.qrrefresher.config;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,13 @@ class SettingsTest {
         "EVOLUTION_API_BASE_URL|https://user:pw@evo.example.com|must not contain credentials",
         "EVOLUTION_API_BASE_URL|http://exa mple.com|is not a valid URL",
         "DATABASE_URL|mysql://db/x|must start with jdbc:postgresql://",
+        "EVOLUTION_SERVERS|br1=https://a.example.com,,br2=https://b.example.com|has an empty entry",
+        "EVOLUTION_SERVERS|BR1=https://a.example.com|'BR1' is not a server name",
+        "EVOLUTION_SERVERS|-br=https://a.example.com|'-br' is not a server name",
+        "EVOLUTION_SERVERS|br1=https://a.example.com,br1=https://b.example.com|names the server 'br1' twice",
+        "EVOLUTION_SERVERS|br1|has no URL for the server 'br1': write br1=https://... or set evolution.servers.br1.base-url",
+        "EVOLUTION_SERVERS|br1=evo.example.com|the URL of the server 'br1' must be an http:// or https:// URL",
+        "EVOLUTION_SERVERS|br1=https://k:s@evo.example.com|the URL of the server 'br1' must not contain credentials",
     })
     void aBadValueNamesItsKeyInOneLine(String env, String value, String problem) {
         Setting setting = Setting.valueOf(env);
@@ -67,6 +75,52 @@ class SettingsTest {
                 .hasMessageStartingWith("Invalid configuration " + env + " (" + setting.key() + "): ")
                 .hasMessageContaining(problem)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void severalEvolutionServersEachWithItsUrlAndKey() {
+        Settings settings = Settings.load(Map.of(
+                "database.url", "jdbc:postgresql://db/app",
+                "evolution.servers", " br1=https://evo-br1.example.com/ , br2 ,default=http://10.0.0.7:8080",
+                "evolution.servers.br2.base-url", "https://evo-br2.example.com",
+                "evolution.api-key", "global-key",
+                "evolution.api-key-br1", "key-of-br1",
+                "evolution.servers.br2.api-key", "key-of-br2")::get);
+
+        List<Settings.EvolutionServer> servers = settings.evolution().servers();
+        assertThat(servers).extracting(Settings.EvolutionServer::name).containsExactly("br1", "br2", "default");
+        assertThat(servers).extracting(Settings.EvolutionServer::endpoint).containsExactly(
+                "https://evo-br1.example.com", "https://evo-br2.example.com", "http://10.0.0.7:8080");
+        assertThat(servers).extracting(server -> server.apiKey().orElseThrow())
+                .containsExactly("key-of-br1", "key-of-br2", "global-key");
+        assertThat(servers).extracting(Settings.EvolutionServer::breakerName)
+                .containsExactly("evolution-api-br1", "evolution-api-br2", "evolution-api");
+        assertThat(servers).extracting(Settings.EvolutionServer::routeId)
+                .containsExactly("call-evolution-br1", "call-evolution-br2", "call-evolution-default");
+        assertThat(servers.toString()).doesNotContain("key-of");
+        assertThat(settings.isDemo()).isFalse();
+    }
+
+    @Test
+    void oneEvolutionApiIsTheServerNamedDefault() {
+        Settings settings = Settings.load(Map.of("evolution.api.base-url", "https://evo.example.com",
+                "evolution.api-key", "global-key")::get);
+
+        assertThat(settings.evolution().servers()).singleElement().satisfies(server -> {
+            assertThat(server.name()).isEqualTo("default");
+            assertThat(server.breakerName()).isEqualTo("evolution-api");
+            assertThat(server.apiKey()).hasValue("global-key");
+        });
+    }
+
+    @Test
+    void eitherOneEvolutionApiOrAListOfServers() {
+        assertThatThrownBy(() -> Settings.load(Map.of("evolution.api.base-url", "https://evo.example.com",
+                "evolution.servers", "br2=https://evo-br2.example.com")::get))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessage("Invalid configuration EVOLUTION_SERVERS (evolution.servers): is set together with"
+                        + " EVOLUTION_API_BASE_URL: name every server in EVOLUTION_SERVERS (for example default=https://evo.example.com,"
+                        + "br2=https://evo-br2.example.com) and unset EVOLUTION_API_BASE_URL");
     }
 
     @Test

@@ -28,8 +28,8 @@ import static org.awaitility.Awaitility.await;
  */
 // beside the other test classes: hawtio is a JVM of its own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // not beside ReplicasTest, whose cluster checks starvation disturbs
-@Order(5)
+@ResourceLock("process-tests") // one of these at a time; after the second-service classes (@Order)
+@Order(27)
 class HawtioTest {
 
     static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();

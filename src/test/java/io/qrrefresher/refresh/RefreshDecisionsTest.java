@@ -28,7 +28,9 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class RefreshDecisionsTest {
 
-    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent(), java.util.Optional.empty(),
+    static final RefreshDecisions DECISIONS = new RefreshDecisions(new QrContent(),
+            new io.qrrefresher.evolution.EvolutionServers(java.util.List.of(new io.qrrefresher.config.Settings.EvolutionServer(
+                    "default", java.net.URI.create("http://127.0.0.1:1"), java.util.Optional.empty()))),
             new io.qrrefresher.metrics.QrMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
                     java.time.Duration.ofSeconds(8)));
     /** Nothing stored yet: no QR, no failures, no pending request. */

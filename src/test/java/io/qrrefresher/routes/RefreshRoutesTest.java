@@ -14,10 +14,9 @@ import org.apache.camel.BeanInject;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.builder.AdviceWithRouteBuilder;
+import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.main.MainConfigurationProperties;
-import org.apache.camel.test.main.junit5.AdviceRouteMapping;
 import org.apache.camel.test.main.junit5.CamelMainTest;
 import org.apache.camel.test.main.junit5.Configure;
 import org.junit.jupiter.api.AfterAll;
@@ -30,11 +29,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Route test of routes/refresh-qr-codes.yaml with Camel's test tooling: the routes and beans of the service, a real
  * database and a real HTTP Evolution API on loopback; an advice puts a mock endpoint in front of the HTTP call of
- * call-evolution-api, so the test sees every call the routes make. Copy it to test a route you change.
+ * call-evolution-default (the route of the default Evolution server), so the test sees every call the routes make.
+ * Copy it to test a route you change.
  */
 @CamelMainTest(
-        propertyPlaceholderLocations = {"file:target/route-tests/refresh-routes.properties", "file:application.properties"},
-        advices = @AdviceRouteMapping(route = "call-evolution-api", advice = RefreshRoutesTest.SeeEvolutionCalls.class))
+        propertyPlaceholderLocations = {"file:target/route-tests/refresh-routes.properties", "file:application.properties"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RefreshRoutesTest {
 
@@ -53,21 +52,25 @@ class RefreshRoutesTest {
     ProducerTemplate template;
     Db db;
 
-    /** Each Evolution API call, as it leaves for the HTTP endpoint (the path says which call). */
-    public static final class SeeEvolutionCalls extends AdviceWithRouteBuilder {
-        @Override
-        public void configure() {
-            weaveById("evolution-http-call").before().to("mock:evolution-calls");
-        }
-    }
-
     @Configure
     protected void configure(MainConfigurationProperties configuration) {
         RouteTestSupport.configure(configuration, LIFECYCLE);
     }
 
+    private boolean advised;
+
+    /**
+     * The route of the default Evolution server is made from its template when the context initialises, after
+     * {@code @CamelMainTest}'s advices are applied: it is advised here, once, before the first test.
+     */
     @BeforeEach
-    void connectToTheDatabase() {
+    void connectToTheDatabase() throws Exception {
+        if (!advised) {
+            // each Evolution API call, as it leaves for the HTTP endpoint (the path says which call)
+            AdviceWith.adviceWith(context, "call-evolution-default",
+                    advice -> advice.weaveById("default-http-call").before().to("mock:evolution-calls"));
+            advised = true;
+        }
         db = new Db(context.getRegistry().findSingleByType(Database.class).dataSource());
         template = context.createProducerTemplate();
         MockEndpoint.resetMocks(context);

@@ -78,7 +78,7 @@ class PairingRequestTest {
     @ParameterizedTest
     @MethodSource("paths")
     void walksEveryPath(List<Answer> answers, String calls, Result result, boolean connectSent) {
-        PairingRequest request = new PairingRequest("acme-support", "key", "5511987654321", 3, QR_CONTENT);
+        PairingRequest request = new PairingRequest("acme-support", "default", "key", "5511987654321", 3, QR_CONTENT);
         StringBuilder made = new StringBuilder();
         int next = 0;
         while (request.getNext() != Step.DONE) {
@@ -124,19 +124,19 @@ class PairingRequestTest {
 
     @Test
     void withoutAKeyNothingIsCalled() {
-        PairingRequest request = new PairingRequest("acme-support", null, "5511987654321", 3, QR_CONTENT);
+        PairingRequest request = new PairingRequest("acme-support", "default", null, "5511987654321", 3, QR_CONTENT);
         assertThat(request.getNext()).isEqualTo(Step.DONE);
         assertThat(request.getResult()).isEqualTo(Result.EVOLUTION_FAILED);
     }
 
     @Test
     void theNumberNeverShowsInFull() {
-        PairingRequest request = new PairingRequest("acme-support", "key", "5511987654321", 3, QR_CONTENT);
+        PairingRequest request = new PairingRequest("acme-support", "default", "key", "5511987654321", 3, QR_CONTENT);
         assertThat(request.toString()).contains("…4321").doesNotContain("98765");
     }
 
     private static PairingRequest closedAndConnecting() {
-        PairingRequest request = new PairingRequest("acme-support", "key", "5511987654321", 3, QR_CONTENT);
+        PairingRequest request = new PairingRequest("acme-support", "default", "key", "5511987654321", 3, QR_CONTENT);
         request.replied(EvolutionReply.parse(200, "application/json", Fixtures.bytes("connection-state-close.json")));
         assertThat(request.getCall()).isEqualTo(EvolutionCall.CONNECT);
         return request;

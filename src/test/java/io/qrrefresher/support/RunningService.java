@@ -88,6 +88,21 @@ public final class RunningService implements AutoCloseable {
                 .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY);
     }
 
+    /**
+     * A service against several Evolution servers (EVOLUTION_SERVERS, in the order given), on a database of its own;
+     * every server takes the global key unless the test gives one its own ({@code evolution.api-key-<name>}).
+     */
+    public static RunningService againstServers(java.util.Map<String, ScriptedEvolutionApi> servers) {
+        StringBuilder list = new StringBuilder();
+        servers.forEach((name, evolution) -> list.append(list.length() == 0 ? "" : ",").append(name).append('=')
+                .append(evolution.baseUrl()));
+        return new RunningService()
+                .with("database.url", SharedPostgres.migratedDatabase())
+                .with("database.user", "postgres")
+                .with("evolution.servers", list.toString())
+                .with("evolution.api-key", ScriptedEvolutionApi.GLOBAL_KEY);
+    }
+
     /** A service against any Evolution API (the plain simulator, say), on the given database. */
     public static RunningService bareAgainst(URI evolution, String databaseUrl) {
         return new RunningService()

@@ -36,6 +36,11 @@ public final class ScriptedEvolutionApi extends EvolutionSimulator {
         return new ScriptedEvolutionApi(EvolutionSimulator.builder().globalApiKey(GLOBAL_KEY));
     }
 
+    /** One whose global key (AUTHENTICATION_API_KEY) is {@code globalKey}: a server of a fleet with a key of its own. */
+    public static ScriptedEvolutionApi startWithKey(String globalKey) throws IOException {
+        return new ScriptedEvolutionApi(EvolutionSimulator.builder().globalApiKey(globalKey));
+    }
+
     /** The same, built from {@code builder} (rotation, webhooks...) with {@link #GLOBAL_KEY} as its global key. */
     public static ScriptedEvolutionApi start(Builder builder) throws IOException {
         return new ScriptedEvolutionApi(builder.globalApiKey(GLOBAL_KEY));

@@ -1,0 +1,52 @@
+package io.qrrefresher.evolution;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.qrrefresher.config.Settings.EvolutionServer;
+
+/**
+ * The Evolution servers the service calls (EVOLUTION_SERVERS, or the one of EVOLUTION_API_BASE_URL named
+ * {@code default}), and which of them holds an instance: the one its row names in {@code evolution_server}, else the
+ * default server ({@code default} when listed, else the first one).
+ */
+public final class EvolutionServers {
+
+    private final Map<String, EvolutionServer> byName = new LinkedHashMap<>();
+    private final EvolutionServer fallback;
+
+    public EvolutionServers(List<EvolutionServer> servers) {
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("no Evolution server");
+        }
+        servers.forEach(server -> byName.put(server.name(), server));
+        fallback = byName.getOrDefault(EvolutionServer.DEFAULT, servers.get(0));
+    }
+
+    public List<EvolutionServer> all() {
+        return List.copyOf(byName.values());
+    }
+
+    /** The server of a row whose evolution_server is {@code named}: the default one for NULL; empty when unknown. */
+    public Optional<EvolutionServer> of(String named) {
+        if (named == null || named.isBlank()) {
+            return Optional.of(fallback);
+        }
+        return Optional.ofNullable(byName.get(named.trim()));
+    }
+
+    /** Why a row's evolution_server cannot be used: one line that names it and the servers there are. */
+    public String unknown(String named) {
+        String shown = named.replaceAll("\\p{Cntrl}", "?");
+        return "evolution_server '" + (shown.length() > 40 ? shown.substring(0, 40) + "…" : shown)
+                + "' is not a configured Evolution server (EVOLUTION_SERVERS: " + String.join(", ", byName.keySet())
+                + "): correct the row, or add the server";
+    }
+
+    /** Several servers are configured (the server of a failure is then worth naming). */
+    public boolean isFleet() {
+        return byName.size() > 1;
+    }
+}
