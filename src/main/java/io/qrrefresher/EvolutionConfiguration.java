@@ -10,6 +10,7 @@ import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionServerInfo;
 import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
@@ -61,13 +62,16 @@ public final class EvolutionConfiguration implements CamelConfiguration {
                 for (Settings.EvolutionServer server : servers.all()) {
                     try {
                         // no node id prefix: the circuit breaker is named after its step id ({{breaker}}) exactly
-                        initializing.addRouteFromTemplate(server.routeId(), EVOLUTION_SERVER_TEMPLATE, "", Map.<String, Object>of(
-                                "server", server.name(), "baseUrl", server.endpoint(),
-                                "breaker", server.breakerName()));
+                        initializing.addRouteFromTemplate(server.routeId(), EVOLUTION_SERVER_TEMPLATE, "",
+                                Map.<String, Object>of("server", server.name(), "baseUrl", server.endpoint(),
+                                        "breaker", server.breakerName()));
+                        initializing.addRouteFromTemplate("read-evolution-" + server.name(),
+                                RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE, "", Map.<String, Object>of(
+                                        "server", server.name(), "baseUrl", server.endpoint()));
                     } catch (Exception e) {
-                        throw new IllegalStateException("cannot create the route of the Evolution server '"
-                                + server.name() + "' from the template " + EVOLUTION_SERVER_TEMPLATE + ": "
-                                + e.getMessage(), e);
+                        throw new IllegalStateException("cannot create the routes of the Evolution server '"
+                                + server.name() + "' from the templates " + EVOLUTION_SERVER_TEMPLATE + " and "
+                                + RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE + ": " + e.getMessage(), e);
                     }
                 }
             }
@@ -75,7 +79,16 @@ public final class EvolutionConfiguration implements CamelConfiguration {
     }
 
     /** The route template each Evolution server's route is made from. */
-    public static final String EVOLUTION_SERVER_TEMPLATE = "evolution-server";
+    public static final String EVOLUTION_SERVER_TEMPLATE = RouteContract.EVOLUTION_SERVER_TEMPLATE;
+
+    /** What each server says of itself (GET /), for GET /evolution-servers and its metric. */
+    @BindToRegistry("evolutionServerInfo")
+    public EvolutionServerInfo evolutionServerInfo(EvolutionServers servers, CircuitBreakerRegistry breakers,
+                                                   PrometheusMeterRegistry meterRegistry) {
+        return new EvolutionServerInfo(servers, name -> servers.of(name)
+                .map(server -> EvolutionCircuitBreaker.state(breakers, server.breakerName()).name())
+                .orElse("CLOSED"), meterRegistry, java.time.Clock.systemUTC());
+    }
 
     @BindToRegistry("evolutionClient")
     public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics) {

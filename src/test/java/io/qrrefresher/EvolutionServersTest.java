@@ -23,6 +23,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Two real HTTP Evolution servers on loopback (EVOLUTION_SERVERS=br1=...,br2=...): each row is refreshed on the server
@@ -45,6 +46,8 @@ class EvolutionServersTest {
         br1 = ScriptedEvolutionApi.start();
         // br2 has a key of its own (its AUTHENTICATION_API_KEY)
         br2 = ScriptedEvolutionApi.startWithKey("key-of-br2");
+        br1.identity("2.3.7", "node_br1");
+        br2.identity("2.4.0-rc2", "node_br2");
         Map<String, ScriptedEvolutionApi> servers = new LinkedHashMap<>();
         servers.put("br1", br1);
         servers.put("br2", br2);
@@ -54,6 +57,8 @@ class EvolutionServersTest {
                 .with("evolution.circuit.window-size", "4")
                 .with("evolution.circuit.minimum-calls", "4")
                 .with("evolution.circuit.open-duration", "PT60S")
+                // GET / of each server read every second instead of every 5 minutes
+                .with("evolution.info-interval-ms", "1000")
                 .start();
     }
 
@@ -139,6 +144,47 @@ class EvolutionServersTest {
         assertThat(run.getResults()).singleElement().satisfies(result -> assertThat(result.error())
                 .contains("evolution_server 'br9' is not a configured Evolution server", "br1, br2"));
         assertThat(br1.totalCalls() + br2.totalCalls()).isZero();
+    }
+
+    @Test
+    void eachServerSaysWhatItIsAndALicenceGateIsNamedWithoutEchoingIt() throws Exception {
+        JsonNode servers = await().until(this::evolutionServers, body -> body.path("servers").size() == 2
+                && body.path("servers").path(1).path("version").asText().equals("2.4.0-rc2"));
+        JsonNode first = servers.path("servers").path(0);
+        assertThat(first.path("name").asText()).isEqualTo("br1");
+        assertThat(first.path("url").asText()).isEqualTo(br1.baseUrl().toString().replaceAll("/$", ""));
+        assertThat(first.path("version").asText()).isEqualTo("2.3.7");
+        assertThat(first.path("client_name").asText()).isEqualTo("node_br1");
+        assertThat(first.path("licence_required").asBoolean()).isFalse();
+        assertThat(first.path("circuit_breaker").asText()).isEqualTo("CLOSED");
+        assertThat(servers.toString()).doesNotContain("key-of-br2", ScriptedEvolutionApi.GLOBAL_KEY);
+        assertThat(service.get("/evolution-servers", null).statusCode()).isEqualTo(401);
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(service.managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics).contains(
+                "qr_refresher_evolution_server_info{client_name=\"node_br1\",server=\"br1\",version=\"2.3.7\"} 1",
+                "qr_refresher_evolution_server_info{client_name=\"node_br2\",server=\"br2\",version=\"2.4.0-rc2\"} 1");
+
+        // br2 is a 2.4.0-rc behind its licence gate: every request answers 503 LICENSE_REQUIRED
+        br2.licenceGate(true);
+        waiting(br2, "gated", "br2");
+        RefreshRun run = service.refresh();
+
+        assertThat(run.getFailed()).isEqualTo(1);
+        assertThat(run.getResults()).singleElement().satisfies(result -> assertThat(result.error())
+                .contains("LICENSE_REQUIRED", "activate its licence").doesNotContain("3f2b8c1e", "127.0.0.1"));
+        JsonNode gated = await().until(this::evolutionServers,
+                body -> body.path("servers").path(1).path("licence_required").asBoolean());
+        assertThat(gated.path("servers").path(1).path("problem").asText()).contains("LICENSE_REQUIRED");
+        assertThat(gated.toString()).doesNotContain("3f2b8c1e", "manager/login\"");
+        assertThat(gated.path("servers").path(0).path("licence_required").asBoolean()).isFalse();
+    }
+
+    private JsonNode evolutionServers() throws Exception {
+        HttpResponse<String> answer = service.get("/evolution-servers", RunningService.ADMIN_TOKEN);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        return JSON.readTree(answer.body());
     }
 
     private void waiting(ScriptedEvolutionApi server, String name, String column) {

@@ -154,7 +154,7 @@ class TableVariantsTest {
         assertThat(added).as("only what the README lists was added").allSatisfy(line ->
                 assertThat(line).matches("(schema qr_refresher|function qr_refresher\\..*"
                         + "|column evolution_instances\\.(instance_token|qr_code|last_qr_update|updated_at"
-                        + "|qr_expires_at|pairing_code) .*"
+                        + "|qr_expires_at|pairing_code|evolution_server) .*"
                         + "|trigger qr_refresher_(note_connect_request|announce_change|forget_deleted"
                         + "|forget_truncated) on evolution_instances"
                         + "|index CREATE INDEX qr_refresher_instance_status_idx .*"

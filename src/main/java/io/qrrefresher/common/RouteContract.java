@@ -56,8 +56,12 @@ public final class RouteContract {
             SUBSCRIBE_QR_STREAM, "the live QR stream authorises each client through it",
             RENEW_QR, "'get a new code' (POST /instances/{name}/qr/renew) goes through it",
             REQUEST_PAIRING_CODE, "'link with phone number' (POST /instances/{name}/qr/pairing-code) goes through it");
+    /** The route template each Evolution server's GET / reader is made from. */
+    public static final String EVOLUTION_SERVER_INFO_TEMPLATE = "evolution-server-info";
+
     private static final Map<String, String> TEMPLATES = Map.of(
-            EVOLUTION_SERVER_TEMPLATE, "each Evolution server's route is made from it: its circuit breaker, its URL");
+            EVOLUTION_SERVER_TEMPLATE, "each Evolution server's route is made from it: its circuit breaker, its URL",
+            EVOLUTION_SERVER_INFO_TEMPLATE, "each Evolution server's GET / is read by a route made from it");
 
     private RouteContract() {
     }

@@ -274,6 +274,7 @@ public final class Settings {
                 in.integer(Setting.ALERT_STALE_QR_MIN_READS, 20, 1, 1_000_000));
         in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
         in.integer(Setting.QR_WAITING_COUNT_MS, 15_000, 1000, 3_600_000);
+        in.integer(Setting.EVOLUTION_INFO_INTERVAL_MS, 300_000, 1000, 86_400_000);
 
         this.events = new Events(
                 in.text(Setting.EVOLUTION_WEBHOOK_TOKEN),

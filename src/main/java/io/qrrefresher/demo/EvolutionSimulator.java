@@ -377,6 +377,21 @@ public class EvolutionSimulator implements AutoCloseable {
         return Reply.json(200, body);
     }
 
+    private volatile String version = "2.3.6-simulator";
+    private volatile String clientName = "evolution_exchange";
+    private volatile boolean licenceGate;
+
+    /** What {@code GET /} says: the server's version and its DATABASE_CONNECTION_CLIENT_NAME. */
+    public void identity(String version, String clientName) {
+        this.version = version;
+        this.clientName = clientName;
+    }
+
+    /** On: every request answers 503 LICENSE_REQUIRED, as Evolution 2.4.0-rc does until it is activated. */
+    public void licenceGate(boolean on) {
+        this.licenceGate = on;
+    }
+
     private void serve(HttpExchange exchange) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getRawPath();
@@ -393,9 +408,23 @@ public class EvolutionSimulator implements AutoCloseable {
                 }
                 name = percentDecode(parts[3]);
             }
-            if ("GET".equals(method) && "/".equals(path)) {
-                reply = Reply.json(200, Map.of("status", 200, "message", "Welcome to the Evolution API, it is working!",
-                        "version", "2.3.6-simulator"));
+            if (licenceGate) {
+                // Evolution 2.4.0-rc before activation: every request, before authentication (CONTRACT.md, section 8)
+                reply = Reply.json(503, Map.of("error", "service not activated", "code", "LICENSE_REQUIRED",
+                        "register_url", "http://127.0.0.1/manager/login",
+                        "instance_id", "3f2b8c1e-6d7a-4e91-9b0c-5a4d2e1f0c77",
+                        "message", "This Evolution API instance is not activated. Open http://127.0.0.1/manager/login"
+                                + " to activate, or set AUTHENTICATION_API_KEY in your .env with a valid licensing key."));
+            } else if ("GET".equals(method) && "/".equals(path)) {
+                Map<String, Object> root = new LinkedHashMap<>();
+                root.put("status", 200);
+                root.put("message", "Welcome to the Evolution API, it is working!");
+                root.put("version", version);
+                root.put("clientName", clientName);
+                root.put("manager", "http://127.0.0.1/manager");
+                root.put("documentation", "https://doc.evolution-api.com");
+                root.put("whatsappWebVersion", "2.3000.1028950000");
+                reply = Reply.json(200, root);
             } else if (call == null || name.isEmpty()) {
                 reply = Reply.json(404, envelope(404, "Not Found", List.of("Cannot " + method + " " + path)));
             } else {

@@ -45,6 +45,16 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
         return new EvolutionReply(Kind.FAILURE, httpStatus, null, null, null, null, problem, null);
     }
 
+    /** What a server behind Evolution 2.4's licence gate answers to every call, and what to do about it. */
+    public static final String LICENCE_REQUIRED = "the Evolution server is not activated (HTTP 503 LICENSE_REQUIRED):"
+            + " activate its licence in its manager (/manager/login) or set its AUTHENTICATION_API_KEY to a valid"
+            + " licensing key; calls resume once it is";
+
+    /** A 503 {@code {"code":"LICENSE_REQUIRED"}}: Evolution 2.4's licence gate, before any authentication. */
+    static boolean isLicenceGate(int httpStatus, JsonNode json) {
+        return httpStatus == 503 && json != null && "LICENSE_REQUIRED".equals(json.path("code").asText());
+    }
+
     public static EvolutionReply parse(int httpStatus, String contentType, byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8).trim();
         JsonNode json = null;
@@ -67,6 +77,10 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
             }
             return new EvolutionReply(Kind.NOT_FOUND, 404, null, null, null, null,
                     "instance does not exist in Evolution API (HTTP 404)", null);
+        }
+        if (isLicenceGate(httpStatus, json)) {
+            // its body names the server's licensing page and id: neither is echoed
+            return failure(httpStatus, LICENCE_REQUIRED);
         }
         if (httpStatus < 200 || httpStatus > 299) {
             String message = envelopeMessage(json);

@@ -67,7 +67,7 @@ class RouteContractTest {
 
     @Test
     void theEvolutionServerTemplateUnderAnotherIdIsNamed() throws Exception {
-        List<String> problems = load(yaml -> yaml.replace("id: evolution-server", "id: evolution-node"));
+        List<String> problems = load(yaml -> yaml.replace("id: evolution-server\n", "id: evolution-node\n"));
 
         assertThat(problems).singleElement().asString().startsWith("no route template 'evolution-server'");
     }

@@ -72,7 +72,7 @@ class EvolutionReplyTest {
         "v1/unauthorized.json|401|UNAUTHORIZED|refused the apikey",
         "connect-error-200.json|200|FAILURE|HTTP 200 with {\"error\":true}: [object Object]",
         "internal-error.json|500|FAILURE|HTTP 500: Error: <error.toString() of the underlying failure>",
-        "license-required-503.json|503|FAILURE|HTTP 503: This Evolution API instance is not activated",
+        "license-required-503.json|503|FAILURE|not activated (HTTP 503 LICENSE_REQUIRED): activate its licence",
         "root-info.json|200|FAILURE|unrecognised JSON shape",
     })
     void failures(String fixture, int status, Kind kind, String problem) {
@@ -81,6 +81,15 @@ class EvolutionReplyTest {
         assertThat(reply.kind()).isEqualTo(kind);
         assertThat(reply.isFailure()).isTrue();
         assertThat(reply.problem()).contains(problem);
+    }
+
+    @Test
+    void theLicenceGateSaysWhatToDoAndEchoesNeitherTheServersIdNorItsLinks() {
+        String problem = EvolutionReply.parse(503, "application/json", Fixtures.bytes("license-required-503.json"))
+                .problem();
+
+        assertThat(problem).contains("LICENSE_REQUIRED", "activate its licence")
+                .doesNotContain("3f2b8c1e", "evo.example.com", "docs.evolutionfoundation");
     }
 
     @Test

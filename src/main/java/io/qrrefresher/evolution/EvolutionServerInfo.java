@@ -1,0 +1,184 @@
+package io.qrrefresher.evolution;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.qrrefresher.common.Failures;
+import io.qrrefresher.common.JsonAnswer;
+import io.qrrefresher.config.Settings.EvolutionServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What each Evolution server says of itself ({@code GET /}: version, clientName, whatsappWebVersion), read by the
+ * route made from the template {@code evolution-server-info} at start and then every EVOLUTION_INFO_INTERVAL_MS; and
+ * whether it stands behind Evolution 2.4's licence gate (503 LICENSE_REQUIRED). Shown by {@code GET /evolution-servers}
+ * with each server's breaker state, and as the gauge {@code qr_refresher_evolution_server_info{server,version,
+ * client_name}}.
+ */
+public final class EvolutionServerInfo {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EvolutionServerInfo.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A GET / answer is a few hundred bytes; more is not read. */
+    static final int MAX_BYTES = 65_536;
+
+    /** The last reading of one server. */
+    public record Reading(String version, String clientName, String whatsappWebVersion, boolean licenceRequired,
+                          String problem, Instant readAt) {
+    }
+
+    private final EvolutionServers servers;
+    private final Function<String, String> breakerState;
+    private final Clock clock;
+    private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+    private final MultiGauge info;
+
+    /**
+     * @param breakerState the state of a server's circuit breaker, by server name (CLOSED before its route made it)
+     */
+    public EvolutionServerInfo(EvolutionServers servers, Function<String, String> breakerState, MeterRegistry registry,
+                               Clock clock) {
+        this.servers = servers;
+        this.breakerState = breakerState;
+        this.clock = clock;
+        this.info = MultiGauge.builder("qr_refresher.evolution.server.info")
+                .description("1 for each Evolution server, labelled with its version and clientName as its GET /"
+                        + " last said (unknown until it answered)")
+                .register(registry);
+        publish();
+    }
+
+    /** Route evolution-server-info: the answer to {@code GET /} of {@code server}, read within a size limit. */
+    public void read(String server, Integer status, InputStream body) throws IOException {
+        byte[] bytes = readAtMost(body);
+        JsonNode json = null;
+        try {
+            json = bytes == null ? null : JSON.readTree(bytes);
+        } catch (IOException e) {
+            json = null;
+        }
+        Reading before = readings.get(server);
+        Reading now;
+        int code = status == null ? 0 : status;
+        if (json != null && EvolutionReply.isLicenceGate(code, json)) {
+            now = new Reading(null, null, null, true, EvolutionReply.LICENCE_REQUIRED, clock.instant());
+        } else if (code == 200 && json != null && json.path("version").isTextual()) {
+            now = new Reading(text(json, "version"), text(json, "clientName"), text(json, "whatsappWebVersion"), false,
+                    null, clock.instant());
+        } else {
+            now = new Reading(before == null ? null : before.version(), before == null ? null : before.clientName(),
+                    before == null ? null : before.whatsappWebVersion(), false, "GET / answered HTTP " + code
+                    + (bytes == null ? " with a body too large to read" : json == null ? " with a body that is not JSON"
+                    : " without a version: is this Evolution API?"), clock.instant());
+        }
+        record(server, before, now);
+    }
+
+    /** Route evolution-server-info: {@code GET /} got no answer. */
+    public void unreachable(String server, Throwable cause) {
+        Reading before = readings.get(server);
+        record(server, before, new Reading(before == null ? null : before.version(),
+                before == null ? null : before.clientName(), before == null ? null : before.whatsappWebVersion(),
+                false, "unreachable: " + Failures.describe(cause), clock.instant()));
+    }
+
+    /** The last reading of a server, or null before the first one. */
+    public Reading reading(String server) {
+        return readings.get(server);
+    }
+
+    /** {@code GET /evolution-servers}: every server, what it said of itself, and its breaker. */
+    public JsonAnswer answer() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (EvolutionServer server : servers.all()) {
+            Reading reading = readings.get(server.name());
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("name", server.name());
+            item.put("url", server.endpoint());
+            item.put("version", reading == null ? null : reading.version());
+            item.put("client_name", reading == null ? null : reading.clientName());
+            item.put("whatsapp_web_version", reading == null ? null : reading.whatsappWebVersion());
+            item.put("licence_required", reading != null && reading.licenceRequired());
+            item.put("circuit_breaker", breakerState.apply(server.name()));
+            item.put("problem", reading == null ? null : reading.problem());
+            item.put("read_at", reading == null ? null : reading.readAt().toString());
+            list.add(item);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("servers", list);
+        return JsonAnswer.ok(body);
+    }
+
+    private void record(String server, Reading before, Reading now) {
+        readings.put(server, now);
+        boolean changed = before == null || !java.util.Objects.equals(before.version(), now.version())
+                || !java.util.Objects.equals(before.problem(), now.problem())
+                || before.licenceRequired() != now.licenceRequired();
+        if (changed) {
+            if (now.problem() == null) {
+                LOG.info("Evolution server '{}': version {}, clientName {}, WhatsApp Web {}", server, now.version(),
+                        now.clientName(), now.whatsappWebVersion());
+            } else {
+                LOG.warn("Evolution server '{}': {}", server, now.problem());
+            }
+        }
+        publish();
+    }
+
+    private void publish() {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        for (EvolutionServer server : servers.all()) {
+            Reading reading = readings.get(server.name());
+            rows.add(MultiGauge.Row.of(Tags.of("server", server.name(),
+                    "version", reading == null || reading.version() == null ? "unknown" : reading.version(),
+                    "client_name", reading == null || reading.clientName() == null ? "unknown" : reading.clientName()),
+                    1));
+        }
+        info.register(rows, true);
+    }
+
+    private static String text(JsonNode json, String field) {
+        String value = json.path(field).isTextual() ? json.path(field).asText() : null;
+        if (value == null) {
+            return null;
+        }
+        // a label and a log line: printable, short
+        String printable = value.replaceAll("\\p{Cntrl}", "?");
+        return printable.length() > 64 ? printable.substring(0, 64) : printable;
+    }
+
+    private static byte[] readAtMost(InputStream body) throws IOException {
+        if (body == null) {
+            return new byte[0];
+        }
+        try (InputStream in = body) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int total = 0;
+            int read;
+            while ((read = in.read(buffer)) != -1) {
+                total += read;
+                if (total > MAX_BYTES) {
+                    return null;
+                }
+                out.write(buffer, 0, read);
+            }
+            return out.toByteArray();
+        }
+    }
+}
