@@ -32,7 +32,7 @@ public final class AlertsConfiguration implements CamelConfiguration {
     @BindToRegistry("staleQrCheck")
     public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context, ServiceMode mode) {
         return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals, evolutionUnreachable(context),
-                mode.webhookToken().isPresent());
+                mode.webhookToken().isPresent(), serverVersion(context));
     }
 
     @BindToRegistry("waitingCauseGauges")
@@ -40,6 +40,15 @@ public final class AlertsConfiguration implements CamelConfiguration {
         WaitingCauseGauges gauges = new WaitingCauseGauges(evolutionUnreachable(context));
         gauges.register(metrics);
         return gauges;
+    }
+
+    /** The version the Evolution servers reported (bound later, by EvolutionConfiguration). */
+    static java.util.function.Supplier<java.util.Optional<String>> serverVersion(CamelContext context) {
+        return () -> {
+            io.qrrefresher.evolution.EvolutionServerInfo info = context.getRegistry().lookupByNameAndType(
+                    "evolutionServerInfo", io.qrrefresher.evolution.EvolutionServerInfo.class);
+            return info == null ? java.util.Optional.empty() : info.commonVersion();
+        };
     }
 
     /** Whether the breaker to Evolution is not closed (its registry is bound later, by EvolutionConfiguration). */

@@ -76,10 +76,11 @@ public final class RefreshConfiguration implements CamelConfiguration {
 
     /** The operators' wall (GET /wall, GET /wall/instances). */
     @BindToRegistry("instanceStatus")
-    public InstanceStatus instanceStatus(Settings settings, CircuitBreakerRegistry breakers) {
+    public InstanceStatus instanceStatus(Settings settings, CircuitBreakerRegistry breakers,
+                                         io.qrrefresher.evolution.EvolutionServerInfo servers) {
         return new InstanceStatus(settings.alertCauses(),
                 () -> EvolutionCircuitBreaker.evolutionState(breakers)
-                        != CircuitBreaker.State.CLOSED);
+                        != CircuitBreaker.State.CLOSED, servers::commonVersion);
     }
 
     @BindToRegistry("operatorsWall")

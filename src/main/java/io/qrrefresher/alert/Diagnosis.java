@@ -74,9 +74,48 @@ public final class Diagnosis {
         return affected == 1 ? "instance" : "instances";
     }
 
-    /** The hint for {@link Cause#NO_QR_GENERATED} in that scope. */
+    /** The hint for {@link Cause#NO_QR_GENERATED} in that scope, the server's version unknown. */
     public static String noQrHint(String scope) {
-        return "server".equals(scope) ? Cause.NO_QR_ON_SERVER_HINT : Cause.NO_QR_GENERATED.hint();
+        return noQrHint(scope, java.util.Optional.empty());
+    }
+
+    /**
+     * The hint for {@link Cause#NO_QR_GENERATED} in that scope; for the server, what to change depends on its
+     * version (GET /): up to 2.3.0 CONFIG_SESSION_PHONE_VERSION pins the WhatsApp Web version; 2.3.1 to 2.3.7 ignore
+     * it and fetch the current one themselves; 2.4 pins it with CONFIG_BAILEYS_VERSION.
+     */
+    public static String noQrHint(String scope, java.util.Optional<String> serverVersion) {
+        if (!"server".equals(scope)) {
+            return Cause.NO_QR_GENERATED.hint();
+        }
+        int[] version = serverVersion.map(Diagnosis::version).orElse(null);
+        if (version == null) {
+            return Cause.NO_QR_ON_SERVER_HINT;
+        }
+        String said = "Evolution answers {\"count\":0} or the same QR for every waiting instance: its WhatsApp Web"
+                + " version is probably outdated (Evolution " + serverVersion.get() + "). ";
+        if (version[0] < 2 || version[0] == 2 && (version[1] < 3 || version[1] == 3 && version[2] < 1)) {
+            return said + "Update the image (evoapicloud/evolution-api 2.3.6 or later) or set"
+                    + " CONFIG_SESSION_PHONE_VERSION to the current WhatsApp Web version, then restart it";
+        }
+        if (version[0] == 2 && version[1] == 3) {
+            return said + "Update to 2.3.7; CONFIG_SESSION_PHONE_VERSION is ignored since 2.3.1 (it looks the current"
+                    + " WhatsApp Web version up itself: check its proxy and its access to web.whatsapp.com), then"
+                    + " restart it";
+        }
+        return said + "Pin the current WhatsApp Web version with CONFIG_BAILEYS_VERSION (its lookup is cached for an"
+                + " hour), check its proxy, then restart it";
+    }
+
+    /** major, minor, patch of a version such as {@code 2.3.7} or {@code 2.4.0-rc2}; null when it is not one. */
+    static int[] version(String text) {
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("^v?(\\d{1,4})\\.(\\d{1,4})(?:\\.(\\d{1,4}))?")
+                .matcher(text.trim());
+        if (!matcher.find()) {
+            return null;
+        }
+        return new int[] {Integer.parseInt(matcher.group(1)), Integer.parseInt(matcher.group(2)),
+                matcher.group(3) == null ? 0 : Integer.parseInt(matcher.group(3))};
     }
 
     /** The hint for {@link Cause#STALE_QR_SHOWN}: webhooks that do not arrive, or none configured. */

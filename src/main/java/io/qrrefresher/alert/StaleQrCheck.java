@@ -22,6 +22,9 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public final class StaleQrCheck {
 
+    /** The version of the Evolution server(s), as GET / said (empty: unknown, or servers that differ). */
+    private final java.util.function.Supplier<java.util.Optional<String>> serverVersion;
+
     /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
     static final List<Cause> CAUSES_WITH_OWN_ALERT = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
             Cause.INSTANCE_KEY_REJECTED);
@@ -37,7 +40,9 @@ public final class StaleQrCheck {
      * @param webhooksConfigured   EVOLUTION_WEBHOOK_TOKEN is set: Evolution is meant to push every QR
      */
     public StaleQrCheck(Settings.Alerts settings, Settings.AlertCauses thresholds, AlertSignals signals,
-                        BooleanSupplier evolutionUnreachable, boolean webhooksConfigured) {
+                        BooleanSupplier evolutionUnreachable, boolean webhooksConfigured,
+                        java.util.function.Supplier<java.util.Optional<String>> serverVersion) {
+        this.serverVersion = serverVersion;
         this.settings = settings;
         this.thresholds = thresholds;
         this.signals = signals;
@@ -108,7 +113,7 @@ public final class StaleQrCheck {
                 String scope = Diagnosis.noQrScope(names.size(), findings.connecting);
                 counts.put("scope", scope);
                 counts.put("no_qr_after_seconds", thresholds.noQrAfter().toSeconds());
-                hint = Diagnosis.noQrHint(scope);
+                hint = Diagnosis.noQrHint(scope, serverVersion.get());
             }
             result.add(signals.causeAlert(cause, !names.isEmpty(), names.size(), cap(names), counts, hint,
                     message(cause, names.size(), findings.connecting)));

@@ -26,10 +26,15 @@ public final class InstanceStatus {
     private final Settings.AlertCauses thresholds;
     private final BooleanSupplier evolutionUnreachable;
 
-    public InstanceStatus(Settings.AlertCauses thresholds, BooleanSupplier evolutionUnreachable) {
+    public InstanceStatus(Settings.AlertCauses thresholds, BooleanSupplier evolutionUnreachable,
+                          java.util.function.Supplier<java.util.Optional<String>> serverVersion) {
         this.thresholds = thresholds;
         this.evolutionUnreachable = evolutionUnreachable;
+        this.serverVersion = serverVersion;
     }
+
+    /** The version of the Evolution server(s), as GET / said (empty: unknown, or servers that differ). */
+    private final java.util.function.Supplier<java.util.Optional<String>> serverVersion;
 
     /**
      * What {@code GET /instances/{name}/status} gathers: the row, the row classified, and (for a row without QR codes)
@@ -89,7 +94,7 @@ public final class InstanceStatus {
                 WaitingRows fleet = check.fleet;
                 int affected = Math.max(1, fleet == null ? 1 : fleet.count(Cause.NO_QR_GENERATED));
                 scope = Diagnosis.noQrScope(affected, own.connecting());
-                hint = Diagnosis.noQrHint(scope);
+                hint = Diagnosis.noQrHint(scope, serverVersion.get());
             }
         }
         if (cause == null && qrLimitCloses >= thresholds.qrLimitRepeats()) {

@@ -102,6 +102,22 @@ public final class EvolutionServerInfo {
         return readings.get(server);
     }
 
+    /**
+     * The version every Evolution server last reported, when they all reported the same one (with one server: its
+     * version); empty before they answered or when they differ. The hints that depend on it use it.
+     */
+    public java.util.Optional<String> commonVersion() {
+        String common = null;
+        for (EvolutionServer server : servers.all()) {
+            Reading reading = readings.get(server.name());
+            if (reading == null || reading.version() == null || common != null && !common.equals(reading.version())) {
+                return java.util.Optional.empty();
+            }
+            common = reading.version();
+        }
+        return java.util.Optional.ofNullable(common);
+    }
+
     /** {@code GET /evolution-servers}: every server, what it said of itself, and its breaker. */
     public JsonAnswer answer() {
         List<Map<String, Object>> list = new ArrayList<>();

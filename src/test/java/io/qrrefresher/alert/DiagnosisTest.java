@@ -79,6 +79,24 @@ class DiagnosisTest {
         assertThat(Diagnosis.noQrHint("instance")).contains("recreate");
     }
 
+    /** CONTRACT.md section 8: what pins the WhatsApp Web version depends on the server's version (GET /). */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "2.2.3|set CONFIG_SESSION_PHONE_VERSION|Update to 2.3.7",
+        "2.3.0|evoapicloud/evolution-api 2.3.6 or later|CONFIG_BAILEYS_VERSION",
+        "2.3.1|CONFIG_SESSION_PHONE_VERSION is ignored since 2.3.1|set CONFIG_SESSION_PHONE_VERSION",
+        "2.3.7|Update to 2.3.7|CONFIG_BAILEYS_VERSION",
+        "2.4.0-rc2|CONFIG_BAILEYS_VERSION|set CONFIG_SESSION_PHONE_VERSION",
+        "v2.5|CONFIG_BAILEYS_VERSION|CONFIG_SESSION_PHONE_VERSION",
+        "simulator|Update Evolution API or set CONFIG_SESSION_PHONE_VERSION|Evolution simulator",
+    })
+    void theServerHintFollowsItsVersion(String version, String says, String doesNotSay) {
+        String hint = Diagnosis.noQrHint("server", java.util.Optional.of(version));
+
+        assertThat(hint).contains(says).doesNotContain(doesNotSay);
+        assertThat(Diagnosis.noQrHint("instance", java.util.Optional.of(version))).contains("recreate");
+    }
+
     @Test
     void staleQrsNeedEnoughReadsAndMoreThanTheRate() {
         assertThat(Diagnosis.staleQrsShown(19, 19, 20, 20)).isFalse();
