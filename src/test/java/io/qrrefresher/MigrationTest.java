@@ -67,6 +67,37 @@ class MigrationTest {
         }
     }
 
+    /**
+     * A database first migrated before version 18 (which adds evolution_server): the upgrade records the column it
+     * adds, so that uninstall.sql removes it as it removes those of the first migration.
+     */
+    @Test
+    void aColumnALaterMigrationAddsIsRecordedForUninstall() throws Exception {
+        try (Database database = freshDatabase()) {
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
+                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz)");
+            }
+            database.migrate();
+            Db db = new Db(database.dataSource());
+            assertThat(db.query("SELECT name FROM qr_refresher.install_record WHERE item = 'column'"))
+                    .extracting(row -> row.get("name")).contains("evolution_server");
+            // as it was at version 17: no evolution_server, nor a record of it
+            db.update("DROP VIEW qr_refresher.refresh_candidates");
+            db.update("ALTER TABLE public.evolution_instances DROP COLUMN evolution_server");
+            db.update("DELETE FROM qr_refresher.install_record WHERE name = 'evolution_server'");
+            db.update("DELETE FROM qr_refresher.schema_history WHERE version = '18'");
+
+            database.migrate();
+
+            assertThat(db.query("SELECT name FROM qr_refresher.install_record WHERE item = 'column'"))
+                    .extracting(row -> row.get("name")).contains("evolution_server");
+            assertThat(db.query("SELECT evolution_server FROM qr_refresher.refresh_candidates")).isEmpty();
+        }
+    }
+
     @Test
     void theApplicationsIndexesAreKeptAndNotDuplicated() throws Exception {
         try (Database database = freshDatabase()) {
