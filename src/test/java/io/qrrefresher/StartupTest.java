@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 // beside the other test classes: its services are JVMs of their own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // after ReplicasTest and AlertCausesTest (@Order), one at a time
-@Order(3)
+@ResourceLock("background-processes") // after ReplicasTest, one at a time
+@Order(41)
 class StartupTest {
 
     record Result(int exitCode, String stdout, String stderr) {

@@ -32,8 +32,8 @@ import static org.awaitility.Awaitility.await;
  * The service runs in a JVM of its own, beside the in-process tests (not beside ReplicasTest).
  */
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // after ReplicasTest and AlertCausesTest (@Order), one at a time
-@Order(4)
+@ResourceLock("background-processes") // after ReplicasTest, one at a time
+@Order(42)
 class WebhookCoverageTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

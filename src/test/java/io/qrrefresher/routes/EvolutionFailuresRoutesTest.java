@@ -104,7 +104,7 @@ class EvolutionFailuresRoutesTest {
                 arguments("500 internal error", EvolutionCall.CONNECT,
                         Fixtures.reply(500, "internal-error.json"), "Evolution API unavailable: Evolution API answered HTTP 500"),
                 arguments("503 license required (2.4.0-rc)", EvolutionCall.CONNECTION_STATE,
-                        Fixtures.reply(503, "license-required-503.json"), "HTTP 503: This Evolution API instance is not activated"),
+                        Fixtures.reply(503, "license-required-503.json"), "not activated (HTTP 503 LICENSE_REQUIRED)"),
                 arguments("a 20 MB body", EvolutionCall.CONNECT,
                         new Reply(200, "application/json", twentyMegabytes), "body larger than 1048576 bytes"));
     }
