@@ -48,7 +48,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Execution(ExecutionMode.CONCURRENT)
 @ResourceLock("background-processes")
-@Order(40)
+@Order(20)
 class AlertCausesTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

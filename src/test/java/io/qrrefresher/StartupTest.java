@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 // beside the other test classes: its services are JVMs of their own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // after ReplicasTest, one at a time
-@Order(41)
+@ResourceLock("process-tests") // one at a time; beside AlertCausesTest, after ReplicasTest (@Order)
+@Order(21)
 class StartupTest {
 
     record Result(int exitCode, String stdout, String stderr) {

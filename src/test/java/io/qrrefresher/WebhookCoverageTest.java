@@ -32,8 +32,8 @@ import static org.awaitility.Awaitility.await;
  * The service runs in a JVM of its own, beside the in-process tests (not beside ReplicasTest).
  */
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // after ReplicasTest, one at a time
-@Order(42)
+@ResourceLock("process-tests") // one at a time; beside AlertCausesTest, after ReplicasTest (@Order)
+@Order(22)
 class WebhookCoverageTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -28,8 +28,8 @@ import static org.awaitility.Awaitility.await;
  */
 // beside the other test classes: hawtio is a JVM of its own, nothing in this JVM is shared (junit-platform.properties)
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock("background-processes") // after ReplicasTest, one at a time
-@Order(43)
+@ResourceLock("process-tests") // one at a time; beside AlertCausesTest, after ReplicasTest (@Order)
+@Order(23)
 class HawtioTest {
 
     static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
