@@ -65,7 +65,8 @@ public final class LiveConfiguration implements CamelConfiguration {
 
     @BindToRegistry("webhookEvents")
     public WebhookEvents webhookEvents(Settings settings, QrContent qrContent, AlertSignals alerts,
-                                       QrMetrics metrics) {
-        return new WebhookEvents(settings.events().qrLifetime(), qrContent, alerts, metrics, Clock.systemUTC());
+                                       QrMetrics metrics, EvolutionServers servers) {
+        return new WebhookEvents(settings.events().qrLifetime(), qrContent, alerts, metrics, Clock.systemUTC(),
+                servers);
     }
 }

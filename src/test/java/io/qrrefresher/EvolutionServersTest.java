@@ -14,6 +14,7 @@ import io.qrrefresher.evolution.EvolutionCall;
 import io.qrrefresher.refresh.RefreshRun;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
+import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
@@ -59,6 +60,7 @@ class EvolutionServersTest {
                 .with("evolution.circuit.open-duration", "PT60S")
                 // GET / of each server read every second instead of every 5 minutes
                 .with("evolution.info-interval-ms", "1000")
+                .with("evolution.webhook-token", Webhooks.TOKEN)
                 .start();
     }
 
@@ -179,6 +181,28 @@ class EvolutionServersTest {
         assertThat(gated.path("servers").path(1).path("problem").asText()).contains("LICENSE_REQUIRED");
         assertThat(gated.toString()).doesNotContain("3f2b8c1e", "manager/login\"");
         assertThat(gated.path("servers").path(0).path("licence_required").asBoolean()).isFalse();
+    }
+
+    @Test
+    void aWebhookOfOneServerIsNotTakenForAnInstanceOfAnother() throws Exception {
+        waiting(br2, "on-br2", "br2");
+        Webhooks webhooks = new Webhooks(service);
+
+        // the fixture's server_url is https://evo.example.com: set it to a configured server's URL
+        HttpResponse<String> refused = webhooks.post(Webhooks.qrEvent("on-br2", "2@from-br1", null)
+                .replace("https://evo.example.com", br1.baseUrl().toString()));
+
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(refused.body()).path("message").asText()).contains("'br1'", "'br2'", "on-br2");
+        assertThat(qrOf("on-br2")).isNull();
+
+        HttpResponse<String> taken = webhooks.post(Webhooks.qrEvent("on-br2", "2@from-br2", null)
+                .replace("https://evo.example.com", br2.baseUrl().toString()));
+        assertThat(taken.statusCode()).isEqualTo(200);
+        assertThat(qrOf("on-br2")).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@from-br2"));
+        // a server_url none of them has (Evolution's public SERVER_URL, say) says nothing: taken, as with one server
+        assertThat(webhooks.post(Webhooks.qrEvent("on-br2", "2@public-name", null)).statusCode()).isEqualTo(200);
+        assertThat(qrOf("on-br2")).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@public-name"));
     }
 
     private JsonNode evolutionServers() throws Exception {

@@ -45,6 +45,24 @@ public final class EvolutionServers {
                 + "): correct the row, or add the server";
     }
 
+    /**
+     * The configured server a webhook's {@code server_url} names (its base URL, trailing slash and case of scheme and
+     * host aside), when several are configured; empty with one server, or a URL none of them has (Evolution's
+     * SERVER_URL may be a public name the service does not call).
+     */
+    public Optional<String> sentBy(String serverUrl) {
+        if (!isFleet() || serverUrl == null || serverUrl.isBlank()) {
+            return Optional.empty();
+        }
+        String url = serverUrl.trim().replaceAll("/+$", "");
+        for (EvolutionServer server : byName.values()) {
+            if (server.endpoint().equalsIgnoreCase(url)) {
+                return Optional.of(server.name());
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Several servers are configured (the server of a failure is then worth naming). */
     public boolean isFleet() {
         return byName.size() > 1;

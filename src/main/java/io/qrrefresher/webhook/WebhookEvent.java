@@ -29,6 +29,7 @@ public final class WebhookEvent {
     private final String qrCodeHash;
     private final OffsetDateTime eventTime;
     private final String pairingCode;
+    private String server;
 
     WebhookEvent(Kind kind, String event, String instanceName, String qrBase64, String qrCodeHash,
                  OffsetDateTime eventTime) {
@@ -48,6 +49,19 @@ public final class WebhookEvent {
 
     public Kind getKind() {
         return kind;
+    }
+
+    /**
+     * The configured Evolution server its {@code server_url} names, when several are configured (null otherwise):
+     * the event is then taken only for an instance of that server (route evolution-webhooks).
+     */
+    public String getServer() {
+        return server;
+    }
+
+    WebhookEvent sentBy(String server) {
+        this.server = server;
+        return this;
     }
 
     /** Evolution's QR limit ended the pairing (qrcode.updated statusCode 500, or connection.update refused). */

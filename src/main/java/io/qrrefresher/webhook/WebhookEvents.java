@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.common.JsonAnswer;
 import io.qrrefresher.alert.AlertSignals;
+import io.qrrefresher.config.Settings.EvolutionServer;
+import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
 import io.qrrefresher.metrics.QrMetrics;
 import io.qrrefresher.evolution.QrFingerprint;
@@ -40,6 +42,7 @@ public final class WebhookEvents {
 
     static final int MAX_INSTANCE_NAME_LENGTH = 255;
 
+    private final EvolutionServers servers;
     private final Duration qrLifetime;
     private final QrContent qrContent;
     private final AlertSignals alerts;
@@ -50,7 +53,8 @@ public final class WebhookEvents {
     private final QrMetrics metrics;
 
     public WebhookEvents(Duration qrLifetime, QrContent qrContent, AlertSignals alerts, QrMetrics metrics,
-                         Clock clock) {
+                         Clock clock, EvolutionServers servers) {
+        this.servers = servers;
         this.qrLifetime = qrLifetime;
         this.qrContent = qrContent;
         this.metrics = metrics;
@@ -174,13 +178,37 @@ public final class WebhookEvents {
                 return WebhookRead.answered(eventName, 202, "event " + event + " is not used by qr-refresher");
             }
         }
-        return new WebhookRead(parsed, null);
+        return new WebhookRead(parsed.sentBy(servers.sentBy(body.path("server_url").asText("")).orElse(null)),
+                null);
+    }
+
+    /**
+     * Several servers: an event whose server_url names one of them, for an instance whose row names another
+     * ({@code rowServer}: its evolution_server, NULL for the default server), is refused (403); null when it may
+     * be taken.
+     */
+    public EarlyAnswer fromAnotherServer(WebhookEvent event, String rowServer) {
+        if (event.getServer() == null) {
+            return null;
+        }
+        java.util.Optional<EvolutionServer> owner = servers.of(rowServer);
+        if (owner.isPresent() && owner.get().name().equals(event.getServer())) {
+            return null;
+        }
+        String holder = owner.map(EvolutionServer::name).orElse(Failures.printable(rowServer, 40));
+        return new EarlyAnswer(403, "an event of the Evolution server '" + event.getServer() + "' for '"
+                + event.getInstanceName() + "', which is on the server '" + holder + "'", event.getEvent());
     }
 
     /** Sends the answer {@link #read} prepared for a webhook with nothing to act on. */
     public JsonAnswer answerEarly(EarlyAnswer answer) {
         if (answer.status() == 401) {
             return JsonAnswer.error(401, "unauthorized", answer.reason());
+        }
+        if (answer.status() == 403) {
+            metrics.webhook(answer.event(), "rejected");
+            LOG.warn("Webhook {} refused (403): {}", answer.event(), Failures.printable(answer.reason(), 200));
+            return JsonAnswer.error(403, "forbidden", answer.reason());
         }
         boolean refused = answer.status() == 400 || answer.status() == 422;
         metrics.webhook(answer.event(), refused ? "rejected" : "ignored");
