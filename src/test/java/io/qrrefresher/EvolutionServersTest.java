@@ -86,6 +86,12 @@ class EvolutionServersTest {
         assertThat(br1.calls(EvolutionCall.CONNECTION_STATE, "on-br2") + br2.calls(EvolutionCall.CONNECTION_STATE,
                 "on-br1")).as("no call on the other server").isZero();
         assertThat(qrOf("on-br2")).startsWith("data:image/png;base64,");
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(service.managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics).as("each server's calls counted under its name").contains(
+                "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\",server=\"br1\"} 2",
+                "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\",server=\"br2\"} 1");
 
         // br2 fails every call: its breaker opens, br1's instances are refreshed in the same runs
         br2.failEveryCall(Reply.json(500, Map.of("status", 500, "error", "Internal Server Error")));

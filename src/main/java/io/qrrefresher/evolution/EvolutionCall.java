@@ -196,7 +196,7 @@ public enum EvolutionCall {
         private void timed(Clock clock, Site site, String result) {
             Long elapsed = clock == null ? null : clock.elapsedOnce();
             if (elapsed != null) {
-                metrics.evolutionCall(site.getCall().pathSegment(), result, elapsed);
+                metrics.evolutionCall(site.getServer(), site.getCall().pathSegment(), result, elapsed);
             }
         }
 

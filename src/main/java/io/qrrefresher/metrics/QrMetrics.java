@@ -100,9 +100,10 @@ public final class QrMetrics {
                 .tag("reason", reason).register(registry);
     }
 
-    public void evolutionCall(String call, String result, long nanos) {
+    /** The latency of one call to the Evolution server {@code server} (a configured name: bounded). */
+    public void evolutionCall(String server, String call, String result, long nanos) {
         Timer.builder("qr_refresher.evolution.call").description("Evolution API call latency")
-                .tag("call", call).tag("result", result)
+                .tag("call", call).tag("result", result).tag("server", server == null ? "none" : server)
                 .serviceLevelObjectives(latencyBuckets)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
     }

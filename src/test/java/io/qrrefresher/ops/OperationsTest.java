@@ -143,7 +143,7 @@ class OperationsTest {
             assertThat(value(after, "qr_refresher_runs_total{status=\"partially_failed\",trigger=\"manual\"}")
                     - value(before, "qr_refresher_runs_total{status=\"partially_failed\",trigger=\"manual\"}"))
                     .isEqualTo(1);
-            assertThat(value(after, "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\"}"))
+            assertThat(value(after, "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\",server=\"default\"}"))
                     .isEqualTo(3);
             assertThat(after).contains("qr_refresher_evolution_call_seconds_bucket{call=\"connectionState\"",
                     "resilience4j_circuitbreaker_state{name=\"evolution-api\",state=\"closed\"} 1.0",
