@@ -98,6 +98,35 @@ class MigrationTest {
         }
     }
 
+    /** An evolution_server column of the application's own: its type and comment stay, it is read as text. */
+    @Test
+    void anEvolutionServerColumnOfTheApplicationsIsLeftAsItIs() throws Exception {
+        try (Database database = freshDatabase()) {
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
+                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz,"
+                        + " evolution_server varchar(16))");
+                statement.execute("COMMENT ON COLUMN public.evolution_instances.evolution_server IS 'our shard'");
+            }
+            database.migrate();
+
+            Db db = new Db(database.dataSource());
+            assertThat(db.queryOne("SELECT format_type(atttypid, atttypmod) AS type,"
+                    + " col_description(attrelid, attnum) AS comment FROM pg_attribute"
+                    + " WHERE attrelid = 'public.evolution_instances'::regclass AND attname = 'evolution_server'"))
+                    .containsEntry("type", "character varying(16)").containsEntry("comment", "our shard");
+            assertThat(db.query("SELECT name FROM qr_refresher.install_record WHERE item = 'column'"))
+                    .extracting(row -> row.get("name")).doesNotContain("evolution_server");
+            db.insertInstance("sharded", "tok", "connecting");
+            db.update("UPDATE evolution_instances SET evolution_server = 'br2' WHERE instance_name = 'sharded'");
+            assertThat(db.queryOne("SELECT pg_typeof(evolution_server)::text AS type, evolution_server"
+                    + " FROM qr_refresher.refresh_candidates")).containsEntry("type", "text")
+                    .containsEntry("evolution_server", "br2");
+        }
+    }
+
     @Test
     void theApplicationsIndexesAreKeptAndNotDuplicated() throws Exception {
         try (Database database = freshDatabase()) {
@@ -153,20 +182,21 @@ class MigrationTest {
             Db db = new Db(database.dataSource());
             // Flyway's own checksums of today's texts are the ones the realignment writes (the old ones were computed
             // the same way, with Flyway's ChecksumCalculator, from the texts the earlier release shipped)
-            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10')"
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10', '18')"
                     + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
-                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858);
+                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858, -1171617119);
             // as a database migrated by an earlier release holds them: the checksums of the texts it ran
             db.update("UPDATE qr_refresher.schema_history SET checksum = 2110514747 WHERE version = '1'");
             db.update("UPDATE qr_refresher.schema_history SET checksum = -620340974 WHERE version = '4'");
             db.update("UPDATE qr_refresher.schema_history SET checksum = 455568886 WHERE version = '7'");
             db.update("UPDATE qr_refresher.schema_history SET checksum = -1748688340 WHERE version = '10'");
+            db.update("UPDATE qr_refresher.schema_history SET checksum = -2004692608 WHERE version = '18'");
 
             database.migrate();
 
-            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10')"
+            assertThat(db.query("SELECT checksum FROM qr_refresher.schema_history WHERE version IN ('1', '4', '7', '10', '18')"
                     + " ORDER BY installed_rank")).extracting(row -> row.get("checksum"))
-                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858);
+                    .containsExactly(-1433790430, -1010554884, -1678366905, 1538832858, -1171617119);
             // a checksum nobody shipped is still Flyway's to refuse
             db.update("UPDATE qr_refresher.schema_history SET checksum = 12345 WHERE version = '7'");
             org.assertj.core.api.Assertions.assertThatThrownBy(database::migrate)

@@ -179,7 +179,9 @@ public final class Database implements AutoCloseable {
             new Object[] {"1", 2110514747, -1433790430},
             new Object[] {"4", -620340974, -1010554884},
             new Object[] {"7", 455568886, -1678366905},
-            new Object[] {"10", -1748688340, 1538832858});
+            new Object[] {"10", -1748688340, 1538832858},
+            // 18: commented only a column it added, and reads a column the application had as text
+            new Object[] {"18", -2004692608, -1171617119});
 
     /**
      * Applies the migrations in {@code db/migration}; the history table lives in the refresher's schema. Before Flyway,
