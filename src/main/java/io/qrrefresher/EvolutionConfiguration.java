@@ -62,24 +62,22 @@ public final class EvolutionConfiguration implements CamelConfiguration {
                 for (Settings.EvolutionServer server : servers.all()) {
                     try {
                         // no node id prefix: the circuit breaker is named after its step id ({{breaker}}) exactly
-                        initializing.addRouteFromTemplate(server.routeId(), EVOLUTION_SERVER_TEMPLATE, "",
-                                Map.<String, Object>of("server", server.name(), "baseUrl", server.endpoint(),
+                        initializing.addRouteFromTemplate(server.routeId(),
+                                RouteContract.EVOLUTION_SERVER_TEMPLATE, "", Map.<String, Object>of(
+                                        "server", server.name(), "baseUrl", server.endpoint(),
                                         "breaker", server.breakerName()));
                         initializing.addRouteFromTemplate("read-evolution-" + server.name(),
                                 RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE, "", Map.<String, Object>of(
                                         "server", server.name(), "baseUrl", server.endpoint()));
                     } catch (Exception e) {
                         throw new IllegalStateException("cannot create the routes of the Evolution server '"
-                                + server.name() + "' from the templates " + EVOLUTION_SERVER_TEMPLATE + " and "
-                                + RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE + ": " + e.getMessage(), e);
+                                + server.name() + "' from the templates " + RouteContract.EVOLUTION_SERVER_TEMPLATE
+                                + " and " + RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE + ": " + e.getMessage(), e);
                     }
                 }
             }
         });
     }
-
-    /** The route template each Evolution server's route is made from. */
-    public static final String EVOLUTION_SERVER_TEMPLATE = RouteContract.EVOLUTION_SERVER_TEMPLATE;
 
     /** What each server says of itself (GET /), for GET /evolution-servers and its metric. */
     @BindToRegistry("evolutionServerInfo")

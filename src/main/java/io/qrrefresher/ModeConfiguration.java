@@ -11,7 +11,6 @@ import io.qrrefresher.demo.DemoMode;
 import io.qrrefresher.demo.EvolutionSimulator;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
-import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,7 @@ public final class ModeConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("serviceMode")
-    public ServiceMode serviceMode(Settings settings, Database database, Replica replica, CamelContext context) {
+    public ServiceMode serviceMode(Settings settings, Database database, Replica replica) {
         ServiceMode mode = settings.isDemo() ? demo(settings, database)
                 : new ServiceMode(false, settings.evolution().baseUrl().orElseThrow(), settings.evolution().apiKey(),
                 settings.adminToken(), settings.events().webhookToken(), settings.stream().viewerTokenSecret(),

@@ -107,10 +107,12 @@ public final class Diagnosis {
                 + " hour), check its proxy, then restart it";
     }
 
+    private static final java.util.regex.Pattern VERSION =
+            java.util.regex.Pattern.compile("^v?(\\d{1,4})\\.(\\d{1,4})(?:\\.(\\d{1,4}))?");
+
     /** major, minor, patch of a version such as {@code 2.3.7} or {@code 2.4.0-rc2}; null when it is not one. */
     static int[] version(String text) {
-        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("^v?(\\d{1,4})\\.(\\d{1,4})(?:\\.(\\d{1,4}))?")
-                .matcher(text.trim());
+        java.util.regex.Matcher matcher = VERSION.matcher(text.trim());
         if (!matcher.find()) {
             return null;
         }

@@ -640,8 +640,7 @@ public final class Settings {
 
         /** A value as it may be shown in one line of an error: printable, at most 40 characters. */
         private static String shown(String value) {
-            String printable = value.replaceAll("\\p{Cntrl}", "?");
-            return printable.length() > 40 ? printable.substring(0, 40) + "…" : printable;
+            return io.qrrefresher.common.Failures.printable(value, 40);
         }
     }
 }

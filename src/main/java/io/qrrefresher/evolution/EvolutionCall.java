@@ -68,6 +68,39 @@ public enum EvolutionCall {
     }
 
     /**
+     * An answer's body, read at most {@code limit} bytes far: the bytes, or null when it is longer (the connection is
+     * then dropped, not drained). Every body read from an Evolution server goes through it.
+     */
+    static byte[] readAtMost(InputStream body, int limit) throws IOException {
+        if (body == null) {
+            return new byte[0];
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        int total = 0;
+        int read;
+        while ((read = body.read(buffer)) != -1) {
+            total += read;
+            if (total > limit) {
+                discard(body);
+                return null;
+            }
+            out.write(buffer, 0, read);
+        }
+        body.close();
+        return out.toByteArray();
+    }
+
+    /** Drops the connection instead of draining a body we will not read. */
+    static void discard(InputStream body) throws IOException {
+        if (body instanceof EofSensorInputStream sensor) {
+            sensor.abort();
+        } else if (body != null) {
+            body.close();
+        }
+    }
+
+    /**
      * What the route {@code call-evolution-api} needs from whoever makes the call (the refresh of one instance, or a
      * request for a phone-number pairing code): the key, which call, and where the answer goes. Kept here so that the
      * Evolution client does not depend on its callers.
@@ -197,36 +230,6 @@ public enum EvolutionCall {
             Long elapsed = clock == null ? null : clock.elapsedOnce();
             if (elapsed != null) {
                 metrics.evolutionCall(site.getServer(), site.getCall().pathSegment(), result, elapsed);
-            }
-        }
-
-        /** Returns the bytes, or null when the body is longer than {@code limit} (the rest is then left unread). */
-        private static byte[] readAtMost(InputStream body, int limit) throws IOException {
-            if (body == null) {
-                return new byte[0];
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            int total = 0;
-            int read;
-            while ((read = body.read(buffer)) != -1) {
-                total += read;
-                if (total > limit) {
-                    discard(body);
-                    return null;
-                }
-                out.write(buffer, 0, read);
-            }
-            body.close();
-            return out.toByteArray();
-        }
-
-        /** Drops the connection instead of draining a body we will not read. */
-        private static void discard(InputStream body) throws IOException {
-            if (body instanceof EofSensorInputStream sensor) {
-                sensor.abort();
-            } else if (body != null) {
-                body.close();
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.qrrefresher.evolution;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -65,7 +64,7 @@ public final class EvolutionServerInfo {
 
     /** Route evolution-server-info: the answer to {@code GET /} of {@code server}, read within a size limit. */
     public void read(String server, Integer status, InputStream body) throws IOException {
-        byte[] bytes = readAtMost(body);
+        byte[] bytes = EvolutionCall.readAtMost(body, MAX_BYTES);
         JsonNode json = null;
         try {
             json = bytes == null ? null : JSON.readTree(bytes);
@@ -169,32 +168,7 @@ public final class EvolutionServerInfo {
     }
 
     private static String text(JsonNode json, String field) {
-        String value = json.path(field).isTextual() ? json.path(field).asText() : null;
-        if (value == null) {
-            return null;
-        }
         // a label and a log line: printable, short
-        String printable = value.replaceAll("\\p{Cntrl}", "?");
-        return printable.length() > 64 ? printable.substring(0, 64) : printable;
-    }
-
-    private static byte[] readAtMost(InputStream body) throws IOException {
-        if (body == null) {
-            return new byte[0];
-        }
-        try (InputStream in = body) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            int total = 0;
-            int read;
-            while ((read = in.read(buffer)) != -1) {
-                total += read;
-                if (total > MAX_BYTES) {
-                    return null;
-                }
-                out.write(buffer, 0, read);
-            }
-            return out.toByteArray();
-        }
+        return json.path(field).isTextual() ? Failures.printable(json.path(field).asText(), 64) : null;
     }
 }

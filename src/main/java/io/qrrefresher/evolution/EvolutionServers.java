@@ -39,8 +39,7 @@ public final class EvolutionServers {
 
     /** Why a row's evolution_server cannot be used: one line that names it and the servers there are. */
     public String unknown(String named) {
-        String shown = named.replaceAll("\\p{Cntrl}", "?");
-        return "evolution_server '" + (shown.length() > 40 ? shown.substring(0, 40) + "…" : shown)
+        return "evolution_server '" + io.qrrefresher.common.Failures.printable(named, 40)
                 + "' is not a configured Evolution server (EVOLUTION_SERVERS: " + String.join(", ", byName.keySet())
                 + "): correct the row, or add the server";
     }

@@ -126,14 +126,12 @@ public final class RefreshDecisions {
         Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
         MDC.put("instance", instance.getInstanceName());
         Optional<EvolutionServer> server = servers.of(instance.getEvolutionServer());
-        if (server.isEmpty()) {
-            InstanceRefresh refresh = new InstanceRefresh(instance, null, null, this, plan);
-            refresh.decide(Decision.failed("unknown_server", servers.unknown(instance.getEvolutionServer()),
-                    Save.RECORD_FAILURE));
-            return refresh;
-        }
-        String apiKey = EvolutionCall.apiKeyFor(instance.getInstanceToken(), server.get().apiKey());
-        return new InstanceRefresh(instance, server.get().name(), apiKey, this, plan);
+        String apiKey = server.map(on -> EvolutionCall.apiKeyFor(instance.getInstanceToken(), on.apiKey()))
+                .orElse(null);
+        Decision first = server.isEmpty()
+                ? Decision.failed("unknown_server", servers.unknown(instance.getEvolutionServer()), Save.RECORD_FAILURE)
+                : start(apiKey != null, plan == Coverage.Plan.SKIP);
+        return new InstanceRefresh(instance, server.map(EvolutionServer::name).orElse(null), apiKey, plan, first, this);
     }
 
     /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
@@ -316,14 +314,14 @@ public final class RefreshDecisions {
         private boolean staleQrFound;
         private final boolean stateOnly;
 
-        InstanceRefresh(ConnectingInstance instance, String server, String apiKey, RefreshDecisions decisions,
-                        Coverage.Plan plan) {
+        InstanceRefresh(ConnectingInstance instance, String server, String apiKey, Coverage.Plan plan,
+                        Decision first, RefreshDecisions decisions) {
             this.instance = instance;
             this.server = server;
             this.apiKey = apiKey;
             this.decisions = decisions;
             this.stateOnly = plan == Coverage.Plan.SAFETY_READ;
-            decide(decisions.start(apiKey != null, plan == Coverage.Plan.SKIP));
+            decide(first);
         }
 
         public ConnectingInstance instance() {
