@@ -74,12 +74,7 @@ class MigrationTest {
     @Test
     void aColumnALaterMigrationAddsIsRecordedForUninstall() throws Exception {
         try (Database database = freshDatabase()) {
-            try (Connection connection = database.dataSource().getConnection();
-                 Statement statement = connection.createStatement()) {
-                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
-                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
-                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz)");
-            }
+            applicationsTable(database, "");
             database.migrate();
             Db db = new Db(database.dataSource());
             assertThat(db.query("SELECT name FROM qr_refresher.install_record WHERE item = 'column'"))
@@ -102,14 +97,8 @@ class MigrationTest {
     @Test
     void anEvolutionServerColumnOfTheApplicationsIsLeftAsItIs() throws Exception {
         try (Database database = freshDatabase()) {
-            try (Connection connection = database.dataSource().getConnection();
-                 Statement statement = connection.createStatement()) {
-                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
-                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
-                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz,"
-                        + " evolution_server varchar(16))");
-                statement.execute("COMMENT ON COLUMN public.evolution_instances.evolution_server IS 'our shard'");
-            }
+            applicationsTable(database, ", evolution_server varchar(16)",
+                    "COMMENT ON COLUMN public.evolution_instances.evolution_server IS 'our shard'");
             database.migrate();
 
             Db db = new Db(database.dataSource());
@@ -130,17 +119,10 @@ class MigrationTest {
     @Test
     void theApplicationsIndexesAreKeptAndNotDuplicated() throws Exception {
         try (Database database = freshDatabase()) {
-            try (Connection connection = database.dataSource().getConnection();
-                 Statement statement = connection.createStatement()) {
-                // a Supabase seed's own index, under the name version 7 used to drop, and a composite one of theirs
-                statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
-                        + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
-                        + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz)");
-                statement.execute("CREATE INDEX idx_evolution_instances_status ON public.evolution_instances"
-                        + " (instance_status)");
-                statement.execute("CREATE INDEX app_status_user ON public.evolution_instances (instance_status,"
-                        + " user_id)");
-            }
+            // a Supabase seed's own index, under the name version 7 used to drop, and a composite one of theirs
+            applicationsTable(database, "",
+                    "CREATE INDEX idx_evolution_instances_status ON public.evolution_instances (instance_status)",
+                    "CREATE INDEX app_status_user ON public.evolution_instances (instance_status, user_id)");
             database.migrate();
 
             Db db = new Db(database.dataSource());
@@ -304,5 +286,19 @@ class MigrationTest {
     /** A database of its own, not migrated yet. */
     private static Database freshDatabase() {
         return SharedPostgres.freshDatabase("migration-test");
+    }
+
+    /** The application's table as a Supabase project has it, with {@code extraColumns}, then {@code statements}. */
+    private static void applicationsTable(Database database, String extraColumns, String... statements)
+            throws java.sql.SQLException {
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE public.evolution_instances (id uuid PRIMARY KEY DEFAULT"
+                    + " gen_random_uuid(), user_id uuid, instance_name text NOT NULL UNIQUE, instance_token text,"
+                    + " instance_status text NOT NULL, qr_code text, last_qr_update timestamptz" + extraColumns + ")");
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
+        }
     }
 }
