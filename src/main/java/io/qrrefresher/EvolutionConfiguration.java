@@ -10,6 +10,7 @@ import io.qrrefresher.common.RouteContract;
 import io.qrrefresher.config.Settings;
 import io.qrrefresher.evolution.EvolutionCircuitBreaker;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionDiscovery;
 import io.qrrefresher.evolution.EvolutionServerInfo;
 import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
@@ -69,10 +70,16 @@ public final class EvolutionConfiguration implements CamelConfiguration {
                         initializing.addRouteFromTemplate("read-evolution-" + server.name(),
                                 RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE, "", Map.<String, Object>of(
                                         "server", server.name(), "baseUrl", server.endpoint()));
+                        if (servers.isFleet()) {
+                            initializing.addRouteFromTemplate("list-evolution-" + server.name(),
+                                    RouteContract.EVOLUTION_SERVER_DISCOVERY_TEMPLATE, "", Map.<String, Object>of(
+                                            "server", server.name(), "baseUrl", server.endpoint()));
+                        }
                     } catch (Exception e) {
                         throw new IllegalStateException("cannot create the routes of the Evolution server '"
                                 + server.name() + "' from the templates " + RouteContract.EVOLUTION_SERVER_TEMPLATE
-                                + " and " + RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE + ": " + e.getMessage(), e);
+                                + ", " + RouteContract.EVOLUTION_SERVER_INFO_TEMPLATE + " and "
+                                + RouteContract.EVOLUTION_SERVER_DISCOVERY_TEMPLATE + ": " + e.getMessage(), e);
                     }
                 }
             }
@@ -82,15 +89,33 @@ public final class EvolutionConfiguration implements CamelConfiguration {
     /** What each server says of itself (GET /), for GET /evolution-servers and its metric. */
     @BindToRegistry("evolutionServerInfo")
     public EvolutionServerInfo evolutionServerInfo(EvolutionServers servers, CircuitBreakerRegistry breakers,
-                                                   PrometheusMeterRegistry meterRegistry) {
-        return new EvolutionServerInfo(servers, name -> servers.of(name)
+                                                   PrometheusMeterRegistry meterRegistry, CamelContext context) {
+        EvolutionServerInfo info = new EvolutionServerInfo(servers, name -> servers.of(name)
                 .map(server -> EvolutionCircuitBreaker.state(breakers, server.breakerName()).name())
                 .orElse("CLOSED"), meterRegistry, java.time.Clock.systemUTC());
+        info.listings(name -> context.getRegistry().lookupByNameAndType("evolutionDiscovery",
+                EvolutionDiscovery.class).describe(name));
+        return info;
+    }
+
+    /** Which server lists the instances of rows that name none (several servers; route evolution-server-discovery). */
+    @BindToRegistry("evolutionDiscovery")
+    public EvolutionDiscovery evolutionDiscovery(Settings settings, EvolutionServers servers, CamelContext context) {
+        return new EvolutionDiscovery(servers, name -> serverInfo(context).reading(name),
+                settings.evolution().discoveryInterval(), java.time.Clock.systemUTC());
+    }
+
+    /** The bean evolutionServerInfo, looked up when used (beans of one configuration class bind in no set order). */
+    private static EvolutionServerInfo serverInfo(CamelContext context) {
+        return context.getRegistry().lookupByNameAndType("evolutionServerInfo", EvolutionServerInfo.class);
     }
 
     @BindToRegistry("evolutionClient")
-    public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics) {
-        return new EvolutionCall.Client(settings.evolution().maxReplyBytes(), metrics);
+    public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics, CamelContext context) {
+        return new EvolutionCall.Client(settings.evolution().maxReplyBytes(), metrics, server -> {
+            EvolutionServerInfo.Reading reading = serverInfo(context).reading(server);
+            return reading != null && reading.licenceRequired();
+        });
     }
 
     @BindToRegistry("qrContent")

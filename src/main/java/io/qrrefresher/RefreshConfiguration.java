@@ -54,8 +54,9 @@ public final class RefreshConfiguration implements CamelConfiguration {
 
     /** The refresh of one instance (route refresh-instance): its steps and decisions. */
     @BindToRegistry("refreshDecisions")
-    public RefreshDecisions refreshDecisions(EvolutionServers servers, QrContent qrContent, QrMetrics metrics) {
-        return new RefreshDecisions(qrContent, servers, metrics);
+    public RefreshDecisions refreshDecisions(EvolutionServers servers, QrContent qrContent, QrMetrics metrics,
+                                             io.qrrefresher.evolution.EvolutionDiscovery discovery) {
+        return new RefreshDecisions(qrContent, servers, metrics, discovery);
     }
 
     @BindToRegistry("refreshRuns")

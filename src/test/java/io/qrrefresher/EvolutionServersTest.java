@@ -157,6 +157,7 @@ class EvolutionServersTest {
     @Test
     void eachServerSaysWhatItIsAndALicenceGateIsNamedWithoutEchoingIt() throws Exception {
         JsonNode servers = await().until(this::evolutionServers, body -> body.path("servers").size() == 2
+                && body.path("servers").path(0).path("version").asText().equals("2.3.7")
                 && body.path("servers").path(1).path("version").asText().equals("2.4.0-rc2"));
         JsonNode first = servers.path("servers").path(0);
         assertThat(first.path("name").asText()).isEqualTo("br1");
@@ -182,6 +183,8 @@ class EvolutionServersTest {
         assertThat(run.getFailed()).isEqualTo(1);
         assertThat(run.getResults()).singleElement().satisfies(result -> assertThat(result.error())
                 .contains("LICENSE_REQUIRED", "activate its licence").doesNotContain("3f2b8c1e", "127.0.0.1"));
+        assertThat(run.getResults().get(0).cause()).isEqualTo("license_required");
+        assertThat(service.db().state("gated").get("last_failure_reason")).isEqualTo("license_required");
         JsonNode gated = await().until(this::evolutionServers,
                 body -> body.path("servers").path(1).path("licence_required").asBoolean());
         assertThat(gated.path("servers").path(1).path("problem").asText()).contains("LICENSE_REQUIRED");
@@ -209,6 +212,67 @@ class EvolutionServersTest {
         // a server_url none of them has (Evolution's public SERVER_URL, say) says nothing: taken, as with one server
         assertThat(webhooks.post(Webhooks.qrEvent("on-br2", "2@public-name", null)).statusCode()).isEqualTo(200);
         assertThat(qrOf("on-br2")).isEqualTo(io.qrrefresher.evolution.QrImages.dataUrl("2@public-name"));
+    }
+
+    @Test
+    void aRowThatNamesNoServerIsFoundByTheServersListsAndFollowedWhenItsInstanceMoves() throws Exception {
+        waiting(br2, "found-on-br2", null);
+        waiting(br1, "moving", null);
+        waiting(br1, "twice", null);
+        br2.addInstance("twice", "token-twice", State.CONNECTING);
+        service.db().insertInstance("nowhere", "token-nowhere", "connecting");
+        io.qrrefresher.evolution.EvolutionDiscovery discovery = service.context().getRegistry()
+                .lookupByNameAndType("evolutionDiscovery", io.qrrefresher.evolution.EvolutionDiscovery.class);
+        // each server's list read once (at start): the rows that name no server are where the lists say
+        await().until(() -> listedOnce(evolutionServers()));
+
+        RefreshRun first = service.refresh();
+
+        assertThat(br2.calls(EvolutionCall.CONNECT, "found-on-br2")).as("found on br2 by its list").isEqualTo(1);
+        assertThat(qrOf("found-on-br2")).startsWith("data:image/png;base64,");
+        assertThat(br1.calls(EvolutionCall.CONNECT, "moving")).isEqualTo(1);
+        assertThat(resultOf(first, "twice").error()).contains("listed by several Evolution servers (br1, br2)");
+        assertThat(br1.calls(EvolutionCall.CONNECTION_STATE, "twice") + br2.calls(EvolutionCall.CONNECTION_STATE,
+                "twice")).as("no call for an instance two servers list").isZero();
+        // no list names it: the default server (the first) is asked, as before discovery; its 404 asks for new lists
+        assertThat(resultOf(first, "nowhere").error()).contains("HTTP 404");
+        assertThat(br1.calls(EvolutionCall.CONNECTION_STATE, "nowhere")).isEqualTo(1);
+
+        // the instance moves from br1 to br2: br1 answers 404, the lists are read again, the next run follows it
+        br1.removeInstance("moving");
+        br2.addInstance("moving", "token-moving", State.CONNECTING);
+        br2.rotate("moving");
+        RefreshRun afterMove = service.refresh();
+        assertThat(resultOf(afterMove, "moving").error()).contains("HTTP 404");
+        await().until(discovery::everyServerListedSinceAsked);
+
+        RefreshRun followed = service.refresh();
+
+        assertThat(resultOf(followed, "moving").outcome()).isEqualTo("refreshed");
+        assertThat(br2.calls(EvolutionCall.CONNECT, "moving")).isEqualTo(1);
+        assertThat(resultOf(followed, "nowhere").error()).contains("no Evolution server lists the instance");
+        assertThat(service.db().state("nowhere").get("last_failure_reason")).isEqualTo("on_no_server");
+        assertThat(service.db().state("twice").get("last_failure_reason")).isEqualTo("on_several_servers");
+        assertThat(service.db().queryOne("SELECT count(*) AS named FROM evolution_instances"
+                + " WHERE evolution_server IS NOT NULL").get("named")).as("the application's column untouched")
+                .isEqualTo(0L);
+        // the lists name instances, never their tokens
+        assertThat(service.db().query("SELECT instance_name, server FROM qr_refresher.discovered_instances"
+                + " ORDER BY instance_name, server").toString()).doesNotContain("token-")
+                .contains("instance_name=moving, server=br2");
+    }
+
+    private static boolean listedOnce(JsonNode servers) {
+        for (JsonNode server : servers.path("servers")) {
+            if (server.path("listed_at").isNull() || server.path("listed_at").isMissingNode()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static io.qrrefresher.refresh.InstanceResult resultOf(RefreshRun run, String name) {
+        return run.getResults().stream().filter(result -> result.instanceName().equals(name)).findFirst().orElseThrow();
     }
 
     private JsonNode evolutionServers() throws Exception {

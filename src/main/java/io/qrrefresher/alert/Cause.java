@@ -29,6 +29,21 @@ public enum Cause {
     EVOLUTION_UNREACHABLE(AlertSignals.EVOLUTION_UNREACHABLE, "Evolution API unreachable", "critical",
             "Evolution API does not answer (timeouts, connection errors, HTTP 5xx): check that it runs and that"
                     + " EVOLUTION_API_BASE_URL reaches it"),
+    /** The server answers every request 503 LICENSE_REQUIRED: Evolution 2.4's licence gate, not activated. */
+    LICENSE_REQUIRED("evolution_license_required", "Evolution server not activated", "critical",
+            "The Evolution server answers every request 503 LICENSE_REQUIRED (the licence gate of 2.4): activate it"
+                    + " in its manager (/manager/login) or set its AUTHENTICATION_API_KEY to a valid licensing key;"
+                    + " its QR codes resume by themselves once it is"),
+    /** Several configured servers list the instance of a row that names none. */
+    INSTANCE_ON_SEVERAL_SERVERS("evolution_instance_on_several_servers", "Instance on several Evolution servers",
+            "warning", "Several Evolution servers list these instances (GET /instance/fetchInstances), so their"
+                    + " QR codes cannot be told apart: delete each from all servers but one, or name its server in"
+                    + " the row's evolution_server"),
+    /** No configured server lists the instance of a row that names none. */
+    INSTANCE_ON_NO_SERVER("evolution_instance_on_no_server", "Instance on no Evolution server", "warning",
+            "None of the Evolution servers lists these instances (each was listed after the default server answered"
+                    + " 404): create them on one server (POST /instance/create), name it in evolution_server, or"
+                    + " set their rows to close"),
     /** Evolution answers, but not in a usable way (not loaded, malformed, a refused image). */
     REFRESH_FAILING(AlertSignals.STALE_QR_CODES, "QR refresh failing", "warning",
             "Evolution's answers for these instances cannot be used (see last_error in GET /instances/{name}/status):"
@@ -106,6 +121,9 @@ public enum Cause {
             case "not_found" -> INSTANCE_MISSING;
             case "unauthorized" -> ownToken ? INSTANCE_KEY_REJECTED : API_KEY_REJECTED;
             case "unavailable", "circuit_open" -> EVOLUTION_UNREACHABLE;
+            case "license_required" -> LICENSE_REQUIRED;
+            case "on_several_servers" -> INSTANCE_ON_SEVERAL_SERVERS;
+            case "on_no_server" -> INSTANCE_ON_NO_SERVER;
             default -> REFRESH_FAILING;
         };
     }

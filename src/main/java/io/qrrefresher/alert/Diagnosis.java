@@ -35,8 +35,8 @@ public final class Diagnosis {
 
     /** Every cause {@link #classify} can give a row. */
     public static final List<Cause> ROW_CAUSES = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
-            Cause.INSTANCE_KEY_REJECTED, Cause.API_KEY_REJECTED, Cause.EVOLUTION_UNREACHABLE, Cause.REFRESH_FAILING,
-            Cause.NOT_POLLED);
+            Cause.INSTANCE_KEY_REJECTED, Cause.API_KEY_REJECTED, Cause.EVOLUTION_UNREACHABLE, Cause.LICENSE_REQUIRED,
+            Cause.INSTANCE_ON_SEVERAL_SERVERS, Cause.INSTANCE_ON_NO_SERVER, Cause.REFRESH_FAILING, Cause.NOT_POLLED);
 
     private Diagnosis() {
     }

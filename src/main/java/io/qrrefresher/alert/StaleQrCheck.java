@@ -27,7 +27,8 @@ public final class StaleQrCheck {
 
     /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
     static final List<Cause> CAUSES_WITH_OWN_ALERT = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
-            Cause.INSTANCE_KEY_REJECTED);
+            Cause.INSTANCE_KEY_REJECTED, Cause.LICENSE_REQUIRED, Cause.INSTANCE_ON_SEVERAL_SERVERS,
+            Cause.INSTANCE_ON_NO_SERVER);
 
     private final Settings.Alerts settings;
     private final Settings.AlertCauses thresholds;

@@ -58,10 +58,14 @@ public final class RouteContract {
             REQUEST_PAIRING_CODE, "'link with phone number' (POST /instances/{name}/qr/pairing-code) goes through it");
     /** The route template each Evolution server's GET / reader is made from. */
     public static final String EVOLUTION_SERVER_INFO_TEMPLATE = "evolution-server-info";
+    /** The route template each Evolution server's list of instances is read by (several servers). */
+    public static final String EVOLUTION_SERVER_DISCOVERY_TEMPLATE = "evolution-server-discovery";
 
     private static final Map<String, String> TEMPLATES = Map.of(
             EVOLUTION_SERVER_TEMPLATE, "each Evolution server's route is made from it: its circuit breaker, its URL",
-            EVOLUTION_SERVER_INFO_TEMPLATE, "each Evolution server's GET / is read by a route made from it");
+            EVOLUTION_SERVER_INFO_TEMPLATE, "each Evolution server's GET / is read by a route made from it",
+            EVOLUTION_SERVER_DISCOVERY_TEMPLATE, "with several servers, each one's list of instances is read by a"
+                    + " route made from it");
 
     private RouteContract() {
     }

@@ -38,8 +38,9 @@ public final class Settings {
      * @param apiKey  EVOLUTION_API_KEY: the key of every server that has none of its own
      * @param servers every Evolution server, in the order configured; none in demo mode (the simulator's is added)
      */
+    /** @param discoveryInterval how often each server's list of instances is read (several servers) */
     public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, List<EvolutionServer> servers,
-                            int timeoutMs, int maxReplyBytes, CircuitBreaker circuit) {
+                            int timeoutMs, int maxReplyBytes, CircuitBreaker circuit, Duration discoveryInterval) {
     }
 
     /**
@@ -237,7 +238,8 @@ public final class Settings {
                         in.integer(Setting.EVOLUTION_CIRCUIT_WINDOW_SIZE, 20, 1, 10_000),
                         in.integer(Setting.EVOLUTION_CIRCUIT_MINIMUM_CALLS, 10, 1, 10_000),
                         in.duration(Setting.EVOLUTION_CIRCUIT_OPEN_DURATION, Duration.ofSeconds(30), Duration.ofSeconds(1)),
-                        in.integer(Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, 3, 1, 1000)));
+                        in.integer(Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, 3, 1, 1000)),
+                Duration.ofMillis(in.integer(Setting.EVOLUTION_DISCOVERY_INTERVAL_MS, 300_000, 1000, 86_400_000)));
 
         this.refresh = new Refresh(
                 in.cron(Setting.QR_REFRESH_CRON, "0 * * * * ?"),
@@ -275,6 +277,7 @@ public final class Settings {
         in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
         in.integer(Setting.QR_WAITING_COUNT_MS, 15_000, 1000, 3_600_000);
         in.integer(Setting.EVOLUTION_INFO_INTERVAL_MS, 300_000, 1000, 86_400_000);
+        in.integer(Setting.EVOLUTION_DISCOVERY_CHECK_MS, 2000, 100, 600_000);
 
         this.events = new Events(
                 in.text(Setting.EVOLUTION_WEBHOOK_TOKEN),

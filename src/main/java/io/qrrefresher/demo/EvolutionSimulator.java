@@ -287,8 +287,10 @@ public class EvolutionSimulator implements AutoCloseable {
         return count == null ? 0 : count.get();
     }
 
+    /** Calls about instances (connectionState, connect, logout); the lists of {@link #listings()} aside. */
     public int totalCalls() {
-        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+        return calls.entrySet().stream().filter(entry -> !entry.getKey().equals("fetchInstances"))
+                .mapToInt(entry -> entry.getValue().get()).sum();
     }
 
     public void resetCalls() {
@@ -425,6 +427,9 @@ public class EvolutionSimulator implements AutoCloseable {
                 root.put("documentation", "https://doc.evolution-api.com");
                 root.put("whatsappWebVersion", "2.3000.1028950000");
                 reply = Reply.json(200, root);
+            } else if ("GET".equals(method) && "/instance/fetchInstances".equals(path)) {
+                calls.computeIfAbsent("fetchInstances", key -> new AtomicInteger()).incrementAndGet();
+                reply = fetchInstances(exchange.getRequestHeaders().getFirst("apikey"));
             } else if (call == null || name.isEmpty()) {
                 reply = Reply.json(404, envelope(404, "Not Found", List.of("Cannot " + method + " " + path)));
             } else {
@@ -434,6 +439,46 @@ public class EvolutionSimulator implements AutoCloseable {
             }
             send(exchange, reply);
         }
+    }
+
+    /**
+     * {@code GET /instance/fetchInstances}: every instance for the global key, the one instance for its own token
+     * (Evolution v2's {@code Instance} rows, with their tokens and this node's {@code clientName}).
+     */
+    private Reply fetchInstances(String apiKey) {
+        if (apiKey == null) {
+            return Reply.json(401, envelope(401, "Unauthorized", "Unauthorized"));
+        }
+        List<Map<String, Object>> list = new java.util.ArrayList<>();
+        instances.values().stream().sorted(java.util.Comparator.comparing(instance -> instance.name))
+                .filter(instance -> apiKey.equals(globalApiKey) || apiKey.equals(instance.token))
+                .forEach(instance -> {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("id", java.util.UUID.nameUUIDFromBytes(instance.name.getBytes(StandardCharsets.UTF_8))
+                            .toString());
+                    row.put("name", instance.name);
+                    row.put("connectionStatus", instance.state == State.OPEN ? "open"
+                            : instance.state == State.CONNECTING ? "connecting" : "close");
+                    row.put("ownerJid", null);
+                    row.put("profileName", null);
+                    row.put("integration", "WHATSAPP-BAILEYS");
+                    row.put("number", null);
+                    row.put("token", instance.token);
+                    row.put("clientName", clientName);
+                    row.put("createdAt", "2026-12-01T10:00:00.000Z");
+                    row.put("updatedAt", "2026-12-01T10:00:00.000Z");
+                    list.add(row);
+                });
+        if (list.isEmpty() && !apiKey.equals(globalApiKey)) {
+            return Reply.json(401, envelope(401, "Unauthorized", "Unauthorized"));
+        }
+        return Reply.json(200, list);
+    }
+
+    /** How many times GET /instance/fetchInstances was asked. */
+    public int listings() {
+        AtomicInteger count = calls.get("fetchInstances");
+        return count == null ? 0 : count.get();
     }
 
     /** Writes a reply; subclasses may stream their own bodies by overriding. */

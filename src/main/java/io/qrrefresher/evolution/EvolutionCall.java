@@ -145,7 +145,24 @@ public enum EvolutionCall {
         void replied(EvolutionReply reply);
 
         /** No answer: the call was not made (breaker open) or failed before an answer. */
-        void unavailable(String error, boolean shortCircuited);
+        void unavailable(Unanswered why);
+    }
+
+    /**
+     * Why a call got no usable answer: {@code reason} is the failure reason word ({@code unavailable},
+     * {@code circuit_open} or {@code license_required}), {@code shortCircuited} says the open breaker did not make the
+     * call at all.
+     */
+    public record Unanswered(String reason, String error, boolean shortCircuited) {
+
+        public static final String UNAVAILABLE = "unavailable";
+        public static final String CIRCUIT_OPEN = "circuit_open";
+        public static final String LICENCE_REQUIRED = "license_required";
+
+        /** The server stands behind its licence gate (the call was made, or the breaker it opened turned it away). */
+        public boolean licenceRequired() {
+            return LICENCE_REQUIRED.equals(reason);
+        }
     }
 
     /** When a call started, for its latency metric; recorded once (an answer, or a failure on the wire). */
@@ -173,10 +190,13 @@ public enum EvolutionCall {
 
         private final int maxReplyBytes;
         private final QrMetrics metrics;
+        private final java.util.function.Predicate<String> licenceGated;
 
-        public Client(int maxReplyBytes, QrMetrics metrics) {
+        /** @param licenceGated whether a server's last GET / answered 503 LICENSE_REQUIRED */
+        public Client(int maxReplyBytes, QrMetrics metrics, java.util.function.Predicate<String> licenceGated) {
             this.maxReplyBytes = maxReplyBytes;
             this.metrics = metrics;
+            this.licenceGated = licenceGated;
         }
 
         /** Starts a call's clock (the route keeps it as the property {@code evolutionCallClock}). */
@@ -200,7 +220,8 @@ public enum EvolutionCall {
             }
             if (status >= 500 || status == 429) {
                 EvolutionReply reply = EvolutionReply.parse(status, contentType, bytes == null ? new byte[0] : bytes);
-                throw new EvolutionUnavailableException(reply.problem());
+                throw new EvolutionUnavailableException(reply.problem(),
+                        reply.kind() == EvolutionReply.Kind.LICENCE_REQUIRED);
             }
             if (bytes == null) {
                 site.replied(EvolutionReply.failure(status, "Evolution API answered HTTP " + status
@@ -215,10 +236,19 @@ public enum EvolutionCall {
          * cause).
          */
         public void unavailable(Site site, Clock clock, Throwable cause) {
+            String server = site.getServer();
             if (cause == null) {
-                site.unavailable("Evolution API circuit breaker is open: call not made", true);
+                // a server behind its licence gate opened its breaker with 503s: say so, not "unreachable"
+                site.unavailable(licenceGated.test(server)
+                        ? new Unanswered(Unanswered.LICENCE_REQUIRED, EvolutionReply.LICENCE_REQUIRED
+                        + " (circuit breaker of " + server + " open: call not made)", true)
+                        : new Unanswered(Unanswered.CIRCUIT_OPEN, "Evolution API circuit breaker of " + server
+                        + " is open: call not made", true));
+            } else if (cause instanceof EvolutionUnavailableException unavailable && unavailable.licenceRequired()) {
+                site.unavailable(new Unanswered(Unanswered.LICENCE_REQUIRED, EvolutionReply.LICENCE_REQUIRED, false));
             } else {
-                site.unavailable("Evolution API unavailable: " + Failures.describe(cause), false);
+                site.unavailable(new Unanswered(Unanswered.UNAVAILABLE,
+                        "Evolution API unavailable: " + Failures.describe(cause), false));
                 if (!(cause instanceof EvolutionUnavailableException)) {
                     timed(clock, site, "error");
                 }

@@ -30,6 +30,8 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
         NOT_FOUND,
         /** 401: the apikey was refused. */
         UNAUTHORIZED,
+        /** 503 {@code {"code":"LICENSE_REQUIRED"}}: the server stands behind Evolution 2.4's licence gate. */
+        LICENCE_REQUIRED,
         /** Anything else that is a failure: 200 {"error":true}, an empty body, other 4xx, unknown shapes, HTML. */
         FAILURE
     }
@@ -38,7 +40,8 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
     private static final int SNIPPET = 120;
 
     public boolean isFailure() {
-        return kind == Kind.NOT_FOUND || kind == Kind.UNAUTHORIZED || kind == Kind.FAILURE;
+        return kind == Kind.NOT_FOUND || kind == Kind.UNAUTHORIZED || kind == Kind.LICENCE_REQUIRED
+                || kind == Kind.FAILURE;
     }
 
     public static EvolutionReply failure(int httpStatus, String problem) {
@@ -80,7 +83,8 @@ public record EvolutionReply(Kind kind, int httpStatus, String state, String qrC
         }
         if (isLicenceGate(httpStatus, json)) {
             // its body names the server's licensing page and id: neither is echoed
-            return failure(httpStatus, LICENCE_REQUIRED);
+            return new EvolutionReply(Kind.LICENCE_REQUIRED, httpStatus, null, null, null, null, LICENCE_REQUIRED,
+                    null);
         }
         if (httpStatus < 200 || httpStatus > 299) {
             String message = envelopeMessage(json);

@@ -46,6 +46,7 @@ public final class EvolutionServerInfo {
     private final Clock clock;
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
     private final MultiGauge info;
+    private volatile Function<String, Map<String, Object>> listings = server -> Map.of();
 
     /**
      * @param breakerState the state of a server's circuit breaker, by server name (CLOSED before its route made it)
@@ -96,6 +97,11 @@ public final class EvolutionServerInfo {
                 false, "unreachable: " + Failures.describe(cause), clock.instant()));
     }
 
+    /** What GET /evolution-servers adds for each server: its list of instances (EvolutionDiscovery). */
+    public void listings(Function<String, Map<String, Object>> describe) {
+        this.listings = describe;
+    }
+
     /** The last reading of a server, or null before the first one. */
     public Reading reading(String server) {
         return readings.get(server);
@@ -132,6 +138,7 @@ public final class EvolutionServerInfo {
             item.put("circuit_breaker", breakerState.apply(server.name()));
             item.put("problem", reading == null ? null : reading.problem());
             item.put("read_at", reading == null ? null : reading.readAt().toString());
+            item.putAll(listings.apply(server.name()));
             list.add(item);
         }
         Map<String, Object> body = new LinkedHashMap<>();

@@ -37,6 +37,59 @@ public final class EvolutionServers {
         return Optional.ofNullable(byName.get(named.trim()));
     }
 
+    /**
+     * Where the calls for a row go: {@code server}, or none and why ({@code failureReason}: unknown_server,
+     * on_several_servers). {@code byDefault}: the row names no server and no list names it, so its calls go to the
+     * default server, as they did before discovery.
+     */
+    public record Location(EvolutionServer server, boolean byDefault, String failureReason, String error) {
+
+        static Location on(EvolutionServer server) {
+            return new Location(server, false, null, null);
+        }
+
+        static Location nowhere(String reason, String error) {
+            return new Location(null, false, reason, error);
+        }
+    }
+
+    /**
+     * Where a row's calls go: the server its {@code evolution_server} names; for a row that names none, with one
+     * server, that one; with several, the one whose list names the instance ({@code discovered}: the servers whose
+     * GET /instance/fetchInstances listed it, comma-separated, or null), else the default one.
+     */
+    public Location locate(String named, String discovered) {
+        if (named != null && !named.isBlank()) {
+            return of(named).map(Location::on).orElseGet(() -> Location.nowhere("unknown_server", unknown(named)));
+        }
+        if (!isFleet()) {
+            return Location.on(fallback);
+        }
+        List<String> listing = new java.util.ArrayList<>();
+        if (discovered != null) {
+            for (String name : discovered.split(",")) {
+                if (byName.containsKey(name.trim()) && !listing.contains(name.trim())) {
+                    listing.add(name.trim());
+                }
+            }
+        }
+        if (listing.size() == 1) {
+            return Location.on(byName.get(listing.get(0)));
+        }
+        if (listing.size() > 1) {
+            return Location.nowhere("on_several_servers", "the instance is listed by several Evolution servers ("
+                    + String.join(", ", listing) + "): delete it from all but one, or name its server in the row's"
+                    + " evolution_server");
+        }
+        return new Location(fallback, true, null, null);
+    }
+
+    /** Why a row that names no server, and that the default server does not know, is on none of them. */
+    public String onNoServer() {
+        return "no Evolution server lists the instance (" + String.join(", ", byName.keySet()) + ", each listed after"
+                + " it was last missing): create it on one of them, or set its row to close";
+    }
+
     /** Why a row's evolution_server cannot be used: one line that names it and the servers there are. */
     public String unknown(String named) {
         return "evolution_server '" + io.qrrefresher.common.Failures.printable(named, 40)

@@ -23,6 +23,7 @@ public class ConnectingInstance {
     private OffsetDateTime lastWebhookAt;
     private OffsetDateTime lastReadAt;
     private String evolutionServer;
+    private String discoveredServers;
 
     public Object getInstanceId() {
         return instanceId;
@@ -135,6 +136,15 @@ public class ConnectingInstance {
 
     public void setEvolutionServer(String evolutionServer) {
         this.evolutionServer = evolutionServer;
+    }
+
+    /** The servers whose list names the instance (comma-separated, EvolutionDiscovery), or null. */
+    public String getDiscoveredServers() {
+        return discoveredServers;
+    }
+
+    public void setDiscoveredServers(String discoveredServers) {
+        this.discoveredServers = discoveredServers;
     }
 
     /** Whether the row has its own instance_token (else calls carry EVOLUTION_API_KEY). */

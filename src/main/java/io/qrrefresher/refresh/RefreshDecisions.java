@@ -1,12 +1,12 @@
 package io.qrrefresher.refresh;
 
 import java.time.Instant;
-import java.util.Optional;
 
 import io.qrrefresher.alert.Cause;
 import io.qrrefresher.common.Failures;
 import io.qrrefresher.config.Settings.EvolutionServer;
 import io.qrrefresher.evolution.EvolutionCall;
+import io.qrrefresher.evolution.EvolutionDiscovery;
 import io.qrrefresher.evolution.EvolutionReply;
 import io.qrrefresher.evolution.EvolutionServers;
 import io.qrrefresher.evolution.QrContent;
@@ -104,16 +104,20 @@ public final class RefreshDecisions {
     /** Every {@link Decision#failureReason()} (and "internal": a failure of the service itself). */
     public static final java.util.List<String> FAILURE_REASONS = java.util.List.of("not_found", "unauthorized",
             "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open",
-            "unknown_server", "internal");
+            "license_required", "unknown_server", "on_several_servers", "on_no_server", "internal");
 
     private final QrContent qrContent;
     private final EvolutionServers servers;
     private final QrMetrics metrics;
+    private final EvolutionDiscovery discovery;
 
-    public RefreshDecisions(QrContent qrContent, EvolutionServers servers, QrMetrics metrics) {
+    /** @param discovery which server lists the instances of rows that name none (several servers) */
+    public RefreshDecisions(QrContent qrContent, EvolutionServers servers, QrMetrics metrics,
+                            EvolutionDiscovery discovery) {
         this.qrContent = qrContent;
         this.servers = servers;
         this.metrics = metrics;
+        this.discovery = discovery;
     }
 
     // ------------------------------------------------------------------ the route refresh-instance's steps
@@ -125,13 +129,14 @@ public final class RefreshDecisions {
     public InstanceRefresh begin(ConnectingInstance instance, RefreshRun run) {
         Coverage.Plan plan = run == null ? Coverage.Plan.POLL : run.plan(instance, Instant.now());
         MDC.put("instance", instance.getInstanceName());
-        Optional<EvolutionServer> server = servers.of(instance.getEvolutionServer());
-        String apiKey = server.map(on -> EvolutionCall.apiKeyFor(instance.getInstanceToken(), on.apiKey()))
-                .orElse(null);
-        Decision first = server.isEmpty()
-                ? Decision.failed("unknown_server", servers.unknown(instance.getEvolutionServer()), Save.RECORD_FAILURE)
-                : start(apiKey != null, plan == Coverage.Plan.SKIP);
-        return new InstanceRefresh(instance, server.map(EvolutionServer::name).orElse(null), apiKey, plan, first, this);
+        EvolutionServers.Location location = servers.locate(instance.getEvolutionServer(),
+                instance.getDiscoveredServers());
+        EvolutionServer server = location.server();
+        String apiKey = server == null ? null : EvolutionCall.apiKeyFor(instance.getInstanceToken(), server.apiKey());
+        Decision first = server == null ? Decision.failed(location.failureReason(), location.error(),
+                Save.RECORD_FAILURE) : start(apiKey != null, plan == Coverage.Plan.SKIP);
+        return new InstanceRefresh(instance, server == null ? null : server.name(), location.byDefault(), apiKey,
+                plan, first, this);
     }
 
     /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
@@ -222,9 +227,28 @@ public final class RefreshDecisions {
      * Evolution API gave no answer: the call failed on the wire or timed out, or the open circuit breaker did not make
      * it. A call that was not made says nothing about the instance, so it is not recorded against it.
      */
-    public Decision unanswered(String error, boolean shortCircuited) {
-        return shortCircuited ? Decision.failed("circuit_open", error, Save.NOTHING)
-                : Decision.failed("unavailable", error, Save.RECORD_FAILURE);
+    public Decision unanswered(EvolutionCall.Unanswered why) {
+        if (why.licenceRequired()) {
+            // the server's own GET / or this answer says it is not activated: true of every instance on it
+            return Decision.failed(why.reason(), why.error(), Save.RECORD_FAILURE);
+        }
+        return why.shortCircuited() ? Decision.failed(why.reason(), why.error(), Save.NOTHING)
+                : Decision.failed(why.reason(), why.error(), Save.RECORD_FAILURE);
+    }
+
+    /**
+     * The default server does not know an instance whose row names no server and that no list named: on no server
+     * when every server was listed since it was last missing; else not found, and every server is listed again soon
+     * (it moved, or was created after the last list).
+     */
+    Decision notListed(Decision notFound) {
+        if (discovery != null && discovery.everyServerListedSinceAsked()) {
+            return Decision.failed("on_no_server", servers.onNoServer(), Save.RECORD_FAILURE);
+        }
+        if (discovery != null) {
+            discovery.request();
+        }
+        return notFound;
     }
 
     /** After the claim of a pending connect request: claimed sends one connect, lost leaves the close noted. */
@@ -307,17 +331,20 @@ public final class RefreshDecisions {
 
         private final ConnectingInstance instance;
         private final String server;
+        private final boolean byDefault;
         private final String apiKey;
         private final RefreshDecisions decisions;
         private Decision decision;
         private Outcome outcome;
         private boolean staleQrFound;
+        private boolean shortCircuited;
         private final boolean stateOnly;
 
-        InstanceRefresh(ConnectingInstance instance, String server, String apiKey, Coverage.Plan plan,
-                        Decision first, RefreshDecisions decisions) {
+        InstanceRefresh(ConnectingInstance instance, String server, boolean byDefault, String apiKey,
+                        Coverage.Plan plan, Decision first, RefreshDecisions decisions) {
             this.instance = instance;
             this.server = server;
+            this.byDefault = byDefault;
             this.apiKey = apiKey;
             this.decisions = decisions;
             this.stateOnly = plan == Coverage.Plan.SAFETY_READ;
@@ -437,8 +464,9 @@ public final class RefreshDecisions {
             return instance.getConnectRequests();
         }
 
+        /** The open circuit breaker of the instance's server turned the call away (it is retried when it closes). */
         public boolean isShortCircuited() {
-            return "circuit_open".equals(decision.failureReason());
+            return shortCircuited && decision.outcome() == Outcome.FAILED;
         }
 
         public String getFailureReason() {
@@ -490,13 +518,15 @@ public final class RefreshDecisions {
         /** Evolution API answered the current call (any answer, including an error): decides the next step. */
         @Override
         public void replied(EvolutionReply reply) {
-            decide(decisions.afterReply(getCall(), reply, Stored.of(instance, stateOnly)));
+            Decision next = decisions.afterReply(getCall(), reply, Stored.of(instance, stateOnly));
+            decide(byDefault && reply.kind() == EvolutionReply.Kind.NOT_FOUND ? decisions.notListed(next) : next);
         }
 
         /** Evolution API could not answer the current call. */
         @Override
-        public void unavailable(String error, boolean shortCircuited) {
-            decide(decisions.unanswered(error, shortCircuited));
+        public void unavailable(EvolutionCall.Unanswered why) {
+            shortCircuited = why.shortCircuited();
+            decide(decisions.unanswered(why));
         }
 
         void connectClaimed(boolean claimed) {

@@ -114,12 +114,12 @@ public final class PairingRequest implements EvolutionCall.Site {
     }
 
     @Override
-    public void unavailable(String error, boolean shortCircuited) {
-        if (next == Step.CALL_CONNECT && !shortCircuited) {
+    public void unavailable(io.qrrefresher.evolution.EvolutionCall.Unanswered why) {
+        if (next == Step.CALL_CONNECT && !why.shortCircuited()) {
             // the request may have reached Evolution and opened the socket
             connectAttempted = true;
         }
-        done(Result.UNAVAILABLE, error);
+        done(Result.UNAVAILABLE, why.error());
     }
 
     /** The route waited before reading the state again. */

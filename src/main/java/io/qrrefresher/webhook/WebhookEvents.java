@@ -183,19 +183,37 @@ public final class WebhookEvents {
     }
 
     /**
-     * Several servers: an event whose server_url names one of them, for an instance whose row names another
-     * ({@code rowServer}: its evolution_server, NULL for the default server), is refused (403); null when it may
-     * be taken.
+     * Several servers: an event whose server_url names one of them, for an instance of another, is refused (403);
+     * null when it may be taken. The instance's server is the one its row names ({@code row}: {@code named}, its
+     * evolution_server), else the ones whose list names it ({@code discovered}); one that no list names yet may be
+     * on any of them. No row: null (the event is ignored later).
      */
-    public EarlyAnswer fromAnotherServer(WebhookEvent event, String rowServer) {
-        if (event.getServer() == null) {
+    public EarlyAnswer fromAnotherServer(WebhookEvent event, java.util.Map<?, ?> row) {
+        if (event.getServer() == null || row == null) {
             return null;
         }
-        java.util.Optional<EvolutionServer> owner = servers.of(rowServer);
-        if (owner.isPresent() && owner.get().name().equals(event.getServer())) {
+        String named = (String) row.get("named");
+        String discovered = (String) row.get("discovered");
+        EvolutionServers.Location location = servers.locate(named, discovered);
+        String holder;
+        if (location.byDefault()) {
+            // no list names it yet (created since the last one, say): any configured server may hold it
             return null;
         }
-        String holder = owner.map(EvolutionServer::name).orElse(Failures.printable(rowServer, 40));
+        if (location.server() != null) {
+            if (location.server().name().equals(event.getServer())) {
+                return null;
+            }
+            holder = location.server().name();
+        } else if ("on_several_servers".equals(location.failureReason())) {
+            // listed by several: an event of one of them is that one's
+            if (java.util.Arrays.asList(discovered.split(",")).contains(event.getServer())) {
+                return null;
+            }
+            holder = discovered;
+        } else {
+            holder = Failures.printable(named, 40);
+        }
         return new EarlyAnswer(403, "an event of the Evolution server '" + event.getServer() + "' for '"
                 + event.getInstanceName() + "', which is on the server '" + holder + "'", event.getEvent());
     }

@@ -72,7 +72,7 @@ class EvolutionReplyTest {
         "v1/unauthorized.json|401|UNAUTHORIZED|refused the apikey",
         "connect-error-200.json|200|FAILURE|HTTP 200 with {\"error\":true}: [object Object]",
         "internal-error.json|500|FAILURE|HTTP 500: Error: <error.toString() of the underlying failure>",
-        "license-required-503.json|503|FAILURE|not activated (HTTP 503 LICENSE_REQUIRED): activate its licence",
+        "license-required-503.json|503|LICENCE_REQUIRED|not activated (HTTP 503 LICENSE_REQUIRED): activate its licence",
         "root-info.json|200|FAILURE|unrecognised JSON shape",
     })
     void failures(String fixture, int status, Kind kind, String problem) {

@@ -16,6 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.qrrefresher.evolution.EvolutionCall.Unanswered;
+
 import static io.qrrefresher.evolution.EvolutionCall.CONNECT;
 import static io.qrrefresher.evolution.EvolutionCall.CONNECTION_STATE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +34,7 @@ class RefreshDecisionsTest {
             new io.qrrefresher.evolution.EvolutionServers(java.util.List.of(new io.qrrefresher.config.Settings.EvolutionServer(
                     "default", java.net.URI.create("http://127.0.0.1:1"), java.util.Optional.empty()))),
             new io.qrrefresher.metrics.QrMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
-                    java.time.Duration.ofSeconds(8)));
+                    java.time.Duration.ofSeconds(8)), null);
     /** Nothing stored yet: no QR, no failures, no pending request. */
     static final Stored FRESH = new Stored(null, null, false, false);
     /** Failures or a noted close that an answer showing neither clears. */
@@ -203,13 +205,25 @@ class RefreshDecisionsTest {
 
     @Test
     void noAnswerIsRecordedAgainstTheInstanceOnlyWhenTheCallWasMade() {
-        Decision timedOut = DECISIONS.unanswered("Evolution API unavailable: timeout", false);
-        Decision shortCircuited = DECISIONS.unanswered("circuit open", true);
+        Decision timedOut = DECISIONS.unanswered(new Unanswered("unavailable", "Evolution API unavailable: timeout",
+                false));
+        Decision shortCircuited = DECISIONS.unanswered(new Unanswered("circuit_open", "circuit open", true));
 
         assertThat(timedOut.failureReason()).isEqualTo("unavailable");
         assertThat(timedOut.save()).isEqualTo(Save.RECORD_FAILURE);
         assertThat(shortCircuited.failureReason()).isEqualTo("circuit_open");
         assertThat(shortCircuited.save()).isEqualTo(Save.NOTHING);
+    }
+
+    @Test
+    void aServerBehindItsLicenceGateIsRecordedAsSuchWhetherTheCallWasMadeOrTurnedAway() {
+        for (boolean turnedAway : new boolean[] {false, true}) {
+            Decision gated = DECISIONS.unanswered(new Unanswered("license_required", "not activated", turnedAway));
+            assertThat(gated.failureReason()).isEqualTo("license_required");
+            assertThat(gated.save()).isEqualTo(Save.RECORD_FAILURE);
+            assertThat(io.qrrefresher.alert.Cause.ofFailure(gated.failureReason(), true))
+                    .isEqualTo(io.qrrefresher.alert.Cause.LICENSE_REQUIRED);
+        }
     }
 
     @Test

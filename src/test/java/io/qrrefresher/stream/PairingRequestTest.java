@@ -113,12 +113,14 @@ class PairingRequestTest {
     @Test
     void noAnswerToConnectMayHaveOpenedTheSocketAnOpenBreakerDidNot() {
         PairingRequest timedOut = closedAndConnecting();
-        timedOut.unavailable("Evolution API unavailable: timeout", false);
+        timedOut.unavailable(new io.qrrefresher.evolution.EvolutionCall.Unanswered("unavailable",
+                "Evolution API unavailable: timeout", false));
         assertThat(timedOut.getResult()).isEqualTo(Result.UNAVAILABLE);
         assertThat(timedOut.isConnectAttempted()).isTrue();
 
         PairingRequest shortCircuited = closedAndConnecting();
-        shortCircuited.unavailable("circuit breaker is open", true);
+        shortCircuited.unavailable(new io.qrrefresher.evolution.EvolutionCall.Unanswered("circuit_open",
+                "circuit breaker is open", true));
         assertThat(shortCircuited.isConnectAttempted()).isFalse();
     }
 
