@@ -32,7 +32,7 @@ public final class AlertsConfiguration implements CamelConfiguration {
     @BindToRegistry("staleQrCheck")
     public StaleQrCheck staleQrCheck(Settings settings, AlertSignals signals, CamelContext context, ServiceMode mode) {
         return new StaleQrCheck(settings.alerts(), settings.alertCauses(), signals, evolutionUnreachable(context),
-                mode.webhookToken().isPresent(), serverVersion(context));
+                mode.webhookToken().isPresent(), servers(context));
     }
 
     @BindToRegistry("waitingCauseGauges")
@@ -42,13 +42,38 @@ public final class AlertsConfiguration implements CamelConfiguration {
         return gauges;
     }
 
-    /** The version the Evolution servers reported (bound later, by EvolutionConfiguration). */
-    static java.util.function.Supplier<java.util.Optional<String>> serverVersion(CamelContext context) {
-        return () -> {
-            io.qrrefresher.evolution.EvolutionServerInfo info = context.getRegistry().lookupByNameAndType(
-                    "evolutionServerInfo", io.qrrefresher.evolution.EvolutionServerInfo.class);
-            return info == null ? java.util.Optional.empty() : info.commonVersion();
+    /** The Evolution servers' names and versions (bound later, by EvolutionConfiguration). */
+    static StaleQrCheck.Servers servers(CamelContext context) {
+        return new StaleQrCheck.Servers() {
+            @Override
+            public boolean isFleet() {
+                io.qrrefresher.evolution.EvolutionServers servers = evolutionServers(context);
+                return servers != null && servers.isFleet();
+            }
+
+            @Override
+            public String nameOf(String rowServer) {
+                io.qrrefresher.evolution.EvolutionServers servers = evolutionServers(context);
+                return servers == null ? rowServer : servers.of(rowServer)
+                        .map(io.qrrefresher.config.Settings.EvolutionServer::name).orElse(rowServer);
+            }
+
+            @Override
+            public java.util.Optional<String> versionOf(String server) {
+                io.qrrefresher.evolution.EvolutionServerInfo info = context.getRegistry().lookupByNameAndType(
+                        "evolutionServerInfo", io.qrrefresher.evolution.EvolutionServerInfo.class);
+                if (info == null) {
+                    return java.util.Optional.empty();
+                }
+                io.qrrefresher.evolution.EvolutionServerInfo.Reading reading = info.reading(server);
+                return reading == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(reading.version());
+            }
         };
+    }
+
+    private static io.qrrefresher.evolution.EvolutionServers evolutionServers(CamelContext context) {
+        return context.getRegistry().lookupByNameAndType("evolutionServers",
+                io.qrrefresher.evolution.EvolutionServers.class);
     }
 
     /** Whether the breaker to Evolution is not closed (its registry is bound later, by EvolutionConfiguration). */

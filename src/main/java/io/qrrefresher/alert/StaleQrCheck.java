@@ -22,8 +22,19 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public final class StaleQrCheck {
 
-    /** The version of the Evolution server(s), as GET / said (empty: unknown, or servers that differ). */
-    private final java.util.function.Supplier<java.util.Optional<String>> serverVersion;
+    /** The Evolution servers as the alerts name them: their names and versions. */
+    public interface Servers {
+        /** Several servers are configured: alerts name the servers of their instances. */
+        boolean isFleet();
+
+        /** The name of a row's server ({@code ""}: the row names none and no list does: the default server). */
+        String nameOf(String rowServer);
+
+        /** The version a server's GET / reported last (empty: unknown). */
+        java.util.Optional<String> versionOf(String server);
+    }
+
+    private final Servers servers;
 
     /** The causes found by the row query that have an alert of their own, fired or resolved by every check. */
     static final List<Cause> CAUSES_WITH_OWN_ALERT = List.of(Cause.NO_QR_GENERATED, Cause.INSTANCE_MISSING,
@@ -41,9 +52,8 @@ public final class StaleQrCheck {
      * @param webhooksConfigured   EVOLUTION_WEBHOOK_TOKEN is set: Evolution is meant to push every QR
      */
     public StaleQrCheck(Settings.Alerts settings, Settings.AlertCauses thresholds, AlertSignals signals,
-                        BooleanSupplier evolutionUnreachable, boolean webhooksConfigured,
-                        java.util.function.Supplier<java.util.Optional<String>> serverVersion) {
-        this.serverVersion = serverVersion;
+                        BooleanSupplier evolutionUnreachable, boolean webhooksConfigured, Servers servers) {
+        this.servers = servers;
         this.settings = settings;
         this.thresholds = thresholds;
         this.signals = signals;
@@ -58,6 +68,7 @@ public final class StaleQrCheck {
     public static final class FailureCheck {
         final List<String> stale = new ArrayList<>();
         final Map<Cause, List<String>> byCause = new EnumMap<>(Cause.class);
+        final Map<Cause, List<WaitingRows.Row>> rowsByCause = new EnumMap<>(Cause.class);
         final Map<String, Integer> staleCauses = new LinkedHashMap<>();
         int connecting;
         final Map<String, Long> qrLimitCloses = new LinkedHashMap<>();
@@ -78,6 +89,7 @@ public final class StaleQrCheck {
             }
             if (row.cause() != null) {
                 findings.byCause.computeIfAbsent(row.cause(), key -> new ArrayList<>()).add(row.name());
+                findings.rowsByCause.computeIfAbsent(row.cause(), key -> new ArrayList<>()).add(row);
             }
         }
         return findings;
@@ -107,17 +119,37 @@ public final class StaleQrCheck {
 
         for (Cause cause : CAUSES_WITH_OWN_ALERT) {
             List<String> names = findings.byCause.getOrDefault(cause, List.of());
+            List<WaitingRows.Row> rows = findings.rowsByCause.getOrDefault(cause, List.of());
             Map<String, Object> counts = new LinkedHashMap<>();
             counts.put("connecting_count", findings.connecting);
+            if (servers.isFleet()) {
+                // the servers of the instances: where to look
+                counts.put("servers", rows.stream().map(row -> servers.nameOf(row.server())).distinct().sorted()
+                        .toList());
+            }
             String hint = cause.hint();
+            String message = message(cause, names.size(), findings.connecting);
             if (cause == Cause.NO_QR_GENERATED) {
-                String scope = Diagnosis.noQrScope(names.size(), findings.connecting);
+                ServerWithoutQr whole = serverWithoutQr(rows);
+                String scope = whole != null ? "server" : Diagnosis.noQrScope(names.size(), Integer.MAX_VALUE);
                 counts.put("scope", scope);
                 counts.put("no_qr_after_seconds", thresholds.noQrAfter().toSeconds());
-                hint = Diagnosis.noQrHint(scope, serverVersion.get());
+                if (whole != null) {
+                    hint = Diagnosis.noQrHint(scope, servers.versionOf(whole.server()));
+                    if (servers.isFleet()) {
+                        counts.put("server", whole.server());
+                        message = "every waiting instance of the Evolution server '" + whole.server() + "' ("
+                                + whole.affected() + ") gets no new QR code"
+                                + (whole.since() == null ? "" : " since " + whole.since());
+                    }
+                    if (whole.since() != null) {
+                        counts.put("started_at", whole.since().toString());
+                    }
+                }
+            } else if (servers.isFleet() && !rows.isEmpty()) {
+                message = message + " (on " + String.join(", ", (List<String>) counts.get("servers")) + ")";
             }
-            result.add(signals.causeAlert(cause, !names.isEmpty(), names.size(), cap(names), counts, hint,
-                    message(cause, names.size(), findings.connecting)));
+            result.add(signals.causeAlert(cause, !names.isEmpty(), names.size(), cap(names), counts, hint, message));
         }
 
         List<String> repeated = new ArrayList<>(findings.qrLimitCloses.keySet());
@@ -148,6 +180,34 @@ public final class StaleQrCheck {
                         + thresholds.staleQrWindow() + " had been replaced in Evolution while the stored one had"
                         + " expired" + (webhooksConfigured ? ": webhooks are not arriving" : "")));
         return result;
+    }
+
+    /** A server every waiting instance of which (two or more) gets no new QR: its name, how many, since when. */
+    record ServerWithoutQr(String server, int affected, java.time.Instant since) {
+    }
+
+    /**
+     * The server whose connecting instances (two or more) all get no new QR code, the one with most such instances
+     * first; null when there is none. One alert then names the server and when it started, not N instances.
+     */
+    private ServerWithoutQr serverWithoutQr(List<WaitingRows.Row> rows) {
+        Map<String, List<WaitingRows.Row>> byServer = new LinkedHashMap<>();
+        for (WaitingRows.Row row : rows) {
+            byServer.computeIfAbsent(row.server(), key -> new ArrayList<>()).add(row);
+        }
+        ServerWithoutQr found = null;
+        for (Map.Entry<String, List<WaitingRows.Row>> entry : byServer.entrySet()) {
+            List<WaitingRows.Row> affected = entry.getValue();
+            int connecting = affected.get(0).serverConnecting();
+            if (!Diagnosis.noQrScope(affected.size(), connecting).equals("server")
+                    || found != null && found.affected() >= affected.size()) {
+                continue;
+            }
+            java.time.Instant since = affected.stream().map(WaitingRows.Row::waitingSince)
+                    .filter(java.util.Objects::nonNull).min(java.time.Instant::compareTo).orElse(null);
+            found = new ServerWithoutQr(servers.nameOf(entry.getKey()), affected.size(), since);
+        }
+        return found;
     }
 
     private static String message(Cause cause, int affected, int connecting) {

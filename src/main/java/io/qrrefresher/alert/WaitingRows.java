@@ -16,8 +16,13 @@ import static io.qrrefresher.common.JsonAnswers.number;
  */
 public record WaitingRows(int connecting, List<Row> rows) {
 
-    /** One waiting instance: its name, whether it is stale, and its cause (null: not a problem yet). */
-    public record Row(String name, boolean stale, Cause cause) {
+    /**
+     * One waiting instance: its name, whether it is stale, and its cause (null: not a problem yet); its Evolution server
+     * as the row names it or the servers' lists do ({@code ""}: neither, the default server), how many connecting rows
+     * that server has, and since when it waits (null when unknown).
+     */
+    public record Row(String name, boolean stale, Cause cause, String server, int serverConnecting,
+                      java.time.Instant waitingSince) {
     }
 
     /** Classifies the rows read by {@code read-waiting-instances}. */
@@ -34,10 +39,24 @@ public record WaitingRows(int connecting, List<Row> rows) {
                     Boolean.TRUE.equals(row.get("read_since_waiting")),
                     number(row.get("consecutive_failures")).intValue(), (String) row.get("last_failure_reason"),
                     Boolean.TRUE.equals(row.get("own_token")));
+            Object server = row.get("server");
+            Object serverConnecting = row.get("server_connecting_count");
             classified.add(new Row(String.valueOf(row.get("instance_name")), stale,
-                    Diagnosis.classify(waiting, fleet)));
+                    Diagnosis.classify(waiting, fleet), server == null ? "" : String.valueOf(server),
+                    serverConnecting == null ? connecting : number(serverConnecting).intValue(),
+                    instant(row.get("waiting_since"))));
         }
         return new WaitingRows(connecting, classified);
+    }
+
+    private static java.time.Instant instant(Object value) {
+        if (value instanceof java.sql.Timestamp timestamp) {
+            return timestamp.toInstant();
+        }
+        if (value instanceof java.time.OffsetDateTime time) {
+            return time.toInstant();
+        }
+        return value instanceof java.time.Instant instant ? instant : null;
     }
 
     /** How many of the rows have this cause. */
