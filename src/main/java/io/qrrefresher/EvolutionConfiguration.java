@@ -110,6 +110,14 @@ public final class EvolutionConfiguration implements CamelConfiguration {
         return context.getRegistry().lookupByNameAndType("evolutionServerInfo", EvolutionServerInfo.class);
     }
 
+    /** Each server's concurrency budget (route template evolution-server). */
+    @BindToRegistry("evolutionBudget")
+    public io.qrrefresher.evolution.EvolutionBudget evolutionBudget(Settings settings, EvolutionServers servers,
+                                                                    PrometheusMeterRegistry meterRegistry) {
+        return new io.qrrefresher.evolution.EvolutionBudget(servers, settings.evolution().serverConcurrency(),
+                settings.evolution().timeoutMs(), meterRegistry);
+    }
+
     @BindToRegistry("evolutionClient")
     public EvolutionCall.Client evolutionClient(Settings settings, QrMetrics metrics, CamelContext context) {
         return new EvolutionCall.Client(settings.evolution().maxReplyBytes(), metrics, server -> {

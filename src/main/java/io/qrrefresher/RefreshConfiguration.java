@@ -61,14 +61,16 @@ public final class RefreshConfiguration implements CamelConfiguration {
 
     @BindToRegistry("refreshRuns")
     public RefreshRuns refreshRuns(Settings settings, AlertSignals alerts, CircuitBreakerRegistry breakers,
-                                   RefreshControl control, QrMetrics metrics, Replica replica, ServiceMode mode,
+                                   EvolutionServers servers, RefreshControl control, QrMetrics metrics, Replica replica, ServiceMode mode,
                                    CamelContext context) {
         // a claimed instance waits for a free worker (at most one instance's time), then makes two calls
         Duration lease = Duration.ofMillis(4L * settings.evolution().timeoutMs()).plusSeconds(10);
         metrics.instanceOutcomes(java.util.Arrays.stream(Outcome.values()).map(Outcome::label).toList(),
                 RefreshDecisions.FAILURE_REASONS);
         RefreshRuns runs = new RefreshRuns(settings.refresh(), settings.events().qrLifetime(), alerts,
-                () -> EvolutionCircuitBreaker.evolutionState(breakers), control,
+                () -> EvolutionCircuitBreaker.evolutionState(breakers),
+                server -> servers.of(server).map(on -> EvolutionCircuitBreaker.state(breakers, on.breakerName()))
+                        .orElse(CircuitBreaker.State.CLOSED), control,
                 metrics, replica, lease, mode.webhookToken().isPresent(), context);
         metrics.gauge("qr_refresher.webhooks.silent", "1 while connecting instances get no qrcode.updated webhook"
                 + " (every instance is polled meanwhile)", null, () -> runs.isWebhooksSilent() ? 1 : 0);

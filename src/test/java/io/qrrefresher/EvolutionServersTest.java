@@ -58,6 +58,9 @@ class EvolutionServersTest {
                 .with("evolution.circuit.window-size", "4")
                 .with("evolution.circuit.minimum-calls", "4")
                 .with("evolution.circuit.open-duration", "PT60S")
+                // two workers, one call at once per server: a slow server holds one of them, never both
+                .with("qr.refresh.concurrency", "2")
+                .with("evolution.server-concurrency", "1")
                 // GET / of each server read every second instead of every 5 minutes
                 .with("evolution.info-interval-ms", "1000")
                 .with("evolution.webhook-token", Webhooks.TOKEN)
@@ -260,6 +263,41 @@ class EvolutionServersTest {
         assertThat(service.db().query("SELECT instance_name, server FROM qr_refresher.discovered_instances"
                 + " ORDER BY instance_name, server").toString()).doesNotContain("token-")
                 .contains("instance_name=moving, server=br2");
+    }
+
+    @Test
+    void aServerWhoseCallsHangHoldsOnlyItsBudgetAndTheOtherServersInstancesAreRefreshedMeanwhile() throws Exception {
+        for (int i = 1; i <= 4; i++) {
+            waiting(br1, "fast-" + i, "br1");
+        }
+        java.util.concurrent.atomic.AtomicBoolean othersDoneMeanwhile = new java.util.concurrent.atomic.AtomicBoolean();
+        for (int i = 1; i <= 3; i++) {
+            waiting(br2, "hung-" + i, "br2");
+            // every call to br2 hangs until br1's instances all have their QR (or a minute passed: the test fails)
+            br2.duringCall("hung-" + i, EvolutionCall.CONNECTION_STATE, () -> othersDoneMeanwhile.compareAndSet(false,
+                    awaitQuietly(() -> java.util.stream.IntStream.rangeClosed(1, 4)
+                            .allMatch(n -> qrOf("fast-" + n) != null))));
+        }
+
+        RefreshRun run = service.refresh();
+
+        // with two workers and no budget, both would hang on br2's calls and br1's instances would wait
+        assertThat(othersDoneMeanwhile).as("br1's instances refreshed while br2's call hung").isTrue();
+        assertThat(br2.maxInFlight()).as("one call at once to br2 (EVOLUTION_SERVER_CONCURRENCY=1)").isEqualTo(1);
+        assertThat(run.getRefreshed()).as("br2's instances done in the run's second pass").isEqualTo(7);
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(service.managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics).contains("qr_refresher_evolution_calls_in_flight{server=\"br2\"} 0");
+    }
+
+    private static boolean awaitQuietly(java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            await().atMost(java.time.Duration.ofMinutes(1)).until(condition);
+            return true;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            return false;
+        }
     }
 
     private static boolean listedOnce(JsonNode servers) {

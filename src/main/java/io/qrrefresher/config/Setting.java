@@ -21,6 +21,7 @@ public enum Setting {
     EVOLUTION_INFO_INTERVAL_MS("evolution.info-interval-ms"),
     EVOLUTION_DISCOVERY_INTERVAL_MS("evolution.discovery.interval-ms"),
     EVOLUTION_DISCOVERY_CHECK_MS("evolution.discovery.check-ms"),
+    EVOLUTION_SERVER_CONCURRENCY("evolution.server-concurrency"),
     EVOLUTION_TIMEOUT_MS("evolution.timeout-ms"),
     EVOLUTION_MAX_REPLY_BYTES("evolution.max-reply-bytes"),
     EVOLUTION_CIRCUIT_FAILURE_RATE("evolution.circuit.failure-rate"),

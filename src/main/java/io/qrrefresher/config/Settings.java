@@ -38,9 +38,14 @@ public final class Settings {
      * @param apiKey  EVOLUTION_API_KEY: the key of every server that has none of its own
      * @param servers every Evolution server, in the order configured; none in demo mode (the simulator's is added)
      */
-    /** @param discoveryInterval how often each server's list of instances is read (several servers) */
+    /**
+     * @param discoveryInterval how often each server's list of instances is read (several servers)
+     * @param serverConcurrency calls at once to one server, per replica (EVOLUTION_SERVER_CONCURRENCY; by default
+     *                          QR_REFRESH_CONCURRENCY)
+     */
     public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, List<EvolutionServer> servers,
-                            int timeoutMs, int maxReplyBytes, CircuitBreaker circuit, Duration discoveryInterval) {
+                            int timeoutMs, int maxReplyBytes, CircuitBreaker circuit, Duration discoveryInterval,
+                            int serverConcurrency) {
     }
 
     /**
@@ -229,6 +234,7 @@ public final class Settings {
                     "is required when DATABASE_URL is set, or EVOLUTION_SERVERS for several servers (leave both"
                             + " unset to run the demo)");
         }
+        int refreshConcurrency = in.integer(Setting.QR_REFRESH_CONCURRENCY, 8, 1, 512);
         this.evolution = new Evolution(servers.isEmpty() ? Optional.empty() : Optional.of(servers.get(0).baseUrl()),
                 globalApiKey, servers,
                 in.integer(Setting.EVOLUTION_TIMEOUT_MS, 8000, 100, 600_000),
@@ -239,11 +245,12 @@ public final class Settings {
                         in.integer(Setting.EVOLUTION_CIRCUIT_MINIMUM_CALLS, 10, 1, 10_000),
                         in.duration(Setting.EVOLUTION_CIRCUIT_OPEN_DURATION, Duration.ofSeconds(30), Duration.ofSeconds(1)),
                         in.integer(Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, 3, 1, 1000)),
-                Duration.ofMillis(in.integer(Setting.EVOLUTION_DISCOVERY_INTERVAL_MS, 300_000, 1000, 86_400_000)));
+                Duration.ofMillis(in.integer(Setting.EVOLUTION_DISCOVERY_INTERVAL_MS, 300_000, 1000, 86_400_000)),
+                in.integer(Setting.EVOLUTION_SERVER_CONCURRENCY, refreshConcurrency, 1, 512));
 
         this.refresh = new Refresh(
                 in.cron(Setting.QR_REFRESH_CRON, "0 * * * * ?"),
-                in.integer(Setting.QR_REFRESH_CONCURRENCY, 8, 1, 512),
+                refreshConcurrency,
                 in.integer(Setting.QR_REFRESH_LIMIT, 0, 0, Integer.MAX_VALUE),
                 in.duration(Setting.QR_REFRESH_MIN_AGE, Duration.ZERO, Duration.ZERO),
                 in.duration(Setting.QR_CLOSE_CONFIRM_AFTER, Duration.ofSeconds(10), Duration.ZERO),

@@ -141,6 +141,14 @@ public enum EvolutionCall {
             return null;
         }
 
+        /**
+         * Whether the call may wait for its server's concurrency budget (EvolutionBudget): a person's request may; a
+         * refresh in a run's first pass may not (its instance is done later in the run instead).
+         */
+        default boolean isMayWait() {
+            return true;
+        }
+
         /** Evolution answered (whatever it answered). */
         void replied(EvolutionReply reply);
 
@@ -158,6 +166,8 @@ public enum EvolutionCall {
         public static final String UNAVAILABLE = "unavailable";
         public static final String CIRCUIT_OPEN = "circuit_open";
         public static final String LICENCE_REQUIRED = "license_required";
+        /** The server's concurrency budget was spent: the call was not made (a refresh does it later in the run). */
+        public static final String SERVER_BUSY = "server_busy";
 
         /** The server stands behind its licence gate (the call was made, or the breaker it opened turned it away). */
         public boolean licenceRequired() {
@@ -231,6 +241,12 @@ public enum EvolutionCall {
             site.replied(EvolutionReply.parse(status, contentType, bytes));
         }
 
+        /** The server's concurrency budget was spent: the call was not made. */
+        public void busy(Site site) {
+            site.unavailable(new Unanswered(Unanswered.SERVER_BUSY, "the Evolution server " + site.getServer()
+                    + " has its EVOLUTION_SERVER_CONCURRENCY calls under way: call not made", true));
+        }
+
         /**
          * The circuit breaker's fallback: the call failed ({@code cause}), or the open breaker did not make it (no
          * cause).
@@ -239,11 +255,13 @@ public enum EvolutionCall {
             String server = site.getServer();
             if (cause == null) {
                 // a server behind its licence gate opened its breaker with 503s: say so, not "unreachable"
+                String which = io.qrrefresher.config.Settings.EvolutionServer.DEFAULT.equals(server) ? ""
+                        : " (server " + server + ")";
                 site.unavailable(licenceGated.test(server)
                         ? new Unanswered(Unanswered.LICENCE_REQUIRED, EvolutionReply.LICENCE_REQUIRED
-                        + " (circuit breaker of " + server + " open: call not made)", true)
-                        : new Unanswered(Unanswered.CIRCUIT_OPEN, "Evolution API circuit breaker of " + server
-                        + " is open: call not made", true));
+                        + " (its circuit breaker is open" + which + ": call not made)", true)
+                        : new Unanswered(Unanswered.CIRCUIT_OPEN, "Evolution API circuit breaker is open" + which
+                        + ": call not made", true));
             } else if (cause instanceof EvolutionUnavailableException unavailable && unavailable.licenceRequired()) {
                 site.unavailable(new Unanswered(Unanswered.LICENCE_REQUIRED, EvolutionReply.LICENCE_REQUIRED, false));
             } else {

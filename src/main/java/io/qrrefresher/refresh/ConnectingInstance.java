@@ -24,6 +24,8 @@ public class ConnectingInstance {
     private OffsetDateTime lastReadAt;
     private String evolutionServer;
     private String discoveredServers;
+    /** Done in its run's second pass (its server was busy or its breaker open in the first): its calls may wait. */
+    private boolean secondPass;
 
     public Object getInstanceId() {
         return instanceId;
@@ -136,6 +138,14 @@ public class ConnectingInstance {
 
     public void setEvolutionServer(String evolutionServer) {
         this.evolutionServer = evolutionServer;
+    }
+
+    public boolean isSecondPass() {
+        return secondPass;
+    }
+
+    public void setSecondPass(boolean secondPass) {
+        this.secondPass = secondPass;
     }
 
     /** The servers whose list names the instance (comma-separated, EvolutionDiscovery), or null. */

@@ -104,7 +104,7 @@ public final class RefreshDecisions {
     /** Every {@link Decision#failureReason()} (and "internal": a failure of the service itself). */
     public static final java.util.List<String> FAILURE_REASONS = java.util.List.of("not_found", "unauthorized",
             "bad_reply", "bad_image", "bad_code", "not_loaded", "no_apikey", "unavailable", "circuit_open",
-            "license_required", "unknown_server", "on_several_servers", "on_no_server", "internal");
+            "license_required", "unknown_server", "on_several_servers", "on_no_server", "server_busy", "internal");
 
     private final QrContent qrContent;
     private final EvolutionServers servers;
@@ -369,6 +369,12 @@ public final class RefreshDecisions {
         @Override
         public String getServer() {
             return server;
+        }
+
+        /** In the run's second pass, a call waits for its server's budget; in the first, it is done later instead. */
+        @Override
+        public boolean isMayWait() {
+            return instance.isSecondPass();
         }
 
         /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */

@@ -273,12 +273,22 @@ public final class RefreshRun {
         return unauthorized.get();
     }
 
-    /** Takes the instances skipped so far because the circuit breaker was open (no call made for them). */
-    List<ConnectingInstance> takeShortCircuited() {
+    /**
+     * Takes the instances skipped so far (no call made for them: their server's breaker was open, or its budget
+     * spent) that {@code retry} accepts; the others stay skipped.
+     */
+    List<ConnectingInstance> takeShortCircuited(java.util.function.Predicate<InstanceRefresh> retry) {
         List<ConnectingInstance> taken = new ArrayList<>();
+        List<InstanceRefresh> kept = new ArrayList<>();
         for (InstanceRefresh refresh = shortCircuited.poll(); refresh != null; refresh = shortCircuited.poll()) {
-            taken.add(refresh.instance());
+            if (retry.test(refresh)) {
+                refresh.instance().setSecondPass(true);
+                taken.add(refresh.instance());
+            } else {
+                kept.add(refresh);
+            }
         }
+        shortCircuited.addAll(kept);
         return taken;
     }
 

@@ -45,6 +45,7 @@ public final class RefreshRuns {
     private final Settings.Refresh settings;
     private final AlertSignals alerts;
     private final Supplier<CircuitBreaker.State> circuitState;
+    private final java.util.function.Function<String, CircuitBreaker.State> serverBreaker;
     private final Duration qrLifetime;
     private final RefreshControl control;
     private final QrMetrics metrics;
@@ -66,7 +67,8 @@ public final class RefreshRuns {
      *              cycle when this replica dies
      */
     public RefreshRuns(Settings.Refresh settings, Duration qrLifetime, AlertSignals alerts,
-                       Supplier<CircuitBreaker.State> circuitState, RefreshControl control, QrMetrics metrics, Replica replica,
+                       Supplier<CircuitBreaker.State> circuitState,
+                       java.util.function.Function<String, CircuitBreaker.State> serverBreaker, RefreshControl control, QrMetrics metrics, Replica replica,
                        Duration lease, boolean webhooksExpected, CamelContext context) {
         this.context = context;
         this.webhooksExpected = webhooksExpected;
@@ -78,6 +80,7 @@ public final class RefreshRuns {
         this.metrics = metrics;
         this.alerts = alerts;
         this.circuitState = circuitState;
+        this.serverBreaker = serverBreaker;
     }
 
     /**
@@ -205,16 +208,22 @@ public final class RefreshRuns {
     }
 
     /**
-     * The instances the circuit breaker turned away in this run, if it has closed again since (Evolution API came
-     * back: its half-open trial calls succeeded). They are refreshed before the run ends instead of a cycle later.
+     * The run's second pass: the instances its first pass made no call for, whose server's breaker is closed: it was
+     * open and closed again since (the server came back: its half-open trial calls succeeded), or the server's
+     * concurrency budget was spent at that moment (EVOLUTION_SERVER_CONCURRENCY). Their calls may now wait for the
+     * budget; they are refreshed before the run ends instead of a cycle later.
      */
     public List<ConnectingInstance> skippedWhileOpen(RefreshRun run) {
-        if (!run.hasShortCircuited() || circuitState.get() != CircuitBreaker.State.CLOSED) {
+        if (!run.hasShortCircuited()) {
             return List.of();
         }
-        List<ConnectingInstance> skipped = run.takeShortCircuited();
-        LOG.info("Evolution API answers again: refreshing the {} instances run {} skipped while the circuit was open",
-                skipped.size(), run.getId());
+        List<ConnectingInstance> skipped = run.takeShortCircuited(refresh -> refresh.getServer() != null
+                && serverBreaker.apply(refresh.getServer()) == CircuitBreaker.State.CLOSED);
+        if (!skipped.isEmpty()) {
+            LOG.info("Refreshing the {} instances run {} could not call in its first pass (their server's breaker"
+                    + " was open, or its EVOLUTION_SERVER_CONCURRENCY calls were under way)", skipped.size(),
+                    run.getId());
+        }
         return skipped;
     }
 
