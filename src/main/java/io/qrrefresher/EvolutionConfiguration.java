@@ -88,11 +88,12 @@ public final class EvolutionConfiguration implements CamelConfiguration {
 
     /** What each server says of itself (GET /), for GET /evolution-servers and its metric. */
     @BindToRegistry("evolutionServerInfo")
-    public EvolutionServerInfo evolutionServerInfo(EvolutionServers servers, CircuitBreakerRegistry breakers,
+    public EvolutionServerInfo evolutionServerInfo(Settings settings, EvolutionServers servers,
+                                                   CircuitBreakerRegistry breakers,
                                                    PrometheusMeterRegistry meterRegistry, CamelContext context) {
         EvolutionServerInfo info = new EvolutionServerInfo(servers, name -> servers.of(name)
                 .map(server -> EvolutionCircuitBreaker.state(breakers, server.breakerName()).name())
-                .orElse("CLOSED"), meterRegistry, java.time.Clock.systemUTC());
+                .orElse("CLOSED"), meterRegistry, java.time.Clock.systemUTC(), settings.evolution().infoInterval());
         info.listings(name -> context.getRegistry().lookupByNameAndType("evolutionDiscovery",
                 EvolutionDiscovery.class).describe(name));
         return info;

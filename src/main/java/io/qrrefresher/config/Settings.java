@@ -40,12 +40,13 @@ public final class Settings {
      */
     /**
      * @param discoveryInterval how often each server's list of instances is read (several servers)
+     * @param infoInterval      how often each server's GET / is read (sooner, every 15 s, while it fails)
      * @param serverConcurrency calls at once to one server, per replica (EVOLUTION_SERVER_CONCURRENCY; by default
      *                          QR_REFRESH_CONCURRENCY)
      */
     public record Evolution(Optional<URI> baseUrl, Optional<String> apiKey, List<EvolutionServer> servers,
                             int timeoutMs, int maxReplyBytes, CircuitBreaker circuit, Duration discoveryInterval,
-                            int serverConcurrency) {
+                            Duration infoInterval, int serverConcurrency) {
     }
 
     /**
@@ -246,6 +247,7 @@ public final class Settings {
                         in.duration(Setting.EVOLUTION_CIRCUIT_OPEN_DURATION, Duration.ofSeconds(30), Duration.ofSeconds(1)),
                         in.integer(Setting.EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, 3, 1, 1000)),
                 Duration.ofMillis(in.integer(Setting.EVOLUTION_DISCOVERY_INTERVAL_MS, 300_000, 1000, 86_400_000)),
+                Duration.ofMillis(in.integer(Setting.EVOLUTION_INFO_INTERVAL_MS, 300_000, 1000, 86_400_000)),
                 in.integer(Setting.EVOLUTION_SERVER_CONCURRENCY, refreshConcurrency, 1, 512));
 
         this.refresh = new Refresh(
@@ -283,8 +285,7 @@ public final class Settings {
                 in.integer(Setting.ALERT_STALE_QR_MIN_READS, 20, 1, 1_000_000));
         in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
         in.integer(Setting.QR_WAITING_COUNT_MS, 15_000, 1000, 3_600_000);
-        in.integer(Setting.EVOLUTION_INFO_INTERVAL_MS, 300_000, 1000, 86_400_000);
-        in.integer(Setting.EVOLUTION_DISCOVERY_CHECK_MS, 2000, 100, 600_000);
+        in.integer(Setting.EVOLUTION_CHECK_MS, 2000, 100, 600_000);
 
         this.events = new Events(
                 in.text(Setting.EVOLUTION_WEBHOOK_TOKEN),

@@ -46,6 +46,10 @@ public final class EvolutionServerInfo {
     private final Clock clock;
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
     private final MultiGauge info;
+    private final java.time.Duration interval;
+    private final Map<String, Instant> attempts = new ConcurrentHashMap<>();
+    /** How soon a server whose GET / failed, or whose licence gate is closed, is read again (at most the interval). */
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(15);
     private volatile Function<String, Map<String, Object>> listings = server -> Map.of();
 
     /**
@@ -53,6 +57,13 @@ public final class EvolutionServerInfo {
      */
     public EvolutionServerInfo(EvolutionServers servers, Function<String, String> breakerState, MeterRegistry registry,
                                Clock clock) {
+        this(servers, breakerState, registry, clock, java.time.Duration.ofMinutes(5));
+    }
+
+    /** @param interval how often a server's GET / is read (EVOLUTION_INFO_INTERVAL_MS) */
+    public EvolutionServerInfo(EvolutionServers servers, Function<String, String> breakerState, MeterRegistry registry,
+                               Clock clock, java.time.Duration interval) {
+        this.interval = interval;
         this.servers = servers;
         this.breakerState = breakerState;
         this.clock = clock;
@@ -61,6 +72,23 @@ public final class EvolutionServerInfo {
                         + " last said (unknown until it answered)")
                 .register(registry);
         publish();
+    }
+
+    /**
+     * Route evolution-server-info: whether {@code server}'s GET / is to be read now: never read, read longer than the
+     * interval ago, or (while its last reading failed or found the licence gate closed) 15 s ago.
+     */
+    public boolean due(String server) {
+        Instant now = clock.instant();
+        Instant attempted = attempts.get(server);
+        Reading reading = readings.get(server);
+        boolean troubled = reading != null && (reading.problem() != null || reading.licenceRequired());
+        java.time.Duration wait = troubled && RETRY.compareTo(interval) < 0 ? RETRY : interval;
+        if (attempted == null || !attempted.plus(wait).isAfter(now)) {
+            attempts.put(server, now);
+            return true;
+        }
+        return false;
     }
 
     /** Route evolution-server-info: the answer to {@code GET /} of {@code server}, read within a size limit. */

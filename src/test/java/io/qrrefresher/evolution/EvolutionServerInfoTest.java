@@ -117,4 +117,31 @@ class EvolutionServerInfoTest {
     private static ByteArrayInputStream body(byte[] bytes) {
         return new ByteArrayInputStream(bytes);
     }
+
+    @Test
+    void getRootIsReadAtStartThenEveryIntervalAndEvery15SecondsWhileItFailsOrTheGateIsClosed() throws Exception {
+        EvolutionDiscoveryTest.MutableClock clock = new EvolutionDiscoveryTest.MutableClock(
+                Instant.parse("2026-12-06T12:00:00Z"));
+        EvolutionServers servers = new EvolutionServers(List.of(
+                new EvolutionServer("br1", URI.create("https://evo-br1.example.com"), Optional.empty())));
+        EvolutionServerInfo timed = new EvolutionServerInfo(servers, name -> "CLOSED", new SimpleMeterRegistry(),
+                clock, java.time.Duration.ofMinutes(5));
+
+        assertThat(timed.due("br1")).as("at start").isTrue();
+        assertThat(timed.due("br1")).isFalse();
+        timed.read("br1", 200, body(Fixtures.bytes("root-info.json")));
+        clock.advance(java.time.Duration.ofMinutes(4));
+        assertThat(timed.due("br1")).isFalse();
+        clock.advance(java.time.Duration.ofMinutes(1));
+        assertThat(timed.due("br1")).as("the interval passed").isTrue();
+
+        timed.read("br1", 503, body(Fixtures.bytes("license-required-503.json")));
+        clock.advance(java.time.Duration.ofSeconds(14));
+        assertThat(timed.due("br1")).isFalse();
+        clock.advance(java.time.Duration.ofSeconds(1));
+        assertThat(timed.due("br1")).as("the gate is closed: read again soon").isTrue();
+        timed.unreachable("br1", new java.net.ConnectException("Connection refused"));
+        clock.advance(java.time.Duration.ofSeconds(15));
+        assertThat(timed.due("br1")).as("unreachable: read again soon").isTrue();
+    }
 }
