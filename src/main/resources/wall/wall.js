@@ -51,10 +51,18 @@ async function poll() {
 function apply(body) {
   wall.offset = Date.parse(body.server_time) - Date.now();
   wall.cursor = body.cursor;
-  banner('circuit', body.circuit === 'OPEN' ? 'Evolution API circuit breaker is OPEN: no calls are made, QR codes are'
-    + ' not refreshed by polling (webhooks still are). It lets trial calls through after its open duration.' : null);
-  banner('half', body.circuit === 'HALF_OPEN' ? 'Evolution API circuit breaker is half-open: trial calls decide'
-    + ' whether it closes.' : null);
+  const servers = body.servers || [];
+  const fleet = servers.length > 1;
+  const open = servers.filter(server => server.circuit_breaker === 'OPEN').map(server => server.name);
+  const half = servers.filter(server => server.circuit_breaker === 'HALF_OPEN').map(server => server.name);
+  banner('circuit', body.circuit === 'OPEN' ? (fleet ? `Circuit breaker OPEN for ${open.join(', ')}: no calls are made`
+    + ' to it, its QR codes are not refreshed by polling (webhooks still are); the other servers go on.'
+    : 'Evolution API circuit breaker is OPEN: no calls are made, QR codes are'
+    + ' not refreshed by polling (webhooks still are). It lets trial calls through after its open duration.') : null);
+  banner('half', body.circuit === 'HALF_OPEN' ? `Evolution API circuit breaker${fleet ? ` of ${half.join(', ')}` : ''}`
+    + ' is half-open: trial calls decide whether it closes.' : null);
+  wall.fleet = fleet;
+  drawServers(servers);
   banner('paused', body.paused ? 'The scheduled refresh is paused (webhooks, manual runs and the API still work).'
     : null);
   const seen = new Set();
@@ -79,15 +87,42 @@ function apply(body) {
   tick();
 }
 
+// a card per Evolution server: its version, breaker, licence gate, waiting instances, fresh share, last error
+function drawServers(servers) {
+  const section = $('servers');
+  section.hidden = servers.length === 0;
+  section.replaceChildren(...servers.map(server => {
+    const element = document.createElement('article');
+    const down = server.circuit_breaker === 'OPEN' || server.licence_required;
+    element.className = 'server' + (down ? ' down' : server.circuit_breaker !== 'CLOSED' || server.fresh < server.waiting
+      ? ' warn' : '');
+    const lines = [
+      `Evolution ${server.version || 'version unknown'}`,
+      server.licence_required ? 'Licence gate closed (503 LICENSE_REQUIRED): activate it in its manager'
+        : `Circuit breaker ${server.circuit_breaker}`,
+      `${server.waiting} waiting · ${server.fresh_percent}% with a valid QR` + (server.failing ? ` · ${server.failing} failing` : ''),
+      server.last_error ? `Last error: ${server.last_error}` : (server.problem ? server.problem : '')];
+    const title = document.createElement('h2');
+    title.textContent = server.name;
+    element.append(title);
+    for (const line of lines.filter(Boolean)) {
+      const p = document.createElement('p');
+      p.textContent = line;
+      if (line.startsWith('Last error') || line === server.problem) p.className = 'error';
+      element.append(p);
+    }
+    return element;
+  }));
+}
+
 function card(name) {
   let element = wall.cards.get(name);
   if (element) return element;
   element = document.createElement('article');
   element.className = 'card';
-  element.innerHTML = '<img class="thumb" decoding="async" alt=""><div><h2></h2><p class="age"></p>'
+  element.innerHTML = '<img class="thumb" decoding="async" alt=""><div><h2></h2><p class="on"></p><p class="age"></p>'
     + '<p class="expiry"></p><p class="fail"></p><p class="error"></p></div>';
   element.querySelector('h2').textContent = name;
-  element.querySelector('img').alt = `QR code of ${name}`;
   wall.cards.set(name, element);
   return element;
 }
@@ -97,6 +132,8 @@ function draw(row, before) {
   const image = element.querySelector('img');
   if (row.qr_code && image.getAttribute('src') !== row.qr_code) image.src = row.qr_code;
   if (!row.qr_code) image.removeAttribute('src');
+  // no image yet: an empty box, not its description (the card says "no QR yet")
+  image.alt = row.qr_code ? `QR code of ${row.name}` : '';
   const fail = row.consecutive_failures > 0
     ? `${row.consecutive_failures} failed refresh${row.consecutive_failures > 1 ? 'es' : ''} in a row` : '';
   element.querySelector('.fail').textContent = fail;
@@ -104,11 +141,13 @@ function draw(row, before) {
   error.textContent = row.last_error || '';
   error.title = row.last_error || '';
   element.classList.toggle('failing', row.consecutive_failures > 0);
+  element.querySelector('.on').textContent = wall.fleet && row.server ? `on ${row.server}` : '';
 }
 
 function arrange() {
   const filter = $('filter').value.trim().toLowerCase();
-  const rows = [...wall.rows.values()].filter(row => !filter || row.name.toLowerCase().includes(filter));
+  const rows = [...wall.rows.values()].filter(row => !filter || row.name.toLowerCase().includes(filter)
+    || (row.server || '').toLowerCase() === filter);
   const sort = $('sort').value;
   if (sort === 'name') rows.sort((a, b) => a.name.localeCompare(b.name));
   if (sort === 'expiry') rows.sort((a, b) => (Date.parse(a.qr_expires_at) || 0) - (Date.parse(b.qr_expires_at) || 0));

@@ -41,24 +41,28 @@ public final class ModeConfiguration implements CamelConfiguration {
 
     private ServiceMode demo(Settings settings, Database database) {
         String webhookToken = settings.events().webhookToken().orElse(DemoMode.WEBHOOK_TOKEN);
-        EvolutionSimulator simulator;
+        java.util.Map<String, EvolutionSimulator> simulators;
         try {
-            simulator = resources.add(DemoMode.startSimulator(URI.create("http://127.0.0.1:" + settings.httpPort()
-                    + "/webhooks/evolution?token=" + webhookToken)));
+            simulators = DemoMode.startSimulators(URI.create("http://127.0.0.1:" + settings.httpPort()
+                    + "/webhooks/evolution?token=" + webhookToken));
+            simulators.values().forEach(resources::add);
             DemoMode.seed(database.dataSource());
         } catch (Exception e) {
             throw new IllegalStateException("Cannot start demo mode: " + e.getMessage(), e);
         }
+        EvolutionSimulator simulator = simulators.get(DemoMode.DEFAULT_SERVER);
+        List<Settings.EvolutionServer> servers = simulators.entrySet().stream().map(entry ->
+                new Settings.EvolutionServer(entry.getKey(), entry.getValue().baseUrl(),
+                        Optional.of(DemoMode.EVOLUTION_API_KEY))).toList();
         LOG.warn("*** DEMO MODE *** neither DATABASE_URL nor EVOLUTION_API_BASE_URL is set: using embedded PostgreSQL "
-                + "({}) and the built-in Evolution API simulator at {} (pushing webhooks) with 3 demo instances. "
+                + "({}) and two built-in Evolution API simulators ({}) with {} demo instances. "
                 + "Demo credentials for the admin API: {}. Set DATABASE_URL and EVOLUTION_API_BASE_URL for real use.",
-                database.url().redacted(), simulator.baseUrl(),
+                database.url().redacted(), servers, DemoMode.instanceNames().size(),
                 settings.adminToken().isPresent() ? "your ADMIN_TOKEN" : DemoMode.ADMIN_TOKEN);
         return new ServiceMode(true, simulator.baseUrl(), Optional.of(DemoMode.EVOLUTION_API_KEY),
                 settings.adminToken().or(() -> Optional.of(DemoMode.ADMIN_TOKEN)), Optional.of(webhookToken),
                 settings.stream().viewerTokenSecret().or(() -> Optional.of(DemoMode.VIEWER_TOKEN_SECRET)),
-                Optional.of(simulator), List.of(new Settings.EvolutionServer(Settings.EvolutionServer.DEFAULT,
-                simulator.baseUrl(), Optional.of(DemoMode.EVOLUTION_API_KEY))));
+                Optional.of(simulator), servers);
     }
 
     private static void logConfiguration(Settings settings, Database database, Replica replica, ServiceMode mode) {

@@ -87,9 +87,12 @@ public final class RefreshConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("operatorsWall")
-    public OperatorsWall operatorsWall(Settings settings, CircuitBreakerRegistry breakers, RefreshControl control) {
+    public OperatorsWall operatorsWall(Settings settings, CircuitBreakerRegistry breakers, RefreshControl control,
+                                       EvolutionServers servers,
+                                       io.qrrefresher.evolution.EvolutionServerInfo serverInfo) {
         return new OperatorsWall(
-                () -> EvolutionCircuitBreaker.evolutionState(breakers).name(),
+                () -> EvolutionCircuitBreaker.evolutionState(breakers).name(), serverInfo::cards,
+                name -> servers.of(name).map(io.qrrefresher.config.Settings.EvolutionServer::name).orElse(name),
                 control::isPaused, settings.events().maxQrImageBytes(), Clock.systemUTC());
     }
 }

@@ -33,6 +33,8 @@ public final class OperatorsWall {
 
 
     private final Supplier<String> circuitState;
+    private final Supplier<List<Map<String, Object>>> servers;
+    private final java.util.function.UnaryOperator<String> serverOf;
     private final Supplier<Boolean> paused;
     private final int maxImageChars;
     private final Clock clock;
@@ -41,10 +43,16 @@ public final class OperatorsWall {
 
     /**
      * @param circuitState the Evolution API circuit breaker's state (CLOSED, OPEN, HALF_OPEN, ...)
+     * @param servers      each Evolution server as GET /evolution-servers shows it (name, version, breaker, licence)
+     * @param serverOf     the server a row's server column names ("": none, the default server)
      * @param paused       whether the scheduled refresh is paused
      */
-    public OperatorsWall(Supplier<String> circuitState, Supplier<Boolean> paused, int maxImageChars, Clock clock) {
+    public OperatorsWall(Supplier<String> circuitState, Supplier<List<Map<String, Object>>> servers,
+                         java.util.function.UnaryOperator<String> serverOf, Supplier<Boolean> paused,
+                         int maxImageChars, Clock clock) {
         this.circuitState = circuitState;
+        this.servers = servers;
+        this.serverOf = serverOf;
         this.paused = paused;
         this.maxImageChars = maxImageChars;
         this.clock = clock;
@@ -76,8 +84,11 @@ public final class OperatorsWall {
                 : Parameter.of(new Timestamp(value));
     }
 
-    /** The answer, from the rows of the route's query. */
-    public JsonAnswer snapshot(List<Map<String, Object>> rows) {
+    /**
+     * The answer, from the rows of the route's queries: the instances, and per server how many wait, how many have a
+     * QR that has not expired, and the last error of one that fails.
+     */
+    public JsonAnswer snapshot(List<Map<String, Object>> rows, List<Map<String, Object>> serverRows) {
         Instant now = clock.instant();
         long total = 0;
         int failing = 0;
@@ -90,6 +101,7 @@ public final class OperatorsWall {
             }
             Map<String, Object> instance = new LinkedHashMap<>();
             instance.put("name", row.get("instance_name"));
+            instance.put("server", serverOf.apply(row.get("server") == null ? "" : (String) row.get("server")));
             instance.put("last_qr_update", JsonAnswers.isoTime(row.get("last_qr_update")));
             instance.put("qr_expires_at", JsonAnswers.isoTime(row.get("qr_expires_at")));
             instance.put("consecutive_failures", failures);
@@ -110,8 +122,46 @@ public final class OperatorsWall {
         body.put("paused", paused.get());
         body.put("total_connecting", total);
         body.put("failing_shown", failing);
+        body.put("servers", serverCards(serverRows));
         body.put("instances", instances);
         return JsonAnswer.ok(body);
+    }
+
+    /** A card per server: what it says of itself and its breaker, and its waiting instances' freshness. */
+    private List<Map<String, Object>> serverCards(List<Map<String, Object>> serverRows) {
+        Map<String, Map<String, Object>> counts = new LinkedHashMap<>();
+        for (Map<String, Object> row : serverRows == null ? List.<Map<String, Object>>of() : serverRows) {
+            String server = serverOf.apply(row.get("server") == null ? "" : (String) row.get("server"));
+            Map<String, Object> count = counts.computeIfAbsent(server, key -> new LinkedHashMap<>(Map.of(
+                    "waiting", 0L, "fresh", 0L, "failing", 0L)));
+            count.merge("waiting", ((Number) row.get("waiting")).longValue(), (a, b) -> (Long) a + (Long) b);
+            count.merge("fresh", ((Number) row.get("fresh")).longValue(), (a, b) -> (Long) a + (Long) b);
+            count.merge("failing", ((Number) row.get("failing")).longValue(), (a, b) -> (Long) a + (Long) b);
+            if (row.get("last_error") != null) {
+                count.putIfAbsent("last_error", row.get("last_error"));
+                count.putIfAbsent("last_error_at", JsonAnswers.isoTime(row.get("last_error_at")));
+            }
+        }
+        List<Map<String, Object>> cards = new ArrayList<>();
+        for (Map<String, Object> server : servers.get()) {
+            Map<String, Object> card = new LinkedHashMap<>();
+            card.put("name", server.get("name"));
+            card.put("version", server.get("version"));
+            card.put("circuit_breaker", server.get("circuit_breaker"));
+            card.put("licence_required", server.get("licence_required"));
+            card.put("problem", server.get("problem"));
+            Map<String, Object> count = counts.getOrDefault(String.valueOf(server.get("name")), Map.of());
+            long waiting = (Long) count.getOrDefault("waiting", 0L);
+            long fresh = (Long) count.getOrDefault("fresh", 0L);
+            card.put("waiting", waiting);
+            card.put("fresh", fresh);
+            card.put("fresh_percent", waiting == 0 ? 100 : Math.round(100.0 * fresh / waiting));
+            card.put("failing", count.getOrDefault("failing", 0L));
+            card.put("last_error", count.get("last_error"));
+            card.put("last_error_at", count.get("last_error_at"));
+            cards.add(card);
+        }
+        return cards;
     }
 
     private static String resource(String path) {

@@ -83,15 +83,21 @@ public final class DemoPage {
     /** {@code origin}: this page's (for the API example); {@code host}: its host (health and metrics). */
     String html(String origin, String host, Instant now, Map<String, ViewerTokens.Binding> rows) {
         StringBuilder widgets = new StringBuilder();
-        for (String name : DemoMode.instanceNames()) {
-            ViewerTokens.Binding row = rows.get(name);
-            if (row == null) {
-                continue;
+        for (DemoMode.DemoServer server : DemoMode.SERVERS) {
+            widgets.append("<h2>Server <code>").append(escape(server.name())).append("</code> · Evolution ")
+                    .append(escape(server.version())).append("</h2>\n<p>").append(escape(server.description()))
+                    .append("</p>\n<div class=\"grid\">\n");
+            for (String name : DemoMode.instanceNames(server.name())) {
+                ViewerTokens.Binding row = rows.get(name);
+                if (row == null) {
+                    continue;
+                }
+                String token = viewerTokens.mint(name, row.rowId(), row.owner(), now.plus(TOKEN_LIFETIME));
+                widgets.append("<figure><figcaption>").append(escape(name)).append("</figcaption>")
+                        .append("<whatsapp-qr instance=\"").append(escape(name)).append("\" token=\"")
+                        .append(escape(token)).append("\"></whatsapp-qr></figure>\n");
             }
-            String token = viewerTokens.mint(name, row.rowId(), row.owner(), now.plus(TOKEN_LIFETIME));
-            widgets.append("<figure><figcaption>").append(escape(name)).append("</figcaption>")
-                    .append("<whatsapp-qr instance=\"").append(escape(name)).append("\" token=\"")
-                    .append(escape(token)).append("\"></whatsapp-qr></figure>\n");
+            widgets.append("</div>\n");
         }
         String management = "http://" + escape(host) + ":" + managementPort + "/observe";
         return """
@@ -108,17 +114,18 @@ public final class DemoPage {
                 code { background: #e8e8e8; padding: 0 .25em; border-radius: 3px; }
                 </style></head><body>
                 <h1>qr-refresher · demo mode</h1>
-                <p>Three instances of the built-in Evolution API simulator, live: each QR is replaced every 45 s, as
-                WhatsApp does. <b>demo-support</b> is "scanned" 2.5 minutes after the start; <b>demo-sales</b> was
-                closed: once its code expires for good, <i>Get a new code</i> asks for exactly one new one. <i>Link with phone
-                number instead</i> shows the pairing code a person types on the phone they link.</p>
-                <div class="grid">
-                %s</div>
+                <p>Four instances on two built-in Evolution API simulators (a fleet of two servers of different
+                versions), live: each QR is replaced every 45 s, as WhatsApp does. <b>demo-support</b> is "scanned"
+                2.5 minutes after the start; <b>demo-sales</b> was closed: once its code expires for good, <i>Get a new
+                code</i> asks for exactly one new one. <b>demo-onboarding</b> waits for its server's licence to be
+                activated (a minute), then gets its QR at the next refresh. <i>Link with phone number instead</i> shows
+                the pairing code a person types on the phone they link.</p>
+                %s
                 <h2>Next</h2>
                 <ul>
                 <li>The API: <code>curl -X POST -H 'Authorization: Bearer demo-admin-token' %s/refresh-qr-codes</code>,
                 <code>GET /refresh-runs</code>, <code>GET /refresh-control</code></li>
-                <li><a href="/wall">The operators' wall</a> (token <code>demo-admin-token</code>) ·
+                <li><a href="/wall">The operators' wall</a> (token <code>demo-admin-token</code>): a card per server ·
                 <a href="%s/health">Health</a> · <a href="%s/metrics">Prometheus metrics</a></li>
                 <li>Put this widget in your own pages: docs/front-end.md, "Show the QR to your users".</li>
                 <li>Leave demo mode: set <code>DATABASE_URL</code> and <code>EVOLUTION_API_BASE_URL</code>.</li>

@@ -394,6 +394,18 @@ public class EvolutionSimulator implements AutoCloseable {
         this.licenceGate = on;
     }
 
+    private volatile Instant licenceGateUntil;
+
+    /** The licence gate is closed until {@code until} (the server is activated then). */
+    public void licenceGateUntil(Instant until) {
+        this.licenceGateUntil = until;
+    }
+
+    private boolean gated() {
+        Instant until = licenceGateUntil;
+        return licenceGate || until != null && clock.instant().isBefore(until);
+    }
+
     private void serve(HttpExchange exchange) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getRawPath();
@@ -410,7 +422,7 @@ public class EvolutionSimulator implements AutoCloseable {
                 }
                 name = percentDecode(parts[3]);
             }
-            if (licenceGate) {
+            if (gated()) {
                 // Evolution 2.4.0-rc before activation: every request, before authentication (CONTRACT.md, section 8)
                 reply = Reply.json(503, Map.of("error", "service not activated", "code", "LICENSE_REQUIRED",
                         "register_url", "http://127.0.0.1/manager/login",

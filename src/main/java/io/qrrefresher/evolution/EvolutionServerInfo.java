@@ -153,6 +153,13 @@ public final class EvolutionServerInfo {
 
     /** {@code GET /evolution-servers}: every server, what it said of itself, and its breaker. */
     public JsonAnswer answer() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("servers", cards());
+        return JsonAnswer.ok(body);
+    }
+
+    /** Every server, what it said of itself, its breaker and its list of instances (GET /evolution-servers, the wall). */
+    public List<Map<String, Object>> cards() {
         List<Map<String, Object>> list = new ArrayList<>();
         for (EvolutionServer server : servers.all()) {
             Reading reading = readings.get(server.name());
@@ -169,9 +176,7 @@ public final class EvolutionServerInfo {
             item.putAll(listings.apply(server.name()));
             list.add(item);
         }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("servers", list);
-        return JsonAnswer.ok(body);
+        return list;
     }
 
     private void record(String server, Reading before, Reading now) {
