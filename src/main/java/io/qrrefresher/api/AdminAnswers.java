@@ -58,6 +58,7 @@ public final class AdminAnswers {
         body.put("closed", run.getClosed());
         body.put("failed", run.getFailed());
         body.put("covered", run.getCovered());
+        body.put("deferred", run.getDeferred());
         body.put("duration_ms", run.getDurationMillis());
         body.put("message", run.getMessage());
         List<Map<String, Object>> results = new ArrayList<>();

@@ -135,8 +135,11 @@ public final class RefreshDecisions {
         String apiKey = server == null ? null : EvolutionCall.apiKeyFor(instance.getInstanceToken(), server.apiKey());
         Decision first = server == null ? Decision.failed(location.failureReason(), location.error(),
                 Save.RECORD_FAILURE) : start(apiKey != null, plan == Coverage.Plan.SKIP);
-        return new InstanceRefresh(instance, server == null ? null : server.name(), location.byDefault(), apiKey,
-                plan, first, this);
+        InstanceRefresh refresh = new InstanceRefresh(instance, server == null ? null : server.name(),
+                location.byDefault(), apiKey, plan, first, this);
+        // the second pass waits for a busy server's budget only within one QR lifetime of the run's start
+        refresh.mayWait = instance.isSecondPass() && (run == null || run.mayWaitForBudget());
+        return refresh;
     }
 
     /** After a call to Evolution API, whose answer (or its absence) has decided the next step. */
@@ -338,6 +341,7 @@ public final class RefreshDecisions {
         private Outcome outcome;
         private boolean staleQrFound;
         private boolean shortCircuited;
+        private boolean mayWait;
         private final boolean stateOnly;
 
         InstanceRefresh(ConnectingInstance instance, String server, boolean byDefault, String apiKey,
@@ -374,7 +378,12 @@ public final class RefreshDecisions {
         /** In the run's second pass, a call waits for its server's budget; in the first, it is done later instead. */
         @Override
         public boolean isMayWait() {
-            return instance.isSecondPass();
+            return mayWait;
+        }
+
+        /** No call was made because the server's budget was spent: left to the next run, unless a second pass does it. */
+        public boolean isDeferred() {
+            return isShortCircuited() && EvolutionCall.Unanswered.SERVER_BUSY.equals(decision.failureReason());
         }
 
         /** The key sent in the {@code apikey} header: the instance token, or the global key when the row has none. */

@@ -58,6 +58,9 @@ public final class RefreshRun {
     private final Map<String, CauseTally> causes = new ConcurrentHashMap<>();
     private final Queue<String> readInstances = new ConcurrentLinkedQueue<>();
     private final AtomicInteger covered = new AtomicInteger();
+    private final AtomicInteger deferred = new AtomicInteger();
+    /** Until when the second pass's calls may wait for their server's budget: one QR lifetime after the start. */
+    private final Instant waitForBudgetUntil;
     private final Coverage coverage;
     private volatile boolean webhooksAlive;
     private volatile boolean pollAll;
@@ -71,6 +74,7 @@ public final class RefreshRun {
     RefreshRun(String trigger, Instant cycle, String replica, Duration lease, int limit, Settings.Refresh settings,
                Duration qrLifetime) {
         this.trigger = trigger;
+        this.waitForBudgetUntil = startedAt.plus(qrLifetime);
         this.coverage = new Coverage(settings.coverage());
         this.cycle = cycle;
         this.replica = replica;
@@ -292,9 +296,17 @@ public final class RefreshRun {
         return taken;
     }
 
-    /** Counts the instances still skipped as failed: the breaker was open until the end of the run. */
+    /**
+     * Counts the instances still skipped: as failed when their server's breaker was open until the end of the run; as
+     * deferred to the next run when their server's calls were all under way (its budget: a slow server does not hold
+     * the run, nor the other servers' next refresh, beyond one QR lifetime).
+     */
     void countShortCircuitedAsFailed() {
         for (InstanceRefresh refresh = shortCircuited.poll(); refresh != null; refresh = shortCircuited.poll()) {
+            if (refresh.isDeferred()) {
+                deferred.incrementAndGet();
+                continue;
+            }
             total.incrementAndGet();
             failed.incrementAndGet();
             noteCause(refresh);
@@ -350,6 +362,16 @@ public final class RefreshRun {
     }
 
     /** Instances skipped because webhooks keep their QR current. */
+    /** Instances left to the next run: their server's EVOLUTION_SERVER_CONCURRENCY calls were all under way. */
+    public int getDeferred() {
+        return deferred.get();
+    }
+
+    /** Whether a call made now, in the second pass, may still wait for its server's budget. */
+    boolean mayWaitForBudget() {
+        return Instant.now().isBefore(waitForBudgetUntil);
+    }
+
     public int getCovered() {
         return covered.get();
     }

@@ -235,6 +235,8 @@ public final class RefreshRuns {
         String message = String.format("%d instances: %d refreshed, %d unchanged, %d opened, %d closed, %d failed",
                 run.getTotal(), run.getRefreshed(), run.getUnchanged(), run.getOpened(), run.getClosed(),
                 run.getFailed()) + (run.getCovered() > 0 ? ", " + run.getCovered() + " covered by webhooks" : "")
+                + (run.getDeferred() > 0 ? ", " + run.getDeferred() + " deferred to the next run (their server's"
+                + " EVOLUTION_SERVER_CONCURRENCY calls were under way)" : "")
                 + (run.isPollAll() ? " (every instance polled: all=true)" : "");
         run.end(status, message);
         metrics.run(run.getTrigger(), status);
