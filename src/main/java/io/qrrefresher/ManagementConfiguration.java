@@ -136,9 +136,17 @@ public final class ManagementConfiguration implements CamelConfiguration {
     }
 
     @BindToRegistry("qrMetrics")
-    public QrMetrics qrMetrics(PrometheusMeterRegistry registry, Database database, Settings settings) {
+    public QrMetrics qrMetrics(PrometheusMeterRegistry registry, Database database, Settings settings,
+                               org.apache.camel.CamelContext context) {
         QrMetrics metrics = new QrMetrics(registry, Duration.ofMillis(settings.evolution().timeoutMs()));
-        resources.add(new FleetGauges(database.dataSource())).register(metrics);
+        // the servers are bound later (EvolutionConfiguration): looked up when the gauges are read
+        java.util.function.Supplier<io.qrrefresher.evolution.EvolutionServers> servers = () -> context.getRegistry()
+                .lookupByNameAndType("evolutionServers", io.qrrefresher.evolution.EvolutionServers.class);
+        resources.add(new FleetGauges(database.dataSource(),
+                () -> servers.get() == null ? java.util.List.of() : servers.get().all().stream()
+                        .map(Settings.EvolutionServer::name).toList(),
+                name -> servers.get() == null ? name : servers.get().of(name).map(Settings.EvolutionServer::name)
+                        .orElse(name))).register(metrics);
         return metrics;
     }
 

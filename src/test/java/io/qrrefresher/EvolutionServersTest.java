@@ -58,6 +58,9 @@ class EvolutionServersTest {
                 .with("evolution.circuit.window-size", "4")
                 .with("evolution.circuit.minimum-calls", "4")
                 .with("evolution.circuit.open-duration", "PT60S")
+                // a call that hangs is never given up on while the test waits for it (the server would still count
+                // an abandoned call as in flight)
+                .with("evolution.timeout-ms", "30000")
                 // two workers, one call at once per server: a slow server holds one of them, never both
                 .with("qr.refresh.concurrency", "2")
                 .with("evolution.server-concurrency", "1")
@@ -95,6 +98,12 @@ class EvolutionServersTest {
         assertThat(metrics).as("each server's calls counted under its name").contains(
                 "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\",server=\"br1\"} 2",
                 "qr_refresher_evolution_call_seconds_count{call=\"connect\",result=\"200\",server=\"br2\"} 1");
+        // each server's waiting instances and those with a QR that has not expired (read every 5 s)
+        await().until(() -> java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(service.managementUrl("/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body(), body -> body.contains("qr_refresher_server_connecting_instances{server=\"br1\"} 2")
+                && body.contains("qr_refresher_server_fresh_instances{server=\"br1\"} 2")
+                && body.contains("qr_refresher_server_fresh_instances{server=\"br2\"} 1"));
 
         // br2 fails every call: its breaker opens, br1's instances are refreshed in the same runs
         br2.failEveryCall(Reply.json(500, Map.of("status", 500, "error", "Internal Server Error")));
@@ -273,7 +282,7 @@ class EvolutionServersTest {
         java.util.concurrent.atomic.AtomicBoolean othersDoneMeanwhile = new java.util.concurrent.atomic.AtomicBoolean();
         for (int i = 1; i <= 3; i++) {
             waiting(br2, "hung-" + i, "br2");
-            // every call to br2 hangs until br1's instances all have their QR (or a minute passed: the test fails)
+            // every call to br2 hangs until br1's instances all have their QR (or 20 s passed: the test fails)
             br2.duringCall("hung-" + i, EvolutionCall.CONNECTION_STATE, () -> othersDoneMeanwhile.compareAndSet(false,
                     awaitQuietly(() -> java.util.stream.IntStream.rangeClosed(1, 4)
                             .allMatch(n -> qrOf("fast-" + n) != null))));
@@ -293,7 +302,7 @@ class EvolutionServersTest {
 
     private static boolean awaitQuietly(java.util.concurrent.Callable<Boolean> condition) {
         try {
-            await().atMost(java.time.Duration.ofMinutes(1)).until(condition);
+            await().atMost(java.time.Duration.ofSeconds(20)).until(condition);
             return true;
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             return false;

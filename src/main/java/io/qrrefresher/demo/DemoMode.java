@@ -66,7 +66,7 @@ public final class DemoMode {
     }
 
     /** The names of the demo instances on one server. */
-    public static List<String> instanceNames(String server) {
+    public static List<String> instanceNamesOn(String server) {
         return INSTANCES.stream().filter(instance -> instance.server().equals(server)).map(DemoInstance::name)
                 .toList();
     }

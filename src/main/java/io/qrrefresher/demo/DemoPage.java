@@ -87,7 +87,7 @@ public final class DemoPage {
             widgets.append("<h2>Server <code>").append(escape(server.name())).append("</code> · Evolution ")
                     .append(escape(server.version())).append("</h2>\n<p>").append(escape(server.description()))
                     .append("</p>\n<div class=\"grid\">\n");
-            for (String name : DemoMode.instanceNames(server.name())) {
+            for (String name : DemoMode.instanceNamesOn(server.name())) {
                 ViewerTokens.Binding row = rows.get(name);
                 if (row == null) {
                     continue;

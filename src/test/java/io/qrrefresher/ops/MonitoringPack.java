@@ -85,7 +85,7 @@ final class MonitoringPack {
                 "        exp_alerts:",
                 "          - exp_labels: " + yaml(with(breaker, "severity", "critical")),
                 "            exp_annotations:",
-                "              summary: 'Evolution API circuit breaker is open on qr-refresher:9876'",
+                "              summary: 'Evolution API circuit breaker evolution-api is open on qr-refresher:9876'",
                 "              description: 'Most recent calls to Evolution API failed; no calls are made until trial"
                         + " calls succeed.'",
                 "      - eval_time: 6m",

@@ -59,6 +59,12 @@ public final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
+    /** Leaves a variable unset that {@link #against} set. */
+    public ServiceProcess unset(String name) {
+        environment.remove(name);
+        return this;
+    }
+
     public ServiceProcess jvmOption(String option) {
         jvmOptions.add(option);
         return this;
