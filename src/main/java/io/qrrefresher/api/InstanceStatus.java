@@ -105,6 +105,8 @@ public final class InstanceStatus {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("instance_name", row.get("instance_name"));
         body.put("status", status);
+        // the server its row names, else the ones whose lists name it; null: the default server
+        body.put("evolution_server", row.get("server"));
         body.put("cause", cause == null ? null : cause.id());
         body.put("hint", hint);
         if (scope != null) {
