@@ -61,8 +61,9 @@ class EvolutionServersTest {
                 // a call that hangs is never given up on while the test waits for it (the server would still count
                 // an abandoned call as in flight)
                 .with("evolution.timeout-ms", "30000")
-                // two workers, one call at once per server: a slow server holds one of them, never both
-                .with("qr.refresh.concurrency", "2")
+                // three workers, one call at once per server: a slow server holds one of them in a call and one
+                // waiting for it, never the third
+                .with("qr.refresh.concurrency", "3")
                 .with("evolution.server-concurrency", "1")
                 // GET / of each server read every second instead of every 5 minutes
                 .with("evolution.info-interval-ms", "1000")
@@ -290,7 +291,7 @@ class EvolutionServersTest {
 
         RefreshRun run = service.refresh();
 
-        // with two workers and no budget, both would hang on br2's calls and br1's instances would wait
+        // with three workers and no budget, all three would hang on br2's calls and br1's instances would wait
         assertThat(othersDoneMeanwhile).as("br1's instances refreshed while br2's call hung").isTrue();
         assertThat(br2.maxInFlight()).as("one call at once to br2 (EVOLUTION_SERVER_CONCURRENCY=1)").isEqualTo(1);
         assertThat(run.getRefreshed()).as("br2's instances done in the run's second pass").isEqualTo(7);

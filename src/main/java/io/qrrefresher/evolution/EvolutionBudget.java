@@ -12,13 +12,25 @@ import io.qrrefresher.config.Settings.EvolutionServer;
 /**
  * Each Evolution server's concurrency budget (EVOLUTION_SERVER_CONCURRENCY calls at once, per replica), taken by the
  * route made from the template {@code evolution-server} around its circuit breaker. A refresh that finds a server's
- * budget spent does not wait for it: its instance is done later in the run, so that a slow server holds at most its
- * budget of the refresh's workers and the other servers' instances go on. A call that may wait (a person's request,
- * or the run's second pass) waits up to the call timeout.
+ * calls all under way waits for one to end, unless as many refreshes already wait for that server: then its instance
+ * is done later in the run (or in the next one). A slow server therefore holds at most twice its budget of the
+ * refresh's workers (its calls, and as many waiting), and the other servers' instances go on. A person's request always
+ * waits (up to the call timeout).
  */
 public final class EvolutionBudget {
 
+    /** How a call takes its server's budget. */
+    public enum Wait {
+        /** A person's request: waits for a permit, up to the call timeout. */
+        ALWAYS,
+        /** A refresh: waits, unless as many refreshes as the budget already wait for that server. */
+        QUEUED,
+        /** A refresh late in its run: a permit at once, or none. */
+        NEVER
+    }
+
     private final Map<String, Semaphore> permits = new LinkedHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new LinkedHashMap<>();
     private final int perServer;
     private final long waitMillis;
 
@@ -32,6 +44,7 @@ public final class EvolutionBudget {
         for (EvolutionServer server : servers.all()) {
             Semaphore semaphore = new Semaphore(perServer, true);
             permits.put(server.name(), semaphore);
+            waiting.put(server.name(), new java.util.concurrent.atomic.AtomicInteger());
             Gauge.builder("qr_refresher.evolution.calls.in.flight", semaphore,
                             taken -> perServer - taken.availablePermits())
                     .description("Calls to the Evolution server under way on this replica (at most"
@@ -41,15 +54,27 @@ public final class EvolutionBudget {
     }
 
     /**
-     * Takes one of {@code server}'s permits: at once, or, when {@code mayWait}, within the call timeout. False: the
-     * budget is spent (the call is not made).
+     * Takes one of {@code server}'s permits, waiting as {@code wait} says ({@link Wait}: ALWAYS, QUEUED, NEVER). False:
+     * none was had (the call is not made).
      */
-    public boolean enter(String server, boolean mayWait) throws InterruptedException {
+    public boolean enter(String server, String wait) throws InterruptedException {
         Semaphore semaphore = permits.get(server);
-        if (semaphore == null) {
+        if (semaphore == null || semaphore.tryAcquire()) {
             return true;
         }
-        return mayWait ? semaphore.tryAcquire(waitMillis, TimeUnit.MILLISECONDS) : semaphore.tryAcquire();
+        Wait how = wait == null ? Wait.QUEUED : Wait.valueOf(wait);
+        if (how == Wait.NEVER) {
+            return false;
+        }
+        java.util.concurrent.atomic.AtomicInteger waiters = waiting.get(server);
+        try {
+            if (waiters.incrementAndGet() > perServer && how == Wait.QUEUED) {
+                return false;
+            }
+            return semaphore.tryAcquire(waitMillis, TimeUnit.MILLISECONDS);
+        } finally {
+            waiters.decrementAndGet();
+        }
     }
 
     /** Gives the permit of a call that ended back. */

@@ -142,11 +142,11 @@ public enum EvolutionCall {
         }
 
         /**
-         * Whether the call may wait for its server's concurrency budget (EvolutionBudget): a person's request may; a
-         * refresh in a run's first pass may not (its instance is done later in the run instead).
+         * How the call waits for its server's concurrency budget ({@link EvolutionBudget.Wait}): a person's request
+         * always waits; a refresh waits in a queue as long as the budget, or not at all late in its run.
          */
-        default boolean isMayWait() {
-            return true;
+        default String getBudgetWait() {
+            return EvolutionBudget.Wait.ALWAYS.name();
         }
 
         /** Evolution answered (whatever it answered). */

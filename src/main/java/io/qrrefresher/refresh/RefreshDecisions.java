@@ -137,8 +137,8 @@ public final class RefreshDecisions {
                 Save.RECORD_FAILURE) : start(apiKey != null, plan == Coverage.Plan.SKIP);
         InstanceRefresh refresh = new InstanceRefresh(instance, server == null ? null : server.name(),
                 location.byDefault(), apiKey, plan, first, this);
-        // the second pass waits for a busy server's budget only within one QR lifetime of the run's start
-        refresh.mayWait = instance.isSecondPass() && (run == null || run.mayWaitForBudget());
+        // a refresh queues for a busy server's budget; the second pass only within one QR lifetime of the run's start
+        refresh.mayWait = !instance.isSecondPass() || run == null || run.mayWaitForBudget();
         return refresh;
     }
 
@@ -377,6 +377,12 @@ public final class RefreshDecisions {
 
         /** In the run's second pass, a call waits for its server's budget; in the first, it is done later instead. */
         @Override
+        public String getBudgetWait() {
+            return (mayWait ? io.qrrefresher.evolution.EvolutionBudget.Wait.QUEUED
+                    : io.qrrefresher.evolution.EvolutionBudget.Wait.NEVER).name();
+        }
+
+        /** Whether a call of this refresh may wait for its server's budget (see {@link #getBudgetWait()}). */
         public boolean isMayWait() {
             return mayWait;
         }

@@ -193,33 +193,23 @@ class FleetBenchmark {
         Timestamp started = (Timestamp) row[5];
         // with no slow server, every instance is healthy: compare with a name no row has
         String slowServer = slow == 0 ? "(none)" : "s" + slow;
-        try (PreparedStatement select = db.prepareStatement("SELECT"
-                + " count(*) FILTER (WHERE COALESCE(evolution_server, '') <> ?) AS healthy,"
-                + " count(*) FILTER (WHERE COALESCE(evolution_server, '') <> ? AND last_qr_update >= ?) AS refreshed,"
-                + " count(*) FILTER (WHERE COALESCE(evolution_server, '') <> ? AND last_qr_update >= ?"
-                + "   AND last_qr_update < ? + make_interval(secs => ?)) AS within_lifetime,"
-                + " percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (last_qr_update - ?)))"
-                + "   FILTER (WHERE COALESCE(evolution_server, '') <> ? AND last_qr_update >= ?) AS p95,"
-                + " max(EXTRACT(EPOCH FROM (last_qr_update - ?)))"
-                + "   FILTER (WHERE COALESCE(evolution_server, '') <> ? AND last_qr_update >= ?) AS last,"
-                + " count(*) FILTER (WHERE evolution_server = ? AND last_qr_update >= ?) AS slow_refreshed"
-                + " FROM evolution_instances")) {
-            int i = 1;
-            select.setString(i++, slowServer);
-            select.setString(i++, slowServer);
-            select.setTimestamp(i++, started);
-            select.setString(i++, slowServer);
-            select.setTimestamp(i++, started);
-            select.setTimestamp(i++, started);
-            select.setLong(i++, QR_LIFETIME.toSeconds());
-            select.setTimestamp(i++, started);
-            select.setString(i++, slowServer);
-            select.setTimestamp(i++, started);
-            select.setTimestamp(i++, started);
-            select.setString(i++, slowServer);
-            select.setTimestamp(i++, started);
-            select.setString(i++, slowServer);
-            select.setTimestamp(i++, started);
+        try (PreparedStatement select = db.prepareStatement("WITH t AS (SELECT CAST(? AS timestamptz) AS started,"
+                + " CAST(? AS text) AS slow, make_interval(secs => ?) AS lifetime),"
+                + " r AS (SELECT COALESCE(e.evolution_server, '') <> t.slow AS healthy,"
+                + " e.last_qr_update >= t.started AS refreshed,"
+                + " EXTRACT(EPOCH FROM (e.last_qr_update - t.started)) AS after_seconds, t.lifetime"
+                + " FROM evolution_instances e CROSS JOIN t)"
+                + " SELECT count(*) FILTER (WHERE healthy) AS healthy,"
+                + " count(*) FILTER (WHERE healthy AND refreshed) AS refreshed,"
+                + " count(*) FILTER (WHERE healthy AND refreshed"
+                + "   AND after_seconds < EXTRACT(EPOCH FROM lifetime)) AS within_lifetime,"
+                + " percentile_cont(0.95) WITHIN GROUP (ORDER BY after_seconds) FILTER (WHERE healthy AND refreshed)"
+                + "   AS p95,"
+                + " max(after_seconds) FILTER (WHERE healthy AND refreshed) AS last,"
+                + " count(*) FILTER (WHERE NOT healthy AND refreshed) AS slow_refreshed FROM r")) {
+            select.setTimestamp(1, started);
+            select.setString(2, slowServer);
+            select.setLong(3, QR_LIFETIME.toSeconds());
             try (ResultSet rs = select.executeQuery()) {
                 rs.next();
                 return new Run(scenario, (Long) row[3], (String) row[0], (Integer) row[1], (Integer) row[2],

@@ -25,7 +25,7 @@ class DeferredRefreshTest {
         RefreshRun run = run(Duration.ofSeconds(45));
         InstanceRefresh busy = RefreshDecisionsTest.DECISIONS.begin(instance("busy", false), run);
         InstanceRefresh open = RefreshDecisionsTest.DECISIONS.begin(instance("open", false), run);
-        assertThat(busy.isMayWait()).as("first pass: no waiting").isFalse();
+        assertThat(busy.getBudgetWait()).as("first pass: in the server's queue").isEqualTo("QUEUED");
 
         busy.unavailable(new Unanswered(Unanswered.SERVER_BUSY, "busy", true));
         open.unavailable(new Unanswered(Unanswered.CIRCUIT_OPEN, "open", true));
@@ -43,9 +43,9 @@ class DeferredRefreshTest {
     @Test
     void theSecondPassWaitsForTheBudgetOnlyWithinOneQrLifetimeOfTheRunsStart() {
         assertThat(RefreshDecisionsTest.DECISIONS.begin(instance("again", true), run(Duration.ofSeconds(45)))
-                .isMayWait()).isTrue();
-        assertThat(RefreshDecisionsTest.DECISIONS.begin(instance("late", true), run(Duration.ZERO)).isMayWait())
-                .as("the run is older than a QR lifetime").isFalse();
+                .getBudgetWait()).isEqualTo("QUEUED");
+        assertThat(RefreshDecisionsTest.DECISIONS.begin(instance("late", true), run(Duration.ZERO)).getBudgetWait())
+                .as("the run is older than a QR lifetime").isEqualTo("NEVER");
     }
 
     private static RefreshRun run(Duration qrLifetime) {
