@@ -23,9 +23,9 @@ import io.qrrefresher.demo.EvolutionSimulator.State;
  * <li>{@code demo-sales} was abandoned (closed in Evolution) and the app asks for a QR again: the refresher sends
  * exactly one connect, then its QR rotates.</li>
  * </ul></li>
- * <li>On the server {@code preview} (Evolution 2.4.0-rc2, polled, its row names it): {@code demo-onboarding}. The
- * server stands behind its licence gate for its first minute (every call answers 503 LICENSE_REQUIRED: the cause
- * license_required); then it is activated and its QR comes.</li>
+ * <li>On the server {@code preview} (Evolution 2.4.0-rc2, its row names it): {@code demo-onboarding}. The server stands
+ * behind its licence gate for its first minute (every call answers 503 LICENSE_REQUIRED: the cause license_required,
+ * no QR, no webhook); then it is activated and its QRs come, pushed by webhook.</li>
  * </ul>
  */
 public final class DemoMode {
@@ -49,7 +49,8 @@ public final class DemoMode {
     public static final List<DemoServer> SERVERS = List.of(
             new DemoServer(DEFAULT_SERVER, "2.3.7", Duration.ZERO, "pushes every QR by webhook"),
             new DemoServer(PREVIEW_SERVER, "2.4.0-rc2", Duration.ofMinutes(1),
-                    "behind its licence gate for its first minute (503 LICENSE_REQUIRED), then activated; polled"));
+                    "behind its licence gate for its first minute (503 LICENSE_REQUIRED), then activated: its QRs come"
+                            + " by webhook"));
 
     private static final List<DemoInstance> INSTANCES = List.of(
             new DemoInstance("demo-storefront", "demo-token-storefront", State.CONNECTING, DEFAULT_SERVER),
@@ -72,8 +73,8 @@ public final class DemoMode {
     }
 
     /**
-     * The simulators, by server name: {@code default} pushing its webhooks to {@code webhookUrl} as a global Evolution
-     * webhook would, {@code preview} polled, behind its licence gate for its first minute.
+     * The simulators, by server name, each pushing its webhooks to {@code webhookUrl} as a global Evolution webhook
+     * would: {@code default}, and {@code preview}, behind its licence gate for its first minute.
      */
     public static java.util.Map<String, EvolutionSimulator> startSimulators(URI webhookUrl) throws IOException {
         java.util.Map<String, EvolutionSimulator> simulators = new java.util.LinkedHashMap<>();
@@ -87,6 +88,7 @@ public final class DemoMode {
         try {
             EvolutionSimulator preview = EvolutionSimulator.builder()
                     .globalApiKey(EVOLUTION_API_KEY)
+                    .webhook(webhookUrl, Duration.ofSeconds(1))
                     .rotation(Duration.ofSeconds(45), Duration.ZERO)
                     .connectDelay(Duration.ofSeconds(2))
                     .start();

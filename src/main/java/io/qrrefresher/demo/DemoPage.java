@@ -118,7 +118,7 @@ public final class DemoPage {
                 versions), live: each QR is replaced every 45 s, as WhatsApp does. <b>demo-support</b> is "scanned"
                 2.5 minutes after the start; <b>demo-sales</b> was closed: once its code expires for good, <i>Get a new
                 code</i> asks for exactly one new one. <b>demo-onboarding</b> waits for its server's licence to be
-                activated (a minute), then gets its QR at the next refresh. <i>Link with phone number instead</i> shows
+                activated (a minute), then its QR comes. <i>Link with phone number instead</i> shows
                 the pairing code a person types on the phone they link.</p>
                 %s
                 <h2>Next</h2>

@@ -529,6 +529,10 @@ public class EvolutionSimulator implements AutoCloseable {
         if (!generatingQrs || !instance.generatingQrs) {
             return;
         }
+        if (gated()) {
+            // a server behind its licence gate runs no WhatsApp session: no QR, no webhook
+            return;
+        }
         if (instance.count >= (instance.qrLimit > 0 ? instance.qrLimit : qrLimit)) {
             // QRCODE_LIMIT reached: Evolution ends the session, resets the QR and says close (Evolution API v2, as recorded in src/test/resources/evolution)
             instance.state = State.CLOSE;

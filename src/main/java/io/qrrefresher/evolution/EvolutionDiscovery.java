@@ -189,7 +189,7 @@ public final class EvolutionDiscovery {
             state.listed = listing.names().size();
             state.problem = null;
             if (first) {
-                LOG.info("Evolution server '{}' lists {} instances of evolution_instances", listing.server(),
+                LOG.info("Evolution server '{}' lists {} of the rows of evolution_instances", listing.server(),
                         listing.names().size());
             }
         }

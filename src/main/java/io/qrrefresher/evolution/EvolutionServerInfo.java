@@ -195,7 +195,7 @@ public final class EvolutionServerInfo {
         publish();
     }
 
-    private void publish() {
+    private synchronized void publish() {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         for (EvolutionServer server : servers.all()) {
             Reading reading = readings.get(server.name());
