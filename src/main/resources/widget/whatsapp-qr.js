@@ -67,7 +67,8 @@ class WhatsAppQr extends HTMLElement {
   constructor() {
     super();
     this.strings = { ...DEFAULT_STRINGS };
-    this.getToken = null;
+    // a page may set getToken before this module ran (a plain script below the element): that function is kept
+    if (typeof this.getToken !== 'function') this.getToken = null;
     this._clockOffset = 0;
     this._attempt = 0;
     const root = this.attachShadow({ mode: 'open' });

@@ -228,6 +228,27 @@ class WidgetBrowserTest {
         assertThat(service.bean(io.qrrefresher.stream.QrStreams.class).subscribedInstances()).doesNotContain("w-other");
     }
 
+    /**
+     * {@code el.getToken = async ...} in a plain script below the element (the natural place) runs before the module
+     * that defines the widget: the widget must take that function when it upgrades, not drop it.
+     */
+    @Test
+    void getTokenSetBeforeTheWidgetUpgradedIsCalled() {
+        waitingInstance("w-get-token");
+        String server = service.url("").toString();
+        browser.open(listedSite.put("/w-get-token.html", "<!doctype html><html><head><meta charset=utf-8>"
+                + "<script>window.states = []; window.asked = [];"
+                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));</script>"
+                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
+                + "<whatsapp-qr instance='w-get-token' server='" + server + "'></whatsapp-qr>"
+                + "<script>document.querySelector('whatsapp-qr').getToken = async instance => {"
+                + " window.asked.push(instance); return '" + RunningService.viewerToken("w-get-token") + "'; };"
+                + "</script></body></html>"));
+
+        await().atMost(WAIT).until(() -> "scan".equals(state()) && stored("w-get-token").equals(image()));
+        assertThat(browser.js("return window.asked[0]")).isEqualTo("w-get-token");
+    }
+
     private void waitingInstance(String name) {
         evolution.addInstance(name, "token-" + name, State.CONNECTING);
         evolution.rotate(name);
