@@ -54,8 +54,9 @@ class HostileClientsTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static final String TARGET = "hostile-target";
-    /** Pages and scripts that hold no data and need no credential. */
-    static final Set<String> PUBLIC = Set.of("GET /wall", "GET /wall/wall.js", "GET /widget/whatsapp-qr.js");
+    /** Pages, scripts and the icon: they hold no data and need no credential. */
+    static final Set<String> PUBLIC = Set.of("GET /wall", "GET /wall/wall.js", "GET /widget/whatsapp-qr.js",
+            "GET /favicon.ico");
     static final String NONCE = "probe-" + UUID.randomUUID();
 
     @RegisterExtension

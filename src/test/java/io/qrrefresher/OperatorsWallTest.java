@@ -53,6 +53,23 @@ class OperatorsWallTest {
     }
 
     @Test
+    void everyPageHasAnIconAnIcoAskedOfTheSiteRoot() throws Exception {
+        HttpResponse<byte[]> icon = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(service.url("/favicon.ico")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+        assertThat(icon.statusCode()).isEqualTo(200);
+        assertThat(icon.headers().firstValue("Content-Type")).hasValue("image/x-icon");
+        byte[] bytes = icon.body();
+        // an ICO with one 32x32 image, a PNG
+        assertThat(java.util.Arrays.copyOf(bytes, 6)).containsExactly(0, 0, 1, 0, 1, 0);
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes, 22,
+                bytes.length - 22));
+        assertThat(image.getWidth()).isEqualTo(32);
+        assertThat(image.getHeight()).isEqualTo(32);
+        assertThat(service.get("/wall", null).body()).contains("<link rel=\"icon\" href=\"/favicon.ico\">");
+    }
+
+    @Test
     void listsWaitingInstancesFailingFirstWithWhatAnOperatorLooksAt() throws Exception {
         JsonNode wall = wall(0);
 

@@ -65,6 +65,52 @@ public final class OperatorsWall {
         return page;
     }
 
+    /**
+     * {@code GET /favicon.ico}, which every browser asks of every page (the demo page, the wall, a page of the widget
+     * on this origin): a 32×32 icon drawn once, a PNG in an ICO container.
+     */
+    public byte[] favicon() {
+        return FAVICON.clone();
+    }
+
+    private static final byte[] FAVICON = drawFavicon();
+
+    private static byte[] drawFavicon() {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(32, 32,
+                java.awt.image.BufferedImage.TYPE_INT_ARGB);
+        java.awt.Graphics2D g = image.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_ANTIALIASING, java.awt.RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(new java.awt.Color(0x1b, 0x7f, 0x3b));
+        g.fillRoundRect(0, 0, 32, 32, 8, 8);
+        g.setColor(java.awt.Color.WHITE);
+        // the three finder patterns of a QR code
+        for (int[] at : new int[][] {{5, 5}, {18, 5}, {5, 18}}) {
+            g.fillRect(at[0], at[1], 9, 9);
+            g.setColor(new java.awt.Color(0x1b, 0x7f, 0x3b));
+            g.fillRect(at[0] + 2, at[1] + 2, 5, 5);
+            g.setColor(java.awt.Color.WHITE);
+            g.fillRect(at[0] + 3, at[1] + 3, 3, 3);
+        }
+        g.fillRect(20, 20, 3, 3);
+        g.fillRect(24, 24, 3, 3);
+        g.fillRect(20, 24, 2, 2);
+        g.dispose();
+        try {
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(image, "png", png);
+            byte[] bytes = png.toByteArray();
+            java.nio.ByteBuffer ico = java.nio.ByteBuffer.allocate(6 + 16 + bytes.length)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ico.putShort((short) 0).putShort((short) 1).putShort((short) 1);
+            ico.put((byte) 32).put((byte) 32).put((byte) 0).put((byte) 0).putShort((short) 1).putShort((short) 32)
+                    .putInt(bytes.length).putInt(6 + 16);
+            ico.put(bytes);
+            return ico.array();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** {@code GET /wall/wall.js}: its script (a file of its own, so that the page's policy forbids inline scripts). */
     public String script() {
         return script;
