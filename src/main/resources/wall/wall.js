@@ -75,7 +75,10 @@ function apply(body) {
     draw(row, before);
   }
   for (const name of [...wall.rows.keys()]) {
-    if (!seen.has(name)) { wall.rows.delete(name); wall.cards.get(name)?.remove(); wall.cards.delete(name); }
+    if (!seen.has(name)) {
+      wall.rows.delete(name); wall.cards.get(name)?.remove(); wall.cards.delete(name);
+      if (wall.enlarged === name && $('enlarged').open) $('enlarged').close();
+    }
   }
   const shown = body.instances.length;
   const failing = body.instances.filter(row => row.consecutive_failures > 0).length;
@@ -120,8 +123,13 @@ function card(name) {
   if (element) return element;
   element = document.createElement('article');
   element.className = 'card';
-  element.innerHTML = '<img class="thumb" decoding="async" alt=""><div><h2></h2><p class="on"></p><p class="age"></p>'
-    + '<p class="expiry"></p><p class="fail"></p><p class="error"></p></div>';
+  element.innerHTML = '<button type="button" class="enlarge"><img class="thumb" decoding="async" alt=""></button>'
+    + '<div><h2></h2><p class="on"></p><p class="age"></p><p class="expiry"></p><p class="fail"></p>'
+    + '<p class="error"></p></div>';
+  const enlarge = element.querySelector('.enlarge');
+  // a 96 px thumbnail does not scan: the button shows the code large enough for a phone
+  enlarge.setAttribute('aria-label', `Enlarge the QR code of ${name}`);
+  enlarge.addEventListener('click', () => showEnlarged(name));
   element.querySelector('h2').textContent = name;
   wall.cards.set(name, element);
   return element;
@@ -134,6 +142,8 @@ function draw(row, before) {
   if (!row.qr_code) image.removeAttribute('src');
   // no image yet: an empty box, not its description (the card says "no QR yet")
   image.alt = row.qr_code ? `QR code of ${row.name}` : '';
+  element.querySelector('.enlarge').disabled = !row.qr_code;
+  if (wall.enlarged === row.name) showEnlarged(row.name);
   const fail = row.consecutive_failures > 0
     ? `${row.consecutive_failures} failed refresh${row.consecutive_failures > 1 ? 'es' : ''} in a row` : '';
   element.querySelector('.fail').textContent = fail;
@@ -142,6 +152,19 @@ function draw(row, before) {
   error.title = row.last_error || '';
   element.classList.toggle('failing', row.consecutive_failures > 0);
   element.querySelector('.on').textContent = wall.fleet && row.server ? `on ${row.server}` : '';
+}
+
+// the enlarged code follows its instance: a new QR replaces it, a paired instance closes it
+function showEnlarged(name) {
+  const row = wall.rows.get(name);
+  const dialog = $('enlarged');
+  if (!row || !row.qr_code) { if (dialog.open) dialog.close(); return; }
+  const image = $('enlargedImage');
+  if (image.getAttribute('src') !== row.qr_code) image.src = row.qr_code;
+  image.alt = `QR code of ${name}`;
+  $('enlargedName').textContent = name;
+  wall.enlarged = name;
+  if (!dialog.open) dialog.showModal();
 }
 
 function arrange() {
@@ -181,6 +204,8 @@ $('login').addEventListener('submit', event => {
   start();
 });
 $('forget').addEventListener('click', () => showLogin('Token forgotten.'));
+$('closeEnlarged').addEventListener('click', () => $('enlarged').close());
+$('enlarged').addEventListener('close', () => { wall.enlarged = null; });
 $('filter').addEventListener('input', arrange);
 $('sort').addEventListener('change', () => { wall.order = ''; arrange(); });
 

@@ -93,6 +93,22 @@ class OperatorsWallBrowserTest {
         await().atMost(WAIT).until(() -> Long.valueOf(INSTANCES - 1).equals(
                 browser.js("return document.querySelectorAll('#grid .card').length")));
 
+        // a 96 px thumbnail does not scan: its button (keyboard: Enter) shows the code large, and it decodes
+        String code = "2@wall-rotated";
+        browser.js("[...document.querySelectorAll('#grid .card')].find(c => c.querySelector('h2').textContent"
+                + " === 'customer-042').querySelector('.enlarge').focus()");
+        browser.driver().switchTo().activeElement().sendKeys(Keys.ENTER);
+        await().atMost(WAIT).until(() -> Boolean.TRUE.equals(browser.js("return document.getElementById('enlarged').open")));
+        assertThat(browser.js("return document.getElementById('enlargedName').textContent")).isEqualTo("customer-042");
+        assertThat(((Number) browser.js("return document.getElementById('enlargedImage').getBoundingClientRect().width"))
+                .doubleValue()).isGreaterThanOrEqualTo(300);
+        java.nio.file.Path shot = browser.screenshot("#enlargedImage", "wall-enlarged");
+        assertThat(io.qrrefresher.evolution.QrImagesTest.decode("data:image/png;base64,"
+                + java.util.Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(shot))))
+                .startsWith(code);
+        browser.driver().findElement(By.id("closeEnlarged")).click();
+        await().atMost(WAIT).until(() -> Boolean.FALSE.equals(browser.js("return document.getElementById('enlarged').open")));
+
         // the pause ends: so does its banner
         service.post("/refresh-control/resume", RunningService.ADMIN_TOKEN);
         await().atMost(WAIT).until(() -> Boolean.TRUE.equals(
