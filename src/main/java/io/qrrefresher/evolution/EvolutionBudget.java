@@ -44,7 +44,12 @@ public final class EvolutionBudget {
         for (EvolutionServer server : servers.all()) {
             Semaphore semaphore = new Semaphore(perServer, true);
             permits.put(server.name(), semaphore);
-            waiting.put(server.name(), new java.util.concurrent.atomic.AtomicInteger());
+            java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+            waiting.put(server.name(), waiters);
+            Gauge.builder("qr_refresher.evolution.calls.waiting", waiters, Number::doubleValue)
+                    .description("Calls waiting for the Evolution server's budget on this replica (a refresh waits"
+                            + " only while fewer than EVOLUTION_SERVER_CONCURRENCY do)")
+                    .tag("server", server.name()).register(registry);
             Gauge.builder("qr_refresher.evolution.calls.in.flight", semaphore,
                             taken -> perServer - taken.availablePermits())
                     .description("Calls to the Evolution server under way on this replica (at most"
@@ -83,15 +88,5 @@ public final class EvolutionBudget {
         if (semaphore != null) {
             semaphore.release();
         }
-    }
-
-    /** Calls under way to {@code server}. */
-    public int inFlight(String server) {
-        Semaphore semaphore = permits.get(server);
-        return semaphore == null ? 0 : perServer - semaphore.availablePermits();
-    }
-
-    public int perServer() {
-        return perServer;
     }
 }

@@ -382,11 +382,6 @@ public final class RefreshDecisions {
                     : io.qrrefresher.evolution.EvolutionBudget.Wait.NEVER).name();
         }
 
-        /** Whether a call of this refresh may wait for its server's budget (see {@link #getBudgetWait()}). */
-        public boolean isMayWait() {
-            return mayWait;
-        }
-
         /** No call was made because the server's budget was spent: left to the next run, unless a second pass does it. */
         public boolean isDeferred() {
             return isShortCircuited() && EvolutionCall.Unanswered.SERVER_BUSY.equals(decision.failureReason());
