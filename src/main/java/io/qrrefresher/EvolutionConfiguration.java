@@ -41,8 +41,12 @@ public final class EvolutionConfiguration implements CamelConfiguration {
 
     /** The Evolution servers (EVOLUTION_SERVERS, or the one of EVOLUTION_API_BASE_URL; the simulator in demo mode). */
     @BindToRegistry("evolutionServers")
-    public EvolutionServers evolutionServers(ServiceMode mode) {
-        return new EvolutionServers(mode.servers());
+    public EvolutionServers evolutionServers(ServiceMode mode, CamelContext context) {
+        EvolutionServers servers = new EvolutionServers(mode.servers());
+        // the failure check counts a row that names no server with the default server's (routes read it as a key)
+        context.getPropertiesComponent().addOverrideProperty(EvolutionServers.DEFAULT_SERVER_KEY,
+                servers.of(null).orElseThrow().name());
+        return servers;
     }
 
     /**

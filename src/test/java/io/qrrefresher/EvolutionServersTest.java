@@ -65,6 +65,8 @@ class EvolutionServersTest {
                 // waiting for it, never the third
                 .with("qr.refresh.concurrency", "3")
                 .with("evolution.server-concurrency", "1")
+                // a row waits past "no QR generated" one second after its QR (read by the failure check's query)
+                .with("alert.no-qr-after", "PT1S")
                 // GET / of each server read every second instead of every 5 minutes
                 .with("evolution.info-interval-ms", "1000")
                 .with("evolution.webhook-token", Webhooks.TOKEN)
@@ -308,6 +310,36 @@ class EvolutionServersTest {
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             return false;
         }
+    }
+
+    /**
+     * The failure check counts each server's waiting instances together, whether their rows name the server or name
+     * none and it is the default one: a server is "without QR codes" only when all of its instances are.
+     */
+    @Test
+    void theFailureCheckCountsARowThatNamesNoServerWithTheDefaultServersOwn() throws Exception {
+        waiting(br1, "named-1", "br1");
+        waiting(br1, "named-2", " br1 ");
+        // no server has it, so no list will ever name it: it counts for the default server (br1, the first listed)
+        service.db().insertInstance("unnamed-1", "token-unnamed-1", "connecting");
+        waiting(br2, "other-1", "br2");
+        service.refresh();
+
+        java.util.List<?> rows = await().until(() -> service.context().createProducerTemplate()
+                .requestBody("direct:read-waiting-instances", null, java.util.List.class), list -> list.size() == 4);
+
+        Map<String, String> servers = new LinkedHashMap<>();
+        Map<String, Number> counts = new LinkedHashMap<>();
+        for (Object item : rows) {
+            Map<?, ?> row = (Map<?, ?>) item;
+            servers.put((String) row.get("instance_name"), (String) row.get("server"));
+            counts.put((String) row.get("instance_name"), (Number) row.get("server_connecting_count"));
+        }
+        assertThat(servers).containsEntry("named-1", "br1").containsEntry("named-2", "br1")
+                .containsEntry("unnamed-1", "br1").containsEntry("other-1", "br2");
+        assertThat(counts.get("unnamed-1").intValue()).isEqualTo(3);
+        assertThat(counts.get("named-2").intValue()).isEqualTo(3);
+        assertThat(counts.get("other-1").intValue()).isEqualTo(1);
     }
 
     private static boolean listedOnce(JsonNode servers) {

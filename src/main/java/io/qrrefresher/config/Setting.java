@@ -121,11 +121,12 @@ public enum Setting {
 
     /**
      * Keys the routes read that the service sets itself from validated settings: the breaker's open duration in the
-     * whole seconds Camel takes, the alert webhook's origin. (Each Evolution server's URL reaches its route as a
+     * whole seconds Camel takes, the alert webhook's origin, the default Evolution server's name (the failure check
+     * counts rows that name no server with it). (Each Evolution server's URL reaches its route as a
      * parameter of the route template evolution-server.)
      */
     public static final java.util.Set<String> SET_BY_THE_SERVICE = java.util.Set.of(
-            "evolution.circuit.open-duration-seconds", "alert.webhook.origin");
+            "evolution.circuit.open-duration-seconds", "alert.webhook.origin", "evolution.default-server");
 
     private final String key;
 

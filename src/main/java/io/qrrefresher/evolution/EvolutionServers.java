@@ -14,6 +14,9 @@ import io.qrrefresher.config.Settings.EvolutionServer;
  */
 public final class EvolutionServers {
 
+    /** The property the routes read the default server's name from (set by the service, not configured). */
+    public static final String DEFAULT_SERVER_KEY = "evolution.default-server";
+
     private final Map<String, EvolutionServer> byName = new LinkedHashMap<>();
     private final EvolutionServer fallback;
 
