@@ -43,6 +43,8 @@ public final class EvolutionDiscovery {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A list of 10 000 instances is a few megabytes; a longer answer is not read. */
     static final long MAX_BYTES = 64L * 1024 * 1024;
+    /** More entries than this is not a list of one server's instances (or not one to hold in memory): not read. */
+    static final int MAX_ENTRIES = 100_000;
     /** Names longer than this are no instance name of Evolution's; not kept. */
     private static final int MAX_NAME = 255;
 
@@ -284,7 +286,11 @@ public final class EvolutionDiscovery {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 return "GET /instance/fetchInstances did not answer a JSON array: is this Evolution API v2?";
             }
+            int entries = 0;
             while (parser.nextToken() == JsonToken.START_OBJECT) {
+                if (++entries > MAX_ENTRIES) {
+                    return "GET /instance/fetchInstances answered more than " + MAX_ENTRIES + " instances; not read";
+                }
                 JsonNode entry = parser.readValueAsTree();
                 String name = text(entry.path("name"));
                 if (name == null) {

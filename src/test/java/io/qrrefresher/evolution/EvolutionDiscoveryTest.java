@@ -96,11 +96,29 @@ class EvolutionDiscoveryTest {
     }
 
     @Test
+    void aListOfMoreEntriesThanTheLimitIsNotReadNorHeld() {
+        readings.put("br1", reading(null));
+        StringBuilder body = new StringBuilder("[");
+        for (int i = 0; i <= EvolutionDiscovery.MAX_ENTRIES; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"name\":\"n").append(i).append("\"}");
+        }
+        body.append("]");
+
+        EvolutionDiscovery.Listing listing = discovery.read("br1", 200,
+                body(body.toString().getBytes(StandardCharsets.UTF_8)));
+
+        assertThat(listing.isUsable()).isFalse();
+        assertThat(listing.problem()).contains("more than " + EvolutionDiscovery.MAX_ENTRIES + " instances");
+        assertThat(listing.names()).isEmpty();
+    }
+
+    @Test
     void aListLongerThanTheLimitIsNotRead() {
         readings.put("br1", reading(null));
         InputStream endless = new InputStream() {
             long sent;
-            final byte[] entry = "{\"name\":\"x\"},".getBytes(StandardCharsets.UTF_8);
+            // entries of a kilobyte: the byte limit comes before the entry limit
+            final byte[] entry = ("{\"name\":\"" + "x".repeat(1000) + "\"},").getBytes(StandardCharsets.UTF_8);
 
             @Override
             public int read() {
