@@ -78,36 +78,30 @@ public final class DemoMode {
      */
     public static java.util.Map<String, EvolutionSimulator> startSimulators(URI webhookUrl) throws IOException {
         java.util.Map<String, EvolutionSimulator> simulators = new java.util.LinkedHashMap<>();
-        EvolutionSimulator main = EvolutionSimulator.builder()
-                .globalApiKey(EVOLUTION_API_KEY)
-                .webhook(webhookUrl, Duration.ofSeconds(1))
-                .rotation(Duration.ofSeconds(45), Duration.ZERO)
-                .connectDelay(Duration.ofSeconds(2))
-                .start();
-        simulators.put(DEFAULT_SERVER, main);
         try {
-            EvolutionSimulator preview = EvolutionSimulator.builder()
-                    .globalApiKey(EVOLUTION_API_KEY)
-                    .webhook(webhookUrl, Duration.ofSeconds(1))
-                    .rotation(Duration.ofSeconds(45), Duration.ZERO)
-                    .connectDelay(Duration.ofSeconds(2))
-                    .start();
-            simulators.put(PREVIEW_SERVER, preview);
-        } catch (IOException e) {
-            main.close();
-            throw e;
-        }
-        for (DemoServer server : SERVERS) {
-            EvolutionSimulator simulator = simulators.get(server.name());
-            simulator.identity(server.version(), "evolution_" + server.name());
-            if (!server.licenceGate().isZero()) {
-                simulator.licenceGateUntil(java.time.Instant.now().plus(server.licenceGate()));
+            for (DemoServer server : SERVERS) {
+                EvolutionSimulator simulator = EvolutionSimulator.builder()
+                        .globalApiKey(EVOLUTION_API_KEY)
+                        .webhook(webhookUrl, Duration.ofSeconds(1))
+                        .rotation(Duration.ofSeconds(45), Duration.ZERO)
+                        .connectDelay(Duration.ofSeconds(2))
+                        .start();
+                simulators.put(server.name(), simulator);
+                simulator.identity(server.version(), "evolution_" + server.name());
+                if (!server.licenceGate().isZero()) {
+                    simulator.licenceGateUntil(java.time.Instant.now().plus(server.licenceGate()));
+                }
             }
+        } catch (IOException e) {
+            for (EvolutionSimulator started : simulators.values()) {
+                started.close();
+            }
+            throw e;
         }
         for (DemoInstance instance : INSTANCES) {
             simulators.get(instance.server()).addInstance(instance.name(), instance.token(), instance.state());
         }
-        main.pairAfter("demo-support", Duration.ofSeconds(150));
+        simulators.get(DEFAULT_SERVER).pairAfter("demo-support", Duration.ofSeconds(150));
         return simulators;
     }
 

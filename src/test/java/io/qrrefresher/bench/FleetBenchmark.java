@@ -158,13 +158,7 @@ class FleetBenchmark {
 
     /** Fires one scheduled run and reads what it did. */
     private Run run(ServiceProcess service, Connection db, String scenario, int slow) throws Exception {
-        LocalDateTime fire = LocalDateTime.now().plusSeconds(3).withNano(0);
-        var answer = service.send("PUT", "/refresh-control",
-                "{\"cron\":\"" + fire.getSecond() + " " + fire.getMinute() + " * * * ?\"}");
-        if (answer.statusCode() != 200) {
-            throw new IllegalStateException("PUT /refresh-control answered " + answer.statusCode() + ": "
-                    + answer.body());
-        }
+        RefreshBenchmark.fireScheduledRunSoon(service);
         long lastRun;
         try (Statement statement = db.createStatement();
              ResultSet rs = statement.executeQuery("SELECT coalesce(max(id), 0) FROM qr_refresher.refresh_runs")) {

@@ -202,13 +202,7 @@ class RefreshBenchmark {
      * hour, so it never fires twice during a measurement).
      */
     private Cycle runCycle(ServiceProcess service, Connection db, int size) throws Exception {
-        LocalDateTime fire = LocalDateTime.now().plusSeconds(3).withNano(0);
-        String cron = fire.getSecond() + " " + fire.getMinute() + " * * * ?";
-        var answer = service.send("PUT", "/refresh-control", "{\"cron\":\"" + cron + "\"}");
-        if (answer.statusCode() != 200) {
-            throw new IllegalStateException("PUT /refresh-control answered " + answer.statusCode() + ": "
-                    + answer.body());
-        }
+        fireScheduledRunSoon(service);
         long lastRun = queryLong(db, "/* bench */ SELECT coalesce(max(id), 0) FROM qr_refresher.refresh_runs");
         Statements before = statements(db);
         java.util.concurrent.atomic.AtomicReference<Cycle> cycle = new java.util.concurrent.atomic.AtomicReference<>();
@@ -233,6 +227,20 @@ class RefreshBenchmark {
             return cycle.get() != null;
         });
         return cycle.get();
+    }
+
+    /**
+     * Retargets the service's schedule, through the admin API, to a second a little ahead (and then once an hour, so
+     * that it never fires twice during a measurement).
+     */
+    static void fireScheduledRunSoon(ServiceProcess service) throws Exception {
+        LocalDateTime fire = LocalDateTime.now().plusSeconds(3).withNano(0);
+        String cron = fire.getSecond() + " " + fire.getMinute() + " * * * ?";
+        var answer = service.send("PUT", "/refresh-control", "{\"cron\":\"" + cron + "\"}");
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException("PUT /refresh-control answered " + answer.statusCode() + ": "
+                    + answer.body());
+        }
     }
 
     private Figures measureBaseline(LatencyEvolutionApi evolution, String url, int size, Figures largestMeasured)
