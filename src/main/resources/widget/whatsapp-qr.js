@@ -5,35 +5,20 @@
  *   <whatsapp-qr instance="customer-42" token="VIEWER_TOKEN_OR_USER_JWT" server="https://qr.example.com"></whatsapp-qr>
  *
  * The token is a short-lived viewer token or the application's user JWT, never an Evolution key. Set the `getToken`
- * property to an async function to hand the widget a fresh token each time it (re)connects. No dependencies, no build.
+ * property to an async function to hand the widget a fresh token each time it (re)connects: before or after this
+ * script ran, it is called. No dependencies, no build.
  * A person on the very phone they must link cannot scan it: "Link with phone number instead" asks for an 8-character
- * pairing code they type in WhatsApp (set the `phone-link` attribute to "off" to hide the offer).
- * Events (bubbling, composed): `qr-state` {state, instanceStatus}, `qr-change` {qrExpiresAt, pairingCode}.
+ * pairing code they type in WhatsApp (set the `phone-link` attribute to "off" to hide the offer; `start="phone"` opens
+ * with it, `start="auto"` on a phone only).
+ * Language: the `lang` attribute (else the page's, else the browser's): en, pt-BR, es, and those the service adds.
+ * Events (bubbling, composed): `qr-state` {state, instanceStatus, problem}, `qr-change` {qrExpiresAt, pairingCode}.
+ * It never fails silently: a refused token (`refused`), a page whose origin the service does not allow (`origin`,
+ * with the service's reason in a developer line and the console), a service it cannot reach (`unreachable`) and an
+ * instance that does not exist (`unknown`) each have their state and their words.
  * Theme with CSS custom properties: --wqr-size, --wqr-fg, --wqr-bg, --wqr-accent, --wqr-muted, --wqr-font.
  */
-const DEFAULT_STRINGS = {
-  connecting: 'Connecting…',
-  scan: 'Scan this code with WhatsApp on your phone: Settings › Linked devices › Link a device.',
-  expiresIn: 'Expires in {s} s',
-  renewing: 'This code expired. A new one is coming…',
-  connected: 'Connected ✓',
-  closed: 'This code is no longer valid.',
-  getNewCode: 'Get a new code',
-  reconnecting: 'Connection lost. Reconnecting…',
-  qrAlt: 'WhatsApp login QR code',
-  usePhone: 'Link with phone number instead',
-  useQr: 'Scan a QR code instead',
-  phone: 'Your WhatsApp phone number, with the country code:',
-  phonePlaceholder: '+55 11 98765-4321',
-  getPairingCode: 'Get a pairing code',
-  badNumber: 'Enter the number with its country code, for example +55 11 98765-4321.',
-  tooSoon: 'A code was asked for moments ago. Try again in a minute.',
-  failed: 'No code could be made now. Try again in a moment.',
-  pairing: 'On your phone, in WhatsApp: Settings › Linked devices › Link a device › Link with phone number instead, then enter this code.',
-  pairingComing: 'Your pairing code is on its way…',
-  copy: 'Copy code',
-  copied: 'Copied',
-};
+// every language's texts: the service writes them here when it serves this file (GET /widget/whatsapp-qr.js)
+const TEXTS = null;
 
 const STYLE = `
 :host { display: inline-block; font-family: var(--wqr-font, system-ui, sans-serif); color: var(--wqr-fg, #111);
@@ -45,30 +30,46 @@ const STYLE = `
 .box { width: var(--wqr-size, 264px); max-width: 100%; aspect-ratio: 1; margin: 0 auto; display: flex;
   align-items: center; justify-content: center; border-radius: 8px; background: var(--wqr-muted, #f2f2f2);
   font-size: 1.1em; padding: 12px; box-sizing: border-box; }
-.box.ok { background: var(--wqr-accent, #25d366); color: #fff; font-size: 4em; }
+.box.ok { background: var(--wqr-accent, #1b7f3b); color: #fff; font-size: 4em; }
 .text { margin: 12px 0 0; line-height: 1.35; font-size: .95em; min-height: 2.6em; }
 .count { font-variant-numeric: tabular-nums; font-weight: 600; margin-top: 6px; min-height: 1.3em; }
 button { margin-top: 12px; font: inherit; padding: 10px 16px; border-radius: 8px; border: 0; cursor: pointer;
-  background: var(--wqr-accent, #25d366); color: #fff; }
-button[hidden], form[hidden], .code[hidden] { display: none; }
+  background: var(--wqr-accent, #1b7f3b); color: #fff; }
+button[hidden], form[hidden], .code[hidden], .dev[hidden] { display: none; }
 .link { background: none; color: inherit; text-decoration: underline; padding: 4px; margin-top: 8px; font-size: .9em; }
 form { width: var(--wqr-size, 264px); max-width: 100%; margin: 0 auto; text-align: left; }
 label { display: block; font-size: .95em; margin-bottom: 6px; }
 input { font: inherit; width: 100%; box-sizing: border-box; padding: 10px; border-radius: 8px;
   border: 1px solid var(--wqr-fg, #111); }
 .code { font: 600 2em/1.2 ui-monospace, monospace; letter-spacing: .08em; margin: 8px 0 0; user-select: all; }
-button:focus-visible { outline: 3px solid var(--wqr-fg, #111); outline-offset: 2px; }
+.dev { font: .75em/1.3 ui-monospace, monospace; color: #8a1c1c; margin: 8px 0 0; word-break: break-word; }
+button:focus-visible, input:focus-visible { outline: 3px solid var(--wqr-fg, #111); outline-offset: 2px; }
 @media (max-width: 360px) { :host { padding: 8px; } }
 `;
 
+/** The language of `wanted` among those there are: exactly, else by its first part (pt-PT: pt-BR), else none. */
+function findLanguage(wanted) {
+  if (!wanted || !TEXTS) return null;
+  const tags = Object.keys(TEXTS);
+  const lower = String(wanted).toLowerCase();
+  return tags.find(tag => tag.toLowerCase() === lower)
+    || tags.find(tag => tag.split('-')[0].toLowerCase() === lower.split('-')[0]) || null;
+}
+
+const isPhone = () => (window.matchMedia && window.matchMedia('(max-width: 600px)').matches)
+  || /Android|iPhone|iPad|iPod|Mobi/i.test(navigator.userAgent);
+
 class WhatsAppQr extends HTMLElement {
-  static get observedAttributes() { return ['instance', 'token', 'server']; }
+  static get observedAttributes() { return ['instance', 'token', 'server', 'lang']; }
 
   constructor() {
     super();
-    this.strings = { ...DEFAULT_STRINGS };
-    // a page may set getToken before this module ran (a plain script below the element): that function is kept
-    if (typeof this.getToken !== 'function') this.getToken = null;
+    // a page may set getToken or strings before this module ran (a plain script below the element): kept, and used
+    const early = { getToken: this.getToken, strings: this.strings };
+    delete this.getToken;
+    delete this.strings;
+    this._getToken = typeof early.getToken === 'function' ? early.getToken : null;
+    this._custom = early.strings && typeof early.strings === 'object' ? early.strings : {};
     this._clockOffset = 0;
     this._attempt = 0;
     const root = this.attachShadow({ mode: 'open' });
@@ -80,6 +81,7 @@ class WhatsAppQr extends HTMLElement {
       <p class="code" part="pairing-code" hidden></p>
       <p class="text" part="text" aria-live="polite"></p>
       <div class="count" part="countdown" aria-hidden="true"></div>
+      <p class="dev" part="problem" hidden></p>
       <button type="button" class="renew" part="button" hidden></button>
       <button type="button" class="copy" part="button" hidden></button>
       <button type="button" class="link" part="mode-link" hidden></button>`;
@@ -88,6 +90,7 @@ class WhatsAppQr extends HTMLElement {
     this._box = $('.box');
     this._text = $('.text');
     this._count = $('.count');
+    this._dev = $('.dev');
     this._button = $('.renew');
     this._form = $('form');
     this._input = $('input');
@@ -100,7 +103,34 @@ class WhatsAppQr extends HTMLElement {
     this._copy.addEventListener('click', () => this._copyCode());
   }
 
+  /** An async function (instance) => token, asked at each (re)connect; setting it reconnects a widget that waits. */
+  get getToken() { return this._getToken; }
+
+  set getToken(fn) {
+    this._getToken = typeof fn === 'function' ? fn : null;
+    if (this._started && this._getToken && !['scan', 'connected', 'pairing', 'phone'].includes(this._state)) {
+      this._attempt = 0;
+      this._connect();
+    }
+  }
+
+  /** The texts shown, in the widget's language; assign an object to change some of them. */
+  get strings() {
+    const base = (TEXTS && (TEXTS[this._language()] || TEXTS.en)) || {};
+    return { ...base, ...this._custom };
+  }
+
+  set strings(value) {
+    this._custom = value && typeof value === 'object' ? value : {};
+    if (this._state) this._show(this._state);
+  }
+
   connectedCallback() {
+    if (!this._begun) {
+      this._begun = true;
+      const start = this.getAttribute('start');
+      this._phoneMode = this._phoneOffered() && (start === 'phone' || (start === 'auto' && isPhone()));
+    }
     this._started = true;
     this._connect();
   }
@@ -111,11 +141,16 @@ class WhatsAppQr extends HTMLElement {
   }
 
   attributeChangedCallback(name, before, after) {
-    // also called for each attribute while the element is created: only a change after that reconnects
-    if (before !== after && this._started) this._connect();
+    if (before === after || !this._started) return;
+    // also called for each attribute while the element is created: only a change after that acts
+    if (name === 'lang') this._show(this._state);
+    else this._connect();
   }
 
-  /** The widget's state: connecting, scan, renewing, connected, closed, reconnecting, phone, pairing. */
+  /**
+   * The widget's state: connecting, scan, renewing, connected, closed, reconnecting, phone, pairing; or why it
+   * cannot show a code: refused, origin, unreachable, unknown.
+   */
   get state() { return this._state; }
 
   /** Asks the server for a new code (the instance is closed: its code expired for good). */
@@ -127,10 +162,12 @@ class WhatsAppQr extends HTMLElement {
       if (answer.status === 202 || answer.status === 200) {
         this._renewing = true;
         this._show('renewing');
-      }
-      else if (answer.status === 409) this._show('connected');
+      } else if (answer.status === 409) this._show('connected');
+      else if (answer.status === 401) this._show('refused');
+      else if (answer.status === 429) this._say('tooSoon');
+      else this._say('failed');
     } catch (e) {
-      this._show('reconnecting');
+      this._show('unreachable');
     } finally {
       this._button.disabled = false;
     }
@@ -140,6 +177,12 @@ class WhatsAppQr extends HTMLElement {
   async requestPairingCode(number) {
     const submit = this._form.querySelector('button');
     submit.disabled = true;
+    // from now until the code arrives the widget shows "your code is on its way", whatever the instance goes through
+    // (Evolution logs the waiting session out first: a 'close' now is that step, not an expired code)
+    this._phoneMode = true;
+    this._pairingPending = Date.now();
+    this._pairingCode = null;
+    this._show('pairing');
     try {
       const answer = await fetch(`${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/pairing-code`, {
         method: 'POST', mode: 'cors',
@@ -148,27 +191,47 @@ class WhatsAppQr extends HTMLElement {
       let body = {};
       try { body = await answer.json(); } catch (e) { /* no JSON: the status says enough */ }
       if (answer.status === 200 || answer.status === 202) {
-        // the stream may have brought this code, with its expiry, before this answer
-        if (body.pairing_code !== this._pairingCode) this._expires = null;
-        this._pairingCode = body.pairing_code || null;
-        if (this._pairingCode) this._emit('qr-change', { instance: this._instance(), pairingCode: this._pairingCode });
-        this._show('pairing');
-      } else if (answer.status === 409) this._show('connected');
-      else this._say({ 400: 'badNumber', 429: 'tooSoon' }[answer.status] || 'failed');
+        if (body.pairing_code && this._pairingPending) this._codeArrived(body.pairing_code, this._codeExpires);
+        else if (this._state === 'pairing') this._show('pairing');
+      } else {
+        this._pairingPending = null;
+        if (answer.status === 409) this._show('connected');
+        else if (answer.status === 401) this._show('refused');
+        else {
+          this._show('phone');
+          this._say({ 400: 'badNumber', 429: 'tooSoon' }[answer.status] || 'failed');
+        }
+      }
     } catch (e) {
+      this._pairingPending = null;
+      this._show('phone');
       this._say('failed');
     } finally {
       submit.disabled = false;
     }
   }
 
+  _codeArrived(code, expires) {
+    this._pairingPending = null;
+    if (code !== this._pairingCode) {
+      this._pairingCode = code;
+      this._codeExpires = expires;
+      this._emit('qr-change', { instance: this._instance(), qrExpiresAt: expires ? new Date(expires).toISOString() : null,
+        pairingCode: code });
+    } else if (expires) this._codeExpires = expires;
+    this._show('pairing');
+  }
+
   _switchMode() {
     this._phoneMode = !this._phoneMode;
+    this._pairingPending = null;
     if (this._phoneMode) {
-      this._show(this._pairingCode ? 'pairing' : 'phone');
-      this._input.focus();
+      this._show(this._pairingCode && this._secondsLeft(this._codeExpires) !== 0 ? 'pairing' : 'phone');
+      if (this._state === 'phone') this._input.focus();
+    } else if (this._status === 'close') {
+      this._show('closed');
     } else {
-      this._show(this._img.getAttribute('src') && this._secondsLeft() !== 0 ? 'scan' : 'renewing');
+      this._show(this._img.getAttribute('src') && this._secondsLeft(this._expires) !== 0 ? 'scan' : 'renewing');
     }
   }
 
@@ -190,7 +253,20 @@ class WhatsAppQr extends HTMLElement {
 
   _server() { return (this.getAttribute('server') || '').replace(/\/+$/, ''); }
 
-  async _token() { return this.getToken ? await this.getToken(this._instance()) : (this.getAttribute('token') || ''); }
+  _phoneOffered() { return this.getAttribute('phone-link') !== 'off'; }
+
+  /** The widget's language: its lang attribute, else the page's (an ancestor's), else the browser's, else English. */
+  _language() {
+    const own = this.closest && this.closest('[lang]');
+    const wanted = [own && own.getAttribute('lang'), ...(navigator.languages || [navigator.language])];
+    for (const tag of wanted) {
+      const found = findLanguage(tag);
+      if (found) return found;
+    }
+    return 'en';
+  }
+
+  async _token() { return this._getToken ? await this._getToken(this._instance()) : (this.getAttribute('token') || ''); }
 
   _close() {
     this._generation = (this._generation || 0) + 1;
@@ -203,17 +279,27 @@ class WhatsAppQr extends HTMLElement {
   async _connect() {
     this._close();
     if (!this._instance()) return;
-    if (this._state !== 'reconnecting') this._show('connecting');
+    if (!['reconnecting', 'refused', 'origin', 'unreachable', 'unknown'].includes(this._state)) this._show('connecting');
     const generation = this._generation;
-    const token = await this._token();
+    let token;
+    try {
+      token = await this._token();
+    } catch (e) {
+      if (generation !== this._generation) return;
+      this._problem = `getToken failed: ${e && e.message ? e.message : e}`;
+      this._show('refused');
+      this._later();
+      return;
+    }
     // another connect (a new token, instance or server) started meanwhile: it owns the stream
     if (generation !== this._generation || !this._started) return;
     const url = `${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/stream`
-      + `?token=${encodeURIComponent(token)}`;
+      + `?token=${encodeURIComponent(token || '')}`;
     const source = new EventSource(url);
     this._source = source;
     const read = event => {
       this._attempt = 0;
+      this._problem = null;
       let data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
       if (data.server_time) this._clockOffset = Date.parse(data.server_time) - Date.now();
@@ -223,35 +309,76 @@ class WhatsAppQr extends HTMLElement {
     source.addEventListener('status', read);
     source.onerror = () => {
       if (this._source !== source) return;
-      // EventSource retries a dropped stream by itself, but gives up after a non-200 answer (a 401 once a token
-      // expired, a 503 while the service restarts): then the widget starts again, later and later
-      this._show('reconnecting');
       if (source.readyState === EventSource.CLOSED) {
+        // EventSource gives up after a non-200 answer without saying which: ask the same URL once to learn why
         source.close();
-        const delay = Math.min(30000, 1000 * 2 ** this._attempt++) * (0.75 + Math.random() / 2);
-        this._retry = setTimeout(() => this._connect(), delay);
+        this._source = null;
+        this._diagnose(url, generation);
+      } else {
+        // a dropped stream: EventSource retries by itself
+        this._show('reconnecting');
       }
     };
   }
 
+  /** Why the stream was refused (its status and JSON reason), shown, then another connect later and later. */
+  async _diagnose(url, generation) {
+    let status = 0;
+    let body = {};
+    const abort = new AbortController();
+    try {
+      const answer = await fetch(url, { signal: abort.signal, mode: 'cors', cache: 'no-store',
+        headers: { Accept: 'application/json' } });
+      status = answer.status;
+      if (answer.ok) abort.abort();
+      else { try { body = await answer.json(); } catch (e) { /* no JSON: the status says enough */ } }
+    } catch (e) {
+      status = 0;
+    }
+    if (generation !== this._generation || !this._started) return;
+    this._problem = body && body.error ? `${status} ${body.error}: ${body.message || ''}` : null;
+    let state = 'reconnecting';
+    if (status === 0) state = 'unreachable';
+    else if (status === 401) state = 'refused';
+    else if (status === 403 && body.error === 'origin_not_allowed') {
+      state = 'origin';
+      this._problem = `${body.message} (this page: ${window.location.origin})`;
+      console.warn(`<whatsapp-qr>: ${this._problem}`);
+    } else if (status === 404) state = 'unknown';
+    this._show(state);
+    this._later();
+  }
+
+  /** Connects again later and later (1 s, 2 s, 4 s… at most 30 s, with jitter); a new getToken is asked each time. */
+  _later() {
+    clearTimeout(this._retry);
+    const delay = Math.min(30000, 1000 * 2 ** this._attempt++) * (0.75 + Math.random() / 2);
+    this._retry = setTimeout(() => this._connect(), delay);
+  }
+
   _update(data) {
     this._status = data.instance_status;
-    if (data.instance_status === 'open') { this._show('connected'); return; }
-    if (data.instance_status === 'close') {
-      // "get a new code" asks for a QR: the person may switch to a phone number again
-      this._pairingCode = null;
-      this._phoneMode = false;
-      this._show('closed');
+    const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
+    if (data.instance_status === 'open') {
+      this._pairingPending = null;
+      this._show('connected');
       return;
     }
-    const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
+    if (data.instance_status === 'close') {
+      // while a pairing code is on its way, a 'close' is Evolution ending the QR session first: nothing to show
+      if (this._pairingPending) { this._show('pairing'); return; }
+      const hadCode = !!this._pairingCode;
+      this._pairingCode = null;
+      if (this._phoneMode && this._phoneOffered()) {
+        this._show('phone');
+        if (hadCode) this._say('pairingExpired');
+      } else this._show('closed');
+      return;
+    }
     if (this._phoneMode) {
-      if (data.pairing_code && data.pairing_code !== this._pairingCode) {
-        this._pairingCode = data.pairing_code;
-        this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at, pairingCode: data.pairing_code });
-      }
-      this._expires = data.pairing_code ? expires : null;
-      if (this._state === 'pairing' || data.pairing_code) this._show('pairing');
+      if (data.pairing_code) this._codeArrived(data.pairing_code, expires);
+      else if (this._pairingPending || this._state === 'pairing') this._show('pairing');
+      else this._show('phone');
       return;
     }
     // no code yet: the first one is being prepared, or the next one after an expired code
@@ -262,26 +389,27 @@ class WhatsAppQr extends HTMLElement {
     this._renewing = false;
     if (this._img.getAttribute('src') !== data.qr_code) {
       this._img.src = data.qr_code;
-      this._expires = expires;
       this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at });
     }
     this._expires = expires;
-    this._show(this._secondsLeft() === 0 ? 'renewing' : 'scan');
+    this._show(this._secondsLeft(this._expires) === 0 ? 'renewing' : 'scan');
   }
 
-  /** Whole seconds until the code expires, by the server's clock; null when its expiry is unknown. */
-  _secondsLeft() {
-    if (!this._expires) return null;
-    return Math.max(0, Math.ceil((this._expires - (Date.now() + this._clockOffset)) / 1000));
+  /** Whole seconds until `expires`, by the server's clock; null when unknown. */
+  _secondsLeft(expires) {
+    if (!expires) return null;
+    return Math.max(0, Math.ceil((expires - (Date.now() + this._clockOffset)) / 1000));
   }
 
   _tick() {
-    const left = this._secondsLeft();
-    if (left === null) { this._count.textContent = ''; return; }
-    this._count.textContent = this.strings.expiresIn.replace('{s}', String(left));
+    const code = this._state === 'pairing' && this._pairingCode;
+    const left = this._secondsLeft(code ? this._codeExpires : this._expires);
+    if (left === null) { this._count.textContent = ''; delete this._count.dataset.seconds; return; }
+    this._count.textContent = (code ? this.strings.codeExpiresIn : this.strings.expiresIn).replace('{s}', String(left));
     this._count.dataset.seconds = String(left);
     if (left === 0 && this._state === 'scan') this._show('renewing');
-    if (left === 0 && this._state === 'pairing' && this._pairingCode) { this._pairingCode = null; this._show('pairing'); }
+    // the next rotation brings the next code: until then, it is on its way
+    if (left === 0 && code) { this._pairingCode = null; this._show('pairing'); }
   }
 
   _show(state) {
@@ -290,14 +418,14 @@ class WhatsAppQr extends HTMLElement {
     const s = this.strings;
     const showsQr = state === 'scan';
     const code = state === 'pairing' ? this._pairingCode : null;
-    const offersSwitch = this.getAttribute('phone-link') !== 'off'
-      && ['scan', 'renewing', 'phone', 'pairing'].includes(state);
+    const offersSwitch = this._phoneOffered() && ['scan', 'renewing', 'closed', 'phone', 'pairing'].includes(state);
     this._img.hidden = !showsQr;
     this._img.alt = s.qrAlt;
     this._box.hidden = showsQr || state === 'phone' || !!code;
     this._box.classList.toggle('ok', state === 'connected');
-    this._box.textContent = { connected: '✓', closed: '⟳' }[state] || '…';
-    this._box.setAttribute('aria-label', s[state] || '');
+    this._box.textContent = { connected: '✓', closed: '⟳', refused: '!', origin: '!', unreachable: '!',
+      unknown: '?' }[state] || '…';
+    this._box.setAttribute('aria-label', s[state] || s.pairingComing || '');
     this._form.hidden = state !== 'phone';
     this._form.querySelector('label').textContent = s.phone;
     this._form.querySelector('button').textContent = s.getPairingCode;
@@ -311,17 +439,22 @@ class WhatsAppQr extends HTMLElement {
     this._button.textContent = s.getNewCode;
     this._link.hidden = !offersSwitch;
     this._link.textContent = this._phoneMode ? s.useQr : s.usePhone;
+    const problem = ['origin', 'refused', 'unknown'].includes(state) ? this._problem : null;
+    this._dev.hidden = !problem;
+    this._dev.textContent = problem || '';
     clearInterval(this._ticker);
     this._count.textContent = '';
+    delete this._count.dataset.seconds;
     if (showsQr || code) {
       this._tick();
       this._ticker = setInterval(() => this._tick(), 250);
     }
-    const text = state === 'pairing' && !code ? s.pairingComing : s[state] || '';
+    const text = state === 'pairing' && !code ? s.pairingComing : state === 'phone' ? s.phoneHint : s[state] || '';
     if (changed || this._text.textContent !== text) this._text.textContent = text;
     if (changed) {
       this.setAttribute('state', state);
-      this._emit('qr-state', { instance: this._instance(), state, instanceStatus: this._status || null });
+      this._emit('qr-state', { instance: this._instance(), state, instanceStatus: this._status || null,
+        problem: problem || null });
     }
   }
 

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.Optional;
 
 import io.qrrefresher.access.JwksKeys;
+import io.qrrefresher.access.LinkTokens;
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.api.AccessAnswers;
 import io.qrrefresher.api.AdminAccess;
@@ -42,6 +43,12 @@ public final class AccessConfiguration implements CamelConfiguration {
         return new ViewerTokens(mode.viewerSecret(), settings.stream().viewerTokenTtl());
     }
 
+    /** The tokens of link pages (GET /link/<token>), signed with VIEWER_TOKEN_SECRET. */
+    @BindToRegistry("linkTokens")
+    public LinkTokens linkTokens(ServiceMode mode) {
+        return new LinkTokens(mode.viewerSecret());
+    }
+
     @BindToRegistry("webhookAuth")
     public WebhookAuth webhookAuth(ServiceMode mode) {
         return new WebhookAuth(mode.webhookToken(), Clock.systemUTC());
@@ -60,10 +67,12 @@ public final class AccessConfiguration implements CamelConfiguration {
 
     /** Who may open the live QR stream; the JWKS of VIEWER_JWKS_URL is fetched from the start, on its own thread. */
     @BindToRegistry("streamAccess")
-    public StreamAccess streamAccess(Settings settings, ServiceMode mode, ViewerTokens viewerTokens) {
+    public StreamAccess streamAccess(Settings settings, ServiceMode mode, ViewerTokens viewerTokens,
+                                     LinkTokens linkTokens) {
         Optional<JwksKeys> jwks = settings.stream().viewerJwksUrl()
                 .map(url -> resources.add(new JwksKeys(url, Clock.systemUTC())));
         jwks.ifPresent(JwksKeys::start);
-        return new StreamAccess(settings.stream(), settings.userJwt(), viewerTokens, mode.adminToken(), jwks);
+        return new StreamAccess(settings.stream(), settings.userJwt(), viewerTokens, linkTokens, mode.adminToken(),
+                jwks);
     }
 }

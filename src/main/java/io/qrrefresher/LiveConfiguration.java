@@ -15,6 +15,9 @@ import io.qrrefresher.stream.QrRenewals;
 import io.qrrefresher.stream.QrStreams;
 import io.qrrefresher.stream.StreamAccess;
 import io.qrrefresher.stream.WidgetScript;
+import io.qrrefresher.common.Languages;
+import io.qrrefresher.config.InvalidSettingException;
+import io.qrrefresher.config.Setting;
 import io.qrrefresher.webhook.WebhookEvents;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -57,10 +60,24 @@ public final class LiveConfiguration implements CamelConfiguration {
         return new PhonePairings(servers, qrContent);
     }
 
-    /** The QR widget's script (GET /widget/whatsapp-qr.js). */
+    /**
+     * The texts of the link pages and the widget: en, pt-BR, es, and the languages of LANGUAGES_DIR (a bad file stops
+     * the start, naming it).
+     */
+    @BindToRegistry("languages")
+    public Languages languages(Settings settings) {
+        try {
+            return Languages.load(settings.linkPage().languagesDir());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException(Setting.LANGUAGES_DIR, e.getMessage().replaceFirst("^LANGUAGES_DIR:? ?",
+                    ""));
+        }
+    }
+
+    /** The QR widget's script (GET /widget/whatsapp-qr.js), carrying every language's texts. */
     @BindToRegistry("widgetScript")
-    public WidgetScript widgetScript(Settings settings) {
-        return new WidgetScript(settings.widget());
+    public WidgetScript widgetScript(Languages languages) {
+        return new WidgetScript(languages);
     }
 
     @BindToRegistry("webhookEvents")

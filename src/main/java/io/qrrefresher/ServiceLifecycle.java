@@ -59,7 +59,8 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                 new RefreshConfiguration(),
                 new AccessConfiguration(resources),
                 new ListenerConfiguration(resources),
-                new LiveConfiguration());
+                new LiveConfiguration(),
+                new LinkConfiguration());
     }
 
     /**

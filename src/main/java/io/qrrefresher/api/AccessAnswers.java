@@ -1,6 +1,7 @@
 package io.qrrefresher.api;
 
 import io.qrrefresher.common.JsonAnswer;
+import io.qrrefresher.common.UrlPaths;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -84,6 +84,11 @@ public enum Setting {
     VIEWER_JWT_MAX_LIFETIME("viewer.jwt-max-lifetime"),
     CORS_ALLOWED_ORIGINS("cors.allowed-origins"),
     QR_RENEW_MIN_INTERVAL("qr.renew.min-interval"),
+    PUBLIC_URL("public.url"),
+    LINK_PAGE_TITLE("link.page-title"),
+    LINK_PAGE_LOGO_URL("link.page-logo-url"),
+    LINK_PAGE_CONTACT("link.page-contact"),
+    LANGUAGES_DIR("languages.dir"),
 
     MANAGEMENT_PORT("management.port"),
     JOLOKIA_ENABLED("jolokia.enabled"),

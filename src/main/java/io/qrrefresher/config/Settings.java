@@ -176,6 +176,17 @@ public final class Settings {
     }
 
     /**
+     * Link pages ({@code GET /link/<token>}): the service's public address for the links it makes (else the address the
+     * operator's request named), the product's name and logo on the page, whom the person should ask for a new link,
+     * and a folder of extra languages ({@code <lang>.json}, read at start).
+     */
+    public record LinkPage(Optional<URI> publicUrl, Optional<String> title, Optional<URI> logoUrl,
+                           Optional<String> contact, Optional<java.nio.file.Path> languagesDir) {
+        public static final LinkPage NONE = new LinkPage(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty());
+    }
+
+    /**
      * The public HTTP server's own protection: where it listens, how long a client may take to send a request's
      * headers, how long a keep-alive connection may stay idle, how many connections it holds (in all, and per client
      * address: peers in {@code trustedProxies} are exempt from the latter), the socket send buffer, and the proxies
@@ -194,6 +205,7 @@ public final class Settings {
     }
 
     private final Widget widget;
+    private final LinkPage linkPage;
     private final Edge edge;
     private final UserJwt userJwt;
     private final Database database;
@@ -310,6 +322,23 @@ public final class Settings {
                 in.httpUrl(Setting.VIEWER_JWKS_URL, true));
         this.widget = new Widget(in.origins(Setting.CORS_ALLOWED_ORIGINS),
                 in.duration(Setting.QR_RENEW_MIN_INTERVAL, Duration.ofSeconds(30), Duration.ofSeconds(1)));
+        Optional<URI> publicUrl = in.httpUrl(Setting.PUBLIC_URL, false);
+        if (publicUrl.isPresent() && publicUrl.get().getRawPath() != null && publicUrl.get().getRawPath().length() > 1
+                && !publicUrl.get().getRawPath().endsWith("/")) {
+            publicUrl = Optional.of(URI.create(publicUrl.get() + "/"));
+        }
+        Optional<String> languagesDir = in.text(Setting.LANGUAGES_DIR);
+        if (languagesDir.isPresent() && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(languagesDir.get()))) {
+            throw new InvalidSettingException(Setting.LANGUAGES_DIR, "is not a readable folder: " + languagesDir.get());
+        }
+        Optional<String> title = in.text(Setting.LINK_PAGE_TITLE);
+        Optional<String> contact = in.text(Setting.LINK_PAGE_CONTACT);
+        if (title.map(String::length).orElse(0) > 80 || contact.map(String::length).orElse(0) > 200) {
+            throw new InvalidSettingException(title.map(String::length).orElse(0) > 80 ? Setting.LINK_PAGE_TITLE
+                    : Setting.LINK_PAGE_CONTACT, "is too long for a page's header (80 and 200 characters at most)");
+        }
+        this.linkPage = new LinkPage(publicUrl, title, in.httpUrl(Setting.LINK_PAGE_LOGO_URL, true), contact,
+                languagesDir.map(java.nio.file.Path::of));
         if (stream.viewerTokenTtl().compareTo(Duration.ofHours(24)) > 0) {
             throw new InvalidSettingException(Setting.VIEWER_TOKEN_TTL, "must be at most PT24H (a viewer token is a"
                     + " short-lived credential; streams reconnect with a fresh one)");
@@ -396,6 +425,10 @@ public final class Settings {
 
     public Widget widget() {
         return widget;
+    }
+
+    public LinkPage linkPage() {
+        return linkPage;
     }
 
     public Management management() {

@@ -32,7 +32,8 @@ import io.vertx.ext.web.RoutingContext;
  * decodes to something holding {@code /} or {@code \} is a 400 before any route runs.</li>
  * <li><b>No inbound header reaches a response.</b> An answer carries only the headers of {@link #RESPONSE_HEADERS};
  * one whose value repeats a request header of the same name is dropped (an echo), and an
- * {@code Access-Control-Allow-Origin} only ever names an origin of CORS_ALLOWED_ORIGINS.</li>
+ * {@code Access-Control-Allow-Origin} only ever names an origin of CORS_ALLOWED_ORIGINS, or is {@code *} on what
+ * holds no data: the widget's script and a 403 refusal.</li>
  * <li><b>Every 4xx and 5xx is JSON</b> that says what was wrong, including the router's own (404, 405, 413).</li>
  * <li>The client's address (behind {@link ClientAddresses trusted proxies}) is computed once, for every throttle.</li>
  * <li><b>Guarded endpoints are refused here</b>, before their body is read: every endpoint whose route begins with a
@@ -58,13 +59,14 @@ public final class EdgeGate implements Handler<RoutingContext> {
             "connection", "keep-alive", "date", "cache-control", "etag", "vary", "retry-after", "www-authenticate",
             "allow", "x-accel-buffering", "content-security-policy", "referrer-policy", "x-content-type-options",
             "access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers",
-            "access-control-max-age");
+            "access-control-max-age", "x-robots-tag");
 
     /** Response headers whose value may legitimately equal the request's (a JSON request answered with JSON). */
     private static final Set<String> MAY_EQUAL_REQUEST = Set.of("content-type", "content-length",
             "transfer-encoding", "connection", "keep-alive", "date", "vary");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String WIDGET_SCRIPT = "/widget/whatsapp-qr.js";
 
     private final ClientAddresses addresses;
     private final Predicate<String> allowedOrigin;
@@ -253,8 +255,10 @@ public final class EdgeGate implements Handler<RoutingContext> {
             List<String> values = headers.getAll(name);
             boolean echoed = !MAY_EQUAL_REQUEST.contains(lower)
                     && values.stream().anyMatch(value -> request.headers().getAll(name).contains(value));
+            // '*' only on what holds no data: the widget's script, and a refusal (its 403 says why, readably)
             boolean foreignOrigin = lower.equals("access-control-allow-origin")
-                    && values.stream().anyMatch(value -> !allowedOrigin.test(value));
+                    && values.stream().anyMatch(value -> !allowedOrigin.test(value) && !("*".equals(value)
+                    && (response.getStatusCode() == 403 || WIDGET_SCRIPT.equals(request.path()))));
             if (echoed || foreignOrigin) {
                 headers.remove(name);
             }

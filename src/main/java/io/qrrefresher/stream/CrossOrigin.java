@@ -8,10 +8,12 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
- * Who may use the browser-facing endpoints (live stream, renew, widget script) from a page of another site:
+ * Who may use the browser-facing endpoints (live stream, renew, pairing code) from a page of another site:
  * exactly the origins of CORS_ALLOWED_ORIGINS, none by default. A request without an Origin header (a server, curl)
  * or from the service's own origin needs no permission; any other origin is refused outright, so that a page that is
- * not listed gets nothing, not even a stream the browser would then hide from it.
+ * not listed gets nothing, not even a stream the browser would then hide from it. The refusal itself (403
+ * {@code origin_not_allowed}, which holds no data) is readable by that page ({@code Access-Control-Allow-Origin: *}),
+ * so that its widget says why it shows no code; the service logs the refused origins ({@link RefusedOrigins}).
  */
 final class CrossOrigin {
 
@@ -46,8 +48,16 @@ final class CrossOrigin {
         Verdict verdict = judge(request);
         if (verdict == Verdict.ALLOWED) {
             allow(request, response);
+        } else if (verdict == Verdict.REFUSED) {
+            refused(request, response);
         }
         return verdict != Verdict.REFUSED;
+    }
+
+    /** A page of an origin that is not listed: noted for the log, and allowed to read the refusal (it holds no data). */
+    private static void refused(HttpServerRequest request, HttpServerResponse response) {
+        RefusedOrigins.SHARED.refused(request.getHeader("Origin"), request.path());
+        response.putHeader("Access-Control-Allow-Origin", "*");
     }
 
     /** The headers of an answer to a listed origin (no credentials mode: tokens travel in the request itself). */
@@ -59,6 +69,9 @@ final class CrossOrigin {
     /** Answers a preflight (OPTIONS) for {@code methods}: 204 with the permission, or 403 for another origin. */
     void preflight(HttpServerRequest request, HttpServerResponse response, String methods) {
         if (judge(request) == Verdict.REFUSED || request.getHeader("Origin") == null) {
+            if (request.getHeader("Origin") != null) {
+                refused(request, response);
+            }
             HttpReplies.json(response, 403, java.util.Map.of("error", "origin_not_allowed", "message",
                     "this page's origin is not in CORS_ALLOWED_ORIGINS"));
             return;

@@ -16,6 +16,19 @@ public class QrSnapshot {
     private String userId;
     private String accessFingerprint;
     private String evolutionServer;
+    private boolean linkValid;
+
+    /**
+     * Whether the link of the caller's link token (read with the row) is live and was made for this row and its owner;
+     * false for every other caller.
+     */
+    public boolean isLinkValid() {
+        return linkValid;
+    }
+
+    public void setLinkValid(boolean linkValid) {
+        this.linkValid = linkValid;
+    }
 
     /** The row's evolution_server (null: the default server). */
     public String getEvolutionServer() {

@@ -206,6 +206,12 @@ public final class QrStreams {
             }
             if (!exchange.getProperty(ALLOWED_PROPERTY, false, Boolean.class)) {
                 subscriber.release();
+                if (exchange.getMessage().getBody() == null && credential.get().namesTheInstance()) {
+                    // a credential signed for this very name (or the admin's): saying the row is gone reveals nothing
+                    refuse(response, 404, "instance_not_found", "there is no instance of this name (deleted, or"
+                            + " never created): ask for a new link or token once it exists");
+                    return;
+                }
                 admission.unauthorized(routing, WHAT, ViewerAdmission.TokenFrom.HEADER_OR_QUERY, this::refuse);
                 return;
             }

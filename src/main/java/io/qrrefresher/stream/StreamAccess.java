@@ -6,6 +6,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qrrefresher.access.Hs256Jwt;
 import io.qrrefresher.access.JwksKeys;
+import io.qrrefresher.access.LinkTokens;
 import io.qrrefresher.access.Secrets;
 import io.qrrefresher.access.ViewerTokens;
 import io.qrrefresher.config.Settings;
@@ -18,6 +19,8 @@ import io.qrrefresher.config.Settings;
  * <ul>
  * <li>viewer token ({@code v2.…}, {@link ViewerTokens}) for this instance, this row and its owner: header or
  * {@code ?token=};</li>
+ * <li>link token ({@code l1.…}, {@link LinkTokens}) of a link page of this instance, not revoked, made for this row and
+ * its owner (its row in {@code qr_refresher.instance_links}, read with the instance's): header or {@code ?token=};</li>
  * <li>the application's user JWT (HS256 with {@code VIEWER_JWT_SECRET}, or RS256/ES256 with the keys of
  * {@code VIEWER_JWKS_URL}) whose claim equals the row's {@code user_id};</li>
  * <li>the admin token, only as {@code Authorization: Bearer} (never in a URL, where logs and proxies keep it);</li>
@@ -26,7 +29,7 @@ import io.qrrefresher.config.Settings;
  */
 public final class StreamAccess {
 
-    public enum Kind { VIEWER_TOKEN, USER_JWT, ADMIN, INSTANCE_TOKEN }
+    public enum Kind { VIEWER_TOKEN, LINK, USER_JWT, ADMIN, INSTANCE_TOKEN }
 
     /**
      * A credential that passed the checks that need no row; {@code value} is the JWT subject or the instance token,
@@ -35,6 +38,19 @@ public final class StreamAccess {
     public record Credential(Kind kind, String value, ViewerTokens.Binding binding) {
         public Credential(Kind kind, String value) {
             this(kind, value, null);
+        }
+
+        /**
+         * Whether this credential was signed for the instance's very name (a viewer or link token) or is the admin's:
+         * telling its holder that no such row exists reveals nothing they could not know.
+         */
+        public boolean namesTheInstance() {
+            return kind == Kind.ADMIN || kind == Kind.VIEWER_TOKEN || kind == Kind.LINK;
+        }
+
+        /** The link id of a link token, for the query that reads the row with its link; null for other kinds. */
+        public String getLinkId() {
+            return kind == Kind.LINK ? value : null;
         }
 
         @Override
@@ -46,6 +62,7 @@ public final class StreamAccess {
     private static final int MAX_TOKEN_LENGTH = 8192;
 
     private final ViewerTokens viewerTokens;
+    private final LinkTokens linkTokens;
     private final Optional<String> adminToken;
     private final Optional<String> jwtSecret;
     private final Optional<JwksKeys> jwks;
@@ -60,6 +77,12 @@ public final class StreamAccess {
 
     public StreamAccess(Settings.Stream settings, Settings.UserJwt userJwt, ViewerTokens viewerTokens,
                         Optional<String> adminToken, Optional<JwksKeys> jwks) {
+        this(settings, userJwt, viewerTokens, new LinkTokens(Optional.empty()), adminToken, jwks);
+    }
+
+    public StreamAccess(Settings.Stream settings, Settings.UserJwt userJwt, ViewerTokens viewerTokens,
+                        LinkTokens linkTokens, Optional<String> adminToken, Optional<JwksKeys> jwks) {
+        this.linkTokens = linkTokens;
         this.userJwt = userJwt;
         this.viewerTokens = viewerTokens;
         this.jwks = jwks;
@@ -80,6 +103,9 @@ public final class StreamAccess {
         String token = headerToken != null ? headerToken : queryToken;
         if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
             return Optional.empty();
+        }
+        if (LinkTokens.looksLikeLinkToken(token)) {
+            return linkTokens.verify(token, instanceName, now).map(link -> new Credential(Kind.LINK, link));
         }
         if (ViewerTokens.looksLikeViewerToken(token)) {
             return viewerTokens.verify(token, instanceName, now)
@@ -133,6 +159,7 @@ public final class StreamAccess {
             case ADMIN -> true;
             case VIEWER_TOKEN -> credential.binding() != null
                     && credential.binding().matches(row.getRowId(), row.getUserId());
+            case LINK -> row.isLinkValid();
             case USER_JWT -> credential.value().equals(row.getUserId());
             case INSTANCE_TOKEN -> Secrets.sameSecret(credential.value(), row.getInstanceToken());
         };

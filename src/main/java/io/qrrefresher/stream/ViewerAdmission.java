@@ -59,7 +59,8 @@ final class ViewerAdmission {
     Optional<Credential> admit(RoutingContext routing, String what, TokenFrom tokenFrom, Refusal refusal) {
         HttpServerResponse response = routing.response();
         if (!crossOrigin.admit(routing.request(), response)) {
-            refusal.answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS");
+            refusal.answer(response, 403, "origin_not_allowed", "this page's origin is not in CORS_ALLOWED_ORIGINS"
+                    + " (the service's setting that lists the sites whose pages may show the widget)");
             return Optional.empty();
         }
         Instant now = clock.instant();

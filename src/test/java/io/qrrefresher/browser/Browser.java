@@ -31,6 +31,61 @@ final class Browser implements AutoCloseable {
 
     /** A headless Chromium, or the test is skipped with the reason. */
     static Browser start() {
+        return start(options -> { });
+    }
+
+    /**
+     * A headless Chromium emulating a phone (390×844, an iPhone's user agent, touch), whose browser asks for pages in
+     * {@code acceptLanguage} (such as "pt-BR,pt").
+     */
+    static Browser phone(String acceptLanguage) {
+        return start(options -> {
+            options.setExperimentalOption("mobileEmulation", java.util.Map.of(
+                    "deviceMetrics", java.util.Map.of("width", 390, "height", 844, "pixelRatio", 2.0, "touch", true),
+                    "userAgent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+                            + " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"));
+            language(options, acceptLanguage);
+        });
+    }
+
+    /** A headless desktop Chromium whose browser asks for pages in {@code acceptLanguage}. */
+    static Browser desktop(String acceptLanguage) {
+        return start(options -> language(options, acceptLanguage));
+    }
+
+    private static void language(ChromeOptions options, String acceptLanguage) {
+        options.addArguments("--lang=" + acceptLanguage.split(",")[0], "--accept-lang=" + acceptLanguage);
+        options.setExperimentalOption("prefs", java.util.Map.of("intl.accept_languages", acceptLanguage));
+    }
+
+    /** The axe-core npm package (its webjar, a test dependency): injected into a page to check its accessibility. */
+    static String axeCore() throws IOException {
+        try (java.io.InputStream in = Browser.class.getResourceAsStream(
+                "/META-INF/resources/webjars/axe-core/4.6.3/axe.min.js")) {
+            if (in == null) {
+                throw new IllegalStateException("axe-core's webjar is missing from the test classpath");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The serious and critical violations axe-core finds in the page as it is now (shadow roots included), one line
+     * each: rule, impact, the elements.
+     */
+    @SuppressWarnings("unchecked")
+    java.util.List<String> seriousAccessibilityViolations() throws IOException {
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(60));
+        js(axeCore());
+        Object found = driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + " axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations"
+                + ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                + ".map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => JSON.stringify(n.target)"
+                + " + ' ' + n.failureSummary).join(' | '))), e => done(['axe failed: ' + e]));");
+        return (java.util.List<String>) found;
+    }
+
+    static Browser start(java.util.function.Consumer<ChromeOptions> customize) {
         boolean present = CHROMIUM.canExecute() && CHROMEDRIVER.canExecute();
         if (!present) {
             System.out.println("SKIPPED browser tests: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing "
@@ -42,6 +97,7 @@ final class Browser implements AutoCloseable {
         options.setBinary(CHROMIUM);
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=800,900", "--disable-extensions");
+        customize.accept(options);
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER)
                 .usingAnyFreePort().build();
         ChromeDriver driver = new ChromeDriver(service, options);

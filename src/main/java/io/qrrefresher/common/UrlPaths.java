@@ -1,15 +1,16 @@
-package io.qrrefresher.api;
+package io.qrrefresher.common;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
-final class UrlPaths {
+/** Text in URLs the service writes. */
+public final class UrlPaths {
 
     private UrlPaths() {
     }
 
     /** {@code text} encoded as one URL path segment. */
-    static String segment(String text) {
+    public static String segment(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -1,0 +1,301 @@
+package io.qrrefresher.browser;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qrrefresher.access.LinkTokens;
+import io.qrrefresher.demo.EvolutionSimulator.State;
+import io.qrrefresher.evolution.QrImagesTest;
+import io.qrrefresher.support.RunningService;
+import io.qrrefresher.support.ScriptedEvolutionApi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.SearchContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The link page an operator sends the person who must link their WhatsApp ({@code POST /instances/{name}/link}, then
+ * {@code GET /link/<token>}), in real browsers: Debian's headless Chromium as a desktop (English) and as a phone
+ * (390×844, an iPhone's user agent, Portuguese), against the real service and an Evolution API on loopback.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LinkPageBrowserTest {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    Browser desktop;
+    Browser phone;
+    ScriptedEvolutionApi evolution;
+    PageServer productSite;
+    RunningService service;
+
+    @BeforeAll
+    void start() throws Exception {
+        desktop = Browser.desktop("en-US,en");
+        phone = Browser.phone("pt-BR,pt");
+        evolution = ScriptedEvolutionApi.start();
+        productSite = new PageServer();
+        service = RunningService.against(evolution)
+                .with("qr.refresh.on-request", "true")
+                .with("link.page-title", "Acme Chat")
+                .with("link.page-contact", "support@acme.example")
+                .start();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        for (AutoCloseable closeable : new AutoCloseable[] {desktop, phone, service, productSite, evolution}) {
+            if (closeable != null) {
+                closeable.close();
+            }
+        }
+    }
+
+    @Test
+    void onADesktopTheLinkShowsTheLiveQrWithItsTrueCountdownThenConnectedAndGoesBackToTheProduct() throws Exception {
+        waitingInstance("l-desk");
+        String done = productSite.put("/welcome.html", "<!doctype html><html lang=en><title>Welcome</title>"
+                + "<main>Welcome back</main></html>");
+        String url = link("l-desk", "{\"return_url\": \"" + done + "\"}").path("url").asText();
+
+        desktop.open(url);
+        await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
+        assertThat(desktop.js("return document.documentElement.lang")).isEqualTo("en");
+        assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Link your WhatsApp");
+        assertThat(desktop.driver().findElement(By.className("intro")).getText())
+                .isEqualTo("Link your WhatsApp to Acme Chat.");
+        // the QR the page shows is the QR of the stored code, decoded as a phone would
+        await().atMost(WAIT).until(() -> stored("l-desk").equals(image(desktop)));
+        assertThat(QrImagesTest.decode(image(desktop))).isEqualTo(QrImagesTest.decode(stored("l-desk")));
+        Timestamp expires = (Timestamp) service.db().instance("l-desk").get("qr_expires_at");
+        long expected = (long) Math.ceil((expires.getTime() - Instant.now().toEpochMilli()) / 1000.0);
+        assertThat(Long.parseLong(countdown(desktop))).isBetween(expected - 1, expected + 1);
+        assertThat(desktop.seriousAccessibilityViolations()).as("axe-core on the link page, desktop").isEmpty();
+        assertThat(desktop.screenshotWindow("link-desktop-en", 1000, 900)).isNotEmptyFile();
+
+        String first = image(desktop);
+        evolution.rotate("l-desk");
+        service.refresh();
+        await().atMost(WAIT).until(() -> !first.equals(image(desktop)) && stored("l-desk").equals(image(desktop)));
+
+        evolution.pair("l-desk");
+        service.refresh();
+        await().atMost(WAIT).until(() -> "connected".equals(state(desktop)) || done.equals(currentUrl(desktop)));
+        // the page says so, then goes back to the product
+        await().atMost(WAIT).until(() -> done.equals(currentUrl(desktop)));
+        assertThat(desktop.driver().findElement(By.tagName("main")).getText()).isEqualTo("Welcome back");
+    }
+
+    @Test
+    void onAPhoneThePageLeadsWithThePairingCodeInPortugueseWithoutAFlash() throws Exception {
+        waitingInstance("l-phone");
+        // the new socket's first QR (with its pairing code) arrives while Evolution waits before answering connect
+        evolution.whileConnectWaits("l-phone", () -> evolution.rotate("l-phone"));
+        String url = link("l-phone", null).path("url").asText();
+
+        phone.open(url);
+        await().atMost(WAIT).until(() -> "phone".equals(state(phone)));
+        assertThat(phone.js("return document.documentElement.lang")).isEqualTo("pt-BR");
+        assertThat(phone.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Conecte seu WhatsApp");
+        SearchContext widget = phone.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        assertThat(widget.findElement(By.cssSelector(".link")).getText()).isEqualTo("Escanear um código QR");
+        assertThat(phone.seriousAccessibilityViolations()).as("axe-core on the link page, phone").isEmpty();
+        assertThat(phone.screenshotWindow("link-phone-pt-BR", 390, 844)).isNotEmptyFile();
+
+        phone.js("window.statesSeen = []; document.addEventListener('qr-state',"
+                + " e => window.statesSeen.push(e.detail.state));");
+        widget.findElement(By.cssSelector("input")).sendKeys("+55 11 98765-4321" + Keys.ENTER);
+        await().atMost(WAIT).until(() -> "pairing".equals(state(phone)) && evolution.currentPairingCode("l-phone") != null
+                && grouped(evolution.currentPairingCode("l-phone")).equals(widget.findElement(By.cssSelector(".code"))
+                .getText()));
+        // one state at a time: never "this code is no longer valid", never a QR, while the code was on its way
+        assertThat(phone.js("return window.statesSeen")).asList().containsOnly("pairing");
+        await().atMost(WAIT).until(() -> countdown(phone) != null && Long.parseLong(countdown(phone)) > 0);
+        assertThat(widget.findElement(By.cssSelector(".count")).getText()).startsWith("Válido por ");
+        assertThat(widget.findElement(By.cssSelector(".link")).getText()).isEqualTo("Escanear um código QR");
+        assertThat(widget.findElement(By.cssSelector(".text")).getText()).contains("Aparelhos conectados");
+        assertThat(phone.seriousAccessibilityViolations()).as("axe-core, the pairing code on a phone").isEmpty();
+        assertThat(phone.screenshotWindow("link-phone-pt-BR-code", 390, 844)).isNotEmptyFile();
+    }
+
+    @Test
+    void theLinksLanguageComesFirstThenTheBrowsers() throws Exception {
+        waitingInstance("l-lang");
+        desktop.open(link("l-lang", "{\"lang\": \"es\"}").path("url").asText());
+        await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
+        assertThat(desktop.js("return document.documentElement.lang")).isEqualTo("es");
+        assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Vincula tu WhatsApp");
+        SearchContext widget = desktop.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        assertThat(widget.findElement(By.cssSelector(".text")).getText()).contains("Dispositivos vinculados");
+
+        desktop.open(link("l-lang", "{\"lang\": \"pt-BR\"}").path("url").asText());
+        await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
+        assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Conecte seu WhatsApp");
+        assertThat(desktop.screenshotWindow("link-desktop-pt-BR", 1000, 900)).isNotEmptyFile();
+
+        phone.open(link("l-lang", "{\"lang\": \"en\"}").path("url").asText());
+        await().atMost(WAIT).until(() -> "phone".equals(state(phone)));
+        assertThat(phone.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Link your WhatsApp");
+        assertThat(phone.screenshotWindow("link-phone-en", 390, 844)).isNotEmptyFile();
+
+        // without a lang, the browser's Accept-Language
+        HttpResponse<String> portuguese = page(link("l-lang", null).path("url").asText(), "pt-BR,pt;q=0.9,en;q=0.5");
+        assertThat(portuguese.body()).contains("<html lang=\"pt-BR\">", "Conecte seu WhatsApp");
+        HttpResponse<String> mexican = page(link("l-lang", null).path("url").asText(), "es-MX,es;q=0.9");
+        assertThat(mexican.body()).contains("<html lang=\"es\">");
+    }
+
+    @Test
+    void anExpiredLinkIsA410PageThatSaysWhomToAsk() throws Exception {
+        waitingInstance("l-expired");
+        LinkTokens tokens = new LinkTokens(Optional.of(RunningService.VIEWER_SECRET));
+        String token = tokens.mint("l-expired", Instant.now().minus(Duration.ofHours(2))).token();
+        String url = service.url("/link/" + token).toString();
+
+        HttpResponse<String> answer = page(url, "en");
+        assertThat(answer.statusCode()).isEqualTo(410);
+        desktop.open(url);
+        assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("This link has expired");
+        assertThat(desktop.driver().findElement(By.className("ask")).getText())
+                .isEqualTo("Ask support@acme.example for a new link.");
+        assertThat(desktop.seriousAccessibilityViolations()).as("axe-core on the expired page").isEmpty();
+        // a client that does not ask for HTML gets the same answer as JSON
+        HttpResponse<String> json = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(json.statusCode()).isEqualTo(410);
+        assertThat(JSON.readTree(json.body()).path("error").asText()).isEqualTo("link_expired");
+    }
+
+    @Test
+    void aRevokedLinkIsRefusedEvenOnAPageAlreadyOpen() throws Exception {
+        waitingInstance("l-revoked");
+        String url = link("l-revoked", null).path("url").asText();
+        String token = url.substring(url.lastIndexOf('/') + 1);
+        desktop.open(url);
+        await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
+
+        HttpResponse<String> revoked = service.send(HttpRequest.newBuilder(service.url("/instances/l-revoked/link"))
+                .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN).DELETE().build());
+        assertThat(JSON.readTree(revoked.body()).path("revoked").asInt()).isEqualTo(1);
+
+        // the open page's stream ends, the page loads again: the service says the link is no longer valid
+        await().atMost(WAIT).until(() -> desktop.driver().findElements(By.cssSelector("main.ended")).size() == 1);
+        assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("This link is no longer valid");
+        assertThat(page(url, "en").statusCode()).isEqualTo(410);
+        HttpResponse<String> stream = service.get("/instances/l-revoked/qr/stream?token=" + token, null);
+        assertThat(stream.statusCode()).isEqualTo(401);
+        assertThat(service.bean(io.qrrefresher.stream.QrStreams.class).clientsOf("l-revoked")).isZero();
+    }
+
+    @Test
+    void aLinkForAnInstanceDeletedSinceSaysSo() throws Exception {
+        waitingInstance("l-gone");
+        String url = link("l-gone", null).path("url").asText();
+        service.db().update("DELETE FROM evolution_instances WHERE instance_name = ?", "l-gone");
+        HttpResponse<String> answer = page(url, "es");
+        assertThat(answer.statusCode()).isEqualTo(410);
+        assertThat(answer.body()).contains("Esta conexión de WhatsApp ya no existe");
+        // and a tampered link is not a link
+        HttpResponse<String> tampered = page(url.substring(0, url.length() - 2) + "xx", "en");
+        assertThat(tampered.statusCode()).isEqualTo(401);
+        assertThat(tampered.body()).contains("This link is not valid");
+    }
+
+    @Test
+    void makingALinkSaysWhatIsWrongWithTheRequest() throws Exception {
+        waitingInstance("l-bad");
+        for (String[] bad : new String[][] {{"{\"ttl_seconds\": 5}", "ttl_seconds"},
+                {"{\"ttl_seconds\": 9999999}", "7 days"}, {"{\"lang\": \"xx\"}", "pt-BR"},
+                {"{\"return_url\": \"javascript:alert(1)\"}", "return_url"}, {"{\"colour\": 1}", "unknown field"},
+                {"[1]", "JSON object"}, {"{", "not JSON"}}) {
+            HttpResponse<String> answer = service.send(HttpRequest.newBuilder(service.url("/instances/l-bad/link"))
+                    .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(bad[0])).build());
+            assertThat(answer.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(JSON.readTree(answer.body()).path("message").asText()).as(bad[0]).contains(bad[1]);
+        }
+        HttpResponse<String> unknown = service.send(HttpRequest.newBuilder(service.url("/instances/nobody/link"))
+                .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        JsonNode made = link("l-bad", "{\"ttl_seconds\": 604800, \"phone_link\": false}");
+        assertThat(Instant.parse(made.path("expires_at").asText()))
+                .isBetween(Instant.now().plus(Duration.ofDays(7)).minusSeconds(60), Instant.now().plus(Duration.ofDays(7)));
+        assertThat(made.path("phone_link").asBoolean()).isFalse();
+    }
+
+    private JsonNode link(String instance, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(service.url("/instances/" + instance + "/link"))
+                .header("Authorization", "Bearer " + RunningService.ADMIN_TOKEN);
+        if (body != null) {
+            request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            request.POST(HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> answer = service.send(request.build());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return JSON.readTree(answer.body());
+    }
+
+    private static HttpResponse<String> page(String url, String acceptLanguage) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/html")
+                .header("Accept-Language", acceptLanguage).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void waitingInstance(String name) {
+        evolution.addInstance(name, "token-" + name, State.CONNECTING);
+        evolution.rotate(name);
+        service.db().insertInstance(name, "token-" + name, "connecting");
+        await().atMost(WAIT).until(() -> service.db().instance(name).get("qr_code") != null);
+    }
+
+    private String stored(String name) {
+        Object qr = service.db().instance(name).get("qr_code");
+        return qr == null ? "" : qr.toString();
+    }
+
+    private static String currentUrl(Browser browser) {
+        return browser.driver().getCurrentUrl();
+    }
+
+    private static String state(Browser browser) {
+        return (String) browser.js("const w = document.querySelector('whatsapp-qr'); return w && w.getAttribute('state')");
+    }
+
+    private static String image(Browser browser) {
+        return (String) browser.js("const w = document.querySelector('whatsapp-qr');"
+                + " return w ? w.shadowRoot.querySelector('.qr').getAttribute('src') || '' : ''");
+    }
+
+    private static String countdown(Browser browser) {
+        return (String) browser.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.count')"
+                + ".dataset.seconds || null");
+    }
+
+    private static String grouped(String pairingCode) {
+        return pairingCode == null ? "" : pairingCode.substring(0, 4) + "-" + pairingCode.substring(4);
+    }
+
+    static List<String> list(Object value) {
+        return value == null ? List.of() : new ArrayList<>((List<String>) value);
+    }
+}
