@@ -309,20 +309,22 @@ class WhatsAppQr extends HTMLElement {
     source.addEventListener('status', read);
     source.onerror = () => {
       if (this._source !== source) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // EventSource gives up after a non-200 answer without saying which: ask the same URL once to learn why
+      // EventSource gives up after a non-200 answer (CLOSED), and retries a network failure by itself (CONNECTING);
+      // it says neither which: the same URL, asked once, says why
+      const closed = source.readyState === EventSource.CLOSED;
+      if (closed) {
         source.close();
         this._source = null;
-        this._diagnose(url, generation);
-      } else {
-        // a dropped stream: EventSource retries by itself
-        this._show('reconnecting');
       }
+      if (!['unreachable', 'refused', 'origin', 'unknown'].includes(this._state)) this._show('reconnecting');
+      this._diagnose(url, generation, closed);
     };
   }
 
-  /** Why the stream was refused (its status and JSON reason), shown, then another connect later and later. */
-  async _diagnose(url, generation) {
+  /** Why the stream failed (its status and JSON reason), shown; a stream EventSource gave up on is opened later. */
+  async _diagnose(url, generation, closed) {
+    if (this._probing === generation) return;
+    this._probing = generation;
     let status = 0;
     let body = {};
     const abort = new AbortController();
@@ -334,8 +336,12 @@ class WhatsAppQr extends HTMLElement {
       else { try { body = await answer.json(); } catch (e) { /* no JSON: the status says enough */ } }
     } catch (e) {
       status = 0;
+    } finally {
+      if (this._probing === generation) this._probing = null;
     }
     if (generation !== this._generation || !this._started) return;
+    // the stream answers again: EventSource is reconnecting by itself
+    if (status >= 200 && status < 300 && !closed) return;
     this._problem = body && body.error ? `${status} ${body.error}: ${body.message || ''}` : null;
     let state = 'reconnecting';
     if (status === 0) state = 'unreachable';
@@ -345,8 +351,14 @@ class WhatsAppQr extends HTMLElement {
       this._problem = `${body.message} (this page: ${window.location.origin})`;
       console.warn(`<whatsapp-qr>: ${this._problem}`);
     } else if (status === 404) state = 'unknown';
+    if (!closed && this._source && state !== 'unreachable' && state !== 'reconnecting') {
+      // a refusal: EventSource would retry it for ever
+      this._source.close();
+      this._source = null;
+      closed = true;
+    }
     this._show(state);
-    this._later();
+    if (closed) this._later();
   }
 
   /** Connects again later and later (1 s, 2 s, 4 s… at most 30 s, with jitter); a new getToken is asked each time. */

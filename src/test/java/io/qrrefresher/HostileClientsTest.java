@@ -56,7 +56,7 @@ class HostileClientsTest {
     static final String TARGET = "hostile-target";
     /** Pages, scripts and the icon: they hold no data and need no credential. */
     static final Set<String> PUBLIC = Set.of("GET /wall", "GET /wall/wall.js", "GET /widget/whatsapp-qr.js",
-            "GET /favicon.ico");
+            "GET /favicon.ico", "GET /link-page.js");
     static final String NONCE = "probe-" + UUID.randomUUID();
 
     @RegisterExtension
@@ -99,7 +99,8 @@ class HostileClientsTest {
         assertThat(endpoints).contains("POST /webhooks/evolution", "GET /instances/:name/qr/stream",
                 "POST /instances/:name/qr/renew", "POST /instances/:name/qr/pairing-code",
                 "POST /instances/:name/viewer-token", "GET /refresh-runs", "POST /refresh-control/pause",
-                "GET /wall/instances", "GET /widget/whatsapp-qr.js");
+                "GET /wall/instances", "GET /widget/whatsapp-qr.js",
+                "POST /instances/:name/link", "DELETE /instances/:name/link", "GET /link/:link");
     }
 
     @Test

@@ -142,7 +142,8 @@ class WidgetBrowserTest {
         SearchContext widget = browser.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
         widget.findElement(By.cssSelector("input")).sendKeys("+55 11 98765-4321" + Keys.ENTER);
 
-        await().atMost(WAIT).until(() -> "pairing".equals(state()) && grouped(evolution.currentPairingCode("w-phone"))
+        await().atMost(WAIT).until(() -> "pairing".equals(state()) && evolution.currentPairingCode("w-phone") != null
+                && grouped(evolution.currentPairingCode("w-phone"))
                 .equals(widget.findElement(By.cssSelector(".code")).getText()));
         assertThat(evolution.pairingNumber("w-phone")).isEqualTo("5511987654321");
         assertThat(evolution.calls(EvolutionCall.LOGOUT, "w-phone")).isEqualTo(1);
@@ -214,18 +215,79 @@ class WidgetBrowserTest {
     }
 
     @Test
-    void aPageOfAnOriginNotListedGetsNothing() throws Exception {
+    void aPageOfAnOriginNotListedSaysWhyAndGetsNoStream() throws Exception {
         waitingInstance("w-other");
 
         browser.open(widgetPage(otherSite, "w-other"));
-        // the script itself is refused to that origin: the element never comes to life
-        await().atMost(WAIT).until(() -> "complete".equals(browser.js("return document.readyState")));
-        assertThat(browser.js("return customElements.get('whatsapp-qr') === undefined")).isEqualTo(true);
-        Object streamFetch = browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
-                + " fetch(arguments[0]).then(r => done('status ' + r.status), e => done('blocked'));",
-                service.url("/instances/w-other/qr/stream?token=" + RunningService.viewerToken("w-other")).toString());
-        assertThat(streamFetch).isEqualTo("blocked");
+        // the script holds no data and loads anywhere; the stream refuses the page, readably, and the widget says so
+        await().atMost(WAIT).until(() -> "origin".equals(state()));
+        SearchContext widget = browser.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        assertThat(widget.findElement(By.cssSelector(".text")).getText())
+                .isEqualTo("This page is not allowed to show the code.");
+        assertThat(widget.findElement(By.cssSelector(".dev")).getText())
+                .contains("CORS_ALLOWED_ORIGINS", otherSite.origin());
+        assertThat(browser.js("return window.problems.at(-1)")).asString().contains("CORS_ALLOWED_ORIGINS");
         assertThat(service.bean(io.qrrefresher.stream.QrStreams.class).subscribedInstances()).doesNotContain("w-other");
+        // nothing of the stream is readable by that page: only the refusal
+        Object streamFetch = browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + " fetch(arguments[0]).then(r => r.json()).then(b => done(b.error), e => done('blocked'));",
+                service.url("/instances/w-other/qr/stream?token=" + RunningService.viewerToken("w-other")).toString());
+        assertThat(streamFetch).isEqualTo("origin_not_allowed");
+    }
+
+    @Test
+    void aRefusedTokenSaysSoAndAGetTokenSetAfterTheWidgetUpgradedIsCalled() throws Exception {
+        waitingInstance("w-refused");
+        String server = service.url("").toString();
+        browser.open(listedSite.put("/w-refused.html", "<!doctype html><html lang=pt-BR><head><meta charset=utf-8>"
+                + "<script>window.states = []; window.problems = [];"
+                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));</script>"
+                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
+                + "<whatsapp-qr instance='w-refused' token='v2.expired' server='" + server + "'></whatsapp-qr>"
+                + "</body></html>"));
+        await().atMost(WAIT).until(() -> "refused".equals(state()));
+        SearchContext widget = browser.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        // the page's language (lang="pt-BR")
+        assertThat(widget.findElement(By.cssSelector(".text")).getText())
+                .isEqualTo("Este acesso expirou ou foi revogado. Peça um novo a quem o enviou.");
+        assertThat(widget.findElement(By.cssSelector(".dev")).getText()).contains("401 unauthorized");
+
+        browser.js("window.asked = []; document.querySelector('whatsapp-qr').getToken = async instance => {"
+                + " window.asked.push(instance); return '" + RunningService.viewerToken("w-refused") + "'; };");
+        await().atMost(WAIT).until(() -> "scan".equals(state()) && stored("w-refused").equals(image()));
+        assertThat(browser.js("return window.asked[0]")).isEqualTo("w-refused");
+    }
+
+    @Test
+    void anUnknownInstanceAndAnUnreachableServiceEachSayWhatTheyAre() throws Exception {
+        String server = service.url("").toString();
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        browser.open(listedSite.put("/w-unknown.html", "<!doctype html><html lang=es><head><meta charset=utf-8><title>Widgets</title>"
+                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
+                + "<whatsapp-qr id=a instance='w-never-made' token='" + RunningService.viewerToken("w-never-made")
+                + "' server='" + server + "'></whatsapp-qr>"
+                + "<whatsapp-qr id=b instance='w-down' token='x' server='http://127.0.0.1:" + closedPort
+                + "'></whatsapp-qr></body></html>"));
+        await().atMost(WAIT).alias("the states of a and b").untilAsserted(() -> assertThat(browser.js(
+                "return [document.getElementById('a').getAttribute('state'),"
+                + " document.getElementById('b').getAttribute('state')]")).asList()
+                .containsExactly("unknown", "unreachable"));
+        assertThat(browser.js("return document.getElementById('a').shadowRoot.querySelector('.text').textContent"))
+                .isEqualTo("Esta conexión de WhatsApp ya no existe.");
+        assertThat(browser.js("return document.getElementById('b').shadowRoot.querySelector('.text').textContent"))
+                .isEqualTo("No se puede acceder al servicio del código. Reintentando…");
+        assertThat(browser.seriousAccessibilityViolations()).as("axe-core on widgets in their failure states").isEmpty();
+    }
+
+    @Test
+    void theWidgetPassesAxeCoreWhileItShowsAQr() throws Exception {
+        waitingInstance("w-axe");
+        browser.open(widgetPage(listedSite, "w-axe"));
+        await().atMost(WAIT).until(() -> "scan".equals(state()));
+        assertThat(browser.seriousAccessibilityViolations()).as("axe-core on the widget showing a QR").isEmpty();
     }
 
     /**
@@ -258,9 +320,11 @@ class WidgetBrowserTest {
 
     private String widgetPage(PageServer site, String instance) {
         String server = service.url("").toString();
-        return site.put("/" + instance + ".html", "<!doctype html><html><head><meta charset=utf-8>"
-                + "<script>window.states = []; window.qrChanges = 0;"
-                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));"
+        return site.put("/" + instance + ".html", "<!doctype html><html lang=en><head><meta charset=utf-8>"
+                + "<title>The widget</title>"
+                + "<script>window.states = []; window.qrChanges = 0; window.problems = [];"
+                + " document.addEventListener('qr-state', e => { window.states.push(e.detail.state);"
+                + " window.problems.push(e.detail.problem); });"
                 + " document.addEventListener('qr-change', () => window.qrChanges++);</script>"
                 + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
                 + "<whatsapp-qr instance='" + instance + "' token='" + RunningService.viewerToken(instance)

@@ -36,10 +36,11 @@ class WidgetReconnectBrowserTest {
                         + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
                         + "<whatsapp-qr instance='w-drop' token='" + RunningService.viewerToken("w-drop")
                         + "' server='" + server + "'></whatsapp-qr></body></html>"));
-                await().atMost(WAIT).until(() -> "scan".equals(state(browser)));
+                await().atMost(WAIT).untilAsserted(() -> assertThat(state(browser)).as("%s", browser.js("return window.states")).isEqualTo("scan"));
 
                 first.close();
-                await().atMost(WAIT).until(() -> "reconnecting".equals(state(browser)));
+                // the page says the service cannot be reached (not a bare "reconnecting" for ever)
+                await().atMost(WAIT).until(() -> "unreachable".equals(state(browser)));
                 evolution.rotate("w-drop"); // a new code while the service was away
                 second.start();
                 second.refresh();
