@@ -67,6 +67,7 @@ public class EvolutionSimulator implements AutoCloseable {
     private final Clock clock;
     private final Map<String, SimulatedInstance> instances = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong qrsMade = new java.util.concurrent.atomic.AtomicLong();
     private final HttpServer server;
     private final ExecutorService executor;
     private final WebhookSender webhooks;
@@ -205,6 +206,11 @@ public class EvolutionSimulator implements AutoCloseable {
 
     public void removeInstance(String name) {
         instances.remove(name);
+    }
+
+    /** How many QR codes every instance made in all (rotations), since the start. */
+    public long rotations() {
+        return qrsMade.get();
     }
 
     /** A new QR now, as WhatsApp's rotation does. */
@@ -549,6 +555,7 @@ public class EvolutionSimulator implements AutoCloseable {
             return;
         }
         instance.count++;
+        qrsMade.incrementAndGet();
         instance.code = "2@" + randomBase64(48) + "," + randomBase64(32) + "," + randomBase64(32) + ","
                 + randomBase64(32);
         instance.base64 = QrImages.dataUrl(instance.code);

@@ -70,26 +70,37 @@ class WidgetBenchmark {
                         .append(RunningService.viewerToken(name)).append("' server='http://127.0.0.")
                         .append(2 + i % 10).append(':').append(httpPort).append("'></whatsapp-qr>");
             }
-            String page = site.put("/bench.html", "<!doctype html><html><head><meta charset=utf-8>"
-                    + "<script>window.samples = []; window.received = [];"
+            String page = site.put("/bench.html", "<!doctype html><html lang=en><head><meta charset=utf-8>"
+                    + "<title>Widget benchmark</title>"
+                    + "<script>window.samples = []; window.received = []; window.late = []; window.states = [];"
+                    + " window.drawn = new Set();"
+                    + " document.addEventListener('qr-state', e => window.states.push([e.target.getAttribute('instance'),"
+                    + "   e.detail.state, Date.now()]));"
                     + " document.addEventListener('qr-change', async e => {"
                     + "   const img = e.target.shadowRoot.querySelector('.qr');"
                     + "   const arrived = Date.parse(e.detail.qrExpiresAt) - " + LIFETIME_MS + ";"
-                    + "   window.received.push(performance.timeOrigin + performance.now() - arrived);"
+                    + "   const received = performance.timeOrigin + performance.now() - arrived;"
+                    + "   window.received.push(received);"
                     + "   try { await img.decode(); } catch (x) { return; }"
-                    + "   requestAnimationFrame(() => window.samples.push("
-                    + "     performance.timeOrigin + performance.now() - arrived));"
+                    + "   requestAnimationFrame(() => { const drawn = performance.timeOrigin + performance.now() - arrived;"
+                    + "     window.samples.push(drawn); window.drawn.add(e.target.getAttribute('instance') + ' '"
+                    + "       + img.getAttribute('src').slice(-40));"
+                    + "     if (drawn > 1000) window.late.push({ instance: e.target.getAttribute('instance'),"
+                    + "       received: Math.round(received), drawn: Math.round(drawn), at: Date.now() }); });"
                     + " });</script>"
                     + "<script type=module src='http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js'></script>"
                     + "<style>whatsapp-qr { --wqr-size: 120px; }</style></head><body>" + widgets + "</body></html>");
             browser.open(page);
             await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
-            browser.js("window.samples = []; window.received = []");
+            browser.js("window.samples = []; window.received = []; window.late = []; window.states = [];"
+                    + " window.drawn = new Set()");
+            long rotationsBefore = evolution.rotations();
             // the window is counted in events: as many QR events as MEASURE holds rotations, for every widget
             long expected = WIDGETS * (MEASURE.toSeconds() / ROTATION.toSeconds());
             await().atMost(MEASURE.multipliedBy(3)).pollInterval(Duration.ofSeconds(1)).until(() -> ((Number)
                     browser.js("return window.received.length")).longValue() >= expected);
+            long rotations = evolution.rotations() - rotationsBefore;
             @SuppressWarnings("unchecked")
             List<Number> raw = (List<Number>) browser.js("return window.samples");
             List<Double> samples = sorted(raw);
@@ -97,6 +108,15 @@ class WidgetBenchmark {
             List<Double> received = sorted((List<Number>) browser.js("return window.received"));
             String scanning = String.valueOf(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length"));
+            long lateDraws = samples.stream().filter(value -> value > 1000).count();
+            System.out.printf(Locale.ROOT, "[figures] late draws (more than 1 s after their webhook): %d; each: %s%n",
+                    lateDraws, browser.js("return JSON.stringify(window.late)"));
+            System.out.printf(Locale.ROOT, "[figures] state changes during the window: %s%n",
+                    browser.js("return JSON.stringify(window.states.filter(s => s[1] !== 'scan'))"));
+            long distinct = ((Number) browser.js("return window.drawn.size")).longValue();
+            System.out.printf(Locale.ROOT, "[figures] draws %d, of %d distinct QR images (a QR drawn twice by one"
+                    + " widget: %d); the simulator made %d QRs meanwhile (the window's first and last webhooks are"
+                    + " in flight at its edges)%n", samples.size(), distinct, samples.size() - distinct, rotations);
 
             byte[] script = service.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js")).GET().build())
