@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import io.qrrefresher.support.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -101,23 +102,7 @@ class JwksKeysTest {
 
     @Test
     void anUnknownKeyIdMakesTheKeysBeReadAgainWithoutWaitingForThem() throws Exception {
-        AtomicReference<Instant> time = new AtomicReference<>(Instant.now());
-        Clock clock = new Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return java.time.ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return time.get();
-            }
-        };
+        MutableClock clock = new MutableClock(Instant.now());
         JwksKeys keys = new JwksKeys(url(), clock);
         keys.fetch();
         assertThat(keys.size()).isZero();
@@ -128,7 +113,7 @@ class JwksKeysTest {
         assertThat(keys.verify(token, Instant.now())).as("unknown key id").isEmpty();
         assertThat(fetches.get()).as("no new fetch within 30 s of the last").isEqualTo(1);
 
-        time.set(time.get().plusSeconds(31));
+        clock.advance(Duration.ofSeconds(31));
         // a flood of tokens naming unknown keys: refused at once, and one fetch for all of them
         for (int i = 0; i < 1000; i++) {
             assertThat(keys.verify(sign("RS256", "made-up-" + i, rsa.getPrivate(), "user-1", Instant.now()

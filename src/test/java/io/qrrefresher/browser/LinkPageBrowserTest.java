@@ -137,6 +137,35 @@ class LinkPageBrowserTest {
     }
 
     @Test
+    void theKeyboardAloneReachesThePairingCode() throws Exception {
+        waitingInstance("l-keys");
+        evolution.whileConnectWaits("l-keys", () -> evolution.rotate("l-keys"));
+        desktop.open(link("l-keys", null).path("url").asText());
+        await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
+
+        // Tab from the top of the page to "Link with phone number instead" (the only control while a QR shows)
+        org.openqa.selenium.interactions.Actions keys = new org.openqa.selenium.interactions.Actions(desktop.driver());
+        keys.sendKeys(Keys.TAB).perform();
+        assertThat(desktop.js("const w = document.querySelector('whatsapp-qr');"
+                + " return document.activeElement === w && w.shadowRoot.activeElement.className")).isEqualTo("link");
+        keys.sendKeys(Keys.ENTER).perform();
+        await().atMost(WAIT).until(() -> "phone".equals(state(desktop)));
+        // the number field has the focus: type, Enter
+        keys.sendKeys("+55 11 98765-4321" + Keys.ENTER).perform();
+        SearchContext widget = desktop.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        await().atMost(WAIT).until(() -> evolution.currentPairingCode("l-keys") != null
+                && grouped(evolution.currentPairingCode("l-keys")).equals(widget.findElement(By.cssSelector(".code"))
+                .getText()));
+        assertThat(evolution.pairingNumber("l-keys")).isEqualTo("5511987654321");
+        // and back to the QR, by keyboard: Tab to the copy button, Tab to "Scan a QR code instead", Enter
+        keys.sendKeys(Keys.TAB).perform();
+        assertThat(desktop.js("return document.querySelector('whatsapp-qr').shadowRoot.activeElement.className"))
+                .isEqualTo("copy");
+        keys.sendKeys(Keys.TAB, Keys.ENTER).perform();
+        await().atMost(WAIT).until(() -> !"pairing".equals(state(desktop)));
+    }
+
+    @Test
     void theLinksLanguageComesFirstThenTheBrowsers() throws Exception {
         waitingInstance("l-lang");
         desktop.open(link("l-lang", "{\"lang\": \"es\"}").path("url").asText());

@@ -101,8 +101,10 @@ class WidgetBenchmark {
             await().atMost(MEASURE.multipliedBy(3)).pollInterval(Duration.ofSeconds(1)).until(() -> ((Number)
                     browser.js("return window.received.length")).longValue() >= expected);
             long rotations = evolution.rotations() - rotationsBefore;
+            // one snapshot of what the page measured: samples and distinct images read together
+            browser.js("window.snapshot = { samples: window.samples.slice(), drawn: window.drawn.size }");
             @SuppressWarnings("unchecked")
-            List<Number> raw = (List<Number>) browser.js("return window.samples");
+            List<Number> raw = (List<Number>) browser.js("return window.snapshot.samples");
             List<Double> samples = sorted(raw);
             @SuppressWarnings("unchecked")
             List<Double> received = sorted((List<Number>) browser.js("return window.received"));
@@ -113,7 +115,7 @@ class WidgetBenchmark {
                     lateDraws, browser.js("return JSON.stringify(window.late)"));
             System.out.printf(Locale.ROOT, "[figures] state changes during the window: %s%n",
                     browser.js("return JSON.stringify(window.states.filter(s => s[1] !== 'scan'))"));
-            long distinct = ((Number) browser.js("return window.drawn.size")).longValue();
+            long distinct = ((Number) browser.js("return window.snapshot.drawn")).longValue();
             System.out.printf(Locale.ROOT, "[figures] draws %d, of %d distinct QR images (a QR drawn twice by one"
                     + " widget: %d); the simulator made %d QRs meanwhile (the window's first and last webhooks are"
                     + " in flight at its edges)%n", samples.size(), distinct, samples.size() - distinct, rotations);

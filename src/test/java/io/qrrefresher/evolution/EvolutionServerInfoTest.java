@@ -120,7 +120,7 @@ class EvolutionServerInfoTest {
 
     @Test
     void getRootIsReadAtStartThenEveryIntervalAndEvery15SecondsWhileItFailsOrTheGateIsClosed() throws Exception {
-        EvolutionDiscoveryTest.MutableClock clock = new EvolutionDiscoveryTest.MutableClock(
+        io.qrrefresher.support.MutableClock clock = new io.qrrefresher.support.MutableClock(
                 Instant.parse("2026-12-06T12:00:00Z"));
         EvolutionServers servers = new EvolutionServers(List.of(
                 new EvolutionServer("br1", URI.create("https://evo-br1.example.com"), Optional.empty())));

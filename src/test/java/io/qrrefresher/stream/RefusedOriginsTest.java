@@ -1,11 +1,9 @@
 package io.qrrefresher.stream;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicReference;
 
+import io.qrrefresher.support.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,23 +13,7 @@ class RefusedOriginsTest {
 
     @Test
     void oneLinePerOriginPerMinuteAndAtMostEightOriginsNamed() {
-        AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-07T12:00:00Z"));
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-07T12:00:00Z"));
         RefusedOrigins log = new RefusedOrigins(clock, Duration.ofMinutes(1));
         assertThat(log.refused("https://shop.example", "/instances/a/qr/stream"))
                 .contains("https://shop.example", "CORS_ALLOWED_ORIGINS");
@@ -44,7 +26,7 @@ class RefusedOriginsTest {
             assertThat(log.refused("https://flood" + i + ".example", "/x")).isNull();
         }
         // an origin is cut to printable characters: nothing a caller sends reaches the log as it is
-        now.set(now.get().plusSeconds(60));
+        clock.advance(Duration.ofSeconds(60));
         assertThat(log.refused("https://evil.example\n2026 FAKE LINE" + "x".repeat(500), "/x"))
                 .doesNotContain("\n").hasSizeLessThan(400);
         assertThat(log.refused("https://shop.example", "/x")).isNotNull();
