@@ -288,7 +288,7 @@ public final class LinkPages {
                 .append("</p>\n");
         boolean phoneLink = !Boolean.FALSE.equals(row.get("phone_link"));
         html.append("<whatsapp-qr instance=\"").append(escape(check.instanceName())).append("\" token=\"")
-                .append(escape(token)).append("\" lang=\"").append(escape(lang)).append("\" start=\"auto\"")
+                .append(escape(token)).append("\" lang=\"").append(escape(lang)).append("\" server=\"..\" start=\"auto\"")
                 .append(phoneLink ? "" : " phone-link=\"off\"").append("></whatsapp-qr>\n");
         html.append("<section class=\"done\" hidden><p>").append(escape(t.get("pageDone"))).append("</p>");
         if (returnUrl != null) {
@@ -298,8 +298,9 @@ public final class LinkPages {
         html.append("</section>\n<noscript><p>").append(escape(t.get("pageNoScript"))).append("</p></noscript>\n");
         html.append("</main>\n<script type=\"application/json\" id=\"link-config\">")
                 .append(json(config).replace("<", "\\u003c")).append("</script>\n");
-        html.append("<script type=\"module\" src=\"/widget/whatsapp-qr.js?v=").append(widgetVersion.get())
-                .append("\"></script>\n<script type=\"module\" src=\"").append(SCRIPT_PATH).append("?v=")
+        // relative to the page (/link/<token>), so that the page works under a proxy's prefix (PUBLIC_URL with a path)
+        html.append("<script type=\"module\" src=\"../widget/whatsapp-qr.js?v=").append(widgetVersion.get())
+                .append("\"></script>\n<script type=\"module\" src=\"..").append(SCRIPT_PATH).append("?v=")
                 .append(scriptVersion).append("\"></script>\n</body>\n</html>\n");
         return new Page(200, "text/html; charset=utf-8", html.toString(), policy());
     }
@@ -331,6 +332,7 @@ public final class LinkPages {
         html.append("<!doctype html>\n<html lang=\"").append(escape(lang)).append("\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
                 .append("<meta name=\"robots\" content=\"noindex, nofollow\">\n<meta name=\"referrer\" content=\"no-referrer\">\n")
+                .append("<link rel=\"icon\" href=\"../favicon.ico\">\n")
                 .append("<title>").append(escape(title)).append("</title>\n<style>").append(STYLE).append("</style>\n")
                 .append("</head>\n<body>\n");
     }

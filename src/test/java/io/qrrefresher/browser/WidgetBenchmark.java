@@ -90,6 +90,25 @@ class WidgetBenchmark {
                     + " });</script>"
                     + "<script type=module src='http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js'></script>"
                     + "<style>whatsapp-qr { --wqr-size: 120px; }</style></head><body>" + widgets + "</body></html>");
+            // what the database does meanwhile: any statement or transaction older than a second, every 250 ms (a
+            // late draw is a QR whose row was written late, or whose notification was)
+            java.util.Set<String> slow = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.ScheduledExecutorService watcher = java.util.concurrent.Executors
+                    .newSingleThreadScheduledExecutor();
+            watcher.scheduleWithFixedDelay(() -> {
+                try {
+                    for (var row : service.db().query("SELECT pid, application_name, state, wait_event_type,"
+                            + " wait_event, round(extract(epoch FROM now() - xact_start)) AS xact_s,"
+                            + " round(extract(epoch FROM now() - query_start)) AS query_s, left(query, 160) AS query"
+                            + " FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle'"
+                            + " AND (xact_start < now() - interval '1 second' OR query_start < now() - interval '1 second')"
+                            + " AND query NOT LIKE 'LISTEN%' AND backend_type = 'client backend'")) {
+                        slow.add(java.time.LocalTime.now().withNano(0) + " " + row);
+                    }
+                } catch (RuntimeException e) {
+                    slow.add("watcher: " + e.getMessage());
+                }
+            }, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
             browser.open(page);
             await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
@@ -113,6 +132,9 @@ class WidgetBenchmark {
             long lateDraws = samples.stream().filter(value -> value > 1000).count();
             System.out.printf(Locale.ROOT, "[figures] late draws (more than 1 s after their webhook): %d; each: %s%n",
                     lateDraws, browser.js("return JSON.stringify(window.late)"));
+            watcher.shutdownNow();
+            System.out.printf(Locale.ROOT, "[figures] database work older than 1 s, seen every 250 ms: %d lines%n%s%n",
+                    slow.size(), String.join("\n", new java.util.TreeSet<>(slow)));
             System.out.printf(Locale.ROOT, "[figures] state changes during the window: %s%n",
                     browser.js("return JSON.stringify(window.states.filter(s => s[1] !== 'scan'))"));
             long distinct = ((Number) browser.js("return window.snapshot.drawn")).longValue();
