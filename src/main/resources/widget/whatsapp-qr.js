@@ -183,6 +183,14 @@ class WhatsAppQr extends HTMLElement {
     this._pairingPending = Date.now();
     this._pairingCode = null;
     this._show('pairing');
+    // a code that never comes (Evolution failed after accepting) is said, not waited for
+    clearTimeout(this._pendingTimer);
+    this._pendingTimer = setTimeout(() => {
+      if (!this._pairingPending || this._pairingCode) return;
+      this._pairingPending = null;
+      this._show('phone');
+      this._say('failed');
+    }, 60000);
     try {
       const answer = await fetch(`${this._server()}/instances/${encodeURIComponent(this._instance())}/qr/pairing-code`, {
         method: 'POST', mode: 'cors',
@@ -401,7 +409,8 @@ class WhatsAppQr extends HTMLElement {
     this._renewing = false;
     if (this._img.getAttribute('src') !== data.qr_code) {
       this._img.src = data.qr_code;
-      this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at });
+      this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at,
+        sentAt: data.server_time || null });
     }
     this._expires = expires;
     this._show(this._secondsLeft(this._expires) === 0 ? 'renewing' : 'scan');

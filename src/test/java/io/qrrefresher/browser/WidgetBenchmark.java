@@ -86,6 +86,7 @@ class WidgetBenchmark {
                     + "     window.samples.push(drawn); window.drawn.add(e.target.getAttribute('instance') + ' '"
                     + "       + img.getAttribute('src').slice(-40));"
                     + "     if (drawn > 1000) window.late.push({ instance: e.target.getAttribute('instance'),"
+                    + "       sent: e.detail.sentAt ? Date.parse(e.detail.sentAt) - arrived : null,"
                     + "       received: Math.round(received), drawn: Math.round(drawn), at: Date.now() }); });"
                     + " });</script>"
                     + "<script type=module src='http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js'></script>"
@@ -113,7 +114,7 @@ class WidgetBenchmark {
             await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
             browser.js("window.samples = []; window.received = []; window.late = []; window.states = [];"
-                    + " window.drawn = new Set()");
+                    + " window.drawn = new Set(); window.windowStart = Date.now()");
             long rotationsBefore = evolution.rotations();
             // the window is counted in events: as many QR events as MEASURE holds rotations, for every widget
             long expected = WIDGETS * (MEASURE.toSeconds() / ROTATION.toSeconds());
@@ -130,8 +131,10 @@ class WidgetBenchmark {
             String scanning = String.valueOf(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length"));
             long lateDraws = samples.stream().filter(value -> value > 1000).count();
-            System.out.printf(Locale.ROOT, "[figures] late draws (more than 1 s after their webhook): %d; each: %s%n",
-                    lateDraws, browser.js("return JSON.stringify(window.late)"));
+            System.out.printf(Locale.ROOT, "[figures] late draws (more than 1 s after their webhook): %d; each (ms"
+                    + " after the QR was stored: sent by the service, received by the page, drawn; at: ms into the"
+                    + " window): %s%n", lateDraws, browser.js("return JSON.stringify(window.late.map(l =>"
+                    + " ({ ...l, at: l.at - window.windowStart })))"));
             watcher.shutdownNow();
             System.out.printf(Locale.ROOT, "[figures] database work older than 1 s, seen every 250 ms: %d lines%n%s%n",
                     slow.size(), String.join("\n", new java.util.TreeSet<>(slow)));
