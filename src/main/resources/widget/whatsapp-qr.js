@@ -11,7 +11,8 @@
  * pairing code they type in WhatsApp (set the `phone-link` attribute to "off" to hide the offer; `start="phone"` opens
  * with it, `start="auto"` on a phone only).
  * Language: the `lang` attribute (else the page's, else the browser's): en, pt-BR, es, and those the service adds.
- * Events (bubbling, composed): `qr-state` {state, instanceStatus, problem}, `qr-change` {qrExpiresAt, pairingCode}.
+ * Events (bubbling, composed): `qr-state` {state, instanceStatus, problem}, `qr-change` {qrExpiresAt, storedAt, sentAt,
+ * pairingCode}.
  * It never fails silently: a refused token (`refused`), a page whose origin the service does not allow (`origin`,
  * with the service's reason in a developer line and the console), a service it cannot reach (`unreachable`) and an
  * instance that does not exist (`unknown`) each have their state and their words.
@@ -410,7 +411,7 @@ class WhatsAppQr extends HTMLElement {
     if (this._img.getAttribute('src') !== data.qr_code) {
       this._img.src = data.qr_code;
       this._emit('qr-change', { instance: this._instance(), qrExpiresAt: data.qr_expires_at,
-        sentAt: data.server_time || null });
+        storedAt: data.last_qr_update || null, sentAt: data.server_time || null });
     }
     this._expires = expires;
     this._show(this._secondsLeft(this._expires) === 0 ? 'renewing' : 'scan');
