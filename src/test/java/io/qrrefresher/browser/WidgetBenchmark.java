@@ -78,7 +78,7 @@ class WidgetBenchmark {
             String page = site.put("/bench.html", "<!doctype html><html lang=en><head><meta charset=utf-8>"
                     + "<title>Widget benchmark</title>"
                     + "<script>window.samples = []; window.received = []; window.late = []; window.states = [];"
-                    + " window.drawn = new Set(); window.windowStart = Infinity;"
+                    + " window.drawn = new Set(); window.windowStart = Infinity; window.stores = {};"
                     + " document.addEventListener('qr-state', e => window.states.push([e.target.getAttribute('instance'),"
                     + "   e.detail.state, Date.now()]));"
                     + " document.addEventListener('qr-change', async e => {"
@@ -91,6 +91,7 @@ class WidgetBenchmark {
                     + "   requestAnimationFrame(() => { const drawn = performance.timeOrigin + performance.now() - arrived;"
                     + "     window.samples.push(drawn); window.drawn.add(e.target.getAttribute('instance') + ' '"
                     + "       + img.getAttribute('src').slice(-40));"
+                    + "     (window.stores[e.target.getAttribute('instance')] ||= []).push(arrived);"
                     + "     if (drawn > 1000) window.late.push({ instance: e.target.getAttribute('instance'),"
                     + "       sent: e.detail.sentAt ? Date.parse(e.detail.sentAt) - arrived : null,"
                     + "       received: Math.round(received), drawn: Math.round(drawn), at: Date.now() }); });"
@@ -101,7 +102,7 @@ class WidgetBenchmark {
             await().atMost(Duration.ofSeconds(60)).until(() -> Long.valueOf(WIDGETS).equals(browser.js(
                     "return [...document.querySelectorAll('whatsapp-qr')].filter(w => w.state === 'scan').length")));
             browser.js("window.samples = []; window.received = []; window.late = []; window.states = [];"
-                    + " window.drawn = new Set(); window.windowStart = Date.now()");
+                    + " window.drawn = new Set(); window.stores = {}; window.windowStart = Date.now()");
             long rotationsBefore = evolution.rotations();
             // the simulator's rotations and the stores of their webhooks are milliseconds apart: both counted from here
             // the window is counted in events: as many QR events as MEASURE holds rotations, for every widget
@@ -126,9 +127,15 @@ class WidgetBenchmark {
             System.out.printf(Locale.ROOT, "[figures] state changes during the window: %s%n",
                     browser.js("return JSON.stringify(window.states.filter(s => s[1] !== 'scan'))"));
             long distinct = ((Number) browser.js("return window.snapshot.drawn")).longValue();
+            // per widget, the QRs it drew one rotation apart: a gap of two rotations or more is a QR it never drew
+            long missed = ((Number) browser.js("let missed = 0; for (const times of Object.values(window.stores)) {"
+                    + " times.sort((a, b) => a - b); for (let i = 1; i < times.length; i++) {"
+                    + " missed += Math.max(0, Math.round((times[i] - times[i - 1]) / " + ROTATION.toMillis() + ") - 1); } }"
+                    + " return missed;")).longValue();
             System.out.printf(Locale.ROOT, "[figures] draws %d, of %d distinct QR images (a QR drawn twice by one"
                     + " widget: %d); the simulator made %d QRs meanwhile (the last ones' webhooks are in flight when"
-                    + " the window ends)%n", samples.size(), distinct, samples.size() - distinct, rotations);
+                    + " the window ends); rotations a widget never drew (a gap of two rotations between its QRs): %d%n",
+                    samples.size(), distinct, samples.size() - distinct, rotations, missed);
 
             byte[] script = service.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + httpPort + "/widget/whatsapp-qr.js")).GET().build())
