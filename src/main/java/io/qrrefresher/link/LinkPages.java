@@ -40,6 +40,7 @@ import io.qrrefresher.config.Settings;
 public final class LinkPages {
 
     public static final String SCRIPT_PATH = "/link-page.js";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LinkPages.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 4096;
     private static final int MAX_RETURN_URL = 2048;
@@ -204,6 +205,9 @@ public final class LinkPages {
             return JsonAnswer.error(400, "bad_request", "set PUBLIC_URL (the service's address as your customers reach"
                     + " it): this request names no usable Host");
         }
+        // the link's id, never its token: whoever reads the log cannot open the page
+        LOG.info("Link page made for instance '{}': link {}, until {}{}", io.qrrefresher.common.Failures.printable(name,
+                64), link.linkId(), link.expiresAt().toInstant(), request.lang() == null ? "" : ", in " + request.lang());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("instance_name", name);
         body.put("url", base + "/link/" + link.token());
@@ -218,6 +222,7 @@ public final class LinkPages {
 
     /** The answer to {@code DELETE /instances/{name}/link}: how many live links were revoked. */
     public JsonAnswer revoked(String name, int count) {
+        LOG.info("Link pages of instance '{}' revoked: {}", io.qrrefresher.common.Failures.printable(name, 64), count);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("instance_name", name);
         body.put("revoked", count);

@@ -239,12 +239,8 @@ class WidgetBrowserTest {
     void aRefusedTokenSaysSoAndAGetTokenSetAfterTheWidgetUpgradedIsCalled() throws Exception {
         waitingInstance("w-refused");
         String server = service.url("").toString();
-        browser.open(listedSite.put("/w-refused.html", "<!doctype html><html lang=pt-BR><head><meta charset=utf-8>"
-                + "<script>window.states = []; window.problems = [];"
-                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));</script>"
-                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
-                + "<whatsapp-qr instance='w-refused' token='v2.expired' server='" + server + "'></whatsapp-qr>"
-                + "</body></html>"));
+        browser.open(hostPage(listedSite, "w-refused", "pt-BR",
+                "<whatsapp-qr instance='w-refused' token='v2.expired' server='" + server + "'></whatsapp-qr>"));
         await().atMost(WAIT).until(() -> "refused".equals(state()));
         SearchContext widget = browser.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
         // the page's language (lang="pt-BR")
@@ -265,12 +261,11 @@ class WidgetBrowserTest {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        browser.open(listedSite.put("/w-unknown.html", "<!doctype html><html lang=es><head><meta charset=utf-8><title>Widgets</title>"
-                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
-                + "<whatsapp-qr id=a instance='w-never-made' token='" + RunningService.viewerToken("w-never-made")
+        browser.open(hostPage(listedSite, "w-unknown", "es",
+                "<whatsapp-qr id=a instance='w-never-made' token='" + RunningService.viewerToken("w-never-made")
                 + "' server='" + server + "'></whatsapp-qr>"
                 + "<whatsapp-qr id=b instance='w-down' token='x' server='http://127.0.0.1:" + closedPort
-                + "'></whatsapp-qr></body></html>"));
+                + "'></whatsapp-qr>"));
         await().atMost(WAIT).alias("the states of a and b").untilAsserted(() -> assertThat(browser.js(
                 "return [document.getElementById('a').getAttribute('state'),"
                 + " document.getElementById('b').getAttribute('state')]")).asList()
@@ -298,14 +293,11 @@ class WidgetBrowserTest {
     void getTokenSetBeforeTheWidgetUpgradedIsCalled() {
         waitingInstance("w-get-token");
         String server = service.url("").toString();
-        browser.open(listedSite.put("/w-get-token.html", "<!doctype html><html><head><meta charset=utf-8>"
-                + "<script>window.states = []; window.asked = [];"
-                + " document.addEventListener('qr-state', e => window.states.push(e.detail.state));</script>"
-                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
-                + "<whatsapp-qr instance='w-get-token' server='" + server + "'></whatsapp-qr>"
-                + "<script>document.querySelector('whatsapp-qr').getToken = async instance => {"
+        browser.open(hostPage(listedSite, "w-get-token", "en",
+                "<whatsapp-qr instance='w-get-token' server='" + server + "'></whatsapp-qr>"
+                + "<script>window.asked = []; document.querySelector('whatsapp-qr').getToken = async instance => {"
                 + " window.asked.push(instance); return '" + RunningService.viewerToken("w-get-token") + "'; };"
-                + "</script></body></html>"));
+                + "</script>"));
 
         await().atMost(WAIT).until(() -> "scan".equals(state()) && stored("w-get-token").equals(image()));
         assertThat(browser.js("return window.asked[0]")).isEqualTo("w-get-token");
@@ -319,16 +311,23 @@ class WidgetBrowserTest {
     }
 
     private String widgetPage(PageServer site, String instance) {
-        String server = service.url("").toString();
-        return site.put("/" + instance + ".html", "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        return hostPage(site, instance, "en", "<whatsapp-qr instance='" + instance + "' token='"
+                + RunningService.viewerToken(instance) + "' server='" + service.url("") + "'></whatsapp-qr>");
+    }
+
+    /**
+     * A page of {@code site} in {@code lang} that loads the widget's script from the service and records what the
+     * widgets say (window.states, window.problems, window.qrChanges), with {@code body}.
+     */
+    private String hostPage(PageServer site, String name, String lang, String body) {
+        return site.put("/" + name + ".html", "<!doctype html><html lang=" + lang + "><head><meta charset=utf-8>"
                 + "<title>The widget</title>"
                 + "<script>window.states = []; window.qrChanges = 0; window.problems = [];"
                 + " document.addEventListener('qr-state', e => { window.states.push(e.detail.state);"
                 + " window.problems.push(e.detail.problem); });"
                 + " document.addEventListener('qr-change', () => window.qrChanges++);</script>"
-                + "<script type=module src='" + server + "/widget/whatsapp-qr.js'></script></head><body>"
-                + "<whatsapp-qr instance='" + instance + "' token='" + RunningService.viewerToken(instance)
-                + "' server='" + server + "'></whatsapp-qr></body></html>");
+                + "<script type=module src='" + service.url("") + "/widget/whatsapp-qr.js'></script></head><body>"
+                + body + "</body></html>");
     }
 
     /** One value of a reported query string (decoded by the page server). */
