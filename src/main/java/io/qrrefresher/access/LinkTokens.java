@@ -101,7 +101,9 @@ public final class LinkTokens {
         if (expiry > now.getEpochSecond() + MAX_LIFETIME.toSeconds() + CLOCK_SKEW_SECONDS) {
             return Check.INVALID;
         }
-        if (expiry + CLOCK_SKEW_SECONDS < now.getEpochSecond()) {
+        // no leeway: the expiry was set by this service's clock, and the page, the stream and the link's row must
+        // agree on the very second it ends
+        if (!now.isBefore(expiresAt)) {
             return new Check(Verdict.EXPIRED, name, parts[2], expiresAt);
         }
         return new Check(Verdict.VALID, name, parts[2], expiresAt);

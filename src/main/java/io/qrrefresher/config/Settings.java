@@ -320,8 +320,6 @@ public final class Settings {
                 in.secret(Setting.VIEWER_JWT_SECRET, 32),
                 in.text(Setting.VIEWER_JWT_CLAIM).orElse("sub"),
                 in.httpUrl(Setting.VIEWER_JWKS_URL, true));
-        this.widget = new Widget(in.origins(Setting.CORS_ALLOWED_ORIGINS),
-                in.duration(Setting.QR_RENEW_MIN_INTERVAL, Duration.ofSeconds(30), Duration.ofSeconds(1)));
         Optional<URI> publicUrl = in.httpUrl(Setting.PUBLIC_URL, false);
         if (publicUrl.isPresent() && publicUrl.get().getRawPath() != null && publicUrl.get().getRawPath().length() > 1
                 && !publicUrl.get().getRawPath().endsWith("/")) {
@@ -339,6 +337,14 @@ public final class Settings {
         }
         this.linkPage = new LinkPage(publicUrl, title, in.httpUrl(Setting.LINK_PAGE_LOGO_URL, true), contact,
                 languagesDir.map(java.nio.file.Path::of));
+        // the service's own public origin (PUBLIC_URL) serves the link pages, whose "get a new code" and pairing code
+        // are requests of that origin: allowed as if listed (a domain name is never taken for the service's own
+        // from the request alone: a DNS-rebinding page sends the same Host and Origin)
+        List<String> origins = new java.util.ArrayList<>(in.origins(Setting.CORS_ALLOWED_ORIGINS));
+        publicUrl.map(url -> url.getScheme() + "://" + url.getRawAuthority()).filter(origin -> !origins.contains(origin))
+                .ifPresent(origins::add);
+        this.widget = new Widget(List.copyOf(origins),
+                in.duration(Setting.QR_RENEW_MIN_INTERVAL, Duration.ofSeconds(30), Duration.ofSeconds(1)));
         if (stream.viewerTokenTtl().compareTo(Duration.ofHours(24)) > 0) {
             throw new InvalidSettingException(Setting.VIEWER_TOKEN_TTL, "must be at most PT24H (a viewer token is a"
                     + " short-lived credential; streams reconnect with a fresh one)");

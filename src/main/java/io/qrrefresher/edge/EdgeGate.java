@@ -115,6 +115,15 @@ public final class EdgeGate implements Handler<RoutingContext> {
     /** First on {@code router}, with JSON answers for the router's own failures. */
     public void install(Router router) {
         router.route().order(Integer.MIN_VALUE).handler(this);
+        // a client that hangs up in the middle of its request (a phone losing its network while it sends a body): nothing
+        // to answer, nobody to answer; not an ERROR with a stack trace in the log, which any caller could write at will
+        router.route().order(Integer.MIN_VALUE).failureHandler(routing -> {
+            if (routing.failure() instanceof io.vertx.core.http.HttpClosedException
+                    || routing.response().closed()) {
+                return;
+            }
+            routing.next();
+        });
         for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 501, 503}) {
             router.errorHandler(status, routing -> answer(routing.response(), status, failureCode(status),
                     failureMessage(status)));

@@ -42,6 +42,10 @@ public final class LinkPages {
     public static final String SCRIPT_PATH = "/link-page.js";
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LinkPages.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Requests are read strictly: a key given twice, or anything after the object, is an error, not a guess. */
+    private static final ObjectMapper STRICT = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_BODY = 4096;
     private static final int MAX_RETURN_URL = 2048;
     private static final Set<String> FIELDS = Set.of("ttl_seconds", "lang", "return_url", "phone_link");
@@ -105,9 +109,12 @@ public final class LinkPages {
         }
         JsonNode json;
         try {
-            json = JSON.readTree(body);
+            json = STRICT.readTree(body);
         } catch (JsonProcessingException e) {
-            return refused(400, "bad_request", "the body is not JSON: send {\"ttl_seconds\": 86400, \"lang\": \"pt-BR\","
+            String why = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+            String problem = why.startsWith("Duplicate field") ? "a field is given twice"
+                    : why.contains("Trailing token") ? "something follows the JSON object" : "the body is not JSON";
+            return refused(400, "bad_request", problem + ": send {\"ttl_seconds\": 86400, \"lang\": \"pt-BR\","
                     + " \"return_url\": \"https://app.example.com/done\", \"phone_link\": true}, every field optional");
         }
         if (json == null || !json.isObject()) {
@@ -167,7 +174,8 @@ public final class LinkPages {
         }
         try {
             URI uri = new URI(value);
-            if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!"https".equals(scheme) && !"http".equals(scheme)) {
                 return "must be an http:// or https:// URL";
             }
             if (uri.getHost() == null) {
@@ -196,11 +204,17 @@ public final class LinkPages {
      */
     public JsonAnswer made(String name, LinkRequest request, NewLink link, String host) {
         String base;
+        String warning = null;
         if (settings.publicUrl().isPresent()) {
             String url = settings.publicUrl().get().toString();
             base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         } else if (host != null && HOST.matcher(host).matches()) {
             base = "http://" + host;
+            if (!host.matches("(?i)localhost(:[0-9]+)?|[0-9.]+(:[0-9]+)?|\\[.*\\](:[0-9]+)?")) {
+                warning = "PUBLIC_URL is not set: on a domain name the page's 'get a new code' and pairing code are"
+                        + " refused (its origin is not known to be the service's own) until PUBLIC_URL names the address"
+                        + " your customers reach, such as https://" + host;
+            }
         } else {
             return JsonAnswer.error(400, "bad_request", "set PUBLIC_URL (the service's address as your customers reach"
                     + " it): this request names no usable Host");
@@ -217,6 +231,9 @@ public final class LinkPages {
         body.put("return_url", request.returnUrl());
         body.put("phone_link", request.phoneLink());
         body.put("revoke", "DELETE /instances/" + io.qrrefresher.common.UrlPaths.segment(name) + "/link");
+        if (warning != null) {
+            body.put("warning", warning);
+        }
         return JsonAnswer.ok(body);
     }
 
@@ -255,11 +272,19 @@ public final class LinkPages {
      * whether the instance it was made for is still that row ({@code same_row}); null when there is no such link.
      */
     public Page page(LinkTokens.Check check, String token, Map<String, Object> row, String acceptLanguage,
-                     String accept) {
+                     String accept, String path) {
+        if (row == null && check.verdict() == LinkTokens.Verdict.EXPIRED) {
+            // its row went (a day after it expired): the token still says when it ended
+            return refusal(check, acceptLanguage, accept);
+        }
         if (row == null) {
             return refusal(new LinkTokens.Check(LinkTokens.Verdict.INVALID, null, null, null), acceptLanguage, accept);
         }
         String lang = languages.choose((String) row.get("lang"), acceptLanguage);
+        if (check.verdict() == LinkTokens.Verdict.EXPIRED) {
+            return ended(410, "link_expired", "pageExpired", lang, check.expiresAt(), accept,
+                    "this link expired on " + check.expiresAt() + "; ask for a new one");
+        }
         if (Boolean.TRUE.equals(row.get("revoked"))) {
             return ended(410, "link_revoked", "pageRevoked", lang, null, accept,
                     "this link was revoked; ask for a new one");
@@ -283,17 +308,20 @@ public final class LinkPages {
         String returnUrl = (String) row.get("return_url");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("returnUrl", returnUrl);
-        config.put("texts", Map.of("pageDone", t.get("pageDone"), "pageOnPhone", t.get("pageOnPhone")));
+        // the page's scripts and stream, relative to it (/link/<token>, or /link/<token>/ as some mail apps write it)
+        String up = path != null && path.endsWith("/") ? "../../" : "../";
         StringBuilder html = new StringBuilder(4096);
         head(html, lang, product != null ? product + " · " + t.get("pageTitle") : t.get("pageTitle"));
         html.append("<main>\n");
         header(html, product, t.get("pageTitle"));
-        html.append("<p class=\"intro\">").append(escape(product != null
-                ? Languages.fill(t.get("pageIntro"), Map.of("product", product)) : t.get("pageIntroGeneric")))
-                .append("</p>\n");
+        if (product != null) {
+            html.append("<p class=\"intro\">").append(escape(Languages.fill(t.get("pageIntro"),
+                    Map.of("product", product)))).append("</p>\n");
+        }
         boolean phoneLink = !Boolean.FALSE.equals(row.get("phone_link"));
         html.append("<whatsapp-qr instance=\"").append(escape(check.instanceName())).append("\" token=\"")
-                .append(escape(token)).append("\" lang=\"").append(escape(lang)).append("\" server=\"..\" start=\"auto\"")
+                .append(escape(token)).append("\" lang=\"").append(escape(lang)).append("\" server=\"")
+                .append(up, 0, up.length() - 1).append("\" start=\"auto\"")
                 .append(phoneLink ? "" : " phone-link=\"off\"").append("></whatsapp-qr>\n");
         html.append("<section class=\"done\" hidden><p>").append(escape(t.get("pageDone"))).append("</p>");
         if (returnUrl != null) {
@@ -304,8 +332,9 @@ public final class LinkPages {
         html.append("</main>\n<script type=\"application/json\" id=\"link-config\">")
                 .append(json(config).replace("<", "\\u003c")).append("</script>\n");
         // relative to the page (/link/<token>), so that the page works under a proxy's prefix (PUBLIC_URL with a path)
-        html.append("<script type=\"module\" src=\"../widget/whatsapp-qr.js?v=").append(widgetVersion.get())
-                .append("\"></script>\n<script type=\"module\" src=\"..").append(SCRIPT_PATH).append("?v=")
+        html.append("<script type=\"module\" src=\"").append(up).append("widget/whatsapp-qr.js?v=")
+                .append(widgetVersion.get()).append("\"></script>\n<script type=\"module\" src=\"")
+                .append(up, 0, up.length() - 1).append(SCRIPT_PATH).append("?v=")
                 .append(scriptVersion).append("\"></script>\n</body>\n</html>\n");
         return new Page(200, "text/html; charset=utf-8", html.toString(), policy());
     }

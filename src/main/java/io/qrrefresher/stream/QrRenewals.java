@@ -204,6 +204,9 @@ public final class QrRenewals {
             answer(response, 429, "too_soon", "a new code was asked for moments ago");
         } else if ("open".equals(status)) {
             answer(response, 409, "paired", "the instance is paired: no code needed");
+        } else if ("phone_link_off".equals(status)) {
+            answer(response, 403, "phone_link_off", "this link offers the QR code only (it was made with phone_link"
+                    + " false)");
         } else {
             answer(response, 200, "already_connecting", "a code is on its way or shown already");
         }

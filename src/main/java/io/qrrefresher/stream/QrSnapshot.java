@@ -17,6 +17,16 @@ public class QrSnapshot {
     private String accessFingerprint;
     private String evolutionServer;
     private boolean linkValid;
+    private Boolean linkPhoneLink;
+
+    /** For a link token's caller: whether its link offers the pairing code (null for every other caller). */
+    public Boolean getLinkPhoneLink() {
+        return linkPhoneLink;
+    }
+
+    public void setLinkPhoneLink(Boolean linkPhoneLink) {
+        this.linkPhoneLink = linkPhoneLink;
+    }
 
     /**
      * Whether the link of the caller's link token (read with the row) is live and was made for this row and its owner;

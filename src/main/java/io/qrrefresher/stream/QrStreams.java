@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -216,7 +217,7 @@ public final class QrStreams {
                 return;
             }
             QrSnapshot snapshot = exchange.getMessage().getBody(QrSnapshot.class);
-            String refusal = register(subscriber, snapshot.getAccessFingerprint());
+            String refusal = register(subscriber, snapshot.getAccessFingerprint(), credential.get().until());
             if (refusal != null) {
                 subscriber.release();
                 refuse(response, 503, refusal, refusal.equals("too_many_clients")
@@ -235,7 +236,7 @@ public final class QrStreams {
     }
 
     /** Null when the subscriber now receives events, otherwise the refusal. */
-    private String register(Subscriber subscriber, String accessFingerprint) {
+    private String register(Subscriber subscriber, String accessFingerprint, Instant until) {
         if (clients.incrementAndGet() > settings.maxClients()) {
             clients.decrementAndGet();
             return "too_many_clients";
@@ -253,8 +254,16 @@ public final class QrStreams {
             clients.decrementAndGet();
             return "too_many_clients_for_instance";
         }
+        long lasts = settings.maxDuration().toMillis();
+        String reason = "max_duration";
+        if (until != null && Duration.between(clock.instant(), until).toMillis() < lasts) {
+            // the credential ends first (a link's expiry): the stream ends with it; its page then says why
+            lasts = Math.max(1, Duration.between(clock.instant(), until).toMillis());
+            reason = "credential_expired";
+        }
+        String ended = reason;
         subscriber.registered(accessFingerprint == null ? "" : accessFingerprint,
-                vertx.setTimer(settings.maxDuration().toMillis(), id -> subscriber.end("max_duration")));
+                vertx.setTimer(lasts, id -> subscriber.end(ended)));
         return null;
     }
 

@@ -32,12 +32,17 @@ public final class StreamAccess {
     public enum Kind { VIEWER_TOKEN, LINK, USER_JWT, ADMIN, INSTANCE_TOKEN }
 
     /**
-     * A credential that passed the checks that need no row; {@code value} is the JWT subject or the instance token,
-     * {@code binding} the row a viewer token was minted for.
+     * A credential that passed the checks that need no row; {@code value} is the JWT subject, the instance token or a
+     * link's id, {@code binding} the row a viewer token was minted for, {@code until} when it ends (a link's expiry:
+     * its stream ends then), null when the stream's own maximum duration is the only bound.
      */
-    public record Credential(Kind kind, String value, ViewerTokens.Binding binding) {
+    public record Credential(Kind kind, String value, ViewerTokens.Binding binding, Instant until) {
         public Credential(Kind kind, String value) {
-            this(kind, value, null);
+            this(kind, value, null, null);
+        }
+
+        public Credential(Kind kind, String value, ViewerTokens.Binding binding) {
+            this(kind, value, binding, null);
         }
 
         /**
@@ -105,7 +110,10 @@ public final class StreamAccess {
             return Optional.empty();
         }
         if (LinkTokens.looksLikeLinkToken(token)) {
-            return linkTokens.verify(token, instanceName, now).map(link -> new Credential(Kind.LINK, link));
+            // a link's stream ends when the link does (its expiry), not only when it is revoked
+            LinkTokens.Check link = linkTokens.check(token, now);
+            return link.isValid() && link.instanceName().equals(instanceName)
+                    ? Optional.of(new Credential(Kind.LINK, link.linkId(), null, link.expiresAt())) : Optional.empty();
         }
         if (ViewerTokens.looksLikeViewerToken(token)) {
             return viewerTokens.verify(token, instanceName, now)

@@ -25,7 +25,8 @@ final class ViewerAdmission {
 
     /** Where a credential may be: the {@code Authorization} header only, or also {@code ?token=} (EventSource). */
     enum TokenFrom {
-        HEADER(" as Authorization: Bearer"), HEADER_OR_QUERY(" as Authorization: Bearer or ?token=");
+        HEADER(" as Authorization: Bearer (here ?token= is not read: it is the stream's alone)"),
+        HEADER_OR_QUERY(" as Authorization: Bearer or ?token=");
 
         private final String hint;
 
@@ -88,6 +89,6 @@ final class ViewerAdmission {
         authFailures.refused(what, routing.pathParam("name"), HttpReplies.address(routing), clock.instant());
         routing.response().putHeader("WWW-Authenticate", "Bearer");
         refusal.answer(routing.response(), 401, "unauthorized",
-                "show a viewer token for this instance (or the application's user JWT)" + tokenFrom.hint);
+                "show a viewer token or link for this instance (or the application's user JWT)" + tokenFrom.hint);
     }
 }

@@ -242,6 +242,32 @@ class LinkPageBrowserTest {
     }
 
     @Test
+    void anOpenStreamEndsWhenItsLinkExpiresAndThePageThenSaysSo() throws Exception {
+        waitingInstance("l-ending");
+        var row = service.db().queryOne("SELECT id::text AS id, COALESCE(user_id::text, '') AS owner"
+                + " FROM evolution_instances WHERE instance_name = ?", "l-ending");
+        Instant ends = Instant.now().plusSeconds(4).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        LinkTokens.Minted link = new LinkTokens(Optional.of(RunningService.VIEWER_SECRET)).mint("l-ending", ends);
+        service.db().update("INSERT INTO qr_refresher.instance_links (link_id, instance_name, row_id, owner, expires_at)"
+                + " VALUES (?, ?, ?, ?, ?)", link.linkId(), "l-ending", row.get("id"), row.get("owner"),
+                java.sql.Timestamp.from(ends));
+
+        java.util.concurrent.CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream = HTTP.sendAsync(
+                HttpRequest.newBuilder(service.url("/instances/l-ending/qr/stream?token=" + link.token())).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<java.util.stream.Stream<String>> open = stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(open.statusCode()).isEqualTo(200);
+        // the body ends (the service ends the stream) once the link's time is over
+        java.util.concurrent.CompletableFuture<Long> lines = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> open.body().count());
+        assertThat(lines.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPositive();
+        assertThat(Instant.now()).isAfterOrEqualTo(ends);
+        // and the page, and the stream, say it expired, in the same second
+        assertThat(page(service.url("/link/" + link.token()).toString(), "en").statusCode()).isEqualTo(410);
+        assertThat(service.get("/instances/l-ending/qr/stream?token=" + link.token(), null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void aLinkForAnInstanceDeletedSinceSaysSo() throws Exception {
         waitingInstance("l-gone");
         String url = link("l-gone", null).path("url").asText();
@@ -277,6 +303,15 @@ class LinkPageBrowserTest {
         assertThat(Instant.parse(made.path("expires_at").asText()))
                 .isBetween(Instant.now().plus(Duration.ofDays(7)).minusSeconds(60), Instant.now().plus(Duration.ofDays(7)));
         assertThat(made.path("phone_link").asBoolean()).isFalse();
+        // QR only means QR only: its token asks for no pairing code (which would log the instance out)
+        String url = made.path("url").asText();
+        HttpResponse<String> pairing = service.send(HttpRequest.newBuilder(service.url("/instances/l-bad/qr/pairing-code"))
+                .header("Authorization", "Bearer " + url.substring(url.lastIndexOf('/') + 1))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"number\": \"+5511987654321\"}")).build());
+        assertThat(pairing.statusCode()).as(pairing.body()).isEqualTo(403);
+        assertThat(JSON.readTree(pairing.body()).path("result").asText()).isEqualTo("phone_link_off");
+        assertThat(evolution.calls(io.qrrefresher.evolution.EvolutionCall.LOGOUT, "l-bad")).isZero();
     }
 
     private JsonNode link(String instance, String body) throws Exception {

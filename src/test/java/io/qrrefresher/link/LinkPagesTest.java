@@ -50,7 +50,11 @@ class LinkPagesTest {
                 {"application/json", "{\"colour\": \"green\"}", "400", "unknown field 'colour'"},
                 {"application/json", "[]", "400", "JSON object"},
                 {"application/json", "{", "400", "not JSON"},
-                {"application/json", "{\"lang\": \"" + "x".repeat(5000) + "\"}", "400", "4 KiB"}};
+                {"application/json", "{\"lang\": \"" + "x".repeat(5000) + "\"}", "400", "4 KiB"},
+                {"application/json", "{\"ttl_seconds\": 60, \"ttl_seconds\": 604800}", "400", "given twice"},
+                {"application/json", "{\"ttl_seconds\": 60} xyz", "400", "not JSON"},
+                {"application/json", "{\"ttl_seconds\": 60}{\"ttl_seconds\": 604800}", "400", "follows the JSON object"},
+                {"application/json", "{\"return_url\": \"HTTPS://app.example.com/done\"}", "0", ""}};
         for (String[] row : table) {
             LinkPages.LinkRequest request = pages.request(row[0], row[1]);
             if (row[2].equals("0")) {
@@ -80,7 +84,8 @@ class LinkPagesTest {
         row.put("phone_link", true);
         row.put("revoked", false);
         row.put("same_row", true);
-        LinkPages.Page page = pages.page(tokens.check(link.token(), NOW), link.token(), row, "es", "text/html");
+        LinkPages.Page page = pages.page(tokens.check(link.token(), NOW), link.token(), row, "es", "text/html",
+                "/link/" + link.token());
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.body()).doesNotContain("<img src=x", "<script>alert", "\"><script>x")
                 .contains("&lt;img src=x onerror=alert(1)&gt;", "Acme &lt;script&gt;", "&amp;b=&quot;&gt;&lt;script&gt;")
@@ -88,11 +93,17 @@ class LinkPagesTest {
         // the only scripts: the widget's and the page's own, relative to the page (a proxy's prefix keeps working)
         assertThat(page.body().split("<script", -1)).hasSize(4);
         assertThat(page.body()).contains("src=\"../widget/whatsapp-qr.js?v=v1\"", "src=\"../link-page.js?v=",
+                "server=\"..\"",
                 "<script type=\"application/json\" id=\"link-config\">");
         assertThat(page.contentSecurityPolicy()).startsWith("default-src 'none'; script-src 'self';")
                 .contains("img-src data: 'self' https://cdn.acme.example;");
+        // written with a trailing slash (as some mail apps do), the page still finds its scripts and stream
+        LinkPages.Page slashed = pages.page(tokens.check(link.token(), NOW), link.token(), row, "es", "text/html",
+                "/link/" + link.token() + "/");
+        assertThat(slashed.body()).contains("src=\"../../widget/whatsapp-qr.js?v=v1\"", "src=\"../../link-page.js?v=",
+                "server=\"../..\"");
         // a JSON client gets JSON
-        assertThat(pages.page(tokens.check(link.token(), NOW), link.token(), row, "es", "*/*").contentType())
+        assertThat(pages.page(tokens.check(link.token(), NOW), link.token(), row, "es", "*/*", null).contentType())
                 .isEqualTo("application/json");
     }
 
@@ -111,15 +122,20 @@ class LinkPagesTest {
                 changed = new HashMap<>(row);
                 changed.putAll((Map<String, Object>) line[0]);
             }
-            LinkPages.Page html = pages.page(valid, link.token(), changed, "en", "text/html");
+            LinkPages.Page html = pages.page(valid, link.token(), changed, "en", "text/html", null);
             assertThat(html.status()).isEqualTo(line[1]);
             assertThat(html.body()).contains((String) line[3], "Ask &quot;support&quot; &lt;a@b&gt; for a new link.")
                     .contains("data-reason=\"" + line[2] + "\"").doesNotContain("<whatsapp-qr");
-            LinkPages.Page json = pages.page(valid, link.token(), changed, "en", null);
+            LinkPages.Page json = pages.page(valid, link.token(), changed, "en", null, null);
             assertThat(json.body()).contains("\"error\":\"" + line[2] + "\"");
         }
         LinkTokens.Check expired = tokens.check(tokens.mint("customer-42", NOW.minusSeconds(3600)).token(), NOW);
         LinkPages.Page page = pages.refusal(expired, "pt-BR,pt", "text/html");
+        // with its row (a day after it expired, the row goes): in the link's language, whatever the browser's
+        LinkPages.Page spanish = pages.page(expired, "t", new HashMap<>(Map.of("lang", "es", "revoked", false,
+                "same_row", true)), "pt-BR,pt", "text/html", null);
+        assertThat(spanish.status()).isEqualTo(410);
+        assertThat(spanish.body()).contains("Este enlace caducó");
         assertThat(page.status()).isEqualTo(410);
         assertThat(page.body()).contains("Este link expirou", "Ele expirou em", "UTC");
     }
