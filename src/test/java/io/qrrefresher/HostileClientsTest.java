@@ -117,6 +117,10 @@ class HostileClientsTest {
                 // no credential, a large body
                 HttpResponse<String> anonymous = send(method, path, "x".repeat(900_000), null);
                 assertNoInboundHeader(endpoint, anonymous);
+                // nothing is cached unless it says so: only the widget's script may be
+                if (!path.equals("/widget/whatsapp-qr.js")) {
+                    assertThat(anonymous.headers().firstValue("Cache-Control")).as(endpoint).hasValue("no-store");
+                }
                 if (isPublic) {
                     assertThat(anonymous.statusCode()).as(endpoint).isEqualTo(200);
                 } else {

@@ -34,6 +34,7 @@ import io.vertx.ext.web.RoutingContext;
  * one whose value repeats a request header of the same name is dropped (an echo), and an
  * {@code Access-Control-Allow-Origin} only ever names an origin of CORS_ALLOWED_ORIGINS, or is {@code *} on what
  * holds no data: the widget's script and a 403 refusal.</li>
+ * <li><b>Nothing is cached unless it says so</b>: an answer without Cache-Control gets {@code no-store}.</li>
  * <li><b>Every 4xx and 5xx is JSON</b> that says what was wrong, including the router's own (404, 405, 413).</li>
  * <li>The client's address (behind {@link ClientAddresses trusted proxies}) is computed once, for every throttle.</li>
  * <li><b>Guarded endpoints are refused here</b>, before their body is read: every endpoint whose route begins with a
@@ -271,6 +272,11 @@ public final class EdgeGate implements Handler<RoutingContext> {
             if (echoed || foreignOrigin) {
                 headers.remove(name);
             }
+        }
+        // answers hold credentials (viewer tokens, links) and data of the moment: no cache keeps what did not say it
+        // may be kept (the widget's script does). Camel's HTTP binding drops a route's Cache-Control, so it is set here
+        if (!headers.contains("Cache-Control")) {
+            headers.set("Cache-Control", "no-store");
         }
     }
 

@@ -208,6 +208,9 @@ class LinkPageBrowserTest {
 
         HttpResponse<String> answer = page(url, "en");
         assertThat(answer.statusCode()).isEqualTo(410);
+        // the token is in the URL: no referrer carries it away, no cache keeps the page
+        assertThat(answer.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+        assertThat(answer.headers().firstValue("Cache-Control")).hasValue("no-store");
         desktop.open(url);
         assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("This link has expired");
         assertThat(desktop.driver().findElement(By.className("ask")).getText())
