@@ -35,27 +35,39 @@ final class Browser implements AutoCloseable {
     }
 
     /**
-     * A headless Chromium emulating a phone (390×844, an iPhone's user agent, touch), whose browser asks for pages in
-     * {@code acceptLanguage} (such as "pt-BR,pt").
+     * From now on, this browser is a phone (390×844, an iPhone's user agent, touch) asking for pages in
+     * {@code acceptLanguage}, through Chromium's DevTools emulation: one browser plays both devices.
      */
-    static Browser phone(String acceptLanguage) {
-        return start(options -> {
-            options.setExperimentalOption("mobileEmulation", java.util.Map.of(
-                    "deviceMetrics", java.util.Map.of("width", 390, "height", 844, "pixelRatio", 2.0, "touch", true),
-                    "userAgent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
-                            + " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"));
-            language(options, acceptLanguage);
-        });
+    Browser asPhone(String acceptLanguage) {
+        ownUserAgent();
+        driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", java.util.Map.of("width", 390, "height", 844,
+                "deviceScaleFactor", 2, "mobile", true));
+        driver.executeCdpCommand("Emulation.setTouchEmulationEnabled", java.util.Map.of("enabled", true));
+        driver.executeCdpCommand("Emulation.setUserAgentOverride", java.util.Map.of("userAgent",
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+                        + " Version/17.5 Mobile/15E148 Safari/604.1", "acceptLanguage", acceptLanguage));
+        return this;
     }
 
-    /** A headless desktop Chromium whose browser asks for pages in {@code acceptLanguage}. */
-    static Browser desktop(String acceptLanguage) {
-        return start(options -> language(options, acceptLanguage));
+    /** From now on, this browser is a desktop (its own user agent and window) asking for pages in {@code acceptLanguage}. */
+    Browser asDesktop(String acceptLanguage) {
+        driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", java.util.Map.of());
+        // a desktop's window (a phone's screenshot left it 390 px wide)
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(1000, 900));
+        driver.executeCdpCommand("Emulation.setTouchEmulationEnabled", java.util.Map.of("enabled", false));
+        driver.executeCdpCommand("Emulation.setUserAgentOverride", java.util.Map.of("userAgent", ownUserAgent(),
+                "acceptLanguage", acceptLanguage));
+        return this;
     }
 
-    private static void language(ChromeOptions options, String acceptLanguage) {
-        options.addArguments("--lang=" + acceptLanguage.split(",")[0], "--accept-lang=" + acceptLanguage);
-        options.setExperimentalOption("prefs", java.util.Map.of("intl.accept_languages", acceptLanguage));
+    private String desktopUserAgent;
+
+    /** Chromium's own user agent, read before any override (as a desktop's, without "Headless"). */
+    private String ownUserAgent() {
+        if (desktopUserAgent == null) {
+            desktopUserAgent = ((String) js("return navigator.userAgent")).replace("HeadlessChrome", "Chrome");
+        }
+        return desktopUserAgent;
     }
 
     /** The axe-core npm package (its webjar, a test dependency): injected into a page to check its accessibility. */

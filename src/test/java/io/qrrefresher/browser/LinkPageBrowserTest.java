@@ -35,8 +35,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The link page an operator sends the person who must link their WhatsApp ({@code POST /instances/{name}/link}, then
- * {@code GET /link/<token>}), in real browsers: Debian's headless Chromium as a desktop (English) and as a phone
- * (390×844, an iPhone's user agent, Portuguese), against the real service and an Evolution API on loopback.
+ * {@code GET /link/<token>}), in a real browser: Debian's headless Chromium as a desktop (English) and as a phone
+ * (390×844, an iPhone's user agent, Portuguese: DevTools emulation), against the real service and an Evolution API on
+ * loopback.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
@@ -48,16 +49,15 @@ class LinkPageBrowserTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    Browser desktop;
-    Browser phone;
+    /** One Chromium, a desktop or a phone as each test needs (DevTools emulation). */
+    Browser browser;
     ScriptedEvolutionApi evolution;
     PageServer productSite;
     RunningService service;
 
     @BeforeAll
     void start() throws Exception {
-        desktop = Browser.desktop("en-US,en");
-        phone = Browser.phone("pt-BR,pt");
+        browser = Browser.start();
         evolution = ScriptedEvolutionApi.start();
         productSite = new PageServer();
         service = RunningService.against(evolution)
@@ -69,7 +69,7 @@ class LinkPageBrowserTest {
 
     @AfterAll
     void stop() throws Exception {
-        for (AutoCloseable closeable : new AutoCloseable[] {desktop, phone, service, productSite, evolution}) {
+        for (AutoCloseable closeable : new AutoCloseable[] {browser, service, productSite, evolution}) {
             if (closeable != null) {
                 closeable.close();
             }
@@ -78,6 +78,7 @@ class LinkPageBrowserTest {
 
     @Test
     void onADesktopTheLinkShowsTheLiveQrWithItsTrueCountdownThenConnectedAndGoesBackToTheProduct() throws Exception {
+        Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-desk");
         String done = productSite.put("/welcome.html", "<!doctype html><html lang=en><title>Welcome</title>"
                 + "<main>Welcome back</main></html>");
@@ -113,6 +114,7 @@ class LinkPageBrowserTest {
 
     @Test
     void onAPhoneThePageLeadsWithThePairingCodeInPortugueseWithoutAFlash() throws Exception {
+        Browser phone = browser.asPhone("pt-BR,pt");
         waitingInstance("l-phone");
         // the new socket's first QR (with its pairing code) arrives while Evolution waits before answering connect
         evolution.whileConnectWaits("l-phone", () -> evolution.rotate("l-phone"));
@@ -145,6 +147,7 @@ class LinkPageBrowserTest {
 
     @Test
     void theKeyboardAloneReachesThePairingCode() throws Exception {
+        Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-keys");
         evolution.whileConnectWaits("l-keys", () -> evolution.rotate("l-keys"));
         desktop.open(link("l-keys", null).path("url").asText());
@@ -174,6 +177,7 @@ class LinkPageBrowserTest {
 
     @Test
     void theLinksLanguageComesFirstThenTheBrowsers() throws Exception {
+        Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-lang");
         desktop.open(link("l-lang", "{\"lang\": \"es\"}").path("url").asText());
         await().atMost(WAIT).until(() -> "scan".equals(state(desktop)));
@@ -187,6 +191,7 @@ class LinkPageBrowserTest {
         assertThat(desktop.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Conecte seu WhatsApp");
         assertThat(desktop.screenshotWindow("link-desktop-pt-BR", 1000, 900)).isNotEmptyFile();
 
+        Browser phone = browser.asPhone("pt-BR,pt");
         phone.open(link("l-lang", "{\"lang\": \"en\"}").path("url").asText());
         await().atMost(WAIT).until(() -> "phone".equals(state(phone)));
         assertThat(phone.driver().findElement(By.tagName("h1")).getText()).isEqualTo("Link your WhatsApp");
@@ -201,6 +206,7 @@ class LinkPageBrowserTest {
 
     @Test
     void anExpiredLinkIsA410PageThatSaysWhomToAsk() throws Exception {
+        Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-expired");
         LinkTokens tokens = new LinkTokens(Optional.of(RunningService.VIEWER_SECRET));
         String token = tokens.mint("l-expired", Instant.now().minus(Duration.ofHours(2))).token();
@@ -225,6 +231,7 @@ class LinkPageBrowserTest {
 
     @Test
     void aRevokedLinkIsRefusedEvenOnAPageAlreadyOpen() throws Exception {
+        Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-revoked");
         String url = link("l-revoked", null).path("url").asText();
         String token = url.substring(url.lastIndexOf('/') + 1);
