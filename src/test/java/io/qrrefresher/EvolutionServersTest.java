@@ -17,11 +17,7 @@ import io.qrrefresher.support.ScriptedEvolutionApi;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -31,9 +27,6 @@ import static org.awaitility.Awaitility.await;
  * its evolution_server names (NULL: the first one), each server has its own route, key and circuit breaker, and a
  * server that is down stops the calls to it only.
  */
-@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
-@ResourceLock("second-service")
-@Order(19)
 class EvolutionServersTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -19,13 +19,9 @@ import io.qrrefresher.evolution.QrImagesTest;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.SearchContext;
@@ -40,9 +36,6 @@ import static org.awaitility.Awaitility.await;
  * loopback.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
-@ResourceLock("second-service")
-@Order(19)
 class LinkPageBrowserTest {
 
     static final Duration WAIT = Duration.ofSeconds(30);
