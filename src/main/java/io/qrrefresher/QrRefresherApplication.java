@@ -21,6 +21,7 @@ public final class QrRefresherApplication {
     }
 
     public static void main(String[] args) {
+        routeJavaUtilLogging();
         chooseLogFormat();
         warnUnlessExitOnOutOfMemory();
         ServiceLifecycle lifecycle = new ServiceLifecycle();
@@ -78,6 +79,17 @@ public final class QrRefresherApplication {
      * LOG_FORMAT=json switches the console to JSON lines, LOG_FORMAT=ecs to Elastic Common Schema lines. Logging starts before Camel reads its properties, so this
      * looks at the environment, then at {@code log.format} in application.properties.
      */
+    /**
+     * java.util.logging (the PostgreSQL driver's log, "terminating connection…") goes through log4j, so that its lines
+     * come out in the chosen format (LOG_FORMAT=json or ecs: JSON, as every other line). Set before anything uses
+     * java.util.logging: its LogManager is chosen once, at its first use.
+     */
+    static void routeJavaUtilLogging() {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", "org.apache.logging.log4j.jul.LogManager");
+        }
+    }
+
     static void chooseLogFormat() {
         String format = System.getenv("LOG_FORMAT");
         if (format == null) {
