@@ -118,6 +118,16 @@ class JolokiaTest {
             client.execute(new JolokiaExecRequest(new ObjectName("org.apache.camel:context=" + context
                     + ",type=context,name=\"" + context + "\""), "dumpRoutesStatsAsXml(boolean,boolean)", true, true));
 
+            // stopping or suspending the whole context would end the service: refused, the context runs on
+            ObjectName camelContext = new ObjectName("org.apache.camel:context=" + context + ",type=context,name=\""
+                    + context + "\"");
+            for (String operation : new String[] {"stop()", "suspend()", "stop"}) {
+                assertThatThrownBy(() -> client.execute(new JolokiaExecRequest(camelContext, operation)))
+                        .as(operation).isInstanceOfSatisfying(JolokiaRemoteException.class,
+                                refused -> assertThat(refused.getStatus()).isEqualTo(403));
+            }
+            assertThat(service.context().getStatus().isStarted()).isTrue();
+
             // the JVM's diagnostic commands run code: refused
             assertThatThrownBy(() -> client.execute(new JolokiaExecRequest(
                     new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmSystemProperties")))
