@@ -337,6 +337,36 @@ class PublicEdgeTest {
         }
     }
 
+    /**
+     * A known caller whose connection drops in the middle of its request body (a phone losing its network): nothing to
+     * answer and nobody to answer, and not an ERROR with a stack trace in the log, which any holder of a link could
+     * otherwise write at will. The service still answers the next request.
+     */
+    @Test
+    void aCallerWhoHangsUpInTheMiddleOfItsBodyLeavesNoErrorBehind() throws Exception {
+        sut.db().insertInstance("hangs-up", "token-hangs-up", "connecting");
+        int port = sut.service().url("/").getPort();
+        try (LogCapture logs = LogCapture.open()) {
+            for (int i = 0; i < 5; i++) {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+                    socket.setSoTimeout(10_000);
+                    socket.getOutputStream().write(("POST /instances/hangs-up/link HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Authorization: Bearer " + RunningService.ADMIN_TOKEN + "\r\nContent-Type: application/json"
+                            + "\r\nContent-Length: 200000\r\n\r\n{\"ttl_seconds\": " + "1".repeat(900))
+                            .getBytes(StandardCharsets.US_ASCII));
+                    socket.shutdownOutput();
+                    // the server has seen the end of the connection once it closes its side
+                    assertThat(io.qrrefresher.support.RawSockets.closedByServer(socket)).isTrue();
+                }
+            }
+            HttpResponse<String> next = sut.service().post("/instances/hangs-up/link", RunningService.ADMIN_TOKEN);
+            assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+            assertThat(logs.text()).doesNotContain("Unhandled exception", "HttpClosedException");
+            assertThat(logs.text().lines()).noneMatch(line -> line.startsWith("ERROR"));
+        }
+    }
+
     // ------------------------------------------------------------------ 6. stream access
 
     @Test

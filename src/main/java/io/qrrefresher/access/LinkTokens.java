@@ -109,13 +109,6 @@ public final class LinkTokens {
         return new Check(Verdict.VALID, name, parts[2], expiresAt);
     }
 
-    /** The link id of {@code token} when it is a valid, unexpired link of exactly {@code instanceName}. */
-    public Optional<String> verify(String token, String instanceName, Instant now) {
-        Check check = check(token, now);
-        return check.isValid() && check.instanceName().equals(instanceName) ? Optional.of(check.linkId())
-                : Optional.empty();
-    }
-
     private static String b64(String text) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }

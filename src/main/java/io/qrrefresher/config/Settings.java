@@ -182,8 +182,6 @@ public final class Settings {
      */
     public record LinkPage(Optional<URI> publicUrl, Optional<String> title, Optional<URI> logoUrl,
                            Optional<String> contact, Optional<java.nio.file.Path> languagesDir) {
-        public static final LinkPage NONE = new LinkPage(Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty());
     }
 
     /**

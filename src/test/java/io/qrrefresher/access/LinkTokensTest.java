@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
+import io.qrrefresher.config.Settings;
+import io.qrrefresher.stream.StreamAccess;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,12 +24,23 @@ class LinkTokensTest {
         assertThat(check.verdict()).isEqualTo(LinkTokens.Verdict.VALID);
         assertThat(check.instanceName()).isEqualTo("customer-42");
         assertThat(check.linkId()).isEqualTo(link.linkId()).hasSize(22);
-        assertThat(tokens.verify(link.token(), "customer-42", NOW)).contains(link.linkId());
-        assertThat(tokens.verify(link.token(), "customer-43", NOW)).isEmpty();
+        // as the stream reads it: a credential for that instance only, ending at the link's expiry
+        StreamAccess access = new StreamAccess(new Settings.Stream(100, 10, 65_536, Duration.ofHours(1), 10, 30,
+                false, Optional.of(SECRET), Duration.ofMinutes(5), Optional.empty(), "sub", Optional.empty()),
+                Settings.UserJwt.ANY, new ViewerTokens(Optional.of(SECRET), Duration.ofMinutes(5)), tokens,
+                Optional.empty(), Optional.empty());
+        assertThat(access.read("customer-42", null, link.token(), NOW)).hasValueSatisfying(credential -> {
+            assertThat(credential.kind()).isEqualTo(StreamAccess.Kind.LINK);
+            assertThat(credential.getLinkId()).isEqualTo(link.linkId());
+            assertThat(credential.until()).isEqualTo(NOW.plus(Duration.ofHours(24)));
+        });
+        assertThat(access.read("customer-43", null, link.token(), NOW)).isEmpty();
         // past its expiry (and the minute of clock skew): expired, which the page says (410), never valid
         assertThat(tokens.check(link.token(), NOW.plus(Duration.ofHours(24)).plusSeconds(61)).verdict())
                 .isEqualTo(LinkTokens.Verdict.EXPIRED);
-        assertThat(tokens.verify(link.token(), "customer-42", NOW.plus(Duration.ofDays(2)))).isEmpty();
+        assertThat(access.read("customer-42", null, link.token(), NOW.plus(Duration.ofDays(2)))).isEmpty();
+        assertThat(access.read("customer-42", link.token(), null, NOW.plus(Duration.ofHours(24)))).as("on the second")
+                .isEmpty();
     }
 
     @Test
