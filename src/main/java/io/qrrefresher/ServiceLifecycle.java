@@ -161,6 +161,9 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                     beans.findSingleByType(Database.class).dataSource(), Clock.systemUTC()));
             databaseProbe.start();
             health.register(HealthChecks.database(databaseProbe));
+            beans.findSingleByType(io.qrrefresher.metrics.QrMetrics.class).gauge("qr_refresher.database.up",
+                    "1 while PostgreSQL answers this replica (a pooled connection checked every second)", null,
+                    () -> databaseProbe.status().up() ? 1 : 0);
             CircuitBreakerRegistry breakers = beans.findSingleByType(CircuitBreakerRegistry.class);
             for (io.qrrefresher.config.Settings.EvolutionServer server
                     : beans.findSingleByType(io.qrrefresher.evolution.EvolutionServers.class).all()) {

@@ -47,8 +47,12 @@ class AlertmanagerTest {
         File program = DebianTool.require("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager",
                 "AlertmanagerTest");
         int port = FreePorts.next();
-        Path config = Files.writeString(folder.resolve("alertmanager.yml"),
-                "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n");
+        // the shipped example, its receiver left without a destination
+        String shipped = Files.readString(Path.of("monitoring/alertmanager/alertmanager.yml"));
+        String receiver = "    webhook_configs:\n      - url: http://alert-receiver.example:8080/alerts\n"
+                + "        send_resolved: true\n";
+        assertThat(shipped).contains(receiver);
+        Path config = Files.writeString(folder.resolve("alertmanager.yml"), shipped.replace(receiver, ""));
         Process alertmanager = new ProcessBuilder(program.getPath(), "--config.file=" + config,
                 "--storage.path=" + Files.createDirectories(folder.resolve("data")),
                 "--web.listen-address=127.0.0.1:" + port, "--cluster.listen-address=")
@@ -75,9 +79,25 @@ class AlertmanagerTest {
                 assertThat(alert.get("annotations").get("summary").asText()).isEqualTo("QR codes not refreshed");
                 assertThat(alert.get("annotations").get("description").asText()).contains("1 connecting instances");
                 assertThat(alert.get("annotations").get("instances").asText()).isEqualTo("am-stale");
-                assertThat(alert.get("annotations").get("cause").asText()).isEqualTo("not_polled");
+                assertThat(alert.get("labels").get("cause").asText()).isEqualTo("stale_qr");
+                assertThat(alert.get("annotations").get("main_cause").asText()).isEqualTo("not_polled");
+                assertThat(alert.get("annotations").get("affected_count").asText()).isEqualTo("1");
                 assertThat(alert.get("annotations").get("hint").asText()).contains("GET /refresh-control");
                 assertThat(alert.get("status").get("state").asText()).isEqualTo("active");
+
+                // the shipped rule's alert for an unreachable Evolution server, as Prometheus posts it: the
+                // shipped inhibition silences the stale-QR alert it causes, and lifts it when it resolves
+                String ruleAlert = "[{\"labels\":{\"alertname\":\"evolution_api_unreachable\",\"service\":"
+                        + "\"qr-refresher-am\",\"severity\":\"critical\",\"cause\":\"evolution\",\"instance\":"
+                        + "\"qr-refresher:9876\",\"name\":\"evolution-api\"},\"startsAt\":\"%s\",\"endsAt\":\"%s\"}]";
+                java.time.Instant now = java.time.Instant.now();
+                post(api, String.format(ruleAlert, now, now.plus(Duration.ofHours(1))));
+                await().atMost(Duration.ofSeconds(30)).until(() -> "suppressed".equals(
+                        active(api).get("status").get("state").asText()));
+                assertThat(active(api).get("status").get("inhibitedBy").size()).isEqualTo(1);
+                post(api, String.format(ruleAlert, now, java.time.Instant.now()));
+                await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(
+                        active(api).get("status").get("state").asText()));
 
                 service.db().update("UPDATE evolution_instances SET last_qr_update = now()");
                 await().atMost(Duration.ofSeconds(30)).until(() -> active(api) == null);
@@ -99,6 +119,13 @@ class AlertmanagerTest {
             }
         }
         return null;
+    }
+
+    private static void post(URI api, String alerts) throws Exception {
+        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(api.resolve("/api/v2/alerts"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(alerts)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
     }
 
     private static int status(URI uri) {

@@ -110,10 +110,24 @@ class AlertsTest {
         assertThat(alert.get("service").asText()).isEqualTo("qr-refresher-test");
         assertThat(alert.get("detected_at").asText()).endsWith("Z");
         assertThat(firing.header("Content-Type")).startsWith("application/json");
-        assertThat(firing.header("X-Alert-Delivery-Id")).matches("[0-9]+");
-        assertThat(firing.header(WebhookSignature.HEADER))
-                .isEqualTo(WebhookSignature.sign(SECRET, firing.body().getBytes(StandardCharsets.UTF_8)))
-                .matches("sha256=[0-9a-f]{64}");
+        // a UUID, the payload's own: unique across deployments
+        assertThat(firing.header("X-Alert-Delivery-Id")).isEqualTo(alert.get("delivery_id").asText())
+                .matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+        // t=…,v1=… over the timestamp and the body: valid now, refused replayed later, refused for another body
+        String signature = firing.header(WebhookSignature.HEADER);
+        byte[] signed = firing.body().getBytes(StandardCharsets.UTF_8);
+        assertThat(signature).matches("t=[0-9]{10},v1=[0-9a-f]{64}");
+        assertThat(WebhookSignature.verify(SECRET, signature, signed, java.time.Instant.now(),
+                java.time.Duration.ofMinutes(5))).isTrue();
+        assertThat(WebhookSignature.verify(SECRET, signature, signed, java.time.Instant.now().plusSeconds(3600),
+                java.time.Duration.ofMinutes(5))).isFalse();
+        assertThat(WebhookSignature.verify(SECRET, signature, (firing.body() + " ").getBytes(StandardCharsets.UTF_8),
+                java.time.Instant.now(), java.time.Duration.ofMinutes(5))).isFalse();
+        assertThat(WebhookSignature.verify("another secret", signature, signed, java.time.Instant.now(),
+                java.time.Duration.ofMinutes(5))).isFalse();
+        // the same labels as Alertmanager and the shipped rules
+        assertThat(alert.get("labels").toString()).isEqualTo("{\"alertname\":\"qr_refresh_failures\","
+                + "\"service\":\"qr-refresher-test\",\"severity\":\"warning\",\"cause\":\"stale_qr\"}");
 
         long checksBefore = checks();
         await().until(() -> checks() >= checksBefore + 3);

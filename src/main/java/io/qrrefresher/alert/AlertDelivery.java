@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AlertDelivery {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(AlertDelivery.class);
 
     private final Optional<URI> webhookUrl;
@@ -53,7 +55,7 @@ public final class AlertDelivery {
      * {@code {{alert.webhook.origin}}} with {@code path} and {@code query} (Slack and Teams keep their secret there,
      * out of the endpoint URI that JMX and hawtio show), {@code body}, and {@code signature} when signing.
      */
-    public record AlertPost(long id, String alert, String status, int attempts, byte[] body, String path,
+    public record AlertPost(long id, String deliveryId, String alert, String status, int attempts, byte[] body, String path,
                             String query, String signature) {
         /** "qr_refresh_failures firing", for the log. */
         public String name() {
@@ -66,10 +68,27 @@ public final class AlertDelivery {
         byte[] body = AlertFormats.render(settings.webhookFormat(), String.valueOf(row.get("payload")), Instant.now(),
                 firingFor(settings.reminderInterval())).getBytes(StandardCharsets.UTF_8);
         URI url = webhookUrl.orElseThrow();
-        return new AlertPost(((Number) row.get("id")).longValue(), String.valueOf(row.get("alert")),
+        long id = ((Number) row.get("id")).longValue();
+        return new AlertPost(id, deliveryId(id, String.valueOf(row.get("payload"))), String.valueOf(row.get("alert")),
                 String.valueOf(row.get("status")), ((Number) row.get("attempts")).intValue(), body,
                 url.getRawPath() == null ? "" : url.getRawPath(), url.getRawQuery(),
-                secret.map(key -> WebhookSignature.sign(key, body)).orElse(null));
+                secret.map(key -> WebhookSignature.sign(key, Instant.now(), body)).orElse(null));
+    }
+
+    /**
+     * The payload's {@code delivery_id}, a UUID made with the alert, so unique across deployments and the same at
+     * every retry; for a row queued by a version before it, a UUID derived from the row's id and payload.
+     */
+    static String deliveryId(long rowId, String payload) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode id = JSON.readTree(payload).path("delivery_id");
+            if (id.isTextual()) {
+                return java.util.UUID.fromString(id.asText()).toString();
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            // derived below
+        }
+        return java.util.UUID.nameUUIDFromBytes((rowId + ":" + payload).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     /** Accepts a 2xx answer of the receiver; any other is a failed attempt. */

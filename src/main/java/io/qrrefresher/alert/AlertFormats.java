@@ -23,7 +23,6 @@ public final class AlertFormats {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, String> TITLES = titles();
-    private static final Map<String, String> SEVERITIES = severities();
 
     private static Map<String, String> titles() {
         Map<String, String> titles = new LinkedHashMap<>();
@@ -32,14 +31,6 @@ public final class AlertFormats {
         }
         titles.put(AlertSignals.STALE_QR_CODES, "QR codes not refreshed");
         return titles;
-    }
-
-    private static Map<String, String> severities() {
-        Map<String, String> severities = new LinkedHashMap<>();
-        for (Cause cause : Cause.values()) {
-            severities.putIfAbsent(cause.alert(), cause.severity());
-        }
-        return severities;
     }
 
     private AlertFormats() {
@@ -142,29 +133,26 @@ public final class AlertFormats {
      * after its resolve_timeout); resolved: {@code endsAt} now.
      */
     private static List<Object> alertmanager(JsonNode alert, Instant now, Duration firingFor) {
-        Map<String, Object> labels = new LinkedHashMap<>();
-        labels.put("alertname", alert.path("alert").asText());
-        labels.put("service", alert.path("service").asText());
-        labels.put("severity", SEVERITIES.getOrDefault(alert.path("alert").asText(), "warning"));
+        // fixed for an alert name (alerts queued by a version before labels get them here)
+        Map<String, Object> labels = new LinkedHashMap<>(Cause.labels(alert.path("alert").asText(),
+                alert.path("service").asText()));
         if (alert.hasNonNull("instance_name")) {
             labels.put("instance_name", alert.get("instance_name").asText());
         }
-        // the cause stays out of the labels: it may change while qr_refresh_failures fires, and labels name the alert
+        // the detailed cause stays out of the labels: it may change while qr_refresh_failures fires, and labels name
+        // the alert
         Map<String, Object> annotations = new LinkedHashMap<>();
         annotations.put("summary", title(alert));
         annotations.put("description", cut(text(alert), 3000));
         if (alert.hasNonNull("cause")) {
-            annotations.put("cause", alert.get("cause").asText());
+            annotations.put("main_cause", alert.get("cause").asText());
         }
         if (!hint(alert).isEmpty()) {
             annotations.put("hint", hint(alert));
         }
-        if (!instances(alert).isEmpty()) {
-            annotations.put("instances", cut(instances(alert), 3000));
-        }
-        if (alert.has("affected_count")) {
-            annotations.put("affected_count", alert.get("affected_count").asText());
-        }
+        // on every alert: none when it concerns a server or the service
+        annotations.put("instances", cut(instances(alert), 3000));
+        annotations.put("affected_count", alert.path("affected_count").asText("0"));
         Instant detected = Instant.parse(alert.path("detected_at").asText(now.toString()));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("labels", labels);

@@ -201,9 +201,16 @@ public final class AlertSignals {
     private Map<String, Object> payload(String alert, boolean firing) {
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("alert", alert);
+        // the X-Alert-Delivery-Id of its post: unique across deployments, the same at every retry
+        payload.put("delivery_id", java.util.UUID.randomUUID().toString());
         payload.put("status", firing ? "firing" : "resolved");
         payload.put("detected_at", Instant.now().toString());
         payload.put("service", serviceName);
+        // the same labels as in Alertmanager and the Prometheus rules
+        payload.put("labels", Cause.labels(alert, serviceName));
+        // every alert says which instances it concerns: none when it concerns a server or the service
+        payload.put("affected_count", 0);
+        payload.put("instances", List.of());
         return payload;
     }
 

@@ -109,6 +109,44 @@ public enum Cause {
     }
 
     /**
+     * Where the fault lies: the {@code cause} label of the alert, shared with the Prometheus rules
+     * (monitoring/prometheus/alerts.yml) so that Alertmanager groups and inhibits both together. One of
+     * {@code evolution} (a server unreachable, refusing the key, not activated), {@code instances} (these instances
+     * only), {@code stale_qr} (the symptom: QR codes not fresh), {@code webhooks}, {@code scans} (nobody scans);
+     * the rules add {@code service} and {@code database}.
+     */
+    public String area() {
+        return switch (this) {
+            case API_KEY_REJECTED, EVOLUTION_UNREACHABLE, LICENSE_REQUIRED -> "evolution";
+            case NO_QR_GENERATED, INSTANCE_MISSING, INSTANCE_KEY_REJECTED, INSTANCE_ON_SEVERAL_SERVERS,
+                 INSTANCE_ON_NO_SERVER -> "instances";
+            case REFRESH_FAILING, NOT_POLLED -> "stale_qr";
+            case STALE_QR_SHOWN -> "webhooks";
+            case QR_LIMIT_REPEATED, QR_LIMIT_REACHED -> "scans";
+        };
+    }
+
+    /**
+     * The labels every alert of the service carries, as Alertmanager gets them: {@code alertname}, {@code service},
+     * {@code severity} and {@code cause} ({@link #area()}), all fixed for an alert name.
+     */
+    public static java.util.Map<String, String> labels(String alert, String service) {
+        Cause first = null;
+        for (Cause cause : values()) {
+            if (cause.alert.equals(alert)) {
+                first = cause;
+                break;
+            }
+        }
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+        labels.put("alertname", alert);
+        labels.put("service", service);
+        labels.put("severity", first == null ? "warning" : first.severity);
+        labels.put("cause", first == null ? "stale_qr" : first.area());
+        return labels;
+    }
+
+    /**
      * The cause of a failed refresh, from its failure reason ({@code RefreshDecisions.FAILURE_REASONS}).
      *
      * @param ownToken whether the call carried the row's own instance_token (not EVOLUTION_API_KEY)

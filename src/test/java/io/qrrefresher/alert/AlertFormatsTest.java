@@ -42,11 +42,20 @@ class AlertFormatsTest {
             }
         }
         JsonNode annotations = JSON.readTree(render("alertmanager", MISSING)).get(0).get("annotations");
-        assertThat(annotations.get("cause").asText()).isEqualTo("instance_missing");
+        assertThat(annotations.get("main_cause").asText()).isEqualTo("instance_missing");
+        assertThat(annotations.get("affected_count").asText()).isEqualTo("3");
         assertThat(annotations.get("hint").asText()).isEqualTo(Cause.INSTANCE_MISSING.hint());
         JsonNode labels = JSON.readTree(render("alertmanager", MISSING)).get(0).get("labels");
         assertThat(labels.get("alertname").asText()).isEqualTo("evolution_instance_missing");
-        assertThat(labels.has("cause")).isFalse();
+        // fixed per alert name: where the fault lies, as the shipped rules and alertmanager.yml's inhibition say it
+        assertThat(labels.get("cause").asText()).isEqualTo("instances");
+        assertThat(labels.get("severity").asText()).isEqualTo("warning");
+        // an alert about a server lists no instances, and says so
+        JsonNode server = JSON.readTree(render("alertmanager", RESOLVED)).get(0);
+        assertThat(server.at("/labels/cause").asText()).isEqualTo("evolution");
+        assertThat(server.at("/labels/severity").asText()).isEqualTo("critical");
+        assertThat(server.at("/annotations/instances").asText()).isEmpty();
+        assertThat(server.at("/annotations/affected_count").asText()).isEqualTo("0");
         // resolved: no hint to act on
         String resolved = MISSING.replace("\"firing\"", "\"resolved\"");
         assertThat(render("slack", resolved)).doesNotContain("What to do");

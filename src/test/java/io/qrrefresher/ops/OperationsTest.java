@@ -69,7 +69,7 @@ class OperationsTest {
 
             // the monitoring pack (monitoring/) against this service: promtool, its metrics, its rules firing
             service.circuitBreaker().transitionToOpenState();
-            new MonitoringPack(dataDir).check(metrics(service));
+            new MonitoringPack().check(metrics(service));
         }
     }
 
