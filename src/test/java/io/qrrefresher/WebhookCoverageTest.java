@@ -157,6 +157,37 @@ class WebhookCoverageTest {
         assertThat(health()).contains("arriving").doesNotContain("silent: no qrcode.updated");
     }
 
+    @Test
+    void rowsWaitingBeforeTheServiceSawThemWithNoWebhookEverKeepWebhooksSilent() throws Exception {
+        evolution.loseWebhooks(true);
+        try {
+            db.update("UPDATE evolution_instances SET instance_status = 'close' WHERE instance_status = 'connecting'");
+            for (String name : List.of("before-1", "before-2")) {
+                evolution.addInstance(name, "token-" + name, State.CONNECTING);
+                db.insertInstance(name, "token-" + name, "connecting");
+            }
+            // as if they had been connecting before the service's first start: no state of ours
+            db.update("DELETE FROM qr_refresher.instance_state s USING evolution_instances e"
+                    + " WHERE e.id = s.instance_id AND e.instance_name LIKE 'before-%'");
+            JsonNode first = refresh();
+            assertThat(first.get("refreshed").asInt() + first.get("unchanged").asInt()).isEqualTo(2);
+
+            // a QR lifetime after the service first saw them, webhooks are silent...
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                refresh();
+                return service.metrics().contains("qr_refresher_webhooks_silent 1.0");
+            });
+            // ...and stay so through runs that each store new QRs (which move the rows' updated_at)
+            for (int i = 0; i < 3; i++) {
+                await().pollInterval(Duration.ofMillis(300)).until(() -> refresh().get("refreshed").asInt() > 0);
+                assertThat(service.metrics()).contains("qr_refresher_webhooks_silent 1.0");
+                assertThat(health()).contains("silent: no qrcode.updated");
+            }
+        } finally {
+            evolution.loseWebhooks(false);
+        }
+    }
+
     private void waitingInstance(String name) {
         evolution.addInstance(name, "token-" + name, State.CONNECTING);
         db.insertInstance(name, "token-" + name, "connecting");

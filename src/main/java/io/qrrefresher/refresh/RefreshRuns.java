@@ -60,6 +60,8 @@ public final class RefreshRuns {
     private volatile Instant lastProgress = Instant.now();
     private final boolean webhooksExpected;
     private volatile boolean webhooksSilent;
+    // whether the last run that read Evolution found a qrcode.updated within a QR lifetime; null before any
+    private volatile Boolean webhooksHeard;
 
     /**
      * @param lease how long an instance claimed by this replica stays reserved to it: long enough for two Evolution
@@ -186,8 +188,12 @@ public final class RefreshRuns {
         if (!webhooksExpected) {
             return "not configured (EVOLUTION_WEBHOOK_TOKEN unset): every instance is polled";
         }
-        return webhooksSilent ? "silent: no qrcode.updated for any connecting instance within QR_LIFETIME;"
-                + " every instance is polled" : "arriving";
+        if (webhooksSilent) {
+            return "silent: no qrcode.updated for any connecting instance within QR_LIFETIME; every instance is"
+                    + " polled";
+        }
+        return webhooksHeard == null ? "not judged yet: no run has read Evolution since the start"
+                : webhooksHeard ? "arriving" : "none expected yet: no connecting instance has waited a QR lifetime";
     }
 
     /** Takes the id of the history row the run inserted. */
@@ -273,6 +279,7 @@ public final class RefreshRuns {
             return; // Evolution did not answer either: nothing to tell about the webhooks
         }
         boolean silent = run.isWebhooksAwaited();
+        webhooksHeard = run.isWebhooksAlive();
         if (silent && !webhooksSilent) {
             LOG.warn("Webhooks are not arriving: no qrcode.updated for any connecting instance within {}; every"
                     + " instance is polled until they come back (check Evolution's webhook URL: /webhooks/evolution)",
