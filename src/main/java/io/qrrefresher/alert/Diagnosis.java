@@ -125,8 +125,16 @@ public final class Diagnosis {
         return webhooksConfigured ? Cause.STALE_QR_SHOWN.hint() : Cause.STALE_QR_WITHOUT_WEBHOOKS_HINT;
     }
 
-    /** Whether polls found stale QRs often enough to say so. */
-    public static boolean staleQrsShown(long reads, long staleFound, int minReads, int maxPercent) {
+    /**
+     * Whether polls found stale QRs often enough to say so, with hysteresis: not firing, it fires above
+     * {@code maxPercent} (with at least {@code minReads} reads); firing, it stays so until the share over the window is
+     * down to {@code clearPercent} (fewer reads than {@code minReads} do not resolve it unless none was stale).
+     */
+    public static boolean staleQrsShown(long reads, long staleFound, int minReads, int maxPercent, int clearPercent,
+                                        boolean firing) {
+        if (firing) {
+            return staleFound * 100 > (long) clearPercent * reads;
+        }
         return reads >= minReads && reads > 0 && staleFound * 100 > (long) maxPercent * reads;
     }
 }

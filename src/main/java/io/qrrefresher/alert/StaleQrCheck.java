@@ -74,6 +74,7 @@ public final class StaleQrCheck {
         final Map<String, Long> qrLimitCloses = new LinkedHashMap<>();
         long reads;
         long staleFound;
+        boolean staleShownFiring;
         List<String> staleQrInstances = List.of();
     }
 
@@ -107,6 +108,7 @@ public final class StaleQrCheck {
     public void noteStaleQrs(FailureCheck findings, Map<?, ?> row) throws SQLException {
         findings.reads = number(row.get("reads")).longValue();
         findings.staleFound = number(row.get("stale_found")).longValue();
+        findings.staleShownFiring = Boolean.TRUE.equals(row.get("stale_shown_firing"));
         if (row.get("instances") instanceof Array array) {
             findings.staleQrInstances = Arrays.stream((Object[]) array.getArray()).map(String::valueOf).toList();
         }
@@ -163,7 +165,8 @@ public final class StaleQrCheck {
                         + ": nobody is scanning"));
 
         boolean staleShown = Diagnosis.staleQrsShown(findings.reads, findings.staleFound,
-                thresholds.staleQrMinReads(), thresholds.staleQrMaxPercent());
+                thresholds.staleQrMinReads(), thresholds.staleQrMaxPercent(), thresholds.staleQrClearPercent(),
+                findings.staleShownFiring);
         List<String> staleQrs = staleShown ? findings.staleQrInstances : List.of();
         Map<String, Object> staleCounts = new LinkedHashMap<>();
         staleCounts.put("qr_read", findings.reads);

@@ -52,6 +52,7 @@ public enum Setting {
     ALERT_STALE_QR_WINDOW("alert.stale-qr.window"),
     ALERT_STALE_QR_MAX_PERCENT("alert.stale-qr.max-percent"),
     ALERT_STALE_QR_MIN_READS("alert.stale-qr.min-reads"),
+    ALERT_STALE_QR_CLEAR_PERCENT("alert.stale-qr.clear-percent"),
     ALERT_DELIVERY_MAX_AGE("alert.delivery.max-age"),
     ALERT_DELIVERY_RETRY_BASE("alert.delivery.retry-base"),
     ALERT_DELIVERY_POLL_MS("alert.delivery.poll-ms"),

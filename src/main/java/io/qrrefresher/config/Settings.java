@@ -139,10 +139,11 @@ public final class Settings {
      * When an observation becomes an alert that says why (docs/operators.md, "Alerts and what they mean"): count 0 for longer than
      * {@code noQrAfter}; {@code qrLimitRepeats} QR-limit closes of one instance within {@code qrLimitWindow}; more than
      * {@code staleQrMaxPercent} % of the QRs read within {@code staleQrWindow} (at least {@code staleQrMinReads})
-     * found stale on screen.
+     * found stale on screen; once firing, that alert resolves only at {@code staleQrClearPercent} % or less (over the
+     * same window), so that a rate around the threshold does not fire and resolve by turns.
      */
     public record AlertCauses(Duration noQrAfter, int qrLimitRepeats, Duration qrLimitWindow, Duration staleQrWindow,
-                              int staleQrMaxPercent, int staleQrMinReads) {
+                              int staleQrMaxPercent, int staleQrMinReads, int staleQrClearPercent) {
     }
 
     /** Health, metrics and Jolokia on their own port; Jolokia only with credentials. */
@@ -286,13 +287,16 @@ public final class Settings {
                 in.integer(Setting.ALERT_DELIVERY_BATCH_SIZE, 20, 1, 1000),
                 in.duration(Setting.ALERT_DELIVERY_CLAIM_FOR, Duration.ofMinutes(5), Duration.ofSeconds(10)),
                 in.duration(Setting.ALERT_DELIVERY_RETRY_MAX, Duration.ofMinutes(5), Duration.ofSeconds(1)));
+        int staleQrMaxPercent = in.integer(Setting.ALERT_STALE_QR_MAX_PERCENT, 20, 0, 100);
         this.alertCauses = new AlertCauses(
                 in.duration(Setting.ALERT_NO_QR_AFTER, Duration.ofMinutes(3), Duration.ofSeconds(1)),
                 in.integer(Setting.ALERT_QR_LIMIT_REPEATS, 3, 1, 1000),
                 in.duration(Setting.ALERT_QR_LIMIT_WINDOW, Duration.ofHours(2), Duration.ofSeconds(1)),
                 in.duration(Setting.ALERT_STALE_QR_WINDOW, Duration.ofMinutes(10), Duration.ofSeconds(1)),
-                in.integer(Setting.ALERT_STALE_QR_MAX_PERCENT, 20, 0, 100),
-                in.integer(Setting.ALERT_STALE_QR_MIN_READS, 20, 1, 1_000_000));
+                staleQrMaxPercent,
+                in.integer(Setting.ALERT_STALE_QR_MIN_READS, 20, 1, 1_000_000),
+                // half the firing threshold unless set; above it, the alert could never resolve below it
+                in.integer(Setting.ALERT_STALE_QR_CLEAR_PERCENT, staleQrMaxPercent / 2, 0, staleQrMaxPercent));
         in.integer(Setting.QR_CONTROL_WATCH_MS, 5000, 100, 3_600_000);
         in.integer(Setting.QR_WAITING_COUNT_MS, 15_000, 1000, 3_600_000);
         in.integer(Setting.EVOLUTION_CHECK_MS, 2000, 100, 600_000);

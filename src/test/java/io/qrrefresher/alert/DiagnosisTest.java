@@ -99,13 +99,35 @@ class DiagnosisTest {
 
     @Test
     void staleQrsNeedEnoughReadsAndMoreThanTheRate() {
-        assertThat(Diagnosis.staleQrsShown(19, 19, 20, 20)).isFalse();
-        assertThat(Diagnosis.staleQrsShown(100, 20, 20, 20)).isFalse();
-        assertThat(Diagnosis.staleQrsShown(100, 21, 20, 20)).isTrue();
-        assertThat(Diagnosis.staleQrsShown(0, 0, 0, 0)).isFalse();
-        assertThat(Diagnosis.staleQrsShown(100, 100, 20, 100)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(19, 19, 20, 20, 10, false)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 20, 20, 20, 10, false)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 21, 20, 20, 10, false)).isTrue();
+        assertThat(Diagnosis.staleQrsShown(0, 0, 0, 0, 10, false)).isFalse();
+        assertThat(Diagnosis.staleQrsShown(100, 100, 20, 100, 10, false)).isFalse();
         assertThat(Diagnosis.staleQrHint(true)).contains("not arriving").contains("/webhooks/evolution");
         assertThat(Diagnosis.staleQrHint(false)).contains("No webhooks");
+    }
+
+    /**
+     * A share of stale QRs hovering around the threshold (20 %) fires once and resolves once: firing, it resolves only
+     * at the clear share (10 %) or less; resolved, it fires again only above 20 %.
+     */
+    @Test
+    void staleQrsShownFiresAboveTheThresholdAndResolvesOnlyAtTheClearShare() {
+        int[] percents = {15, 21, 19, 22, 18, 12, 11, 10, 19, 20, 21, 5, 0};
+        boolean[] expected = {false, true, true, true, true, true, true, false, false, false, true, false, false};
+        boolean firing = false;
+        int transitions = 0;
+        for (int i = 0; i < percents.length; i++) {
+            boolean next = Diagnosis.staleQrsShown(100, percents[i], 20, 20, 10, firing);
+            assertThat(next).as("at %d %% after %s", percents[i], firing ? "firing" : "resolved").isEqualTo(expected[i]);
+            transitions += next != firing ? 1 : 0;
+            firing = next;
+        }
+        assertThat(transitions).isEqualTo(4);
+        // firing with too few reads to judge: stays firing while any was stale, resolves when none was
+        assertThat(Diagnosis.staleQrsShown(5, 2, 20, 20, 10, true)).isTrue();
+        assertThat(Diagnosis.staleQrsShown(0, 0, 20, 20, 10, true)).isFalse();
     }
 
     /** The gauge qr_refresher_waiting_instances has a series for each cause a row can get: none is left out. */

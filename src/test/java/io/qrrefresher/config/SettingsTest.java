@@ -48,6 +48,7 @@ class SettingsTest {
         "HTTP_PORT|70000|outside 1..65535",
         "EVOLUTION_TIMEOUT_MS|-1|outside",
         "DATABASE_WAIT_MS|100|outside 250..60000",
+        "ALERT_STALE_QR_CLEAR_PERCENT|30|outside 0..20",
         "ALERT_WEBHOOK_URL|hooks.example.com/x|must be an http:// or https:// URL",
         "ALERT_WEBHOOK_URL|ftp://hooks.example.com|must be an http:// or https:// URL",
         "EVOLUTION_API_BASE_URL|https://evo.example.com?x=1|must not have a query string",
