@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
+import io.qrrefresher.common.Failures;
 import io.qrrefresher.config.Settings;
 import org.apache.camel.spi.PropertiesComponent;
 import org.slf4j.Logger;
@@ -38,7 +39,10 @@ final class JolokiaCredentials implements AutoCloseable {
             file = Files.createTempFile("qr-refresher-jolokia-", ".properties",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot write the Jolokia credentials file: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot write the Jolokia credentials file in java.io.tmpdir ("
+                    + System.getProperty("java.io.tmpdir") + "): " + Failures.describe(e) + ". It must be writable:"
+                    + " with a read-only root filesystem, mount a tmpfs there (compose: tmpfs: /tmp; Kubernetes: an"
+                    + " emptyDir at /tmp), or point -Djava.io.tmpdir in JAVA_OPTS at a writable directory", e);
         }
         file.toFile().deleteOnExit();
         JolokiaCredentials credentials = new JolokiaCredentials(file);

@@ -117,6 +117,15 @@ public enum Setting {
      * (a duration) is in lower case, which PostgreSQL does not read. {@code RouteContractTest} checks that this is
      * every key the routes read, apart from {@link #SET_BY_THE_SERVICE}.
      */
+    /**
+     * Settings that are secrets, or hold one (a URL with a password or a webhook key): each may also be given as the
+     * path of a file that holds it, in {@code <NAME>_FILE} (Docker and Kubernetes secrets), never both.
+     */
+    public static final java.util.Set<Setting> SECRETS = java.util.Collections.unmodifiableSet(
+            java.util.EnumSet.of(DATABASE_URL, DATABASE_PASSWORD, EVOLUTION_API_KEY, ALERT_WEBHOOK_URL,
+                    ALERT_WEBHOOK_SECRET, EVOLUTION_WEBHOOK_TOKEN, VIEWER_TOKEN_SECRET, VIEWER_JWT_SECRET,
+                    JOLOKIA_PASSWORD, ADMIN_TOKEN));
+
     public static final java.util.Set<Setting> READ_BY_ROUTES = java.util.Collections.unmodifiableSet(
             java.util.EnumSet.of(EVOLUTION_CIRCUIT_FAILURE_RATE, EVOLUTION_CIRCUIT_WINDOW_SIZE,
                     EVOLUTION_CIRCUIT_MINIMUM_CALLS, EVOLUTION_CIRCUIT_HALF_OPEN_CALLS, QR_REFRESH_CRON, QR_REFRESH_CONCURRENCY, QR_REFRESH_ON_REQUEST, QR_FAILURE_CHECK_CRON,

@@ -473,6 +473,9 @@ public final class Settings {
 
         Optional<String> text(Setting setting) {
             String value = lookup.apply(setting.key());
+            if (Setting.SECRETS.contains(setting)) {
+                value = fromFile(setting, value);
+            }
             if (value != null && Setting.READ_BY_ROUTES.contains(setting)) {
                 if (value.isBlank()) {
                     throw new InvalidSettingException(setting, "is set but empty, and the routes read it as written:"
@@ -484,6 +487,30 @@ public final class Settings {
                 }
             }
             return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+        }
+
+        /** The content of the file {@code <NAME>_FILE} names, when it is set; else {@code value}. */
+        private String fromFile(Setting setting, String value) {
+            String file = lookup.apply(setting.key() + ".file");
+            if (file == null || file.isBlank()) {
+                return value;
+            }
+            if (value != null && !value.isBlank()) {
+                throw new InvalidSettingException(setting, "and " + setting.env() + "_FILE are both set: keep one");
+            }
+            String content;
+            try {
+                content = java.nio.file.Files.readString(Path.of(file.trim())).strip();
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new InvalidSettingException(setting, "cannot be read from " + setting.env() + "_FILE ("
+                        + file.trim() + "): " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            }
+            if (content.isEmpty()) {
+                throw new InvalidSettingException(setting, "is empty in " + setting.env() + "_FILE (" + file.trim()
+                        + ")");
+            }
+            return content;
         }
 
         Optional<String> secret(Setting setting, int minLength) {

@@ -78,6 +78,33 @@ class SettingsTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
 
+    /** Docker and Kubernetes secrets: ADMIN_TOKEN_FILE names a file that holds ADMIN_TOKEN, and so on. */
+    @Test
+    void secretsAreReadFromTheFileTheirFileVariableNames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("admin_token"),
+                "from-a-file-0123456789abcdef\n");
+        java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("viewer_secret"),
+                "v".repeat(40) + "\n");
+        Settings settings = Settings.load(Map.of("admin.token.file", token.toString(),
+                "viewer.token-secret.file", key.toString())::get);
+        assertThat(settings.adminToken()).contains("from-a-file-0123456789abcdef");
+
+        // both, a missing file, an empty one: refused, naming the variables, never showing a secret
+        assertThatThrownBy(() -> Settings.load(Map.of("admin.token.file", token.toString(),
+                "admin.token", "also-set")::get))
+                .hasMessageContaining("ADMIN_TOKEN_FILE are both set").hasMessageNotContaining("also-set");
+        assertThatThrownBy(() -> Settings.load(Map.of("admin.token.file", dir.resolve("none").toString())::get))
+                .hasMessageContaining("ADMIN_TOKEN").hasMessageContaining("cannot be read from ADMIN_TOKEN_FILE");
+        java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "\n");
+        assertThatThrownBy(() -> Settings.load(Map.of("admin.token.file", empty.toString())::get))
+                .hasMessageContaining("is empty in ADMIN_TOKEN_FILE");
+        // a viewer secret from a file is checked like one given directly
+        java.nio.file.Path shortKey = java.nio.file.Files.writeString(dir.resolve("short"), "short");
+        assertThatThrownBy(() -> Settings.load(Map.of("viewer.token-secret.file", shortKey.toString())::get))
+                .hasMessageContaining("at least 32 characters").hasMessageNotContaining("short\"");
+    }
+
     @Test
     void severalEvolutionServersEachWithItsUrlAndKey() {
         Settings settings = Settings.load(Map.of(

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ComposeFileTest {
 
     static final Map<String, String> REQUIRED = Map.of("ADMIN_TOKEN", "t", "EVOLUTION_API_BASE_URL", "http://e:8080",
-            "POSTGRES_PASSWORD", "p");
+            "POSTGRES_PASSWORD", "p", "EVOLUTION_API_KEY", "k");
 
     @Test
     void composeAcceptsTheFileWithAndWithoutProfiles() throws Exception {
@@ -50,6 +50,12 @@ class ComposeFileTest {
         Result weak = compose(noPassword, "config", "-q");
         assertThat(weak.exitCode()).isNotZero();
         assertThat(weak.output()).contains("set POSTGRES_PASSWORD");
+        // no Evolution API without its key
+        Map<String, String> noKey = new java.util.HashMap<>(REQUIRED);
+        noKey.remove("EVOLUTION_API_KEY");
+        Result keyless = compose(noKey, "config", "-q");
+        assertThat(keyless.exitCode()).isNotZero();
+        assertThat(keyless.output()).contains("set EVOLUTION_API_KEY");
         // the management port is published on loopback unless asked otherwise
         Result resolved = compose(REQUIRED, "--profile", "evolution", "--profile", "hawtio", "--profile",
                 "monitoring", "config");
@@ -69,10 +75,33 @@ class ComposeFileTest {
 
         Set<String> given = ((Map<String, Object>) service.get("environment")).keySet();
 
-        assertThat(given).allSatisfy(name -> assertThat(known.contains(name) || name.equals("JAVA_OPTS"))
-                .as(name).isTrue());
+        assertThat(given).allSatisfy(name -> assertThat(known.contains(name) || name.equals("JAVA_OPTS")
+                || (name.endsWith("_FILE") && Setting.SECRETS.stream().anyMatch(secret -> name.equals(secret.env()
+                + "_FILE")))).as(name).isTrue());
         assertThat((Map<String, Object>) service.get("depends_on")).containsKey("postgres");
         assertThat(service.get("ports").toString()).contains("8080", "9876");
+        // hardened: read-only root with /tmp its one writable place (ReadOnlyRootTest runs it so), no capabilities
+        assertThat(service.get("read_only")).isEqualTo(true);
+        assertThat(service.get("tmpfs").toString()).contains("/tmp");
+        assertThat(service.get("cap_drop").toString()).isEqualTo("[ALL]");
+        assertThat(service.get("security_opt").toString()).contains("no-new-privileges:true");
+        // every published port but the API's is on loopback, in every service
+        Map<String, Object> services = (Map<String, Object>) file.get("services");
+        services.forEach((name, definition) -> {
+            Object ports = ((Map<String, Object>) definition).get("ports");
+            if (ports != null) {
+                for (Object port : (List<Object>) ports) {
+                    String text = port.toString();
+                    assertThat(text.startsWith("127.0.0.1:") || text.startsWith("${MANAGEMENT_BIND:-127.0.0.1}:")
+                            || text.equals("${HTTP_PORT:-8080}:8080")).as(name + ": " + text).isTrue();
+                }
+            }
+            // exact versions (PostgreSQL numbers its releases major.minor), never latest or a floating major
+            Object image = ((Map<String, Object>) definition).get("image");
+            if (image != null && !name.equals("qr-refresher")) {
+                assertThat(image.toString()).as(name).matches(".+:v?[0-9]+\\.[0-9]+(\\.[0-9]+)?");
+            }
+        });
     }
 
     record Result(int exitCode, String output) {

@@ -80,10 +80,10 @@ class ContainerEntrypointIT {
             builder.environment().putAll(environment);
             Process process = builder.start();
             try {
-                URI health = URI.create(healthcheck(dockerfile).replace("${MANAGEMENT_PORT}",
-                        String.valueOf(managementPort)));
+                // the image's HEALTHCHECK command itself, with the image's environment
+                List<String> healthcheck = healthcheck(dockerfile);
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> !process.isAlive() || status(health) == 200);
+                        .until(() -> !process.isAlive() || run(healthcheck, environment) == 0);
                 assertThat(process.isAlive()).as("the service is running").isTrue();
 
                 db(environment).insert();
@@ -145,15 +145,6 @@ class ContainerEntrypointIT {
         void insert() throws Exception;
     }
 
-    private static int status(URI url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException | InterruptedException e) {
-            return -1;
-        }
-    }
-
     private static List<String> entrypoint(String dockerfile) throws Exception {
         Matcher matcher = Pattern.compile("(?m)^ENTRYPOINT\\s+(\\[.*])\\s*$").matcher(dockerfile);
         assertThat(matcher.find()).as("ENTRYPOINT in exec form").isTrue();
@@ -162,10 +153,23 @@ class ContainerEntrypointIT {
         return parts;
     }
 
-    private static String healthcheck(String dockerfile) {
-        Matcher matcher = Pattern.compile("curl -fsS \"([^\"]+)\"").matcher(dockerfile);
-        assertThat(matcher.find()).as("HEALTHCHECK with curl").isTrue();
-        return matcher.group(1);
+    /** The HEALTHCHECK's command, in exec form (a JSON array after CMD). */
+    private static List<String> healthcheck(String dockerfile) throws IOException {
+        Matcher matcher = Pattern.compile("(?s)HEALTHCHECK .*?\\\\\\s*\\n\\s*CMD (\\[.*?])\\s*\\n").matcher(dockerfile);
+        assertThat(matcher.find()).as("HEALTHCHECK ... CMD [exec form]").isTrue();
+        List<String> command = new ArrayList<>();
+        JSON.readTree(matcher.group(1)).forEach(part -> command.add(part.asText()));
+        return command;
+    }
+
+    /** Exit code of {@code command} with {@code environment}: the health check passes at 0. */
+    private static int run(List<String> command, Map<String, String> environment) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().putAll(environment);
+        Process check = builder.start();
+        assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return check.exitValue();
     }
 
     /** The ENV instructions of the run stage (the last FROM). */
