@@ -3,6 +3,7 @@ package io.qrrefresher;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.qrrefresher.common.RouteContract;
@@ -181,9 +182,31 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
                     watchdog::isListening));
             health.register(HealthChecks.processResponsive(eventLoopProbe, refreshRuns::runWithoutProgress,
                     refreshRuns.instanceBound(), Clock.systemUTC()));
+            // only the routes that serve requests (HTTP, and the direct routes they call) decide readiness; those
+            // that work in the background get one informational check (the scheduled refresh has refresh-schedule)
+            List<String> background = backgroundRoutes(context);
+            String excluded = health.getExcludePattern();
+            health.setExcludePattern((excluded == null || excluded.isBlank() ? "" : excluded + ",")
+                    + String.join(",", background));
+            health.register(HealthChecks.backgroundRoutes(() -> {
+                Map<String, String> statuses = new java.util.LinkedHashMap<>();
+                background.stream().filter(id -> !id.equals(RouteContract.REFRESH_SCHEDULE_ROUTE)).forEach(id ->
+                        statuses.put(id, String.valueOf(context.getRouteController().getRouteStatus(id))));
+                return statuses;
+            }));
         }
         started = true;
     }
+
+    /** The routes whose consumer is a timer, a schedule, a queue or LISTEN: nobody waits on them for an answer. */
+    static List<String> backgroundRoutes(CamelContext context) {
+        return context.getRoutes().stream()
+                .filter(route -> BACKGROUND_SCHEMES.contains(route.getEndpoint().getEndpointUri().split(":", 2)[0]))
+                .map(org.apache.camel.Route::getRouteId).sorted().toList();
+    }
+
+    static final java.util.Set<String> BACKGROUND_SCHEMES = java.util.Set.of("timer", "quartz", "quartz-cluster",
+            "scheduler", "seda", "pgevent");
 
     /** Whether everything the service adds after Camel's start (HTTP handlers, probes, checks) is in place. */
     public boolean isStarted() {

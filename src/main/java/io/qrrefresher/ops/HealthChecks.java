@@ -99,6 +99,29 @@ public final class HealthChecks {
         });
     }
 
+    /**
+     * The routes that work in the background (timers, schedules, queues, LISTEN): informational, DOWN naming those an
+     * operator stopped or suspended (from hawtio, say), but never readiness: Camel's own route checks of these routes
+     * are excluded, so that stopping {@code deliver-alerts} does not take the API out of a load balancer.
+     *
+     * @param statuses each background route's id and status, read at each call
+     */
+    public static HealthCheck backgroundRoutes(Supplier<Map<String, String>> statuses) {
+        return new Check("background-routes", false, builder -> {
+            Map<String, String> routes = statuses.get();
+            java.util.List<String> notRunning = routes.entrySet().stream()
+                    .filter(route -> !"Started".equals(route.getValue()))
+                    .map(route -> route.getKey() + " (" + route.getValue() + ")").toList();
+            builder.detail("routes", String.join(", ", routes.keySet()));
+            if (notRunning.isEmpty()) {
+                builder.up();
+            } else {
+                builder.message("not running: " + String.join(", ", notRunning) + "; start them again from hawtio"
+                        + " or JMX (readiness does not depend on them)").down();
+            }
+        });
+    }
+
     /** UP while the service's own heartbeat NOTIFYs come back through its LISTEN connection (polling goes on without). */
     public static HealthCheck qrEventsListener(Supplier<Instant> lastHeartbeat, Supplier<Long> rebuilds,
                                                Supplier<Boolean> listening) {
@@ -177,6 +200,9 @@ public final class HealthChecks {
 
         @Override
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            // Camel calls a check that is neither READINESS: say what it decides, truthfully
+            builder.detail(CHECK_KIND, readiness && liveness ? "ALL" : readiness ? "READINESS"
+                    : liveness ? "LIVENESS" : "NONE (informational: /observe/health only)");
             body.accept(builder);
         }
     }

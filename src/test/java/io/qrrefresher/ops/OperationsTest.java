@@ -70,7 +70,38 @@ class OperationsTest {
             // the monitoring pack (monitoring/) against this service: promtool, its metrics, its rules firing
             service.circuitBreaker().transitionToOpenState();
             new MonitoringPack().check(metrics(service));
+            service.circuitBreaker().transitionToClosedState();
+
+            // an operator stops a background route (hawtio): the service stays ready, and health names the route
+            service.context().getRouteController().stopRoute("deliver-alerts");
+            assertThat(get(service.managementUrl("/observe/health/ready"), null).statusCode()).isEqualTo(200);
+            JsonNode ready = JSON.readTree(get(service.managementUrl("/observe/health/ready?exposureLevel=full"),
+                    null).body());
+            assertThat(ready.get("checks")).extracting(check -> check.get("name").asText())
+                    .contains("database", "route:manual-refresh", "route:evolution-webhooks")
+                    .doesNotContain("route:deliver-alerts", "route:check-qr-failures", "background-routes");
+            JsonNode all = JSON.readTree(get(service.managementUrl("/observe/health?exposureLevel=full&data=true"),
+                    null).body());
+            JsonNode background = check(all, "background-routes");
+            assertThat(background.get("status").asText()).isEqualTo("DOWN");
+            assertThat(background.get("message").asText()).contains("deliver-alerts (Stopped)");
+            // each check says truthfully what it decides
+            assertThat(check(all, "database").at("/data/check.kind").asText()).isEqualTo("READINESS");
+            assertThat(check(all, "process-responsive").at("/data/check.kind").asText()).isEqualTo("LIVENESS");
+            assertThat(check(all, "last-refresh-run").at("/data/check.kind").asText()).startsWith("NONE");
+            service.context().getRouteController().startRoute("deliver-alerts");
+            assertThat(check(JSON.readTree(get(service.managementUrl("/observe/health?exposureLevel=full"), null)
+                    .body()), "background-routes").get("status").asText()).isEqualTo("UP");
         }
+    }
+
+    private static JsonNode check(JsonNode health, String name) {
+        for (JsonNode check : health.get("checks")) {
+            if (check.get("name").asText().equals(name)) {
+                return check;
+            }
+        }
+        throw new AssertionError("no check " + name + " in " + health);
     }
 
     @Test
