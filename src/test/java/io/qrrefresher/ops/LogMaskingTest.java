@@ -57,6 +57,33 @@ class LogMaskingTest {
                 .isEqualTo("Authorization: Bearer ***");
     }
 
+    /** ECS puts custom keys under labels (keys without dots), never at the top level beside its own fields. */
+    @Test
+    void ecsLinesCarryTheRouteAndInstanceUnderLabels() throws Exception {
+        org.apache.logging.log4j.layout.template.json.JsonTemplateLayout layout =
+                org.apache.logging.log4j.layout.template.json.JsonTemplateLayout
+                        .newBuilder().setConfiguration(new org.apache.logging.log4j.core.config.DefaultConfiguration())
+                        .setEventTemplateUri("classpath:ecs-line.json").build();
+        org.apache.logging.log4j.util.SortedArrayStringMap mdc = new org.apache.logging.log4j.util.SortedArrayStringMap();
+        mdc.putValue("camel.routeId", "refresh-run");
+        mdc.putValue("camel.exchangeId", "ABC-1");
+        mdc.putValue("camel.contextId", "qr-refresher");
+        mdc.putValue("instance", "acme");
+        LogEvent event = Log4jLogEvent.newBuilder().setLevel(Level.INFO).setContextData(mdc)
+                .setMessage(new SimpleMessage("Refresh run 1 (manual) succeeded")).build();
+
+        com.fasterxml.jackson.databind.JsonNode line = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(layout.toSerializable(event));
+
+        assertThat(line.at("/labels/route_id").asText()).isEqualTo("refresh-run");
+        assertThat(line.at("/labels/instance").asText()).isEqualTo("acme");
+        assertThat(line.at("/labels/exchange_id").asText()).isEqualTo("ABC-1");
+        java.util.List<String> topLevel = new java.util.ArrayList<>();
+        line.fieldNames().forEachRemaining(topLevel::add);
+        assertThat(topLevel).doesNotContain("camel.routeId", "camel.exchangeId", "camel.contextId", "instance")
+                .contains("@timestamp", "log.level", "message", "service.name", "labels");
+    }
+
     private static String render(String message) throws Exception {
         Properties configuration = new Properties();
         try (InputStream in = LogMaskingTest.class.getResourceAsStream("/log4j2.properties")) {
