@@ -72,7 +72,8 @@ public final class ModeConfiguration implements CamelConfiguration {
                 ? " (embedded, data in " + settings.database().embeddedDataDir().toAbsolutePath() + ")" : "");
         LOG.info("Evolution API: {} (timeout {} ms)", mode.servers().size() == 1 ? mode.evolutionBaseUrl()
                 : mode.servers().size() + " servers: " + mode.servers(), settings.evolution().timeoutMs());
-        LOG.info("Refresh: cron '{}', concurrency {}, limit {}, minimum QR age {}", refresh.cron(),
+        LOG.info("Refresh, as configured: cron '{}', concurrency {}, limit {}, minimum QR age {} (a control stored by"
+                + " PUT /refresh-control overrides it: the next lines say which applies)", refresh.cron(),
                 refresh.concurrency(), refresh.limit() == 0 ? "none" : refresh.limit(), refresh.minAge());
         LOG.info("Failure check: cron '{}', stale after {}, alerts to {}", settings.alerts().failureCheckCron(),
                 settings.alerts().staleAfter(), settings.alerts().webhookUrl()

@@ -54,7 +54,7 @@ class FaultDrillsTest {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              WebhookReceiver receiver = new WebhookReceiver();
              RunningService service = RunningService.against(evolution)
-                     .with("qr.refresh.cron", "* * * * * ?")
+                     .with("qr.refresh.cron", "* * * * * ?").with("qr.refresh.min-interval", "PT1S")
                      .with("qr.refresh.concurrency", "4")
                      .with("evolution.circuit.window-size", "8")
                      .with("evolution.circuit.minimum-calls", "8")
@@ -105,7 +105,7 @@ class FaultDrillsTest {
         Duration timeout = Duration.ofSeconds(1);
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
-                     .with("qr.refresh.cron", "* * * * * ?")
+                     .with("qr.refresh.cron", "* * * * * ?").with("qr.refresh.min-interval", "PT1S")
                      .with("qr.refresh.concurrency", String.valueOf(concurrency))
                      .with("evolution.timeout-ms", String.valueOf(timeout.toMillis()))
                      // the breaker would soon stop the calls: keep it out of the way to drill the timeouts alone

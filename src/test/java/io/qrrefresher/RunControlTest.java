@@ -120,7 +120,7 @@ class RunControlTest {
         sut.evolution().rotate("tick");
         sut.evolution().delay("tick", Duration.ofMillis(1200));
         try (RunningService scheduled = RunningService.against(sut.evolution())
-                .with("qr.refresh.cron", "* * * * * ?").start()) {
+                .with("qr.refresh.cron", "* * * * * ?").with("qr.refresh.min-interval", "PT1S").start()) {
             scheduled.db().insertInstance("tick", "token-tick", "connecting");
 
             // each run makes two calls of 1.2 s: a tick every second would start about 3 runs per run

@@ -53,6 +53,7 @@ public enum Setting {
     ALERT_STALE_QR_MAX_PERCENT("alert.stale-qr.max-percent"),
     ALERT_STALE_QR_MIN_READS("alert.stale-qr.min-reads"),
     ALERT_STALE_QR_CLEAR_PERCENT("alert.stale-qr.clear-percent"),
+    QR_REFRESH_MIN_INTERVAL("qr.refresh.min-interval"),
     ALERT_DELIVERY_MAX_AGE("alert.delivery.max-age"),
     ALERT_DELIVERY_RETRY_BASE("alert.delivery.retry-base"),
     ALERT_DELIVERY_POLL_MS("alert.delivery.poll-ms"),

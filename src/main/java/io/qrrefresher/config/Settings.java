@@ -103,8 +103,44 @@ public final class Settings {
         public static final String OPEN_SECONDS_KEY = "evolution.circuit.open-duration-seconds";
     }
 
+    /**
+     * @param minInterval the shortest time a schedule may leave between two runs: a cron that fires more often (at
+     *                    start, or over PUT /refresh-control) is refused
+     */
     public record Refresh(String cron, int concurrency, int limit, Duration minAge, Duration closeConfirmAfter,
-                          Duration historyRetention, Coverage coverage) {
+                          Duration historyRetention, Coverage coverage, Duration minInterval) {
+
+        /** The shortest gap between two of the next firings of {@code cron}; null when it fires less than twice. */
+        public static Duration shortestGap(CronExpression cron, java.util.Date from) {
+            Duration shortest = null;
+            java.util.Date previous = cron.getNextValidTimeAfter(from);
+            // a year of firings at most: a schedule's gaps repeat well within that
+            for (int i = 0; i < 400 && previous != null; i++) {
+                java.util.Date next = cron.getNextValidTimeAfter(previous);
+                if (next == null) {
+                    break;
+                }
+                Duration gap = Duration.ofMillis(next.getTime() - previous.getTime());
+                shortest = shortest == null || gap.compareTo(shortest) < 0 ? gap : shortest;
+                previous = next;
+            }
+            return shortest;
+        }
+
+        /** Why {@code cron} fires too often for {@code minInterval}, or null when it does not. */
+        public static String tooFrequent(String cron, Duration minInterval) {
+            try {
+                Duration gap = shortestGap(new CronExpression(cron), new java.util.Date());
+                return gap != null && gap.compareTo(minInterval) < 0
+                        ? "'" + cron + "' runs " + gap.toMillis() / 1000 + " s apart, more often than "
+                          + "QR_REFRESH_MIN_INTERVAL (" + minInterval.toSeconds() + " s): every run reads each"
+                          + " waiting instance, so a run every second gives Evolution no rest ('*/2 * * * * ?' is"
+                          + " every 2 s)"
+                        : null;
+            } catch (ParseException e) {
+                return null; // refused as unparseable elsewhere
+            }
+        }
     }
 
     /**
@@ -261,8 +297,15 @@ public final class Settings {
                 Duration.ofMillis(in.integer(Setting.EVOLUTION_INFO_INTERVAL_MS, 300_000, 1000, 86_400_000)),
                 in.integer(Setting.EVOLUTION_SERVER_CONCURRENCY, refreshConcurrency, 1, 512));
 
+        Duration minInterval = in.duration(Setting.QR_REFRESH_MIN_INTERVAL, Duration.ofSeconds(2),
+                Duration.ofSeconds(1));
+        String refreshCron = in.cron(Setting.QR_REFRESH_CRON, "0 * * * * ?");
+        String tooFrequent = Refresh.tooFrequent(refreshCron, minInterval);
+        if (tooFrequent != null) {
+            throw new InvalidSettingException(Setting.QR_REFRESH_CRON, tooFrequent);
+        }
         this.refresh = new Refresh(
-                in.cron(Setting.QR_REFRESH_CRON, "0 * * * * ?"),
+                refreshCron,
                 refreshConcurrency,
                 in.integer(Setting.QR_REFRESH_LIMIT, 0, 0, Integer.MAX_VALUE),
                 in.duration(Setting.QR_REFRESH_MIN_AGE, Duration.ZERO, Duration.ZERO),
@@ -270,7 +313,8 @@ public final class Settings {
                 in.duration(Setting.QR_RUN_HISTORY_RETENTION, Duration.ofDays(30), Duration.ofHours(1)),
                 new Coverage(in.bool(Setting.QR_REFRESH_COVERED, true),
                         in.duration(Setting.QR_COVERED_FOR, Duration.ofSeconds(60), Duration.ofSeconds(1)),
-                        in.duration(Setting.QR_COVERED_READ_INTERVAL, Duration.ofMinutes(5), Duration.ofSeconds(1))));
+                        in.duration(Setting.QR_COVERED_READ_INTERVAL, Duration.ofMinutes(5), Duration.ofSeconds(1))),
+                minInterval);
 
         this.alerts = new Alerts(
                 in.cron(Setting.QR_FAILURE_CHECK_CRON, "0 */10 * * * ?"),

@@ -78,15 +78,19 @@ public final class RefreshControl {
     private final CamelContext camelContext;
     private final Values configured;
     private final boolean poolSizeConfigured;
+    private final java.time.Duration minInterval;
     private volatile Values current;
     private volatile long appliedVersion;
     private volatile String changedBy;
     private volatile Timestamp changedAt;
     private volatile boolean applying;
+    // whether what is in force at start was logged
+    private volatile boolean reported;
 
     public RefreshControl(CamelContext camelContext, Settings.Refresh settings, boolean poolSizeConfigured) {
         this.camelContext = camelContext;
         this.configured = new Values(true, settings.cron(), settings.concurrency(), settings.limit());
+        this.minInterval = settings.minInterval();
         this.current = configured;
         this.poolSizeConfigured = poolSizeConfigured;
     }
@@ -155,6 +159,11 @@ public final class RefreshControl {
      */
     private synchronized boolean applyRow(Map<?, ?> row) {
         if (row == null || row.isEmpty()) {
+            if (!reported) {
+                reported = true;
+                LOG.info("Refresh control in force: the configuration ({}); nothing stored by PUT /refresh-control",
+                        describe(configured));
+            }
             if (appliedVersion != 0) {
                 LOG.info("Refresh control reset to the configuration (by another replica or an operator)");
                 apply(configured, 0, null, null);
@@ -169,8 +178,10 @@ public final class RefreshControl {
         Values values = new Values((Boolean) row.get("active"), (String) row.get("cron"),
                 ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
         if (appliedVersion == 0) {
-            LOG.info("Refresh control from the database: {} ({} by {})", describe(values), row.get("change"),
-                    row.get("changed_by"));
+            LOG.info("Refresh control in force: stored in the database, instead of the configuration ({}): {} ({} by"
+                    + " {} at {})", describe(configured), describe(values), row.get("change"), row.get("changed_by"),
+                    row.get("changed_at"));
+            reported = true;
         }
         apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"));
         return true;
@@ -224,6 +235,31 @@ public final class RefreshControl {
         LOG.info("{} by {}", change.change(), change.by());
     }
 
+    /**
+     * Answers an operator: the problem of the change (400); else what this request stored ({@code saved}, the row its
+     * own statement returned, with its version), so that concurrent requests each get their own result; else (a
+     * read, or a reset) the control now in force.
+     */
+    public JsonAnswer answer(ControlChange change, Object saved) {
+        if (change != null && change.problem() != null) {
+            return JsonAnswer.error(400, "bad_request", change.problem());
+        }
+        if (saved instanceof Map<?, ?> row && row.get("version") instanceof Number version) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("active", row.get("active"));
+            body.put("cron", row.get("cron"));
+            body.put("concurrency", ((Number) row.get("concurrency")).intValue());
+            body.put("limit", ((Number) row.get("instance_limit")).intValue());
+            body.put("source", "database");
+            body.put("version", version.longValue());
+            body.put("changed_by", row.get("changed_by"));
+            body.put("changed_at", row.get("changed_at") instanceof Timestamp at ? at.toInstant().toString() : null);
+            body.put("route_status", routeStatus());
+            return JsonAnswer.ok(body);
+        }
+        return answer(change);
+    }
+
     /** Answers an operator: the problem of the change (400), or the control now in force. */
     public JsonAnswer answer(ControlChange change) {
         if (change != null && change.problem() != null) {
@@ -236,6 +272,9 @@ public final class RefreshControl {
         body.put("concurrency", values.getConcurrency());
         body.put("limit", values.getLimit());
         body.put("source", appliedVersion == 0 ? "configuration" : "database");
+        if (appliedVersion != 0) {
+            body.put("version", appliedVersion);
+        }
         body.put("changed_by", changedBy);
         body.put("changed_at", changedAt == null ? null : changedAt.toInstant().toString());
         body.put("route_status", routeStatus());
@@ -345,7 +384,7 @@ public final class RefreshControl {
         return status == null ? "unknown" : status.name().toLowerCase();
     }
 
-    private static Values updated(Values base, String json) {
+    private Values updated(Values base, String json) {
         JsonNode body;
         try {
             body = json == null || json.isBlank() ? null : JSON.readTree(json);
@@ -376,6 +415,10 @@ public final class RefreshControl {
             // Quartz refuses to schedule a trigger that never fires: refused here, before anything is saved
             if (expression.getNextValidTimeAfter(new java.util.Date()) == null) {
                 throw new IllegalArgumentException("cron '" + cron + "' never fires again (a date in the past?)");
+            }
+            String tooFrequent = Settings.Refresh.tooFrequent(cron, minInterval);
+            if (tooFrequent != null) {
+                throw new IllegalArgumentException("cron " + tooFrequent);
             }
         }
         int concurrency = number(body, "concurrency", base.getConcurrency(), 1, 512);

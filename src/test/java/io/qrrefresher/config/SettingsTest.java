@@ -40,6 +40,8 @@ class SettingsTest {
     @CsvSource(delimiter = '|', value = {
         "QR_REFRESH_CRON|*/30 * * * *|5-field Unix cron",
         "QR_REFRESH_CRON|every minute|not a valid Quartz cron expression",
+        "QR_REFRESH_CRON|* * * * * ?|more often than QR_REFRESH_MIN_INTERVAL (2 s)",
+        "QR_REFRESH_CRON|0,1 * * * * ?|runs 1 s apart",
         "QR_FAILURE_CHECK_CRON|0 61 * * * ?|not a valid Quartz cron expression",
         "QR_STALE_AFTER|5 minutes|not an ISO-8601 duration",
         "QR_STALE_AFTER|PT0S|shorter than the minimum",

@@ -63,7 +63,7 @@ class JolokiaTest {
         logs = LogCapture.open();
         evolution = ScriptedEvolutionApi.start();
         service = RunningService.against(evolution)
-                .with("qr.refresh.cron", "* * * * * ?")
+                .with("qr.refresh.cron", "* * * * * ?").with("qr.refresh.min-interval", "PT1S")
                 .with("jolokia.enabled", "true").with("jolokia.user", USER).with("jolokia.password", PASSWORD)
                 .start();
     }

@@ -188,7 +188,7 @@ class OperationsTest {
     void pauseStopsCallsResumeBringsThemBack() throws Exception {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution)
-                     .with("qr.refresh.cron", "* * * * * ?").start()) {
+                     .with("qr.refresh.cron", "* * * * * ?").with("qr.refresh.min-interval", "PT1S").start()) {
             evolution.addInstance("paused", "token-paused", State.CONNECTING);
             service.db().insertInstance("paused", "token-paused", "connecting");
             await().until(() -> evolution.calls(EvolutionCall.CONNECTION_STATE, "paused") >= 1);
@@ -248,6 +248,31 @@ class OperationsTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(form.statusCode()).isEqualTo(400);
             assertThat(form.body()).contains("Content-Type: application/json");
+            // more often than QR_REFRESH_MIN_INTERVAL (2 s): refused, naming the setting
+            HttpResponse<String> everySecond = control(first, "PUT", "/refresh-control", "{\"cron\": \"* * * * * ?\"}");
+            assertThat(everySecond.statusCode()).isEqualTo(400);
+            assertThat(everySecond.body()).contains("QR_REFRESH_MIN_INTERVAL");
+            assertThat(cron(first)).isEqualTo("0 */5 * * * ?");
+            // twenty PUTs at once: each is answered with what it stored, under a version of its own
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(20);
+            List<java.util.concurrent.Future<HttpResponse<String>>> answers;
+            try {
+                answers = callers.invokeAll(java.util.stream.IntStream.rangeClosed(1, 20).mapToObj(limit ->
+                        (java.util.concurrent.Callable<HttpResponse<String>>) () -> control(first, "PUT",
+                                "/refresh-control", "{\"limit\": " + limit + "}")).toList());
+            } finally {
+                callers.shutdown();
+            }
+            java.util.Set<Long> versions = new java.util.HashSet<>();
+            for (int i = 0; i < answers.size(); i++) {
+                HttpResponse<String> answer = answers.get(i).get();
+                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                JsonNode stored = JSON.readTree(answer.body());
+                assertThat(stored.get("limit").asInt()).as(answer.body()).isEqualTo(i + 1);
+                versions.add(stored.get("version").asLong());
+            }
+            assertThat(versions).hasSize(20);
+            assertThat(control(first, "PUT", "/refresh-control", "{\"limit\": 100}").statusCode()).isEqualTo(200);
             first.close();
 
             try (RunningService second = RunningService.against(evolution).with("database.url", database).start()) {
