@@ -26,8 +26,13 @@ public final class QrRefresherApplication {
         warnUnlessExitOnOutOfMemory();
         ServiceLifecycle lifecycle = new ServiceLifecycle();
         Main main = createMain(lifecycle, new Properties());
+        // at SIGTERM, the JVM ends once its shutdown hooks have: this one holds it until the service closed what it
+        // opened, after Camel stopped (the embedded database last)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> lifecycle.awaitClosed(java.time.Duration.ofSeconds(60)),
+                "qr-refresher-shutdown"));
         try {
             main.run(args);
+            lifecycle.close();
             // Camel Main logs a failure of the listeners after its start and returns: end the process all the same
             if (lifecycle.startFailure() != null) {
                 throw lifecycle.startFailure();

@@ -43,6 +43,7 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
 
     private final Instant startedAt = Instant.now();
     private final OpenResources resources = new OpenResources();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
     /**
      * The configuration classes, each binding the beans of one concern (see each class). A bean method's parameters are
@@ -221,5 +222,22 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
     @Override
     public void close() {
         resources.close();
+        closed.countDown();
+    }
+
+    /**
+     * For the JVM's shutdown (SIGTERM): waits until the service closed what it opened, after Camel stopped (the
+     * embedded database last), and closes it itself after {@code timeout}. Without it the JVM could end with Camel's
+     * own shutdown hook, before the embedded PostgreSQL was stopped, leaving it running.
+     */
+    public void awaitClosed(java.time.Duration timeout) {
+        try {
+            if (!closed.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+        }
     }
 }

@@ -154,10 +154,13 @@ public final class Database implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             LOG.info("Starting embedded PostgreSQL on port {} with its data in {}", port, dataDir.toAbsolutePath());
+            // stopped by the service after Camel (close()), not by a JVM shutdown hook of its own: at SIGTERM
+            // that hook ran beside Camel's shutdown, and Quartz's last statements met a database already gone
             return EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir.toFile())
                     .setCleanDataDirectory(false)
                     .setPort(port)
+                    .setRegisterShutdownHook(false)
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start embedded PostgreSQL in " + dataDir.toAbsolutePath()

@@ -129,6 +129,46 @@ class ContainerEntrypointIT {
         }
     }
 
+    /**
+     * {@code docker run qr-refresher} (demo mode: embedded PostgreSQL) then {@code docker stop} (SIGTERM): the service
+     * stops Camel first, the embedded database last, logs no ERROR, and leaves no PostgreSQL running (its
+     * postmaster.pid is gone once it stopped cleanly).
+     */
+    @Test
+    void demoModeStopsCleanlyOnSigterm() throws Exception {
+        String dockerfile = Files.readString(Path.of("Dockerfile"));
+        Map<String, String> environment = env(dockerfile);
+        environment.put("HTTP_PORT", String.valueOf(FreePorts.next()));
+        environment.put("MANAGEMENT_PORT", String.valueOf(FreePorts.next()));
+        environment.put("EMBEDDED_POSTGRES_PORT", String.valueOf(FreePorts.next()));
+        Path data = app.resolve("demo-data");
+        environment.put("EMBEDDED_POSTGRES_DATA_DIR", data.toString());
+        Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
+        List<String> command = new ArrayList<>();
+        for (String part : entrypoint(dockerfile)) {
+            command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).directory(app.toFile()).redirectErrorStream(true)
+                .redirectOutput(app.resolve("demo.log").toFile());
+        builder.environment().keySet().removeIf(key -> key.matches("DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_.*"));
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        try {
+            List<String> healthcheck = healthcheck(dockerfile);
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> !process.isAlive() || run(healthcheck, environment) == 0);
+            assertThat(process.isAlive()).as("the demo is running").isTrue();
+            assertThat(data.resolve("postmaster.pid")).exists();
+        } finally {
+            process.destroy();
+            assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+        String log = Files.readString(app.resolve("demo.log"));
+        assertThat(log).contains("shutdown").doesNotContain("ERROR", "Exception");
+        // the database stopped with the service: PostgreSQL removes its pid file when it stops
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(data.resolve("postmaster.pid")));
+    }
+
     /** Rows as the application writes them, through a plain JDBC connection. */
     private static Inserter db(Map<String, String> environment) {
         return () -> {
