@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The service on a read-only root filesystem, as {@code read_only: true} with {@code tmpfs: /tmp} runs it (compose,
  * Kubernetes' readOnlyRootFilesystem): its JVM starts in a mount namespace of its own ({@code unshare}) where {@code /}
- * is remounted read-only and {@code /tmp}, the one writable directory, is a fresh tmpfs. With Jolokia on (its
+ * is remounted read-only and its java.io.tmpdir (/tmp in the image), the one writable directory, is a fresh tmpfs. With Jolokia on (its
  * credentials file is written at start), it starts, serves the API, refreshes and answers Jolokia.
  */
 @Execution(ExecutionMode.CONCURRENT)
@@ -38,8 +38,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Order(24)
 class ReadOnlyRootTest {
 
-    static final String NAMESPACE = "mount -o remount,bind,ro / && mount -t tmpfs -o size=256m,mode=1777 none /tmp"
-            + " && exec \"$0\" \"$@\"";
+    /** The namespace: {@code /} read-only, then a tmpfs on the writable directory ({@code $QR_WRITABLE}). */
+    static final String NAMESPACE = "mount -o remount,bind,ro / && mount -t tmpfs -o size=256m,mode=1777 none"
+            + " \"$QR_WRITABLE\" && exec \"$0\" \"$@\"";
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,10 +49,15 @@ class ReadOnlyRootTest {
 
     @Test
     void startsAndServesWithOnlyTmpWritable() throws Exception {
-        // the namespace itself: / refuses writes, /tmp takes them (else this test could not fail)
+        // the one writable directory, java.io.tmpdir (/tmp in the image); not /tmp itself here: a tmpfs there would
+        // hide the build, which may live under /tmp
+        Path writable = Files.createDirectories(work.resolve("tmp"));
+        // the namespace itself: / refuses writes, the writable directory takes them (else this test could not fail)
         Path probe = work.resolve("probe");
-        Process check = new ProcessBuilder("unshare", "-rm", "sh", "-c", NAMESPACE, "sh", "-c",
-                "touch /tmp/written && ! touch " + probe + " 2>/dev/null").redirectErrorStream(true).start();
+        ProcessBuilder namespace = new ProcessBuilder("unshare", "-rm", "sh", "-c", NAMESPACE, "sh", "-c",
+                "touch \"$QR_WRITABLE/written\" && ! touch " + probe + " 2>/dev/null").redirectErrorStream(true);
+        namespace.environment().put("QR_WRITABLE", writable.toString());
+        Process check = namespace.start();
         String checkOutput = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assumeTrue(check.exitValue() == 0, "SKIPPED: no mount namespace here (unshare -rm): " + checkOutput);
@@ -65,6 +71,8 @@ class ReadOnlyRootTest {
              ServiceProcess service = ServiceProcess.against(evolution.baseUrl(), ScriptedEvolutionApi.GLOBAL_KEY,
                              database, work.resolve("service"))
                      .through("unshare", "-rm", "sh", "-c", NAMESPACE)
+                     .env("QR_WRITABLE", writable.toString())
+                     .jvmOption("-Djava.io.tmpdir=" + writable)
                      .env("JOLOKIA_ENABLED", "true").env("JOLOKIA_USER", "ops").env("JOLOKIA_PASSWORD",
                              "read-only-root-password-7")
                      .env("HOME", "/nonexistent")
