@@ -33,6 +33,13 @@ public final class DatabaseConfiguration implements CamelConfiguration {
     }
 
     /** The pool the routes' sql: endpoints use (camel.component.sql.data-source). */
+    /** Tells a database outage in a few lines; fed by the database probe, read by the error policy. */
+    @BindToRegistry("databaseOutage")
+    public io.qrrefresher.db.DatabaseOutage databaseOutage() {
+        io.qrrefresher.db.LostConnectionLines.install();
+        return new io.qrrefresher.db.DatabaseOutage();
+    }
+
     @BindToRegistry("dataSource")
     public javax.sql.DataSource dataSource(Database database) {
         return database.dataSource();

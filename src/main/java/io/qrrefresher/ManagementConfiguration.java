@@ -152,10 +152,10 @@ public final class ManagementConfiguration implements CamelConfiguration {
 
     /** Used by the error policy retry-on-next-trigger (routes/error-policy.yaml). */
     @BindToRegistry("routeFailures")
-    public RouteFailures routeFailures(CamelContext context) {
+    public RouteFailures routeFailures(CamelContext context, io.qrrefresher.db.DatabaseOutage outage) {
         return new RouteFailures(Clock.systemUTC(), routeId -> {
             org.apache.camel.Route route = context.getRoute(routeId);
             return route == null ? null : route.getDescription();
-        });
+        }, outage);
     }
 }

@@ -160,7 +160,8 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
             DatabaseProbe databaseProbe = resources.add(new DatabaseProbe(
-                    beans.findSingleByType(Database.class).dataSource(), Clock.systemUTC()));
+                    beans.findSingleByType(Database.class).dataSource(), Clock.systemUTC(),
+                    beans.findSingleByType(io.qrrefresher.db.DatabaseOutage.class)));
             databaseProbe.start();
             health.register(HealthChecks.database(databaseProbe));
             beans.findSingleByType(io.qrrefresher.metrics.QrMetrics.class).gauge("qr_refresher.database.up",

@@ -24,12 +24,18 @@ public final class RouteFailures {
 
     private final Clock clock;
     private final Function<String, String> routeDescriptions;
+    private final io.qrrefresher.db.DatabaseOutage outage;
     private final Map<String, Instant> lastWarning = new ConcurrentHashMap<>();
 
-    /** @param routeDescriptions a route's description by its id (null when it has none) */
-    public RouteFailures(Clock clock, Function<String, String> routeDescriptions) {
+    /**
+     * @param routeDescriptions a route's description by its id (null when it has none)
+     * @param outage            a database outage being told: the same lost connection is not told again per route
+     */
+    public RouteFailures(Clock clock, Function<String, String> routeDescriptions,
+                         io.qrrefresher.db.DatabaseOutage outage) {
         this.clock = clock;
         this.routeDescriptions = routeDescriptions;
+        this.outage = outage;
     }
 
     /**
@@ -68,6 +74,12 @@ public final class RouteFailures {
         String description = routeId == null ? null : routeDescriptions.apply(routeId);
         String what = description == null ? String.valueOf(routeId) : routeId + " (" + description + ")";
         String reason = Failures.describe(error);
+        if (outage != null && outage.isDown() && io.qrrefresher.db.DatabaseOutage.isLostConnection(error)) {
+            // the outage is told once a minute for all routes (DatabaseOutage)
+            outage.leftOut();
+            LOG.debug("{} failed during the database outage, {}: {}", what, outcome, reason);
+            return;
+        }
         Instant now = clock.instant();
         Instant last = lastWarning.get(String.valueOf(routeId));
         if (last == null || !now.isBefore(last.plus(WARN_EVERY))) {

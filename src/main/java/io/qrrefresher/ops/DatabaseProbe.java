@@ -27,14 +27,16 @@ public final class DatabaseProbe implements AutoCloseable {
     private final DataSource dataSource;
     private final Clock clock;
     private final Instant startedAt;
+    private final io.qrrefresher.db.DatabaseOutage outage;
     private volatile Instant lastSuccess;
     private volatile String lastProblem = "not checked yet";
     private ScheduledExecutorService checker;
 
-    public DatabaseProbe(DataSource dataSource, Clock clock) {
+    public DatabaseProbe(DataSource dataSource, Clock clock, io.qrrefresher.db.DatabaseOutage outage) {
         this.dataSource = dataSource;
         this.clock = clock;
         this.startedAt = clock.instant();
+        this.outage = outage;
     }
 
     public void start() {
@@ -56,6 +58,12 @@ public final class DatabaseProbe implements AutoCloseable {
             }
         } catch (Exception e) {
             lastProblem = "PostgreSQL unreachable: " + Failures.describe(e);
+        }
+        Status status = status();
+        if (status.up()) {
+            outage.reachable(clock.instant());
+        } else {
+            outage.unreachable(clock.instant(), lastProblem);
         }
     }
 

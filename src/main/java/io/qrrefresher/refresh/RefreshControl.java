@@ -240,7 +240,7 @@ public final class RefreshControl {
      * own statement returned, with its version), so that concurrent requests each get their own result; else (a
      * read, or a reset) the control now in force.
      */
-    public JsonAnswer answer(ControlChange change, Object saved) {
+    public JsonAnswer answerStored(ControlChange change, Object saved) {
         if (change != null && change.problem() != null) {
             return JsonAnswer.error(400, "bad_request", change.problem());
         }
