@@ -74,4 +74,32 @@ public final class Failures {
         String line = text.replaceAll("[\\p{Cntrl}]+", " ").trim();
         return line.length() > max ? line.substring(0, max) + "..." : line;
     }
+
+    // SQLSTATE codes of a connection lost or refused besides class 08 (connection exception): the server shuts down,
+    // or cannot accept connections yet
+    private static final java.util.Set<String> CONNECTION_LOST_STATES = java.util.Set.of("57P01", "57P02", "57P03");
+
+    /** Whether {@code failure} is a connection to PostgreSQL lost, refused or not obtained in time. */
+    public static boolean isLostConnection(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.net.ConnectException) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || CONNECTION_LOST_STATES.contains(sql.getSQLState()))) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && (message.contains("Connection is not available")
+                    || message.contains("Interrupted during connection acquisition")
+                    || message.contains("Failed to obtain DB connection")
+                    || message.contains("This connection has been closed"))) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
 }

@@ -24,7 +24,7 @@ public final class RouteFailures {
 
     private final Clock clock;
     private final Function<String, String> routeDescriptions;
-    private final io.qrrefresher.db.DatabaseOutage outage;
+    private final OutageWatch outage;
     private final Map<String, Instant> lastWarning = new ConcurrentHashMap<>();
 
     /**
@@ -32,7 +32,7 @@ public final class RouteFailures {
      * @param outage            a database outage being told: the same lost connection is not told again per route
      */
     public RouteFailures(Clock clock, Function<String, String> routeDescriptions,
-                         io.qrrefresher.db.DatabaseOutage outage) {
+                         OutageWatch outage) {
         this.clock = clock;
         this.routeDescriptions = routeDescriptions;
         this.outage = outage;
@@ -74,7 +74,7 @@ public final class RouteFailures {
         String description = routeId == null ? null : routeDescriptions.apply(routeId);
         String what = description == null ? String.valueOf(routeId) : routeId + " (" + description + ")";
         String reason = Failures.describe(error);
-        if (outage != null && outage.isDown() && io.qrrefresher.db.DatabaseOutage.isLostConnection(error)) {
+        if (outage != null && outage.isDown() && Failures.isLostConnection(error)) {
             // the outage is told once a minute for all routes (DatabaseOutage)
             outage.leftOut();
             LOG.debug("{} failed during the database outage, {}: {}", what, outcome, reason);

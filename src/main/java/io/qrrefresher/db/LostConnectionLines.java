@@ -60,7 +60,7 @@ public final class LostConnectionLines extends AbstractFilter {
                 || LIBRARIES.stream().noneMatch(logger::startsWith)) {
             return false;
         }
-        if (thrown != null && DatabaseOutage.isLostConnection(thrown)) {
+        if (thrown != null && io.qrrefresher.common.Failures.isLostConnection(thrown)) {
             return true;
         }
         return message != null && PHRASES.stream().anyMatch(message::contains);

@@ -126,6 +126,8 @@ class OperationsTest {
             // database gauges say they do not know
             assertThat(metrics(service)).contains("qr_refresher_refresh_paused 0.0");
             await().until(() -> metrics(service).contains("qr_refresher_connecting_instances NaN"));
+            // what the rule qr_refresher_database_unreachable reads
+            assertThat(metrics(service)).contains("qr_refresher_database_up 0.0");
             // the API says why, as JSON: nothing was changed, retry later (the three asked at once: each waits
             // database.wait-ms for a connection)
             List<java.util.concurrent.Callable<HttpResponse<String>>> calls = List.of(
@@ -149,6 +151,7 @@ class OperationsTest {
             database.start();
             await().atMost(Duration.ofSeconds(20)).until(() ->
                     get(service.managementUrl("/observe/health/ready"), null).statusCode() == 200);
+            assertThat(metrics(service)).contains("qr_refresher_database_up 1.0");
         }
     }
 
