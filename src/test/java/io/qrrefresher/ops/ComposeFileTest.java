@@ -80,7 +80,7 @@ class ComposeFileTest {
                 + "_FILE")))).as(name).isTrue());
         assertThat((Map<String, Object>) service.get("depends_on")).containsKey("postgres");
         assertThat(service.get("ports").toString()).contains("8080", "9876");
-        // hardened: read-only root with /tmp its one writable place (ReadOnlyRootTest runs it so), no capabilities
+        // hardened: read-only root with /tmp its one writable place (ContainerEntrypointIT runs it so), no capabilities
         assertThat(service.get("read_only")).isEqualTo(true);
         assertThat(service.get("tmpfs").toString()).contains("/tmp");
         assertThat(service.get("cap_drop").toString()).isEqualTo("[ALL]");

@@ -44,11 +44,37 @@ class ContainerEntrypointIT {
     @TempDir
     Path app;
 
+    /**
+     * The namespace compose's {@code read_only: true} with {@code tmpfs: /tmp} makes: {@code /} read-only, a tmpfs on
+     * the one writable directory ({@code $QR_WRITABLE}, the JVM's java.io.tmpdir as /tmp is in the image; not /tmp
+     * itself here, where a tmpfs would hide a build that lives under /tmp).
+     */
+    static final String READ_ONLY_ROOT = "mount -o remount,bind,ro / && mount -t tmpfs -o size=256m,mode=1777 none"
+            + " \"$QR_WRITABLE\" && exec \"$0\" \"$@\"";
+
+    /**
+     * As compose runs the image: its ENTRYPOINT, its ENV, compose's variables, Jolokia on (its credentials file is
+     * written at start), on a read-only root filesystem ({@code unshare}: a mount namespace of its own) whose one
+     * writable place is a tmpfs; health-checked by its HEALTHCHECK. It starts, refreshes, takes a webhook, answers
+     * Jolokia, logs JSON lines without a secret, and stops on SIGTERM.
+     */
     @Test
     void theJarStartsAsTheImageStartsIt() throws Exception {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
         List<String> entrypoint = entrypoint(dockerfile);
         Map<String, String> environment = env(dockerfile);
+        Path writable = java.nio.file.Files.createDirectories(app.resolve("tmp"));
+        boolean readOnly = readOnlyRootWorks(writable);
+        if (readOnly) {
+            environment.put("QR_WRITABLE", writable.toString());
+            environment.put("JAVA_OPTS", environment.get("JAVA_OPTS") + " -Djava.io.tmpdir=" + writable);
+        } else {
+            System.out.println("ContainerEntrypointIT: no mount namespace here (unshare -rm): the read-only root is"
+                    + " NOT checked");
+        }
+        environment.put("JOLOKIA_ENABLED", "true");
+        environment.put("JOLOKIA_USER", "ops");
+        environment.put("JOLOKIA_PASSWORD", "read-only-root-password-7");
         int httpPort = FreePorts.next();
         int managementPort = FreePorts.next();
         environment.put("HTTP_PORT", String.valueOf(httpPort));
@@ -71,6 +97,9 @@ class ContainerEntrypointIT {
 
             Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
             List<String> command = new ArrayList<>();
+            if (readOnly) {
+                command.addAll(List.of("unshare", "-rm", "sh", "-c", READ_ONLY_ROOT));
+            }
             for (String part : entrypoint) {
                 command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
             }
@@ -98,6 +127,11 @@ class ContainerEntrypointIT {
                         .POST(HttpRequest.BodyPublishers.ofString(Webhooks.qrEvent("boxed", "2@pushed", null)))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(webhook.statusCode()).isEqualTo(200);
+                HttpResponse<String> jolokia = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                + managementPort + "/observe/jolokia/version")).header("Authorization", "Basic "
+                                + java.util.Base64.getEncoder().encodeToString("ops:read-only-root-password-7"
+                                .getBytes(StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(jolokia.statusCode()).as(jolokia.body()).isEqualTo(200);
             } finally {
                 process.destroy();
                 assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
@@ -125,7 +159,7 @@ class ContainerEntrypointIT {
                     .isNotEmpty().allSatisfy(line -> assertThat(line.path("instance").asText("")).isEmpty());
             String console = Files.readString(app.resolve("console.log"));
             assertThat(console).doesNotContain(ADMIN_TOKEN, Webhooks.TOKEN, ScriptedEvolutionApi.GLOBAL_KEY,
-                    "token-boxed-7");
+                    "token-boxed-7", "read-only-root-password-7", "Read-only file system");
         }
     }
 
@@ -167,6 +201,26 @@ class ContainerEntrypointIT {
         assertThat(log).contains("shutdown").doesNotContain("ERROR", "Exception");
         // the database stopped with the service: PostgreSQL removes its pid file when it stops
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(data.resolve("postmaster.pid")));
+    }
+
+    /**
+     * Whether this machine makes mount namespaces ({@code unshare -rm}), and the one made is what the test needs:
+     * {@code /} refuses writes, the writable directory takes them (else the check could not fail).
+     */
+    private boolean readOnlyRootWorks(Path writable) throws Exception {
+        Path probe = app.resolve("probe");
+        ProcessBuilder namespace = new ProcessBuilder("unshare", "-rm", "sh", "-c", READ_ONLY_ROOT, "sh", "-c",
+                "touch \"$QR_WRITABLE/written\" && ! touch " + probe + " 2>/dev/null").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        namespace.environment().put("QR_WRITABLE", writable.toString());
+        Process check;
+        try {
+            check = namespace.start();
+        } catch (IOException e) {
+            return false;
+        }
+        assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return check.exitValue() == 0 && !Files.exists(probe);
     }
 
     /** Rows as the application writes them, through a plain JDBC connection. */

@@ -26,7 +26,6 @@ import static org.awaitility.Awaitility.await;
  */
 public final class ServiceProcess implements AutoCloseable {
 
-    private List<String> prefix = List.of();
     public static final String ADMIN_TOKEN = "process-admin-token-5d1e";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -63,15 +62,6 @@ public final class ServiceProcess implements AutoCloseable {
     /** Leaves a variable unset that {@link #against} set. */
     public ServiceProcess unset(String name) {
         environment.remove(name);
-        return this;
-    }
-
-    /**
-     * Runs the JVM through a command (the JVM's command line follows as its arguments, {@code "$0" "$@"} in a shell):
-     * {@code unshare}, say, to start it in a mount namespace of its own.
-     */
-    public ServiceProcess through(String... prefix) {
-        this.prefix = List.of(prefix);
         return this;
     }
 
@@ -121,7 +111,7 @@ public final class ServiceProcess implements AutoCloseable {
 
     private void launch() throws IOException {
         Files.createDirectories(directory);
-        List<String> command = new ArrayList<>(prefix);
+        List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-cp");
