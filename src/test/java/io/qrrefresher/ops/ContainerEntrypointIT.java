@@ -26,6 +26,8 @@ import io.qrrefresher.support.SharedPostgres;
 import io.qrrefresher.support.Webhooks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -35,6 +37,8 @@ import static org.awaitility.Awaitility.await;
  * ENTRYPOINT with the Dockerfile's ENV and the variables docker-compose.yml gives, in a working directory without
  * configuration files (as /app in the image), health-checked as its HEALTHCHECK does. Logs as JSON lines.
  */
+// its two JVMs start side by side: each waits mostly for its own start
+@Execution(ExecutionMode.CONCURRENT)
 class ContainerEntrypointIT {
 
     static final ObjectMapper JSON = new ObjectMapper();
