@@ -118,6 +118,11 @@ public final class ListenerWatchdog {
         return lastReceived;
     }
 
+    private static final Duration TELL_FAILING_EVERY = Duration.ofMinutes(1);
+    // since when rebuilding fails (null while it does not), and when that was last told at WARN
+    private Instant failingSince;
+    private Instant lastToldFailing = Instant.MIN;
+
     public int rebuilds() {
         return rebuilds.get();
     }
@@ -127,17 +132,39 @@ public final class ListenerWatchdog {
         if (route == null || !(route.getConsumer() instanceof PgEventConsumer consumer)) {
             return;
         }
-        LOG.warn("Rebuilding the LISTEN connection: {}", reason);
+        // one WARN when rebuilding starts and one a minute while it fails (a database outage retries every few
+        // seconds), one INFO when it succeeds after failing
+        Instant now = clock.instant();
+        boolean tell = failingSince == null || !now.isBefore(lastToldFailing.plus(TELL_FAILING_EVERY));
+        if (tell) {
+            LOG.warn("Rebuilding the LISTEN connection: {}", reason);
+        } else {
+            LOG.debug("Rebuilding the LISTEN connection: {}", reason);
+        }
         try {
             consumer.getPgEventListener().closeConnection();
             connections.closeAll();
             consumer.getPgEventListener().initConnection();
         } catch (Exception e) {
-            LOG.warn("LISTEN connection not rebuilt yet, will retry: {}", Failures.describe(e));
+            if (failingSince == null) {
+                failingSince = now;
+            }
+            if (tell) {
+                lastToldFailing = now;
+                LOG.warn("LISTEN connection not rebuilt yet, retrying every {} s (told again in a minute if it still"
+                        + " fails): {}", interval.toSeconds(), Failures.describe(e));
+            } else {
+                LOG.debug("LISTEN connection not rebuilt yet: {}", Failures.describe(e));
+            }
             return;
         } finally {
             duplicated = false;
             received.clear();
+        }
+        if (failingSince != null) {
+            LOG.info("LISTEN connection rebuilt, after {} s of failed attempts", Duration.between(failingSince, now)
+                    .toSeconds());
+            failingSince = null;
         }
         lost = false;
         rebuilds.incrementAndGet();

@@ -325,6 +325,13 @@ public final class RefreshRuns {
                 }
             }
         }
+        if (Failures.isLostConnection(cause)) {
+            // the run's own line and the database outage's say it already
+            LOG.debug("Refresh run {} ended ({}) but its history row was not written, it will be at the next run: {}",
+                    run.getId() == null ? "(not recorded yet)" : run.getId(), run.getStatus(),
+                    Failures.describe(cause));
+            return;
+        }
         LOG.warn("Refresh run {} ended ({}) but its history row was not written, it will be at the next run: {}",
                 run.getId() == null ? "(not recorded yet)" : run.getId(), run.getStatus(),
                 Failures.describe(cause));
@@ -347,8 +354,13 @@ public final class RefreshRuns {
             run.abort(message);
             metrics.run(run.getTrigger(), "failed");
         }
-        LOG.error("Refresh run {} failed: {}", run == null || run.getId() == null ? "(not recorded yet)" : run.getId(),
-                message);
+        String id = run == null || run.getId() == null ? "(not recorded yet)" : String.valueOf(run.getId());
+        if (Failures.isLostConnection(cause)) {
+            // not a fault of the service: the database is away (told once a minute by DatabaseOutage)
+            LOG.warn("Refresh run {} failed: the database does not answer; {}", id, message);
+        } else {
+            LOG.error("Refresh run {} failed: {}", id, message);
+        }
     }
 
     /**
