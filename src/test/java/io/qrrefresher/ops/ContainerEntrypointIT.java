@@ -65,7 +65,6 @@ class ContainerEntrypointIT {
     @Test
     void theJarStartsAsTheImageStartsIt() throws Exception {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
-        List<String> entrypoint = entrypoint(dockerfile);
         Map<String, String> environment = env(dockerfile);
         Path writable = java.nio.file.Files.createDirectories(app.resolve("tmp"));
         boolean readOnly = readOnlyRootWorks(writable);
@@ -99,24 +98,8 @@ class ContainerEntrypointIT {
             // only the manual run below claims the row (a scheduled run at a minute's start could take it first)
             environment.put("QR_REFRESH_CRON", "0 0 0 1 1 ? 2099");
 
-            Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
-            List<String> command = new ArrayList<>();
-            if (readOnly) {
-                command.addAll(List.of("unshare", "-rm", "sh", "-c", READ_ONLY_ROOT));
-            }
-            for (String part : entrypoint) {
-                command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
-            }
-            ProcessBuilder builder = new ProcessBuilder(command).directory(app.toFile())
-                    .redirectErrorStream(true).redirectOutput(app.resolve("console.log").toFile());
-            builder.environment().keySet().removeIf(key -> key.matches("DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*"));
-            builder.environment().putAll(environment);
-            Process process = builder.start();
+            Process process = launch(dockerfile, environment, readOnly, app.resolve("console.log"));
             try {
-                // the image's HEALTHCHECK command itself, with the image's environment
-                List<String> healthcheck = healthcheck(dockerfile);
-                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> !process.isAlive() || run(healthcheck, environment) == 0);
                 assertThat(process.isAlive()).as("the service is running").isTrue();
 
                 db(environment).insert();
@@ -181,20 +164,8 @@ class ContainerEntrypointIT {
         environment.put("EMBEDDED_POSTGRES_PORT", String.valueOf(FreePorts.next()));
         Path data = app.resolve("demo-data");
         environment.put("EMBEDDED_POSTGRES_DATA_DIR", data.toString());
-        Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
-        List<String> command = new ArrayList<>();
-        for (String part : entrypoint(dockerfile)) {
-            command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
-        }
-        ProcessBuilder builder = new ProcessBuilder(command).directory(app.toFile()).redirectErrorStream(true)
-                .redirectOutput(app.resolve("demo.log").toFile());
-        builder.environment().keySet().removeIf(key -> key.matches("DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_.*"));
-        builder.environment().putAll(environment);
-        Process process = builder.start();
+        Process process = launch(dockerfile, environment, false, app.resolve("demo.log"));
         try {
-            List<String> healthcheck = healthcheck(dockerfile);
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> !process.isAlive() || run(healthcheck, environment) == 0);
             assertThat(process.isAlive()).as("the demo is running").isTrue();
             assertThat(data.resolve("postmaster.pid")).exists();
         } finally {
@@ -205,6 +176,38 @@ class ContainerEntrypointIT {
         assertThat(log).contains("shutdown").doesNotContain("ERROR", "Exception");
         // the database stopped with the service: PostgreSQL removes its pid file when it stops
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(data.resolve("postmaster.pid")));
+    }
+
+    /**
+     * Starts the jar {@code mvn package} built with the image's ENTRYPOINT and {@code environment} (only that: none of
+     * the settings of the shell running the tests), in a read-only root when asked; returns once the image's own
+     * HEALTHCHECK command passes, or the process ended.
+     */
+    private Process launch(String dockerfile, Map<String, String> environment, boolean readOnly, Path log)
+            throws Exception {
+        Path jar = Path.of("target", "qr-refresher.jar").toAbsolutePath();
+        List<String> command = new ArrayList<>();
+        if (readOnly) {
+            command.addAll(List.of("unshare", "-rm", "sh", "-c", READ_ONLY_ROOT));
+        }
+        for (String part : entrypoint(dockerfile)) {
+            command.add(part.replace("/app/qr-refresher.jar", jar.toString()));
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).directory(app.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(key -> key.matches(
+                "DATABASE_.*|EVOLUTION_.*|QR_.*|ALERT_.*|ADMIN_.*|JOLOKIA_.*|EMBEDDED_.*"));
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        List<String> healthcheck = healthcheck(dockerfile);
+        try {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> !process.isAlive() || run(healthcheck, environment) == 0);
+        } catch (RuntimeException | Error e) {
+            process.destroyForcibly();
+            throw e;
+        }
+        return process;
     }
 
     /**
