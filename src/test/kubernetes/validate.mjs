@@ -1,5 +1,5 @@
-// Validates Kubernetes manifests: node validate.mjs <folder> [extra.yaml ...]
-// The files are kustomization.yaml's resources, plus the extra ones named. Each document is checked twice:
+// Validates Kubernetes manifests: node validate.mjs <folder> [extra.yaml ...], or node validate.mjs <built.yaml>
+// The files are kustomization.yaml's resources, plus the extra ones named; or every document of one file. Each document is checked twice:
 //  - against its JSON schema (kubernetes-models, generated from Kubernetes' OpenAPI, and from prometheus-operator's
 //    CRDs): types, enums, required fields;
 //  - by TypeScript against the same models' types, as an object literal: a field the API does not know (a typo such as
@@ -35,8 +35,10 @@ const read = (file) => {
   });
 };
 
-const kustomization = read(path.join(folder, "kustomization.yaml"))[0];
-const files = [...kustomization.resources, ...extra].map((name) => path.join(folder, name));
+// a folder: kustomization.yaml's resources and the extra files; a file: its documents (kubectl kustomize's output)
+const files = fs.statSync(folder).isDirectory()
+  ? [...read(path.join(folder, "kustomization.yaml"))[0].resources, ...extra].map((name) => path.join(folder, name))
+  : [folder];
 const checked = [];
 for (const file of files) {
   for (const resource of read(file)) {

@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import io.qrrefresher.config.Setting;
@@ -58,6 +60,22 @@ class KubernetesManifestsTest {
                 "checked servicemonitor.yaml: monitoring.coreos.com/v1/ServiceMonitor",
                 "checked prometheusrule.yaml: monitoring.coreos.com/v1/PrometheusRule",
                 "checked configmap.yaml: v1/ConfigMap", "checked secret.example.yaml: v1/Secret");
+
+        // what kubectl apply -k sends (Kubernetes' own kustomize, when kubectl is here): built from the README's secret
+        // files, it validates too, and the Deployment mounts the generated Secret
+        if (new File("/usr/bin/kubectl").canExecute()) {
+            Path built = kustomized(work.resolve("built"));
+            Result kustomized = validate(built);
+            assertThat(kustomized.exitCode()).as(kustomized.output()).isZero();
+            assertThat(kustomized.output()).contains("apps/v1/Deployment", "v1/Secret", "PrometheusRule");
+            String manifests = Files.readString(built);
+            Matcher secret = Pattern.compile("kind: Secret\n(?:.*\n)*?  name: (qr-refresher-[a-z0-9]+)\n")
+                    .matcher(manifests);
+            assertThat(secret.find()).as(manifests).isTrue();
+            assertThat(manifests).contains("secretName: " + secret.group(1));
+        } else {
+            System.out.println("KubernetesManifestsTest: no kubectl here: kustomize's output is NOT checked");
+        }
 
         // the same check refuses a field Kubernetes does not know, and a wrong type
         Path broken = Files.createDirectories(work.resolve("broken"));
@@ -140,6 +158,26 @@ class KubernetesManifestsTest {
         String image = (String) container.get("image");
         assertThat(((List<Map<String, Object>>) kustomization.get("images")).get(0).get("name"))
                 .isEqualTo(image.substring(0, image.indexOf(':')));
+    }
+
+    /** kubectl kustomize of a copy of the manifests, with the secret files the README's commands make. */
+    private static Path kustomized(Path folder) throws Exception {
+        Files.createDirectories(folder.resolve("secrets"));
+        try (Stream<Path> files = Files.list(MANIFESTS)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(file, folder.resolve(file.getFileName()));
+            }
+        }
+        for (String secret : List.of("admin-token", "database-password", "evolution-api-key",
+                "evolution-webhook-token", "viewer-token-secret")) {
+            Files.writeString(folder.resolve("secrets").resolve(secret), "0123456789abcdef0123456789abcdef");
+        }
+        Process process = new ProcessBuilder("/usr/bin/kubectl", "kustomize", folder.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        return Files.writeString(folder.resolveSibling("kustomized.yaml"), output);
     }
 
     @SuppressWarnings("unchecked")
