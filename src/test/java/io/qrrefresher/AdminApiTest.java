@@ -133,6 +133,26 @@ class AdminApiTest {
         assertThat(service.post("/refresh-runs", RunningService.ADMIN_TOKEN).statusCode()).isEqualTo(405);
     }
 
+    /** What a viewer token or a link would be bound to is read first: no such row, a 404 and nothing made or kept. */
+    @Test
+    void aTokenOrALinkForAnInstanceThatDoesNotExistIsA404AndMakesNothing() throws Exception {
+        long links = (Long) service.db().queryOne("SELECT count(*) AS n FROM qr_refresher.instance_links").get("n");
+        for (String path : new String[] {"/instances/nobody-here/viewer-token", "/instances/nobody-here/link"}) {
+            HttpResponse<String> answer = service.post(path, RunningService.ADMIN_TOKEN);
+
+            assertThat(answer.statusCode()).as(path).isEqualTo(404);
+            JsonNode body = JSON.readTree(answer.body());
+            assertThat(body.get("error").asText()).as(path).isEqualTo("not_found");
+            assertThat(body.get("message").asText()).as(path).isEqualTo("no such instance in evolution_instances");
+            assertThat(body.has("token") || body.has("url")).as(path).isFalse();
+        }
+        assertThat(service.db().queryOne("SELECT count(*) AS n FROM qr_refresher.instance_links").get("n"))
+                .isEqualTo(links);
+        // the same requests for a row that exists go on past the binding
+        assertThat(service.post("/instances/user_abc123/viewer-token", RunningService.ADMIN_TOKEN).statusCode())
+                .isEqualTo(200);
+    }
+
     private static long runCount() {
         return (Long) service.db().queryOne("SELECT count(*) AS n FROM qr_refresher.refresh_runs").get("n");
     }
