@@ -2,9 +2,6 @@ package io.qrrefresher.common;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import java.util.function.Function;
 
@@ -25,7 +22,7 @@ public final class RouteFailures {
     private final Clock clock;
     private final Function<String, String> routeDescriptions;
     private final OutageWatch outage;
-    private final Map<String, Instant> lastWarning = new ConcurrentHashMap<>();
+    private final OncePer warnings = new OncePer(WARN_EVERY);
 
     /**
      * @param routeDescriptions a route's description by its id (null when it has none)
@@ -80,10 +77,7 @@ public final class RouteFailures {
             LOG.debug("{} failed during the database outage, {}: {}", what, outcome, reason);
             return;
         }
-        Instant now = clock.instant();
-        Instant last = lastWarning.get(String.valueOf(routeId));
-        if (last == null || !now.isBefore(last.plus(WARN_EVERY))) {
-            lastWarning.put(String.valueOf(routeId), now);
+        if (warnings.due(String.valueOf(routeId), clock.instant())) {
             LOG.warn("{} failed, {}: {}", what, outcome, reason);
         } else {
             LOG.debug("{} failed again: {}", what, reason);

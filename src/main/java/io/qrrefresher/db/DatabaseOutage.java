@@ -22,8 +22,9 @@ public final class DatabaseOutage implements io.qrrefresher.common.OutageWatch {
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutage.class);
 
     private final AtomicLong leftOut = new AtomicLong();
+    private static final String OUTAGE = "outage";
+    private final io.qrrefresher.common.OncePer told = new io.qrrefresher.common.OncePer(REMIND_EVERY);
     private Instant since;
-    private Instant lastTold;
 
     /** A check of the probe that succeeded. */
     public synchronized void reachable(Instant now) {
@@ -32,7 +33,7 @@ public final class DatabaseOutage implements io.qrrefresher.common.OutageWatch {
                     leftOut.get() == 0 ? "" : " (" + leftOut.get() + " reports of the same lost connection were"
                             + " logged at DEBUG only)");
             since = null;
-            lastTold = null;
+            told.reset(OUTAGE);
             leftOut.set(0);
         }
     }
@@ -41,11 +42,10 @@ public final class DatabaseOutage implements io.qrrefresher.common.OutageWatch {
     public synchronized void unreachable(Instant now, String problem) {
         if (since == null) {
             since = now;
-            lastTold = now;
+            told.due(OUTAGE, now);
             LOG.warn("PostgreSQL is unreachable: {}. Runs, webhooks, streams and alerts wait for it; this is told once"
                     + " a minute while it lasts", problem);
-        } else if (!now.isBefore(lastTold.plus(REMIND_EVERY))) {
-            lastTold = now;
+        } else if (told.due(OUTAGE, now)) {
             LOG.warn("PostgreSQL still unreachable after {} s: {}", Duration.between(since, now).toSeconds(),
                     problem);
         }

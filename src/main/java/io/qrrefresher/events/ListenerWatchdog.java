@@ -118,10 +118,10 @@ public final class ListenerWatchdog {
         return lastReceived;
     }
 
-    private static final Duration TELL_FAILING_EVERY = Duration.ofMinutes(1);
-    // since when rebuilding fails (null while it does not), and when that was last told at WARN
+    private static final String REBUILD = "rebuild";
+    // since when rebuilding fails (null while it does not); a failing rebuild is told at WARN once a minute
     private Instant failingSince;
-    private Instant lastToldFailing = Instant.MIN;
+    private final io.qrrefresher.common.OncePer failingTold = new io.qrrefresher.common.OncePer(Duration.ofMinutes(1));
 
     public int rebuilds() {
         return rebuilds.get();
@@ -135,7 +135,7 @@ public final class ListenerWatchdog {
         // one WARN when rebuilding starts and one a minute while it fails (a database outage retries every few
         // seconds), one INFO when it succeeds after failing
         Instant now = clock.instant();
-        boolean tell = failingSince == null || !now.isBefore(lastToldFailing.plus(TELL_FAILING_EVERY));
+        boolean tell = failingTold.due(REBUILD, now);
         if (tell) {
             LOG.warn("Rebuilding the LISTEN connection: {}", reason);
         } else {
@@ -150,7 +150,6 @@ public final class ListenerWatchdog {
                 failingSince = now;
             }
             if (tell) {
-                lastToldFailing = now;
                 LOG.warn("LISTEN connection not rebuilt yet, retrying every {} s (told again in a minute if it still"
                         + " fails): {}", interval.toSeconds(), Failures.describe(e));
             } else {
@@ -166,6 +165,7 @@ public final class ListenerWatchdog {
                     .toSeconds());
             failingSince = null;
         }
+        failingTold.reset(REBUILD);
         lost = false;
         rebuilds.incrementAndGet();
         metrics.listenerRebuild();
