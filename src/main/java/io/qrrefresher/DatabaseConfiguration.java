@@ -36,7 +36,6 @@ public final class DatabaseConfiguration implements CamelConfiguration {
     /** Tells a database outage in a few lines; fed by the database probe, read by the error policy. */
     @BindToRegistry("databaseOutage")
     public io.qrrefresher.db.DatabaseOutage databaseOutage() {
-        io.qrrefresher.db.LostConnectionLines.install();
         return new io.qrrefresher.db.DatabaseOutage();
     }
 

@@ -23,6 +23,8 @@ public final class QrRefresherApplication {
     public static void main(String[] args) {
         routeJavaUtilLogging();
         chooseLogFormat();
+        // what the libraries write about a lost database connection stays at DEBUG: the service tells an outage itself
+        io.qrrefresher.db.LostConnectionLines.install();
         warnUnlessExitOnOutOfMemory();
         ServiceLifecycle lifecycle = new ServiceLifecycle();
         Main main = createMain(lifecycle, new Properties());

@@ -117,13 +117,13 @@ class AlertsTest {
         String signature = firing.header(WebhookSignature.HEADER);
         byte[] signed = firing.body().getBytes(StandardCharsets.UTF_8);
         assertThat(signature).matches("t=[0-9]{10},v1=[0-9a-f]{64}");
-        assertThat(WebhookSignature.verify(SECRET, signature, signed, java.time.Instant.now(),
+        assertThat(receiverAccepts(SECRET, signature, signed, java.time.Instant.now(),
                 java.time.Duration.ofMinutes(5))).isTrue();
-        assertThat(WebhookSignature.verify(SECRET, signature, signed, java.time.Instant.now().plusSeconds(3600),
+        assertThat(receiverAccepts(SECRET, signature, signed, java.time.Instant.now().plusSeconds(3600),
                 java.time.Duration.ofMinutes(5))).isFalse();
-        assertThat(WebhookSignature.verify(SECRET, signature, (firing.body() + " ").getBytes(StandardCharsets.UTF_8),
+        assertThat(receiverAccepts(SECRET, signature, (firing.body() + " ").getBytes(StandardCharsets.UTF_8),
                 java.time.Instant.now(), java.time.Duration.ofMinutes(5))).isFalse();
-        assertThat(WebhookSignature.verify("another secret", signature, signed, java.time.Instant.now(),
+        assertThat(receiverAccepts("another secret", signature, signed, java.time.Instant.now(),
                 java.time.Duration.ofMinutes(5))).isFalse();
         // the same labels as Alertmanager and the shipped rules
         assertThat(alert.get("labels").toString()).isEqualTo("{\"alertname\":\"qr_refresh_failures\","
@@ -280,5 +280,26 @@ class AlertsTest {
                         return false;
                     }
                 }).findFirst().orElse(null), java.util.Objects::nonNull);
+    }
+
+    /**
+     * What a receiver does with X-Alert-Signature, written apart from the service's code (as docs/operators.md's
+     * snippet does it): the HMAC-SHA256 of "t.body" equals v1, and t is within the tolerance of now.
+     */
+    private static boolean receiverAccepts(String secret, String header, byte[] body, java.time.Instant now,
+                                           java.time.Duration tolerance) throws Exception {
+        java.util.Map<String, String> parts = new java.util.HashMap<>();
+        for (String part : header.split(",")) {
+            String[] pair = part.split("=", 2);
+            parts.put(pair[0], pair.length == 2 ? pair[1] : "");
+        }
+        long t = Long.parseLong(parts.get("t"));
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        mac.update((t + ".").getBytes(StandardCharsets.US_ASCII));
+        String expected = java.util.HexFormat.of().formatHex(mac.doFinal(body));
+        return java.security.MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+                parts.get("v1").getBytes(StandardCharsets.US_ASCII))
+                && Math.abs(now.getEpochSecond() - t) <= tolerance.toSeconds();
     }
 }
