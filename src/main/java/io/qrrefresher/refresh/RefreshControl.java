@@ -175,8 +175,7 @@ public final class RefreshControl {
         if (version == appliedVersion) {
             return false;
         }
-        Values values = new Values((Boolean) row.get("active"), (String) row.get("cron"),
-                ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
+        Values values = values(row);
         if (appliedVersion == 0) {
             LOG.info("Refresh control in force: stored in the database, instead of the configuration ({}): {} ({} by"
                     + " {} at {})", describe(configured), describe(values), row.get("change"), row.get("changed_by"),
@@ -245,17 +244,8 @@ public final class RefreshControl {
             return JsonAnswer.error(400, "bad_request", change.problem());
         }
         if (saved instanceof Map<?, ?> row && row.get("version") instanceof Number version) {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("active", row.get("active"));
-            body.put("cron", row.get("cron"));
-            body.put("concurrency", ((Number) row.get("concurrency")).intValue());
-            body.put("limit", ((Number) row.get("instance_limit")).intValue());
-            body.put("source", "database");
-            body.put("version", version.longValue());
-            body.put("changed_by", row.get("changed_by"));
-            body.put("changed_at", row.get("changed_at") instanceof Timestamp at ? at.toInstant().toString() : null);
-            body.put("route_status", routeStatus());
-            return JsonAnswer.ok(body);
+            return JsonAnswer.ok(body(values(row), version.longValue(), (String) row.get("changed_by"),
+                    (Timestamp) row.get("changed_at")));
         }
         return answer(change);
     }
@@ -265,20 +255,30 @@ public final class RefreshControl {
         if (change != null && change.problem() != null) {
             return JsonAnswer.error(400, "bad_request", change.problem());
         }
+        return JsonAnswer.ok(body(current, appliedVersion, changedBy, changedAt));
+    }
+
+    /** The control's values, where they come from ({@code version} 0: the configuration), who changed them, when. */
+    private Map<String, Object> body(Values values, long version, String by, Timestamp at) {
         Map<String, Object> body = new LinkedHashMap<>();
-        Values values = current;
         body.put("active", values.isActive());
         body.put("cron", values.getCron());
         body.put("concurrency", values.getConcurrency());
         body.put("limit", values.getLimit());
-        body.put("source", appliedVersion == 0 ? "configuration" : "database");
-        if (appliedVersion != 0) {
-            body.put("version", appliedVersion);
+        body.put("source", version == 0 ? "configuration" : "database");
+        if (version != 0) {
+            body.put("version", version);
         }
-        body.put("changed_by", changedBy);
-        body.put("changed_at", changedAt == null ? null : changedAt.toInstant().toString());
+        body.put("changed_by", by);
+        body.put("changed_at", at == null ? null : at.toInstant().toString());
         body.put("route_status", routeStatus());
-        return JsonAnswer.ok(body);
+        return body;
+    }
+
+    /** The values of a row of qr_refresher.refresh_control. */
+    private static Values values(Map<?, ?> row) {
+        return new Values((Boolean) row.get("active"), (String) row.get("cron"),
+                ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
     }
 
     private synchronized void apply(Values values, long version, String by, Timestamp at) {
