@@ -49,15 +49,22 @@ public final class LostConnectionLines extends AbstractFilter {
 
     @Override
     public Result filter(LogEvent event) {
+        // every line of the JVM passes here: the message is only formatted for the libraries' warnings
+        if (!isLibraryWarning(event.getLoggerName(), event.getLevel())) {
+            return Result.NEUTRAL;
+        }
         return isLostConnectionLine(event.getLoggerName(), event.getLevel(),
                 event.getMessage() == null ? null : event.getMessage().getFormattedMessage(), event.getThrown())
                 ? demote(event) : Result.NEUTRAL;
     }
 
+    private static boolean isLibraryWarning(String logger, Level level) {
+        return logger != null && level.isMoreSpecificThan(Level.WARN) && LIBRARIES.stream().anyMatch(logger::startsWith);
+    }
+
     /** A WARN or worse of one of the libraries, about a connection to PostgreSQL lost or refused. */
     static boolean isLostConnectionLine(String logger, Level level, String message, Throwable thrown) {
-        if (logger == null || !level.isMoreSpecificThan(Level.WARN)
-                || LIBRARIES.stream().noneMatch(logger::startsWith)) {
+        if (!isLibraryWarning(logger, level)) {
             return false;
         }
         if (thrown != null && io.qrrefresher.common.Failures.isLostConnection(thrown)) {
