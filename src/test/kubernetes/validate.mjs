@@ -62,7 +62,10 @@ for (const file of files) {
 const source = checked.map(({ model, resource }, index) =>
   `import type { I${model[1]} as T${index} } from "${model[0]}";\n`
   + `export const r${index}: T${index} = ${JSON.stringify(resource, null, 2)};\n`).join("\n");
-const check = path.join(here, `.check-${process.pid}.ts`);
+// written under node_modules (where its imports resolve), never beside the sources
+const checks = path.join(here, "node_modules", ".qr-refresher-checks");
+fs.mkdirSync(checks, { recursive: true });
+const check = path.join(checks, `check-${process.pid}.ts`);
 fs.writeFileSync(check, source);
 try {
   execFileSync(process.execPath, [path.join(here, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict",

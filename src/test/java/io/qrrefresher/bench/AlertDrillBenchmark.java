@@ -90,14 +90,20 @@ class AlertDrillBenchmark {
                 await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                         .until(() -> query(api, "up{job=\"qr-refresher\"}").contains("\"1\""));
                 Instant healthy = Instant.now();
-                await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ofSeconds(20)).until(() -> true);
+                // a healthy baseline in Prometheus: 15 samples of fresh QR ages, and no alert firing
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() ->
+                        query(api, "count_over_time(qr_refresher_oldest_connecting_qr_age_seconds[30s]) >= 15")
+                                .contains("\"value\"") && !query(api, "ALERTS").contains("\"alertname\""));
 
                 Instant outage = Instant.now();
                 evolution.failEveryCall(Reply.json(503, Map.of("status", 503, "error", "Service Unavailable")));
+                // the outage lasts its length: the drill's one fixed duration
                 await().atMost(OUTAGE.plusSeconds(5)).pollDelay(OUTAGE).until(() -> true);
                 Instant recovery = Instant.now();
                 evolution.clearFaults();
-                await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ofSeconds(60)).until(() -> true);
+                // until every alert has resolved (the drill fails if one never does)
+                await().atMost(Duration.ofMinutes(3)).pollDelay(Duration.ofSeconds(5)).pollInterval(Duration.ofSeconds(1))
+                        .until(() -> !query(api, "ALERTS").contains("\"alertname\""));
                 Instant end = Instant.now();
 
                 Map<String, List<Instant[]>> episodes = firingEpisodes(api, healthy, end);

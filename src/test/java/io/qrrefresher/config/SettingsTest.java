@@ -51,6 +51,7 @@ class SettingsTest {
         "EVOLUTION_TIMEOUT_MS|-1|outside",
         "DATABASE_WAIT_MS|100|outside 250..60000",
         "ALERT_STALE_QR_CLEAR_PERCENT|30|outside 0..20",
+        "QR_REFRESH_MIN_INTERVAL|PT0.5S|shorter than the minimum",
         "ALERT_WEBHOOK_URL|hooks.example.com/x|must be an http:// or https:// URL",
         "ALERT_WEBHOOK_URL|ftp://hooks.example.com|must be an http:// or https:// URL",
         "EVOLUTION_API_BASE_URL|https://evo.example.com?x=1|must not have a query string",
