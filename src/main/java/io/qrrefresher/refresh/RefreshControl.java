@@ -103,17 +103,21 @@ public final class RefreshControl {
         return !current.isActive();
     }
 
-    /** Who asks for which change: {@code action} is pause, resume, update or reset. */
-    public record ControlRequest(String action, String by) {
+    /**
+     * Who asks for which change: {@code action} is pause, resume, update or reset. {@code observed}: the change was
+     * seen on the route (an operator suspended or resumed it over JMX), so saving it must not steer the route again.
+     */
+    public record ControlRequest(String action, String by, boolean observed) {
     }
 
     /**
      * A change ready to save (route {@code change-refresh-control}): the values, the line for the history, who made
      * it; or the {@code problem} with the request (answered 400).
      */
-    public record ControlChange(String action, Values values, String change, String by, String problem) {
+    public record ControlChange(String action, Values values, String change, String by, boolean observed,
+            String problem) {
         static ControlChange refused(ControlRequest request, String problem) {
-            return new ControlChange(request.action(), null, null, request.by(), problem);
+            return new ControlChange(request.action(), null, null, request.by(), request.observed(), problem);
         }
     }
 
@@ -125,7 +129,7 @@ public final class RefreshControl {
         String by = (changedBy == null || changedBy.isBlank() ? "admin API"
                 : changedBy.replaceAll("\\p{Cntrl}", " ").trim())
                 + (from == null ? "" : " from " + from.toString().replaceFirst(":\\d+$", ""));
-        return new ControlRequest(action, by.length() > 200 ? by.substring(0, 200) : by);
+        return new ControlRequest(action, by.length() > 200 ? by.substring(0, 200) : by, false);
     }
 
     /**
@@ -133,7 +137,7 @@ public final class RefreshControl {
      * route's state no longer matches (someone used JMX), returns the request that saves it (else null).
      */
     public ControlRequest sync(Map<?, ?> row) {
-        if (applyRow(row)) {
+        if (applyRow(row, true)) {
             return null;
         }
         if (applying) {
@@ -144,10 +148,10 @@ public final class RefreshControl {
         boolean running = status == ServiceStatus.Started;
         boolean halted = status == ServiceStatus.Suspended || status == ServiceStatus.Stopped;
         if (current.isActive() && halted) {
-            return new ControlRequest("pause", "JMX (route " + status.name().toLowerCase() + ")");
+            return new ControlRequest("pause", "JMX (route " + status.name().toLowerCase() + ")", true);
         }
         if (!current.isActive() && running) {
-            return new ControlRequest("resume", "JMX (route started)");
+            return new ControlRequest("resume", "JMX (route started)", true);
         }
         return null;
     }
@@ -156,8 +160,10 @@ public final class RefreshControl {
      * Applies the stored row when it is not the one in force; true when something was applied. Synchronized with
      * {@link #apply}: an operator's request whose row the watcher is applying at that moment (suspending the route
      * waits for a run in flight) waits for it, and answers with the route's state once it is applied.
+     * {@code steerRoute} false: the row records what an operator did to the route over JMX; the route is left as it
+     * is now (the operator may have undone it meanwhile: the next read then saves that too).
      */
-    private synchronized boolean applyRow(Map<?, ?> row) {
+    private synchronized boolean applyRow(Map<?, ?> row, boolean steerRoute) {
         if (row == null || row.isEmpty()) {
             if (!reported) {
                 reported = true;
@@ -166,7 +172,7 @@ public final class RefreshControl {
             }
             if (appliedVersion != 0) {
                 LOG.info("Refresh control reset to the configuration (by another replica or an operator)");
-                apply(configured, 0, null, null);
+                apply(configured, 0, null, null, true);
                 return true;
             }
             return false;
@@ -182,7 +188,7 @@ public final class RefreshControl {
                     row.get("changed_at"));
             reported = true;
         }
-        apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"));
+        apply(values, version, (String) row.get("changed_by"), (Timestamp) row.get("changed_at"), steerRoute);
         return true;
     }
 
@@ -221,15 +227,15 @@ public final class RefreshControl {
                 change = "refresh changed to " + describe(next);
             }
         }
-        return new ControlChange(request.action(), next, change, request.by(), null);
+        return new ControlChange(request.action(), next, change, request.by(), request.observed(), null);
     }
 
     /** After the save ({@code saved}: the stored row; none on a reset): applies it at once, other replicas follow. */
     public void changed(ControlChange change, Object saved) {
         if ("reset".equals(change.action())) {
-            apply(configured, 0, null, null);
+            apply(configured, 0, null, null, true);
         } else if (saved instanceof Map<?, ?> row) {
-            applyRow(row);
+            applyRow(row, !change.observed());
         }
         LOG.info("{} by {}", change.change(), change.by());
     }
@@ -281,7 +287,7 @@ public final class RefreshControl {
                 ((Number) row.get("concurrency")).intValue(), ((Number) row.get("instance_limit")).intValue());
     }
 
-    private synchronized void apply(Values values, long version, String by, Timestamp at) {
+    private synchronized void apply(Values values, long version, String by, Timestamp at, boolean steerRoute) {
         Values before = current;
         applying = true;
         try {
@@ -295,7 +301,9 @@ public final class RefreshControl {
             appliedVersion = version;
             changedBy = by;
             changedAt = at;
-            setActive(values.isActive());
+            if (steerRoute) {
+                setActive(values.isActive());
+            }
         } finally {
             applying = false;
         }

@@ -311,6 +311,48 @@ class OperationsTest {
         }
     }
 
+    @Test
+    void aJmxResumeThatFollowsTheSavedPauseIsKeptAndSavedInTurn() throws Exception {
+        // the watcher reads the control once at start; the test then plays its steps in the order that lost a resume
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution).with("qr.control.watch-ms", "3600000")
+                     .start()) {
+            io.qrrefresher.refresh.RefreshControl control = service.bean(io.qrrefresher.refresh.RefreshControl.class);
+            ObjectName route = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
+                    + ",type=routes,name=\"refresh-qr-codes\"");
+            javax.management.MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+            ObjectName watcher = new ObjectName("org.apache.camel:context=" + service.context().getManagementName()
+                    + ",type=routes,name=\"watch-refresh-control\"");
+            await().atMost(Duration.ofSeconds(15)).until(() -> (Long) jmx.getAttribute(watcher, "ExchangesTotal") >= 1
+                    && ((Number) jmx.getAttribute(watcher, "ExchangesInflight")).longValue() == 0);
+
+            jmx.invoke(route, "suspend", null, null);
+            io.qrrefresher.refresh.RefreshControl.ControlRequest pause = control.sync(null);
+            assertThat(pause.action()).isEqualTo("pause");
+            // the operator resumes before the watcher saved the pause it saw
+            jmx.invoke(route, "resume", null, null);
+            save(service, pause);
+            assertThat(jmx.getAttribute(route, "State")).as("the operator's resume stands").isEqualTo("Started");
+            assertThat(control.isPaused()).isTrue();
+
+            // the next read sees the route running and saves the resume
+            io.qrrefresher.refresh.RefreshControl.ControlRequest resume = control.sync(
+                    service.db().queryOne("SELECT * FROM qr_refresher.refresh_control WHERE id = 1"));
+            assertThat(resume.action()).isEqualTo("resume");
+            save(service, resume);
+            assertThat(control.isPaused()).isFalse();
+            assertThat(jmx.getAttribute(route, "State")).isEqualTo("Started");
+            assertThat(service.db().queryOne("SELECT active, changed_by FROM qr_refresher.refresh_control"))
+                    .containsEntry("active", true).containsEntry("changed_by", "JMX (route started)");
+        }
+    }
+
+    /** What route watch-refresh-control does with a request it returned. */
+    private static void save(RunningService service, io.qrrefresher.refresh.RefreshControl.ControlRequest request) {
+        service.context().createProducerTemplate().send("direct:change-refresh-control",
+                exchange -> exchange.setProperty("controlRequest", request));
+    }
+
     private static String cron(RunningService service) throws Exception {
         CronTrigger trigger = (CronTrigger) service.context().getComponent("quartz", QuartzComponent.class)
                 .getScheduler().getTrigger(TriggerKey.triggerKey("refresh-qr-codes", "qr-refresher"));
