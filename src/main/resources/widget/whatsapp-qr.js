@@ -200,6 +200,7 @@ class WhatsAppQr extends HTMLElement {
       let body = {};
       try { body = await answer.json(); } catch (e) { /* no JSON: the status says enough */ }
       if (answer.status === 200 || answer.status === 202) {
+        this._remember(true);
         if (body.pairing_code && this._pairingPending) this._codeArrived(body.pairing_code, this._codeExpires);
         else if (this._state === 'pairing') this._show('pairing');
       } else {
@@ -263,6 +264,30 @@ class WhatsAppQr extends HTMLElement {
   _server() { return (this.getAttribute('server') || '').replace(/\/+$/, ''); }
 
   _phoneOffered() { return this.getAttribute('phone-link') !== 'off'; }
+
+  /**
+   * Whether this tab asked for a pairing code for this instance in the last 10 minutes: kept in sessionStorage, so
+   * that a phone's browser reloading the tab while the person typed the code in WhatsApp shows the code again.
+   */
+  _asked() {
+    if (this._askedHere) return true;
+    try {
+      const at = Number(sessionStorage.getItem(this._askedKey()) || 0);
+      return Date.now() - at < 600000;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  _remember(asked) {
+    this._askedHere = asked;
+    try {
+      if (asked) sessionStorage.setItem(this._askedKey(), String(Date.now()));
+      else sessionStorage.removeItem(this._askedKey());
+    } catch (e) { /* no storage (a sandboxed frame): a reload then shows the form again */ }
+  }
+
+  _askedKey() { return `whatsapp-qr-pairing:${this._server()}|${this._instance()}`; }
 
   /** The widget's language: its lang attribute, else the page's (an ancestor's), else the browser's, else English. */
   _language() {
@@ -382,6 +407,7 @@ class WhatsAppQr extends HTMLElement {
     const expires = data.qr_expires_at ? Date.parse(data.qr_expires_at) : null;
     if (data.instance_status === 'open') {
       this._pairingPending = null;
+      this._remember(false);
       this._show('connected');
       return;
     }
@@ -397,8 +423,11 @@ class WhatsAppQr extends HTMLElement {
       return;
     }
     if (this._phoneMode) {
-      if (data.pairing_code) this._codeArrived(data.pairing_code, expires);
-      else if (this._pairingPending || this._state === 'pairing') this._show('pairing');
+      // a code is for the number typed where it was asked: shown here only if this page (this tab, across a reload)
+      // asked for one; another device opening the link gets the form, not a code for a number it never typed
+      if (data.pairing_code && (this._pairingPending || this._pairingCode || this._asked())) {
+        this._codeArrived(data.pairing_code, expires);
+      } else if (this._pairingPending || this._state === 'pairing') this._show('pairing');
       else this._show('phone');
       return;
     }

@@ -139,6 +139,35 @@ class LinkPageBrowserTest {
     }
 
     @Test
+    void aPairingCodeShowsOnlyInTheTabThatAskedForItReloadsIncluded() throws Exception {
+        Browser phone = browser.asPhone("en-US,en");
+        waitingInstance("l-again");
+        evolution.whileConnectWaits("l-again", () -> evolution.rotate("l-again"));
+        String url = link("l-again", null).path("url").asText();
+        phone.open(url);
+        await().atMost(WAIT).until(() -> "phone".equals(state(phone)));
+        SearchContext asked = phone.driver().findElement(By.tagName("whatsapp-qr")).getShadowRoot();
+        asked.findElement(By.cssSelector("input")).sendKeys("+55 11 98765-4321" + Keys.ENTER);
+        await().atMost(WAIT).until(() -> evolution.currentPairingCode("l-again") != null
+                && grouped(evolution.currentPairingCode("l-again")).equals(asked.findElement(By.cssSelector(".code"))
+                .getText()));
+
+        // a phone's browser reloads the tab while the person types the code in WhatsApp: the code shows again
+        phone.driver().navigate().refresh();
+        await().atMost(WAIT).until(() -> "pairing".equals(state(phone)) && grouped(service.db().instance("l-again")
+                .get("pairing_code").toString()).equals(code(phone)));
+
+        // a tab that never asked (another device opening the same link): the form, not a code for a number it never typed
+        phone.js("sessionStorage.clear()");
+        phone.driver().navigate().refresh();
+        await().atMost(WAIT).until(() -> "phone".equals(state(phone)));
+        assertThat(service.db().instance("l-again").get("pairing_code")).as("a code is stored").isNotNull();
+        assertThat(code(phone)).isEmpty();
+        assertThat(phone.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.code').hidden"))
+                .isEqualTo(true);
+    }
+
+    @Test
     void theKeyboardAloneReachesThePairingCode() throws Exception {
         Browser desktop = browser.asDesktop("en-US,en");
         waitingInstance("l-keys");
@@ -363,6 +392,11 @@ class LinkPageBrowserTest {
     private static String countdown(Browser browser) {
         return (String) browser.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.count')"
                 + ".dataset.seconds || null");
+    }
+
+    private static String code(Browser browser) {
+        return (String) browser.js("return document.querySelector('whatsapp-qr').shadowRoot.querySelector('.code')"
+                + ".textContent");
     }
 
     private static String grouped(String pairingCode) {
