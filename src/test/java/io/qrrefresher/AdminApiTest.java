@@ -129,8 +129,18 @@ class AdminApiTest {
 
     @Test
     void otherMethodsAreRefused() throws Exception {
-        assertThat(service.get("/refresh-qr-codes", RunningService.ADMIN_TOKEN).statusCode()).isEqualTo(405);
-        assertThat(service.post("/refresh-runs", RunningService.ADMIN_TOKEN).statusCode()).isEqualTo(405);
+        HttpResponse<String> get = service.get("/refresh-qr-codes", RunningService.ADMIN_TOKEN);
+        assertThat(get.statusCode()).isEqualTo(405);
+        // the methods the path takes (RFC 9110 §15.5.6), and a body that says what was wrong
+        assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+        assertThat(get.body()).contains("\"error\":\"method_not_allowed\"");
+        HttpResponse<String> post = service.post("/refresh-runs", RunningService.ADMIN_TOKEN);
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("Allow")).hasValue("GET");
+        // a path with a variable
+        HttpResponse<String> link = service.get("/instances/anyone/link", RunningService.ADMIN_TOKEN);
+        assertThat(link.statusCode()).isEqualTo(405);
+        assertThat(link.headers().firstValue("Allow")).hasValue("DELETE, POST");
     }
 
     /** What a viewer token or a link would be bound to is read first: no such row, a 404 and nothing made or kept. */

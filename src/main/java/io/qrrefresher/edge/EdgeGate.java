@@ -113,8 +113,11 @@ public final class EdgeGate implements Handler<RoutingContext> {
         return guarded.size();
     }
 
-    /** First on {@code router}, with JSON answers for the router's own failures. */
-    public void install(Router router) {
+    /**
+     * First on {@code router}, with JSON answers for the router's own failures; {@code routes} holds the endpoints
+     * (a 405 names the methods their paths take).
+     */
+    public void install(Router router, Router routes) {
         router.route().order(Integer.MIN_VALUE).handler(this);
         // a client that hangs up in the middle of its request (a phone losing its network while it sends a body): nothing
         // to answer, nobody to answer; not an ERROR with a stack trace in the log, which any caller could write at will
@@ -126,9 +129,52 @@ public final class EdgeGate implements Handler<RoutingContext> {
             routing.next();
         });
         for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 501, 503}) {
-            router.errorHandler(status, routing -> answer(routing.response(), status, failureCode(status),
-                    failureMessage(status)));
+            router.errorHandler(status, routing -> {
+                if (status == 405) {
+                    // what Vert.x says by itself, lost once an error handler answers: the methods the path takes
+                    String allow = allowedMethods(routes, routing.normalizedPath());
+                    if (!allow.isEmpty()) {
+                        routing.response().putHeader("Allow", allow);
+                    }
+                }
+                answer(routing.response(), status, failureCode(status), failureMessage(status));
+            });
         }
+    }
+
+    /**
+     * The methods of the routes on {@code router} whose path ({@code :name} or {@code {name}} for a variable, a
+     * trailing {@code *} for any path below) matches {@code path}, comma-separated in a stable order; "" if none.
+     */
+    static String allowedMethods(Router router, String path) {
+        if (path == null) {
+            return "";
+        }
+        java.util.TreeSet<String> methods = new java.util.TreeSet<>();
+        for (io.vertx.ext.web.Route route : router.getRoutes()) {
+            String template = route.getPath();
+            if (template == null || route.methods() == null || route.methods().isEmpty()) {
+                continue;
+            }
+            if (pathPattern(template).matcher(path).matches()) {
+                route.methods().forEach(method -> methods.add(method.name()));
+            }
+        }
+        return String.join(", ", methods);
+    }
+
+    private static java.util.regex.Pattern pathPattern(String template) {
+        boolean below = template.endsWith("*");
+        String fixed = below ? template.substring(0, template.length() - 1) : template;
+        StringBuilder regex = new StringBuilder("^");
+        for (String segment : fixed.split("/", -1)) {
+            if (regex.length() > 1) {
+                regex.append('/');
+            }
+            regex.append(segment.startsWith(":") || (segment.startsWith("{") && segment.endsWith("}")) ? "[^/]+"
+                    : java.util.regex.Pattern.quote(segment));
+        }
+        return java.util.regex.Pattern.compile(regex + (below ? ".*$" : "/?$"));
     }
 
     @Override

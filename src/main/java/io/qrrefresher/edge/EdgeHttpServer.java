@@ -106,7 +106,7 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
         }
         Router router = Router.router(vertx);
         Router routes = Router.router(vertx);
-        gate.install(router);
+        gate.install(router, routes);
         router.route("/*").subRouter(routes);
         long maxBody = configuration.getMaxBodySize();
         getCamelContext().getRegistry().bind(VertxPlatformHttpRouter.getRouterNameFromPort(configuration.getPort()),
