@@ -206,6 +206,30 @@ class EdgeAttacksTest {
         assertThat(Webhooks.json(tooBig).get("error").asText()).isEqualTo("body_too_large");
     }
 
+    // a request smuggled behind one whose body is framed twice (Content-Length and Transfer-Encoding): a proxy that
+    // frames it by the length forwards both as one request; here the chunks end early and the rest was a second request
+    @Test
+    void aBodyFramedByTransferEncodingEndsItsConnectionSoNothingCanBeSmuggledBehindIt() throws Exception {
+        String smuggled = "GET /widget/whatsapp-qr.js HTTP/1.1\r\nHost: x\r\n\r\n";
+        String body = "0\r\n\r\n" + smuggled;
+        try (Socket socket = new Socket("127.0.0.1", sut.service().url("/").getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("POST /instances/row13/qr/pairing-code HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            String answered;
+            try {
+                answered = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            } catch (java.net.SocketTimeoutException e) {
+                throw new AssertionError("the connection was kept open after a chunked request", e);
+            }
+            assertThat(answered).startsWith("HTTP/1.1 401").containsIgnoringCase("connection: close")
+                    .contains("\"error\":\"unauthorized\"");
+            assertThat(answered.split("HTTP/1\\.1 ", -1)).as("one answer, then the connection closed: " + answered)
+                    .hasSize(2);
+        }
+    }
+
     /** The status of a stream request with this token (and X-Forwarded-For, when given), read then closed. */
     private static int stream(String instance, String token, String forwardedFor) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(sut.service().url("/instances/" + instance

@@ -150,7 +150,7 @@ class WidgetApiTest {
         HttpResponse<String> paired = renew("api-open", RunningService.viewerToken("api-open"));
 
         assertThat(paired.statusCode()).isEqualTo(409);
-        assertThat(paired.body()).contains("\"result\":\"paired\"");
+        assertThat(paired.body()).contains("\"error\":\"paired\"");
     }
 
     @Test
@@ -285,7 +285,7 @@ class WidgetApiTest {
         HttpResponse<String> failed = pairingCode("api-phone-down", token, "{\"number\":\"5511987654321\"}");
 
         assertThat(failed.statusCode()).isEqualTo(503);
-        assertThat(failed.body()).contains("\"result\":\"unavailable\"").doesNotContain("socket hang up");
+        assertThat(failed.body()).contains("\"error\":\"unavailable\"").doesNotContain("socket hang up");
         // the row waits for the code the socket may bring; no second socket within QR_RENEW_MIN_INTERVAL
         assertThat(service.db().instance("api-phone-down").get("instance_status")).isEqualTo("connecting");
         assertThat(service.db().instance("api-phone-down").get("pairing_code")).isNull();
@@ -344,7 +344,7 @@ class WidgetApiTest {
         }
 
         assertThat(unavailable.statusCode()).isEqualTo(503);
-        assertThat(unavailable.body()).contains("\"result\":\"unavailable\"");
+        assertThat(unavailable.body()).contains("\"error\":\"unavailable\"");
         assertThat(service.db().instance("api-down").get("instance_status")).isEqualTo("close");
         // nothing was recorded against the instance: it can be asked again at once
         assertThat(renew("api-down", RunningService.viewerToken("api-down")).statusCode()).isEqualTo(202);

@@ -156,8 +156,14 @@ public final class EdgeHttpServer extends VertxPlatformHttpServer {
                     }
                 });
             }
-            // on HTTP/1.1 keep-alive, the next request's headers have the same deadline, from this answer's end
-            if (request.version() != HttpVersion.HTTP_2) {
+            // a body framed by Transfer-Encoding: its connection ends with this answer. Netty drops a Content-Length
+            // sent beside it and reads the chunks; a proxy in front that framed the body by the Content-Length
+            // instead would otherwise have the rest read here as a next request (smuggling; RFC 9112 §6.1: MUST close)
+            if (request.version() != HttpVersion.HTTP_2 && request.headers().contains("Transfer-Encoding")) {
+                request.response().putHeader("Connection", "close");
+                request.response().endHandler(ignored -> request.connection().close());
+            } else if (request.version() != HttpVersion.HTTP_2) {
+                // on HTTP/1.1 keep-alive, the next request's headers have the same deadline, from this answer's end
                 request.response().endHandler(ignored -> startHeaderTimer(request.connection()));
             }
             routerHandler.handle(request);

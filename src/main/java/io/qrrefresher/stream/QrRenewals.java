@@ -246,10 +246,14 @@ public final class QrRenewals {
         return tooSoon[0];
     }
 
-    private static void answer(HttpServerResponse response, int status, String result, String message) {
+    /**
+     * {@code outcome}: what happened ({@code result}) when the request was served, what was wrong ({@code error}, the
+     * shape of every refusal of the service) when it was not.
+     */
+    private static void answer(HttpServerResponse response, int status, String outcome, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", status < 300);
-        body.put("result", result);
+        body.put(status < 300 ? "result" : "error", outcome);
         body.put("message", message);
         answer(response, status, body);
     }

@@ -342,7 +342,7 @@ class LinkPageBrowserTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"number\": \"+5511987654321\"}")).build());
         assertThat(pairing.statusCode()).as(pairing.body()).isEqualTo(403);
-        assertThat(JSON.readTree(pairing.body()).path("result").asText()).isEqualTo("phone_link_off");
+        assertThat(JSON.readTree(pairing.body()).path("error").asText()).isEqualTo("phone_link_off");
         assertThat(evolution.calls(io.qrrefresher.evolution.EvolutionCall.LOGOUT, "l-bad")).isZero();
     }
 
