@@ -39,6 +39,18 @@ public class QrImagesTest {
         assertThat(decode(QrImages.dataUrl(reply.qrCode()))).isEqualTo(reply.qrCode());
     }
 
+    /**
+     * The code of the QR somewhere in a picture (a screenshot of a whole window), as a phone's camera finds it.
+     * (zxing reads a PURE_BARCODE hint by its presence, whatever its value: here there is none.)
+     */
+    public static String decodeInPicture(byte[] png) throws Exception {
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+        int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+        BinaryBitmap bitmap = new BinaryBitmap(new HybridBinarizer(
+                new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels)));
+        return new QRCodeReader().decode(bitmap, Map.of(DecodeHintType.TRY_HARDER, Boolean.TRUE)).getText();
+    }
+
     public static String decode(String dataUrl) throws Exception {
         byte[] png = Base64.getDecoder().decode(dataUrl.substring(dataUrl.indexOf(',') + 1));
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
