@@ -104,6 +104,35 @@ public final class RefreshControl {
     }
 
     /**
+     * The fields a change sets; null: the stored value stays. Saved field by field over the stored row (route
+     * {@code change-refresh-control}), so that two operators, or two replicas, changing different fields at the same
+     * moment both keep their change, whatever this replica had read of the row.
+     */
+    public record Given(Boolean active, String cron, Integer concurrency, Integer limit) {
+        Values over(Values base) {
+            return new Values(active == null ? base.isActive() : active, cron == null ? base.getCron() : cron,
+                    concurrency == null ? base.getConcurrency() : concurrency, limit == null ? base.getLimit() : limit);
+        }
+
+        String describe() {
+            List<String> parts = new java.util.ArrayList<>();
+            if (active != null) {
+                parts.add(active ? "active" : "paused");
+            }
+            if (cron != null) {
+                parts.add("cron '" + cron + "'");
+            }
+            if (concurrency != null) {
+                parts.add("concurrency " + concurrency);
+            }
+            if (limit != null) {
+                parts.add("limit " + (limit == 0 ? "none" : limit));
+            }
+            return String.join(", ", parts);
+        }
+    }
+
+    /**
      * Who asks for which change: {@code action} is pause, resume, update or reset. {@code observed}: the change was
      * seen on the route (an operator suspended or resumed it over JMX), so saving it must not steer the route again.
      */
@@ -114,10 +143,10 @@ public final class RefreshControl {
      * A change ready to save (route {@code change-refresh-control}): the values, the line for the history, who made
      * it; or the {@code problem} with the request (answered 400).
      */
-    public record ControlChange(String action, Values values, String change, String by, boolean observed,
+    public record ControlChange(String action, Values values, Given given, String change, String by, boolean observed,
             String problem) {
         static ControlChange refused(ControlRequest request, String problem) {
-            return new ControlChange(request.action(), null, null, request.by(), request.observed(), problem);
+            return new ControlChange(request.action(), null, null, null, request.by(), request.observed(), problem);
         }
     }
 
@@ -198,20 +227,20 @@ public final class RefreshControl {
      */
     public ControlChange prepareChange(ControlRequest request, String contentType, String body) {
         Values base = current;
-        Values next;
+        Given given;
         String change;
         switch (request.action()) {
             case "pause" -> {
-                next = new Values(false, base.getCron(), base.getConcurrency(), base.getLimit());
+                given = new Given(false, null, null, null);
                 change = "refresh paused";
             }
             case "resume" -> {
-                next = new Values(true, base.getCron(), base.getConcurrency(), base.getLimit());
+                given = new Given(true, null, null, null);
                 change = "refresh resumed";
             }
             case "reset" -> {
-                next = configured;
-                change = "refresh control reset to the configuration";
+                return new ControlChange(request.action(), configured, null,
+                        "refresh control reset to the configuration", request.by(), request.observed(), null);
             }
             default -> {
                 String type = contentType == null ? "" : contentType;
@@ -220,14 +249,16 @@ public final class RefreshControl {
                             + " application/json, not " + type.split(";")[0] + ")");
                 }
                 try {
-                    next = updated(base, body);
+                    given = given(body);
                 } catch (IllegalArgumentException e) {
                     return ControlChange.refused(request, e.getMessage());
                 }
-                change = "refresh changed to " + describe(next);
+                change = "refresh changed: " + given.describe();
             }
         }
-        return new ControlChange(request.action(), next, change, request.by(), request.observed(), null);
+        // values: the whole row when none is stored yet; given: what changes in a stored row
+        return new ControlChange(request.action(), given.over(base), given, change, request.by(), request.observed(),
+                null);
     }
 
     /** After the save ({@code saved}: the stored row; none on a reset): applies it at once, other replicas follow. */
@@ -392,7 +423,7 @@ public final class RefreshControl {
         return status == null ? "unknown" : status.name().toLowerCase();
     }
 
-    private Values updated(Values base, String json) {
+    private Given given(String json) {
         JsonNode body;
         try {
             body = json == null || json.isBlank() ? null : JSON.readTree(json);
@@ -407,7 +438,7 @@ public final class RefreshControl {
                 throw new IllegalArgumentException("unknown field '" + field + "' (cron, concurrency, limit, active)");
             }
         });
-        String cron = base.getCron();
+        String cron = null;
         if (body.has("cron")) {
             if (!body.get("cron").isTextual()) {
                 throw new IllegalArgumentException("cron must be a Quartz cron expression as a string");
@@ -429,19 +460,19 @@ public final class RefreshControl {
                 throw new IllegalArgumentException("cron " + tooFrequent);
             }
         }
-        int concurrency = number(body, "concurrency", base.getConcurrency(), 1, 512);
-        int limit = number(body, "limit", base.getLimit(), 0, Integer.MAX_VALUE);
+        Integer concurrency = number(body, "concurrency", 1, 512);
+        Integer limit = number(body, "limit", 0, Integer.MAX_VALUE);
         if (body.has("active") && !body.get("active").isBoolean()) {
             throw new IllegalArgumentException("active must be true or false (a JSON boolean, not "
                     + body.get("active") + ")");
         }
-        boolean active = body.has("active") ? body.get("active").asBoolean() : base.isActive();
-        return new Values(active, cron, concurrency, limit);
+        Boolean active = body.has("active") ? body.get("active").asBoolean() : null;
+        return new Given(active, cron, concurrency, limit);
     }
 
-    private static int number(JsonNode body, String field, int fallback, int min, int max) {
+    private static Integer number(JsonNode body, String field, int min, int max) {
         if (!body.has(field)) {
-            return fallback;
+            return null;
         }
         JsonNode value = body.get(field);
         if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < min || value.asInt() > max) {

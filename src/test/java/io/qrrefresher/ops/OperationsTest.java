@@ -293,6 +293,35 @@ class OperationsTest {
     }
 
     @Test
+    void aChangeOfOneFieldKeepsWhatAnotherReplicaStoredInTheOthersMeanwhile() throws Exception {
+        // this replica reads the control once at start: what another replica stores afterwards, it has not seen
+        try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
+             RunningService service = RunningService.against(evolution).with("qr.control.watch-ms", "3600000")
+                     .start()) {
+            assertThat(control(service, "PUT", "/refresh-control", "{\"concurrency\": 3}").statusCode())
+                    .isEqualTo(200);
+            // another replica (or operator) changes the cron and the limit, as its own route would store them
+            service.db().update("UPDATE qr_refresher.refresh_control SET cron = '0 */7 * * * ?', instance_limit = 70,"
+                    + " version = version + 1, changed_by = 'bob', change = 'refresh changed: cron, limit'");
+
+            HttpResponse<String> changed = control(service, "PUT", "/refresh-control", "{\"concurrency\": 5}");
+            assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
+            JsonNode answered = JSON.readTree(changed.body());
+            assertThat(answered.get("concurrency").asInt()).isEqualTo(5);
+            assertThat(answered.get("cron").asText()).as("the other change stays").isEqualTo("0 */7 * * * ?");
+            assertThat(answered.get("limit").asInt()).isEqualTo(70);
+            assertThat(service.db().queryOne("SELECT cron, instance_limit, concurrency FROM qr_refresher.refresh_control"))
+                    .containsEntry("cron", "0 */7 * * * ?").containsEntry("instance_limit", 70)
+                    .containsEntry("concurrency", 5);
+            // and this replica now runs with the row as stored, the other replica's cron included
+            assertThat(cron(service)).isEqualTo("0 */7 * * * ?");
+            assertThat(service.db().queryOne("SELECT message FROM qr_refresher.refresh_runs WHERE trigger = 'control'"
+                    + " ORDER BY id DESC LIMIT 1").get("message")).isEqualTo("refresh changed: concurrency 5 by alice"
+                    + " from 127.0.0.1");
+        }
+    }
+
+    @Test
     void aRouteSuspendedOverJmxIsSavedAsAPause() throws Exception {
         try (ScriptedEvolutionApi evolution = ScriptedEvolutionApi.start();
              RunningService service = RunningService.against(evolution).start()) {
