@@ -23,12 +23,8 @@ import io.qrrefresher.support.RestartablePostgres;
 import io.qrrefresher.support.RunningService;
 import io.qrrefresher.support.ScriptedEvolutionApi;
 import org.apache.camel.component.quartz.QuartzComponent;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 import org.quartz.CronTrigger;
 import org.quartz.TriggerKey;
 
@@ -36,9 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** What operators use: JMX and Jolokia, health, Prometheus metrics, and runtime control. */
-@Execution(ExecutionMode.CONCURRENT) // a second service in this JVM, beside the one-at-a-time classes
-@ResourceLock("second-service")
-@Order(10)
 class OperationsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
