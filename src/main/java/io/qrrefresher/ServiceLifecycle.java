@@ -130,6 +130,12 @@ public final class ServiceLifecycle extends MainListenerSupport implements AutoC
         QrStreams qrStreams = beans.findSingleByType(QrStreams.class);
 
         requireManagementPort(context, settings.management().port());
+        // the management port's own 404 and 405 in JSON too (with the methods a path takes), as the public port's
+        org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter management =
+                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context,
+                        org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter
+                                .getRouterNameFromPort(settings.management().port()));
+        io.qrrefresher.edge.EdgeGate.answerUnmatchedInJson(management);
         // the management server read the Jolokia credentials when it started: no password stays on disk
         if (jolokiaCredentials != null) {
             jolokiaCredentials.close();

@@ -152,6 +152,19 @@ class HostileClientsTest {
                 // a path variable again in the query
                 assertRefused(endpoint + " ?name=", send(method, path + "?name=someone-else", "{}", "Bearer "
                         + RunningService.ADMIN_TOKEN), 400);
+                // a header's name after ';', which the router's query decoder splits on as on '&'
+                assertRefused(endpoint + " ;Authorization=", send(method, path + "?v=1;Authorization=x", "{}",
+                        "Bearer " + RunningService.ADMIN_TOKEN), 400);
+                // a method the path does not take: 405, naming those it takes
+                HttpResponse<String> otherMethod = send("PATCH", path, "{}", "Bearer " + RunningService.ADMIN_TOKEN);
+                assertRefused(endpoint + " PATCH", otherMethod, 405);
+                assertThat(otherMethod.headers().firstValue("Allow")).as(endpoint + " Allow")
+                        .hasValueSatisfying(allow -> assertThat(allow).contains(method));
+                // a preflight without an Origin: whatever the answer, a refusal has the shape of every refusal
+                HttpResponse<String> preflight = send("OPTIONS", path, "", null);
+                if (preflight.statusCode() >= 400) {
+                    assertRefused(endpoint + " OPTIONS", preflight, preflight.statusCode());
+                }
             }
             // a slow header and an idle keep-alive, on every endpoint at once: the server closes both
             List<Socket> slow = new ArrayList<>();
@@ -220,6 +233,43 @@ class HostileClientsTest {
     }
 
     @Test
+    void aSubPathOfAPrefixEndpointAndTheManagementPortAnswerTheirOwnFailuresInJson() throws Exception {
+        // the webhooks also take /webhooks/evolution/{event}: a GET there names POST
+        HttpResponse<String> webhookGet = send("GET", "/webhooks/evolution/qrcode-updated", "", null);
+        assertRefused("GET /webhooks/evolution/qrcode-updated", webhookGet, 405);
+        assertThat(webhookGet.headers().firstValue("Allow")).hasValue("POST");
+        // the management port: no such path, a method its path does not take
+        HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(sut.service().managementUrl("/no-such-page"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertRefused("management 404", missing, 404);
+        HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(sut.service().managementUrl("/observe/health"))
+                .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertRefused("management POST /observe/health", posted, 405);
+        assertThat(posted.headers().firstValue("Allow")).hasValueSatisfying(allow -> assertThat(allow).contains("GET"));
+    }
+
+    @Test
+    void twoHostsOrAControlCharacterInAnInstanceNameAreRefusedBeforeAnyRoute() throws Exception {
+        String[] requests = {
+                "GET /widget/whatsapp-qr.js HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET /instances/x%00/status HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /instances/x%0d%0aSet-Cookie:%20a=b/qr/stream HTTP/1.1\r\nHost: x\r\n\r\n"};
+        for (String request : requests) {
+            try (Socket socket = connect()) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                RawAnswer answer = RawAnswer.read(socket.getInputStream());
+                String what = request.substring(0, request.indexOf("\r\n"));
+                assertThat(answer.status()).as(what + ": " + answer.body()).isEqualTo(400);
+                JsonNode body = JSON.readTree(answer.body());
+                assertThat(body.path("error").asText()).as(what).isEqualTo("bad_request");
+                assertThat(body.path("message").asText()).as(what).containsAnyOf("Host", "control characters");
+                assertThat(answer.head()).as(what).doesNotContainIgnoringCase("set-cookie");
+            }
+        }
+    }
+
+    @Test
     void whatTheHttpCodecCannotReadIsAnsweredInJson() throws Exception {
         String[][] cases = {
                 {"GET /refresh-runs?limit=" + "1".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"},
@@ -270,6 +320,10 @@ class HostileClientsTest {
         assertThat(response.statusCode()).as(what + ": " + response.body()).isIn(allowed);
         assertThat(response.headers().firstValue("Content-Type").orElse("")).as(what).startsWith("application/json");
         JsonNode body = JSON.readTree(response.body());
+        // the shape of every refusal: success false, a stable error code, a message that says what was wrong
+        assertThat(body.path("success").isBoolean() && !body.path("success").asBoolean()).as(what + ": "
+                + response.body()).isTrue();
+        assertThat(body.path("error").asText()).as(what + " has an error code").isNotBlank();
         assertThat(body.path("message").asText()).as(what + " says what was wrong").isNotBlank();
         assertNoInboundHeader(what, response);
     }

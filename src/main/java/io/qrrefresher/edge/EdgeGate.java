@@ -128,6 +128,14 @@ public final class EdgeGate implements Handler<RoutingContext> {
             }
             routing.next();
         });
+        answerFailuresInJson(router, routes);
+    }
+
+    /**
+     * JSON answers for {@code router}'s own failures (404, 405 with the methods the path takes, 413…), whose endpoints
+     * are on {@code routes}: the public port's, and the management port's (there the same router).
+     */
+    private static void answerFailuresInJson(Router router, Router routes) {
         for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 501, 503}) {
             router.errorHandler(status, routing -> {
                 if (status == 405) {
@@ -140,6 +148,23 @@ public final class EdgeGate implements Handler<RoutingContext> {
                 answer(routing.response(), status, failureCode(status), failureMessage(status));
             });
         }
+    }
+
+    /**
+     * For a router mounted below one this service does not hold (the management port's: Camel keeps its main router),
+     * where its error handlers would not be called: a last route that answers what no other matched, in JSON, a 405
+     * naming the methods the path takes, else a 404.
+     */
+    public static void answerUnmatchedInJson(Router routes) {
+        routes.route().last().handler(routing -> {
+            String allow = allowedMethods(routes, routing.normalizedPath());
+            if (allow.isEmpty()) {
+                answer(routing.response(), 404, failureCode(404), failureMessage(404));
+            } else {
+                routing.response().putHeader("Allow", allow);
+                answer(routing.response(), 405, failureCode(405), failureMessage(405));
+            }
+        });
     }
 
     /**
@@ -156,7 +181,7 @@ public final class EdgeGate implements Handler<RoutingContext> {
             if (template == null || route.methods() == null || route.methods().isEmpty()) {
                 continue;
             }
-            if (pathPattern(template).matcher(path).matches()) {
+            if (pathPattern(route.isExactPath() ? template : template + "*").matcher(path).matches()) {
                 route.methods().forEach(method -> methods.add(method.name()));
             }
         }
@@ -165,7 +190,7 @@ public final class EdgeGate implements Handler<RoutingContext> {
 
     private static java.util.regex.Pattern pathPattern(String template) {
         boolean below = template.endsWith("*");
-        String fixed = below ? template.substring(0, template.length() - 1) : template;
+        String fixed = below ? template.replaceFirst("/?\\*+$", "") : template;
         StringBuilder regex = new StringBuilder("^");
         for (String segment : fixed.split("/", -1)) {
             if (regex.length() > 1) {
@@ -174,7 +199,7 @@ public final class EdgeGate implements Handler<RoutingContext> {
             regex.append(segment.startsWith(":") || (segment.startsWith("{") && segment.endsWith("}")) ? "[^/]+"
                     : java.util.regex.Pattern.quote(segment));
         }
-        return java.util.regex.Pattern.compile(regex + (below ? ".*$" : "/?$"));
+        return java.util.regex.Pattern.compile(regex + (below ? "(/.*)?$" : "/?$"));
     }
 
     @Override
@@ -185,7 +210,11 @@ public final class EdgeGate implements Handler<RoutingContext> {
         String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
         routing.put(CLIENT_ADDRESS, addresses.client(peer, request.headers().getAll("X-Forwarded-For"),
                 request.headers().getAll("Forwarded")));
-        String problem = queryProblem(request.query());
+        // one request, one host (RFC 9112 §3.2): two Host headers are two readings of the same request
+        String problem = request.headers().getAll("Host").size() > 1 ? "more than one Host header" : null;
+        if (problem == null) {
+            problem = queryProblem(request.query());
+        }
         if (problem == null) {
             problem = pathProblem(request.path());
         }
@@ -250,7 +279,9 @@ public final class EdgeGate implements Handler<RoutingContext> {
             return null;
         }
         Set<String> seen = new TreeSet<>();
-        for (String pair : rawQuery.split("&", -1)) {
+        // ';' too: the router's decoder (Netty's QueryStringDecoder) splits there as well, so '?a=1;Authorization=x'
+        // would otherwise hand the routes a parameter this check never saw
+        for (String pair : rawQuery.split("[&;]", -1)) {
             if (pair.isEmpty()) {
                 continue;
             }
@@ -294,6 +325,9 @@ public final class EdgeGate implements Handler<RoutingContext> {
             }
             if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0) {
                 return "'" + printable(name) + "' is not an instance name (no '.', '..', '/' or '\\')";
+            }
+            if (name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                return "'" + printable(name) + "' is not an instance name (no control characters)";
             }
         }
         return null;

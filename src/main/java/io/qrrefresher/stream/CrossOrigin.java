@@ -72,8 +72,14 @@ final class CrossOrigin {
             if (request.getHeader("Origin") != null) {
                 refused(request, response);
             }
-            HttpReplies.json(response, 403, java.util.Map.of("error", "origin_not_allowed", "message",
-                    "this page's origin is not in CORS_ALLOWED_ORIGINS"));
+            // the shape of every refusal: success, error, message
+            java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("success", false);
+            body.put("error", "origin_not_allowed");
+            body.put("message", request.getHeader("Origin") == null
+                    ? "a preflight (OPTIONS) is a browser's, with the page's Origin header: none was sent"
+                    : "this page's origin is not in CORS_ALLOWED_ORIGINS");
+            HttpReplies.json(response, 403, body);
             return;
         }
         allow(request, response);
