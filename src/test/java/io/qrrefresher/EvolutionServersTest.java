@@ -229,9 +229,13 @@ class EvolutionServersTest {
         waiting(br1, "twice", null);
         br2.addInstance("twice", "token-twice", State.CONNECTING);
         service.db().insertInstance("nowhere", "token-nowhere", "connecting");
+        // started again (same database and properties), so that each server's first list, read at start, comes after
+        // the instances were made: the rows that name no server are where the lists say
+        RunningService again = service.again();
+        service.close();
+        service = again.start();
         io.qrrefresher.evolution.EvolutionDiscovery discovery = service.context().getRegistry()
                 .lookupByNameAndType("evolutionDiscovery", io.qrrefresher.evolution.EvolutionDiscovery.class);
-        // each server's list read once (at start): the rows that name no server are where the lists say
         await().until(() -> listedOnce(evolutionServers()));
 
         RefreshRun first = service.refresh();
