@@ -69,11 +69,16 @@ class LinkPageFirefoxTest {
             Timestamp expires = (Timestamp) service.db().instance("l-firefox").get("qr_expires_at");
             long expected = (long) Math.ceil((expires.getTime() - Instant.now().toEpochMilli()) / 1000.0);
             assertThat(Long.parseLong(firefox.text(COUNTDOWN))).isBetween(expected - 1, expected + 1);
-            // what the window shows, read as a phone's camera would: the stored code
-            byte[] window = firefox.screenshot();
+            // what the window shows, read as a phone's camera would: the stored code (once Firefox painted it: the
+            // image's src is set before its pixels are on screen)
+            String code = QrImagesTest.decode(stored(service));
+            byte[][] window = new byte[1][];
+            await().atMost(WAIT).until(() -> {
+                window[0] = firefox.screenshot();
+                return code.equals(decodedOrNull(window[0]));
+            });
             Files.write(Files.createDirectories(Path.of(System.getProperty("screenshots", "target/screenshots")))
-                    .resolve("link-firefox-es.png"), window);
-            assertThat(QrImagesTest.decodeInPicture(window)).isEqualTo(QrImagesTest.decode(stored(service)));
+                    .resolve("link-firefox-es.png"), window[0]);
 
             String first = firefox.text(IMAGE);
             evolution.rotate("l-firefox");
@@ -86,6 +91,14 @@ class LinkPageFirefoxTest {
             await().atMost(WAIT).until(() -> "phone".equals(firefox.text(STATE)));
             assertThat(firefox.text("document.querySelector('whatsapp-qr').shadowRoot.querySelector('form').hidden"))
                     .isEqualTo("false");
+        }
+    }
+
+    private static String decodedOrNull(byte[] png) throws Exception {
+        try {
+            return QrImagesTest.decodeInPicture(png);
+        } catch (com.google.zxing.ReaderException e) {
+            return null;
         }
     }
 
