@@ -82,12 +82,30 @@ class OperatorsWallTest {
         assertThat(failing.get("last_error").asText()).contains("{\"error\":true}");
         assertThat(failing.get("qr_code").asText()).startsWith("data:image/png;base64,");
         assertThat(wall.get("instances").get(1).has("qr_code")).as("not an image: never an image source").isFalse();
+        assertThat(failing.get("last_error_at").asText()).isNotEmpty();
         JsonNode ok = wall.get("instances").get(2);
         assertThat(ok.get("qr_code").asText()).isEqualTo(service.db().instance("wall-ok").get("qr_code"));
         assertThat(ok.get("qr_expires_at").asText()).isNotEmpty();
         assertThat(wall.get("circuit").asText()).isEqualTo("CLOSED");
         assertThat(wall.get("paused").asBoolean()).isFalse();
         assertThat(wall.toString()).doesNotContain("token-wall");
+    }
+
+    @Test
+    void anInstanceThatRecoveredShowsNoErrorTimeWithoutAnError() throws Exception {
+        // a failure once, then a refresh that succeeded: the row keeps when that failure was, the wall does not say it
+        assertThat(service.db().update("UPDATE qr_refresher.instance_state SET consecutive_failures = 0, last_error = NULL,"
+                + " last_error_at = now() - interval '1 minute' WHERE instance_id = (SELECT id FROM evolution_instances"
+                + " WHERE instance_name = 'wall-ok')")).isEqualTo(1);
+        JsonNode ok = null;
+        for (JsonNode instance : wall(0).get("instances")) {
+            if (instance.get("name").asText().equals("wall-ok")) {
+                ok = instance;
+            }
+        }
+        assertThat(ok).isNotNull();
+        assertThat(ok.get("last_error").isNull()).isTrue();
+        assertThat(ok.get("last_error_at").isNull()).as("no error time without an error").isTrue();
     }
 
     @Test

@@ -152,7 +152,8 @@ public final class OperatorsWall {
             instance.put("qr_expires_at", JsonAnswers.isoTime(row.get("qr_expires_at")));
             instance.put("consecutive_failures", failures);
             instance.put("last_error", row.get("last_error"));
-            instance.put("last_error_at", JsonAnswers.isoTime(row.get("last_error_at")));
+            // when the failure that is still going was seen: none once a refresh succeeded again (the row keeps it)
+            instance.put("last_error_at", failures > 0 ? JsonAnswers.isoTime(row.get("last_error_at")) : null);
             Object qr = row.get("qr_code");
             // the application writes this column too: only a PNG data URL becomes an image source
             if (qr instanceof String image && image.length() <= maxImageChars

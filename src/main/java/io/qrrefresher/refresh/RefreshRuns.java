@@ -106,8 +106,15 @@ public final class RefreshRuns {
                 qrLifetime);
         if (!current.compareAndSet(null, run)) {
             RefreshRun going = current.get();
-            LOG.warn("Skipped a {} refresh: run {} started at {} is still going", name,
-                    going == null ? "?" : going.getId(), going == null ? "?" : going.getStartedAt());
+            if (RefreshRun.SCHEDULE.equals(name)) {
+                LOG.warn("Skipped a {} refresh: run {} started at {} is still going", name,
+                        going == null ? "?" : going.getId(), going == null ? "?" : going.getStartedAt());
+            } else {
+                // route manual-refresh waits for that run, then begins its own (or answers 409 naming it)
+                LOG.info("A {} refresh waits for run {} (started at {}) to end, then runs (at most 60 s, else it is"
+                        + " answered 409)", name, going == null ? "?" : going.getId(),
+                        going == null ? "?" : going.getStartedAt());
+            }
             metrics.run(name, "skipped");
             return null;
         }
